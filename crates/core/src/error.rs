@@ -1,0 +1,79 @@
+//! The one error type of the core. Every variant renders as a single line that names what went
+//! wrong and, where it helps, what to do; none ever carries key material or message text.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no store at {0}; run `switchboard init` to create one")]
+    NotFound(PathBuf),
+    #[error("a store already exists at {0}")]
+    AlreadyExists(PathBuf),
+    #[error("wrong key or passphrase for the store at {0}")]
+    WrongKey(PathBuf),
+    #[error("the store at {path} is damaged ({detail}); it was left untouched")]
+    Damaged { path: PathBuf, detail: String },
+    #[error(
+        "the store at {path} was written by a newer Switchboard (schema {found}, this build reads up to {supported}); update Switchboard"
+    )]
+    NewerVersion { path: PathBuf, found: i64, supported: i64 },
+    #[error("the store's folder {0} is read-only; nothing was changed")]
+    ReadOnly(PathBuf),
+    #[error("the disk is full while writing the store at {0}; nothing was changed")]
+    DiskFull(PathBuf),
+    #[error("the key file {path} is missing or unreadable ({detail})")]
+    Meta { path: PathBuf, detail: String },
+    #[error("this store is protected by a passphrase; set SWITCHBOARD_PASSPHRASE")]
+    PassphraseRequired,
+    #[error("the OS keychain is unavailable ({0}); set SWITCHBOARD_PASSPHRASE to use a passphrase instead")]
+    Keychain(String),
+    #[error("no key for this store in the OS keychain")]
+    KeyMissing,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{what} not found: {id}")]
+    Missing { what: &'static str, id: String },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::Invalid(msg.into())
+    }
+
+    /// Re-labels low-level failures with what they mean for the store at `path`, so the user sees
+    /// "disk full" or "damaged" instead of an SQLite code.
+    pub(crate) fn for_store(self, path: &std::path::Path) -> Self {
+        use rusqlite::ErrorCode as C;
+        match &self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, msg)) => match e.code {
+                C::DiskFull => Error::DiskFull(path.to_owned()),
+                C::ReadOnly => Error::ReadOnly(parent_of(path)),
+                C::DatabaseCorrupt | C::NotADatabase => Error::Damaged {
+                    path: path.to_owned(),
+                    detail: msg.clone().unwrap_or_else(|| e.to_string()),
+                },
+                _ => self,
+            },
+            Error::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+                Error::DiskFull(path.to_owned())
+            }
+            Error::Io(e) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem => {
+                Error::ReadOnly(parent_of(path))
+            }
+            _ => self,
+        }
+    }
+}
+
+pub(crate) fn parent_of(path: &std::path::Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}

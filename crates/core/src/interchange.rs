@@ -1,0 +1,416 @@
+//! The interchange format: JSON Lines, one record a line, `kind` naming the record. Import is
+//! an upsert on each record's natural key, so re-importing a file changes nothing; a malformed
+//! line is reported with its number and skipped. See docs/interchange.md.
+
+use crate::error::{Error, Result};
+use crate::model::{AttachmentKind, AuthorKind, Channel, ConversationStatus, DeliveryState, Direction, Priority};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    Account(AccountRecord),
+    Tag(TagRecord),
+    Calendar(CalendarRecord),
+    SlaPolicy(SlaPolicyRecord),
+    Rule(RuleRecord),
+    CannedReply(CannedReplyRecord),
+    Contact(ContactRecord),
+    Conversation(ConversationRecord),
+    Message(MessageRecord),
+    Note(NoteRecord),
+    Order(OrderRecord),
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRecord {
+    /// `<channel>:<handle>`
+    pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Connector settings. Never credentials: those belong in the OS keychain.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagRecord {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityRecord {
+    pub account: String,
+    pub handle: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRecord {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<IdentityRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationRecord {
+    pub account: String,
+    pub id: String,
+    /// The contact's `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default = "default_status")]
+    pub status: ConversationStatus,
+    #[serde(default = "default_priority")]
+    pub priority: Priority,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub public: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unread: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<jiff::Timestamp>,
+}
+
+fn default_status() -> ConversationStatus {
+    ConversationStatus::Open
+}
+fn default_priority() -> Priority {
+    Priority::Normal
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Author {
+    pub kind: AuthorKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The author's handle on the account's channel (PSID, phone number, chat id, address…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentRecord {
+    pub kind: AttachmentKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRecord {
+    pub account: String,
+    pub conversation: String,
+    pub id: String,
+    pub direction: Direction,
+    pub author: Author,
+    #[serde(default)]
+    pub text: String,
+    pub at: jiff::Timestamp,
+    /// Defaults to `received` for incoming and `sent` for outgoing messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryState>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRecord>,
+}
+
+impl MessageRecord {
+    pub fn delivery(&self) -> DeliveryState {
+        self.delivery.unwrap_or(match self.direction {
+            Direction::In => DeliveryState::Received,
+            Direction::Out => DeliveryState::Sent,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRecord {
+    pub id: String,
+    pub account: String,
+    pub conversation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    pub text: String,
+    pub at: jiff::Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderItem {
+    pub title: String,
+    pub quantity: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tracking {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRecord {
+    pub shop: String,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    pub number: String,
+    pub at: jiff::Timestamp,
+    pub currency: String,
+    /// Decimal text, e.g. "129.00".
+    pub total: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub financial_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<OrderItem>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tracking: Vec<Tracking>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedVariant {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum CannedAction {
+    SetStatus(ConversationStatus),
+    AddTag(String),
+    SetPriority(Priority),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedReplyRecord {
+    pub shortcut: String,
+    pub title: String,
+    pub variants: Vec<CannedVariant>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<CannedAction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarRecord {
+    pub name: String,
+    /// An IANA time zone, e.g. "Asia/Seoul".
+    pub time_zone: String,
+    /// Opening hours per weekday (`mon` … `sun`), as `[["09:00","18:00"], …]`.
+    pub hours: BTreeMap<String, Vec<[String; 2]>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holidays: Vec<jiff::civil::Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaPolicyRecord {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_reply_minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_reply_minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_minutes: Option<u32>,
+    /// The business calendar's name; none: around the clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+}
+
+/// A triage condition. All of a rule's conditions must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    ChannelIn(Vec<Channel>),
+    TextContainsAny(Vec<String>),
+    CustomerStatusIn(Vec<String>),
+    Public(bool),
+    PriorityIn(Vec<Priority>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RuleAction {
+    SetPriority(Priority),
+    AddTag(String),
+    Assign(String),
+    NeedsPrivateChannel,
+    NoReplyNeeded,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleRecord {
+    pub name: String,
+    pub position: i64,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    pub conditions: Vec<Condition>,
+    pub actions: Vec<RuleAction>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A line that could not be imported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// Records read and applied (changed or not).
+    pub records: usize,
+    /// Records that changed the store.
+    pub changed: usize,
+    pub errors: Vec<LineError>,
+}
+
+/// What an export covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportScope {
+    All,
+    Conversation(i64),
+}
+
+impl Store {
+    /// Imports a JSON Lines stream in one transaction: either every good line is stored, or (on a
+    /// storage failure such as a full disk) none is. Bad lines are reported and skipped.
+    pub fn import_jsonl(&mut self, input: impl BufRead) -> Result<ImportReport> {
+        self.transaction(|tx| {
+            let mut report = ImportReport::default();
+            let mut writer = crate::store::write::Writer::new(tx);
+            for (index, line) in input.lines().enumerate() {
+                let number = index + 1;
+                let line = line.map_err(|e| Error::invalid(format!("line {number}: cannot read: {e}")))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let record: Record = match serde_json::from_str(&line) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // serde_json's messages say where and what was expected, never the text.
+                        report.errors.push(LineError { line: number, message: e.to_string() });
+                        continue;
+                    }
+                };
+                match writer.apply(&record) {
+                    Ok(changed) => {
+                        report.records += 1;
+                        report.changed += changed as usize;
+                    }
+                    Err(e @ (Error::Invalid(_) | Error::Missing { .. })) => {
+                        report.errors.push(LineError { line: number, message: e.to_string() })
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            writer.finish()?;
+            Ok(report)
+        })
+    }
+
+    /// Writes records as JSON Lines, in an order that imports cleanly (settings, then contacts,
+    /// conversations, messages, notes, orders).
+    pub fn export_jsonl(&self, scope: ExportScope, out: &mut dyn Write) -> Result<usize> {
+        let mut count = 0;
+        self.export_records(scope, &mut |record| {
+            serde_json::to_writer(&mut *out, &record).map_err(|e| Error::Io(e.into()))?;
+            out.write_all(b"\n")?;
+            count += 1;
+            Ok(())
+        })?;
+        out.flush()?;
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_minimal_message_line_parses() {
+        let line = r#"{"kind":"message","account":"messenger:acme-page","conversation":"t_100","id":"m_1","direction":"in","author":{"kind":"customer","name":"Lena Ortiz","handle":"6120001"},"text":"Where is order 1043?","at":"2026-03-04T10:15:00Z"}"#;
+        let Record::Message(m) = serde_json::from_str(line).unwrap() else { panic!("not a message") };
+        assert_eq!(m.author.kind, AuthorKind::Customer);
+        assert_eq!(m.delivery(), DeliveryState::Received);
+        assert_eq!(m.at.to_string(), "2026-03-04T10:15:00Z");
+    }
+
+    #[test]
+    fn unknown_fields_and_kinds_are_rejected() {
+        assert!(serde_json::from_str::<Record>(r#"{"kind":"tag","name":"a","colour":"red"}"#).is_err());
+        assert!(serde_json::from_str::<Record>(r#"{"kind":"spaceship"}"#).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Switchboard's core: the domain model, the encrypted store, search and the interchange format.
+//! No network and no UI: the sync crate and the shells build on this.
+
+pub mod error;
+pub mod interchange;
+pub mod keys;
+pub mod model;
+pub mod search;
+pub mod sensitive;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use store::Store;

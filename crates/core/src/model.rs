@@ -1,0 +1,198 @@
+//! Domain types shared by the store, the interchange format and (later) the sync engine.
+//!
+//! Enumerations are stored as their snake_case names, so the database stays readable with the
+//! key and survives reordering of variants.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::Error;
+            fn from_str(s: &str) -> crate::Result<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(crate::Error::invalid(format!(
+                        concat!("unknown ", stringify!($name), " {:?}; expected one of: {}"),
+                        s,
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                v.as_str()?.parse().map_err(|e: crate::Error| rusqlite::types::FromSqlError::Other(e.into()))
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// The channel a conversation happens on; the badge the agent sees.
+    Channel {
+        Messenger = "messenger",
+        Instagram = "instagram",
+        Whatsapp = "whatsapp",
+        Sms = "sms",
+        Telegram = "telegram",
+        X = "x",
+        Email = "email",
+        Webchat = "webchat",
+    }
+);
+
+text_enum!(Direction { In = "in", Out = "out" });
+
+text_enum!(
+    /// Who wrote a message. `Bot` covers any automation, so handoffs can show the bot's part.
+    AuthorKind { Customer = "customer", Agent = "agent", Bot = "bot", System = "system" }
+);
+
+text_enum!(ConversationStatus { Open = "open", Pending = "pending", OnHold = "on_hold", Solved = "solved" });
+
+text_enum!(Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" });
+
+text_enum!(
+    /// Where a message stands: received from the customer, or an agent's reply on its way out.
+    DeliveryState {
+        Received = "received",
+        Queued = "queued",
+        Sent = "sent",
+        Delivered = "delivered",
+        Read = "read",
+        Failed = "failed",
+    }
+);
+
+text_enum!(AttachmentKind { Image = "image", Video = "video", Audio = "audio", File = "file", Sticker = "sticker" });
+
+/// An account's key as written in the interchange format: `<channel>:<handle>`, e.g.
+/// `messenger:acme-page`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountKey {
+    pub channel: Channel,
+    pub handle: String,
+}
+
+impl AccountKey {
+    pub fn parse(s: &str) -> crate::Result<Self> {
+        let (channel, handle) = s.split_once(':').ok_or_else(|| {
+            crate::Error::invalid(format!("account {s:?} must look like <channel>:<handle>, e.g. messenger:acme-page"))
+        })?;
+        if handle.is_empty() {
+            return Err(crate::Error::invalid(format!("account {s:?} has an empty handle")));
+        }
+        Ok(AccountKey { channel: channel.parse()?, handle: handle.to_owned() })
+    }
+}
+
+impl std::fmt::Display for AccountKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.channel, self.handle)
+    }
+}
+
+/// One row of the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InboxRow {
+    pub id: i64,
+    pub account: String,
+    pub channel: Channel,
+    pub external_id: String,
+    pub customer: Option<String>,
+    pub subject: Option<String>,
+    pub preview: Option<String>,
+    pub status: ConversationStatus,
+    pub priority: Priority,
+    pub assignee: Option<String>,
+    pub unread: i64,
+    pub public: bool,
+    pub last_message_at: Option<jiff::Timestamp>,
+    /// When the oldest customer message still waiting for an answer arrived.
+    pub waiting_since: Option<jiff::Timestamp>,
+}
+
+/// Which conversations an inbox page shows.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub channel: Option<Channel>,
+    pub status: Option<ConversationStatus>,
+    pub assignee: Option<String>,
+    pub unassigned: bool,
+    pub contact_id: Option<i64>,
+    pub tag: Option<String>,
+    /// Only conversations whose last activity is older than this (keyset paging).
+    pub before: Option<(jiff::Timestamp, i64)>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attachment {
+    pub kind: AttachmentKind,
+    pub name: Option<String>,
+    pub mime: Option<String>,
+    pub url: Option<String>,
+    pub size: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub external_id: String,
+    pub channel: Channel,
+    pub direction: Direction,
+    pub author_kind: AuthorKind,
+    pub author_name: Option<String>,
+    pub text: String,
+    pub at: jiff::Timestamp,
+    pub delivery: DeliveryState,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactView {
+    pub id: i64,
+    pub uid: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
+    pub status: Option<String>,
+}
+
+/// A conversation opened: the conversation, its customer, and its latest messages in time order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Thread {
+    pub conversation: InboxRow,
+    pub contact: Option<ContactView>,
+    pub tags: Vec<String>,
+    pub messages: Vec<MessageView>,
+    /// Whether older messages exist than the ones returned.
+    pub has_older: bool,
+}

@@ -1,0 +1,238 @@
+//! Full-text search over messages and contacts.
+//!
+//! SQLite's unicode61 tokenizer keeps a Korean word and its particle together (`주문이`), so a
+//! search for the stem `주문` would miss it. Before indexing, `terms` rewrites every run of CJK
+//! characters as overlapping bigrams (`주문이` → `주문 문이`), as Lucene's CJK analyzer does;
+//! a query is rewritten the same way and its bigrams searched as a phrase. Latin text passes
+//! through to the porter stemmer (`Refunded` and `refund` share the stem `refund`), and the
+//! query's words match as prefixes so a half-typed word already finds results.
+
+use crate::error::{Error, Result};
+use crate::model::{AuthorKind, Channel, ConversationStatus, Direction};
+use crate::store::util::{from_ms, to_ms};
+use crate::store::Store;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::Value;
+use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
+
+/// Registers `sb_terms(text)`, used by the FTS triggers, on a connection.
+pub(crate) fn register_functions(conn: &rusqlite::Connection) -> Result<()> {
+    conn.create_scalar_function(
+        "sb_terms",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            let text = ctx.get_raw(0).as_str_or_null().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
+            Ok(terms(text.unwrap_or("")))
+        },
+    )?;
+    Ok(())
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF     // Hangul Jamo
+        | 0x3040..=0x30FF   // Hiragana, Katakana
+        | 0x3130..=0x318F   // Hangul Compatibility Jamo
+        | 0x3400..=0x4DBF   // CJK Extension A
+        | 0x4E00..=0x9FFF   // CJK Unified Ideographs
+        | 0xAC00..=0xD7AF   // Hangul Syllables
+        | 0xF900..=0xFAFF   // CJK Compatibility Ideographs
+    )
+}
+
+/// The text as the index sees it: NFKC, lower case, CJK runs as bigrams.
+pub fn terms(text: &str) -> String {
+    let normalized: String = text.nfkc().flat_map(char::to_lowercase).collect();
+    let mut out = String::with_capacity(normalized.len() + 16);
+    let mut run: Vec<char> = Vec::new();
+    for c in normalized.chars() {
+        if is_cjk(c) {
+            run.push(c);
+            continue;
+        }
+        flush_cjk(&mut run, &mut out);
+        out.push(c);
+    }
+    flush_cjk(&mut run, &mut out);
+    out
+}
+
+fn flush_cjk(run: &mut Vec<char>, out: &mut String) {
+    if run.is_empty() {
+        return;
+    }
+    out.push(' ');
+    if run.len() == 1 {
+        out.push(run[0]);
+    } else {
+        for pair in run.windows(2) {
+            out.push(pair[0]);
+            out.push(pair[1]);
+            out.push(' ');
+        }
+    }
+    out.push(' ');
+    run.clear();
+}
+
+/// Builds an FTS5 MATCH expression from what a person typed: every word must occur; Latin words
+/// match as prefixes, CJK words as a phrase of their bigrams. Returns `None` when nothing
+/// searchable is left (only punctuation, say). Operators typed by the user are treated as text,
+/// never as FTS5 syntax.
+pub fn match_expression(query: &str) -> Option<String> {
+    let normalized: String = query.nfkc().flat_map(char::to_lowercase).collect();
+    let mut parts = Vec::new();
+    for word in normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let tokens: Vec<String> = terms(word).split_whitespace().map(str::to_owned).collect();
+        let single_cjk_char = tokens.len() == 1 && tokens[0].chars().count() == 1 && tokens[0].chars().all(is_cjk);
+        let has_cjk = word.chars().any(is_cjk);
+        let phrase = format!("\"{}\"", tokens.join(" "));
+        // A bigram phrase is already exact; a lone CJK character or a Latin word is a prefix.
+        if !has_cjk || single_cjk_char {
+            parts.push(format!("{phrase}*"));
+        } else {
+            parts.push(phrase);
+        }
+    }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join(" "))
+    }
+}
+
+/// What to search for, and where.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub channel: Option<Channel>,
+    pub contact_id: Option<i64>,
+    pub status: Option<ConversationStatus>,
+    pub since: Option<jiff::Timestamp>,
+    pub until: Option<jiff::Timestamp>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub channel: Channel,
+    pub customer: Option<String>,
+    pub direction: Direction,
+    pub author_kind: AuthorKind,
+    pub author_name: Option<String>,
+    pub at: jiff::Timestamp,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactHit {
+    pub id: i64,
+    pub uid: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl Store {
+    /// Messages matching `q`, best match first (bm25), then newest.
+    pub fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+        let Some(expr) = match_expression(&q.text) else {
+            return Err(Error::invalid("the search has no words to look for"));
+        };
+        let mut sql = String::from(
+            "SELECT m.id, m.conversation_id, c.channel, ct.name, m.direction, m.author_kind, m.author_name,
+                    m.sent_at, m.body
+             FROM message_fts f
+             JOIN messages m ON m.id = f.rowid
+             JOIN conversations c ON c.id = m.conversation_id
+             LEFT JOIN contacts ct ON ct.id = c.contact_id
+             WHERE message_fts MATCH ?",
+        );
+        let mut params: Vec<Value> = vec![Value::Text(expr)];
+        if let Some(ch) = q.channel {
+            sql.push_str(" AND c.channel = ?");
+            params.push(Value::Text(ch.as_str().into()));
+        }
+        if let Some(id) = q.contact_id {
+            sql.push_str(" AND c.contact_id = ?");
+            params.push(Value::Integer(id));
+        }
+        if let Some(st) = q.status {
+            sql.push_str(" AND c.status = ?");
+            params.push(Value::Text(st.as_str().into()));
+        }
+        if let Some(t) = q.since {
+            sql.push_str(" AND m.sent_at >= ?");
+            params.push(Value::Integer(to_ms(t)));
+        }
+        if let Some(t) = q.until {
+            sql.push_str(" AND m.sent_at < ?");
+            params.push(Value::Integer(to_ms(t)));
+        }
+        sql.push_str(" ORDER BY bm25(message_fts), m.sent_at DESC LIMIT ?");
+        params.push(Value::Integer(q.limit.max(1) as i64));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+            Ok(SearchHit {
+                message_id: r.get(0)?,
+                conversation_id: r.get(1)?,
+                channel: r.get(2)?,
+                customer: r.get(3)?,
+                direction: r.get(4)?,
+                author_kind: r.get(5)?,
+                author_name: r.get(6)?,
+                at: from_ms(r.get(7)?),
+                text: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Contacts whose name, email or phone match `text`.
+    pub fn search_contacts(&self, text: &str, limit: usize) -> Result<Vec<ContactHit>> {
+        let Some(expr) = match_expression(text) else {
+            return Err(Error::invalid("the search has no words to look for"));
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id, c.uid, c.name, c.email, c.phone FROM contact_fts f JOIN contacts c ON c.id = f.rowid
+             WHERE contact_fts MATCH ?1 ORDER BY bm25(contact_fts), c.name LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![expr, limit.max(1) as i64], |r| {
+            Ok(ContactHit { id: r.get(0)?, uid: r.get(1)?, name: r.get(2)?, email: r.get(3)?, phone: r.get(4)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn korean_runs_become_bigrams_and_latin_passes_through() {
+        assert_eq!(terms("주문이 아직").split_whitespace().collect::<Vec<_>>(), ["주문", "문이", "아직"]);
+        assert_eq!(terms("Refunded!"), "refunded!");
+        assert_eq!(terms("order 1043 배송").split_whitespace().collect::<Vec<_>>(), ["order", "1043", "배송"]);
+        assert_eq!(terms("안").trim(), "안");
+    }
+
+    #[test]
+    fn decomposed_hangul_is_composed_first() {
+        // macOS writes Hangul as separate jamo (NFD); the index must see the syllables.
+        let nfd: String = "주문".nfd().collect();
+        assert_eq!(terms(&nfd).trim(), "주문");
+    }
+
+    #[test]
+    fn queries_escape_fts_syntax() {
+        assert_eq!(match_expression("refund").unwrap(), "\"refund\"*");
+        assert_eq!(match_expression("주문이").unwrap(), "\"주문 문이\"");
+        assert_eq!(match_expression("주").unwrap(), "\"주\"*");
+        assert_eq!(match_expression("a\" OR b NEAR(").unwrap(), "\"a\"* \"or\"* \"b\"* \"near\"*");
+        assert_eq!(match_expression("  ?! "), None);
+    }
+}

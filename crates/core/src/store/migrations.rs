@@ -1,0 +1,25 @@
+//! Numbered schema migrations. `PRAGMA user_version` holds the number of migrations applied;
+//! each runs in its own transaction with the version bump, so a crash leaves a whole version.
+
+use crate::error::Result;
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_schema.sql"), include_str!("migrations/0002_search.sql")];
+
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+pub(crate) fn migrate(conn: &mut Connection, target: i64) -> Result<()> {
+    let current = version(conn)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "migrated store schema");
+    }
+    Ok(())
+}

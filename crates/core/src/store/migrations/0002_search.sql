@@ -1,0 +1,43 @@
+-- Schema 2: full-text search over message text and contact fields.
+-- The indexed text is `sb_terms(...)`: NFKC, lower case, and CJK runs split into overlapping
+-- bigrams so that a Korean stem finds the word with its particle attached (주문 → 주문이).
+-- Porter stemming makes "refund" find "Refunded". The tables are contentless: the text lives
+-- once, in messages and contacts, and the triggers keep the index in step with every write.
+
+CREATE VIRTUAL TABLE message_fts USING fts5(
+    terms, content = '', contentless_delete = 1,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE contact_fts USING fts5(
+    terms, content = '', contentless_delete = 1,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO message_fts(rowid, terms) VALUES (new.id, sb_terms(new.body));
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+    DELETE FROM message_fts WHERE rowid = old.id;
+    INSERT INTO message_fts(rowid, terms) VALUES (new.id, sb_terms(new.body));
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM message_fts WHERE rowid = old.id;
+END;
+
+CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN
+    INSERT INTO contact_fts(rowid, terms)
+    VALUES (new.id, sb_terms(concat_ws(' ', new.name, new.email, new.phone)));
+END;
+CREATE TRIGGER contacts_fts_update AFTER UPDATE OF name, email, phone ON contacts BEGIN
+    DELETE FROM contact_fts WHERE rowid = old.id;
+    INSERT INTO contact_fts(rowid, terms)
+    VALUES (new.id, sb_terms(concat_ws(' ', new.name, new.email, new.phone)));
+END;
+CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN
+    DELETE FROM contact_fts WHERE rowid = old.id;
+END;
+
+-- Stores created at schema 1 already hold messages and contacts.
+INSERT INTO message_fts(rowid, terms) SELECT id, sb_terms(body) FROM messages;
+INSERT INTO contact_fts(rowid, terms)
+    SELECT id, sb_terms(concat_ws(' ', name, email, phone)) FROM contacts;

@@ -1,0 +1,295 @@
+//! The encrypted store: SQLite through SQLCipher, one file plus its WAL, with a key file beside
+//! it (see `keys`). Opening checks, in order: the file exists, its folder is writable, the key is
+//! right (by the key check value, before SQLite reads a byte), the file decrypts, and its schema
+//! is not newer than this build. Each failure is its own `Error`, and none writes to the file.
+//!
+//! Modules: `migrations` (numbered schema), `write` (upserts from interchange records), `read`
+//! (inbox, thread, stats), `util` (SQL helpers and time conversion).
+
+mod migrations;
+pub(crate) mod read;
+pub(crate) mod util;
+pub(crate) mod write;
+
+pub use migrations::LATEST as SCHEMA_VERSION;
+pub use read::TableCount;
+
+use crate::error::{parent_of, Error, Result};
+use crate::keys::{new_spec, KeyProvider, KeySpec, Slot, StoreKey, StoreMeta};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: Option<PathBuf>,
+    meta: Option<StoreMeta>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Creates a new encrypted store at `path` with a key from `keys`.
+    pub fn create(path: &Path, keys: &dyn KeyProvider) -> Result<Store> {
+        Self::create_at_version(path, keys, migrations::LATEST)
+    }
+
+    /// Creates a store migrated only up to `version`. For upgrade tests.
+    #[doc(hidden)]
+    pub fn create_at_version(path: &Path, keys: &dyn KeyProvider, version: i64) -> Result<Store> {
+        if path.exists() {
+            return Err(Error::AlreadyExists(path.to_owned()));
+        }
+        let dir = parent_of(path);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Io(e).for_store(path))?;
+        check_writable(path)?;
+        let store_id = uuid::Uuid::new_v4().to_string();
+        let (key, kdf) = keys.new_key(&store_id, Slot::Current)?;
+        let meta = StoreMeta {
+            format: 1,
+            store_id: store_id.clone(),
+            key: new_spec(keys.mode(), &key, kdf, &store_id),
+            pending: None,
+        };
+        // The key file first: a store must never exist without the means to open it.
+        meta.write(path)?;
+        let created = (|| {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            apply_key(&conn, &key)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            let mut store = Store { conn, path: Some(path.to_owned()), meta: Some(meta.clone()) };
+            store.configure()?;
+            migrations::migrate(&mut store.conn, version)?;
+            Ok::<_, Error>(store)
+        })();
+        match created {
+            Ok(store) => {
+                tracing::info!(path = %path.display(), mode = ?keys.mode(), "created store");
+                Ok(store)
+            }
+            Err(e) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.as_os_str().to_owned();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(PathBuf::from(p));
+                }
+                let _ = std::fs::remove_file(StoreMeta::path_for(path));
+                let _ = keys.forget(&store_id);
+                Err(e.for_store(path))
+            }
+        }
+    }
+
+    /// Opens an existing store and brings its schema up to date.
+    pub fn open(path: &Path, keys: &dyn KeyProvider) -> Result<Store> {
+        let mut store = Self::open_unmigrated(path, keys)?;
+        migrations::migrate(&mut store.conn, migrations::LATEST).map_err(|e| e.for_store(path))?;
+        Ok(store)
+    }
+
+    fn open_unmigrated(path: &Path, keys: &dyn KeyProvider) -> Result<Store> {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(Error::invalid(format!("{} is not a file", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotFound(path.to_owned())),
+            Err(e) => return Err(Error::Io(e)),
+        }
+        check_writable(path)?;
+        let mut meta = StoreMeta::read(path)?.ok_or_else(|| Error::Meta {
+            path: StoreMeta::path_for(path),
+            detail: "not found".into(),
+        })?;
+        if meta.key.mode != keys.mode() {
+            return Err(match meta.key.mode {
+                crate::keys::KeyMode::Passphrase => Error::PassphraseRequired,
+                other => Error::invalid(format!("this store's key is kept by {other:?}, not {:?}", keys.mode())),
+            });
+        }
+
+        // The recorded keys whose check value matches what the provider gives.
+        let mut candidates: Vec<(Slot, StoreKey)> = Vec::new();
+        let slots = [(Slot::Current, Some(&meta.key)), (Slot::Pending, meta.pending.as_ref())];
+        for (slot, spec) in slots {
+            let Some(spec) = spec else { continue };
+            match keys.key(&meta.store_id, spec, slot) {
+                Ok(key) if key.check_value(&meta.store_id) == spec.check => candidates.push((slot, key)),
+                Ok(_) => {}
+                Err(Error::KeyMissing) if slot == Slot::Pending => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if candidates.is_empty() {
+            return Err(Error::WrongKey(path.to_owned()));
+        }
+
+        let mut last_err = None;
+        for (slot, key) in candidates {
+            match open_with_key(path, &key) {
+                Ok(conn) => {
+                    let mut store = Store { conn, path: Some(path.to_owned()), meta: None };
+                    let found = migrations::version(&store.conn)?;
+                    if found > migrations::LATEST {
+                        return Err(Error::NewerVersion {
+                            path: path.to_owned(),
+                            found,
+                            supported: migrations::LATEST,
+                        });
+                    }
+                    finish_interrupted_rekey(path, keys, &mut meta, slot)?;
+                    store.meta = Some(meta);
+                    store.conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| Error::from(e).for_store(path))?;
+                    store.configure()?;
+                    return Ok(store);
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err.expect("at least one candidate").for_store(path))
+    }
+
+    /// An unencrypted store in memory: for tests of logic that does not depend on encryption.
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        let mut store = Store { conn, path: None, meta: None };
+        store.configure()?;
+        migrations::migrate(&mut store.conn, migrations::LATEST)?;
+        Ok(store)
+    }
+
+    /// The same schema on plain SQLite, on disk. Only the benchmark uses it, to measure what
+    /// encryption costs.
+    #[doc(hidden)]
+    pub fn create_unencrypted_for_benchmark(path: &Path) -> Result<Store> {
+        if path.exists() {
+            return Err(Error::AlreadyExists(path.to_owned()));
+        }
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let mut store = Store { conn, path: Some(path.to_owned()), meta: None };
+        store.configure()?;
+        migrations::migrate(&mut store.conn, migrations::LATEST)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        migrations::version(&self.conn)
+    }
+
+    /// Re-encrypts the store under a new key from `keys` (a new random keychain key, or the new
+    /// passphrase). Crash-safe: see the `keys` module.
+    pub fn rekey(&mut self, keys: &dyn KeyProvider) -> Result<()> {
+        let path = self.path.clone().ok_or_else(|| Error::invalid("an in-memory store has no key"))?;
+        let mut meta = self.meta.clone().ok_or_else(|| Error::invalid("an unencrypted store has no key"))?;
+        let (key, kdf) = keys.new_key(&meta.store_id, Slot::Pending)?;
+        meta.pending = Some(new_spec(keys.mode(), &key, kdf, &meta.store_id));
+        meta.write(&path)?;
+        let result = (|| {
+            self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+            self.conn.pragma_update(None, "rekey", key.pragma_value().as_str())?;
+            // Prove the new key reads the file before the old one is forgotten.
+            let reopened = open_with_key(&path, &key)?;
+            drop(reopened);
+            Ok::<_, Error>(())
+        })();
+        if let Err(e) = result {
+            return Err(e.for_store(&path));
+        }
+        let pending: KeySpec = meta.pending.take().expect("set above");
+        meta.key = pending;
+        meta.write(&path)?;
+        keys.promote(&meta.store_id)?;
+        self.meta = Some(meta);
+        tracing::info!(path = %path.display(), "store re-keyed");
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction: all of it is stored, or none.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let path = self.path.clone();
+        let run = || -> Result<T> {
+            let tx = self.conn.transaction()?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        };
+        run().map_err(|e| match &path {
+            Some(p) => e.for_store(p),
+            None => e,
+        })
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        crate::search::register_functions(&self.conn)?;
+        // temp_store=MEMORY: sorts and temporary tables never touch the disk, so no plaintext can
+        // leak into a temporary file.
+        self.conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA temp_store = MEMORY;",
+        )?;
+        Ok(())
+    }
+}
+
+fn apply_key(conn: &Connection, key: &StoreKey) -> Result<()> {
+    conn.pragma_update(None, "key", key.pragma_value().as_str())?;
+    // SQLCipher logs "hmac check failed" to stderr on a wrong key; we report it ourselves.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    Ok(())
+}
+
+/// Opens the file with `key` and proves that it decrypts, without writing to it.
+fn open_with_key(path: &Path, key: &StoreKey) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    apply_key(&conn, key)?;
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))?;
+    Ok(conn)
+}
+
+/// A re-key that crashed leaves the key file with a `pending` key: settle it to whichever key the
+/// file actually opened with.
+fn finish_interrupted_rekey(path: &Path, keys: &dyn KeyProvider, meta: &mut StoreMeta, opened_with: Slot) -> Result<()> {
+    match (opened_with, meta.pending.take()) {
+        (Slot::Pending, Some(pending)) => {
+            meta.key = pending;
+            meta.write(path)?;
+            keys.promote(&meta.store_id)?;
+            tracing::warn!("completed an interrupted re-key");
+        }
+        (Slot::Current, Some(_)) => {
+            meta.write(path)?;
+            keys.discard_pending(&meta.store_id)?;
+            tracing::warn!("discarded the new key of an interrupted re-key");
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Tells a read-only folder apart before SQLite fails in a less clear way. Creating a file is the
+/// only test that holds for root, who ignores permission bits but not a read-only mount.
+fn check_writable(path: &Path) -> Result<()> {
+    let dir = parent_of(path);
+    match tempfile::tempfile_in(&dir) {
+        Ok(_) => Ok(()),
+        Err(e) => match e.kind() {
+            std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => Err(Error::ReadOnly(dir)),
+            std::io::ErrorKind::StorageFull => Err(Error::DiskFull(path.to_owned())),
+            _ => Err(Error::Io(e)),
+        },
+    }
+}

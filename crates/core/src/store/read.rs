@@ -1,0 +1,532 @@
+//! Reading the store: inbox pages, threads, statistics, and the record stream that export writes.
+
+use super::util::from_ms;
+use super::Store;
+use crate::error::{Error, Result};
+use crate::interchange::*;
+use crate::model::*;
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::io::Write;
+
+const PREVIEW_CHARS: usize = 140;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableCount {
+    pub table: &'static str,
+    pub rows: i64,
+}
+
+const TABLES: &[&str] = &[
+    "accounts",
+    "contacts",
+    "identities",
+    "conversations",
+    "messages",
+    "attachments",
+    "outbox",
+    "orders",
+    "tags",
+    "notes",
+    "canned_replies",
+    "sla_policies",
+    "business_calendars",
+    "rules",
+    "sync_cursors",
+];
+
+pub(crate) fn attachments(conn: &Connection, message: i64) -> Result<Vec<AttachmentRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, name, mime, url, size FROM attachments WHERE message_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([message], |r| {
+        Ok(AttachmentRecord { kind: r.get(0)?, name: r.get(1)?, mime: r.get(2)?, url: r.get(3)?, size: r.get(4)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn preview(body: Option<String>) -> Option<String> {
+    body.map(|b| {
+        let flat: String = b.split_whitespace().collect::<Vec<_>>().join(" ");
+        match flat.char_indices().nth(PREVIEW_CHARS) {
+            Some((cut, _)) => format!("{}…", &flat[..cut]),
+            None => flat,
+        }
+    })
+}
+
+const INBOX_SELECT: &str = "
+    SELECT c.id, a.key, c.channel, c.external_id, ct.name, c.subject, m.body, c.status, c.priority,
+           c.assignee, c.unread, c.public, c.last_message_at, c.waiting_since
+    FROM conversations c
+    JOIN accounts a ON a.id = c.account_id
+    LEFT JOIN contacts ct ON ct.id = c.contact_id
+    LEFT JOIN messages m ON m.id = c.last_message_id";
+
+fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
+    Ok(InboxRow {
+        id: r.get(0)?,
+        account: r.get(1)?,
+        channel: r.get(2)?,
+        external_id: r.get(3)?,
+        customer: r.get(4)?,
+        subject: r.get(5)?,
+        preview: preview(r.get(6)?),
+        status: r.get(7)?,
+        priority: r.get(8)?,
+        assignee: r.get(9)?,
+        unread: r.get(10)?,
+        public: r.get(11)?,
+        last_message_at: r.get::<_, Option<i64>>(12)?.map(from_ms),
+        waiting_since: r.get::<_, Option<i64>>(13)?.map(from_ms),
+    })
+}
+
+fn message_view(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<MessageView> {
+    let id: i64 = r.get(0)?;
+    Ok(MessageView {
+        id,
+        external_id: r.get(1)?,
+        channel: r.get(2)?,
+        direction: r.get(3)?,
+        author_kind: r.get(4)?,
+        author_name: r.get(5)?,
+        text: r.get(6)?,
+        at: from_ms(r.get(7)?),
+        delivery: r.get(8)?,
+        attachments: attachments(conn, id)?
+            .into_iter()
+            .map(|a| Attachment { kind: a.kind, name: a.name, mime: a.mime, url: a.url, size: a.size })
+            .collect(),
+    })
+}
+
+impl Store {
+    /// One page of the inbox, newest activity first.
+    pub fn inbox(&self, filter: &InboxFilter) -> Result<Vec<InboxRow>> {
+        let mut sql = format!("{INBOX_SELECT} WHERE 1");
+        let mut params: Vec<Value> = Vec::new();
+        if let Some(ch) = filter.channel {
+            sql.push_str(" AND c.channel = ?");
+            params.push(Value::Text(ch.as_str().into()));
+        }
+        if let Some(st) = filter.status {
+            sql.push_str(" AND c.status = ?");
+            params.push(Value::Text(st.as_str().into()));
+        }
+        if let Some(who) = &filter.assignee {
+            sql.push_str(" AND c.assignee = ?");
+            params.push(Value::Text(who.clone()));
+        }
+        if filter.unassigned {
+            sql.push_str(" AND c.assignee IS NULL");
+        }
+        if let Some(id) = filter.contact_id {
+            sql.push_str(" AND c.contact_id = ?");
+            params.push(Value::Integer(id));
+        }
+        if let Some(tag) = &filter.tag {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM conversation_tags x JOIN tags t ON t.id = x.tag_id
+                              WHERE x.conversation_id = c.id AND t.name = ?)",
+            );
+            params.push(Value::Text(tag.clone()));
+        }
+        if let Some((at, id)) = filter.before {
+            sql.push_str(" AND (c.last_message_at, c.id) < (?, ?)");
+            params.push(Value::Integer(super::util::to_ms(at)));
+            params.push(Value::Integer(id));
+        }
+        sql.push_str(" ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?");
+        params.push(Value::Integer(filter.limit.max(1) as i64));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params), inbox_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A conversation with its customer and its latest `limit` messages, oldest first.
+    pub fn thread(&self, conversation: i64, limit: usize) -> Result<Thread> {
+        let row = self
+            .conn
+            .prepare_cached(&format!("{INBOX_SELECT} WHERE c.id = ?1"))?
+            .query_row([conversation], inbox_row)
+            .optional()?
+            .ok_or_else(|| Error::Missing { what: "conversation", id: conversation.to_string() })?;
+        let contact = self
+            .conn
+            .prepare_cached(
+                "SELECT ct.id, ct.uid, ct.name, ct.email, ct.phone, ct.language, ct.time_zone, ct.status
+                 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ?1",
+            )?
+            .query_row([conversation], |r| {
+                Ok(ContactView {
+                    id: r.get(0)?,
+                    uid: r.get(1)?,
+                    name: r.get(2)?,
+                    email: r.get(3)?,
+                    phone: r.get(4)?,
+                    language: r.get(5)?,
+                    time_zone: r.get(6)?,
+                    status: r.get(7)?,
+                })
+            })
+            .optional()?;
+        let tags = self.conversation_tags(conversation)?;
+        let limit = limit.max(1);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id, m.external_id, c.channel, m.direction, m.author_kind, m.author_name, m.body, m.sent_at, m.delivery
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE m.conversation_id = ?1 ORDER BY m.sent_at DESC, m.id DESC LIMIT ?2",
+        )?;
+        let mut rows = stmt.query(params![conversation, i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1)])?;
+        let mut messages = Vec::new();
+        while let Some(r) = rows.next()? {
+            messages.push(message_view(&self.conn, r)?);
+        }
+        let has_older = messages.len() > limit;
+        messages.truncate(limit);
+        messages.reverse();
+        Ok(Thread { conversation: row, contact, tags, messages, has_older })
+    }
+
+    fn conversation_tags(&self, conversation: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.name FROM conversation_tags x JOIN tags t ON t.id = x.tag_id WHERE x.conversation_id = ?1 ORDER BY t.name",
+        )?;
+        let rows = stmt.query_map([conversation], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Row counts per table.
+    pub fn stats(&self) -> Result<Vec<TableCount>> {
+        TABLES
+            .iter()
+            .map(|table| {
+                let rows = self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+                Ok(TableCount { table, rows })
+            })
+            .collect()
+    }
+
+    /// Streams every record in `scope` to `emit`, in an order that imports cleanly.
+    pub fn export_records(&self, scope: ExportScope, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        let conversations: Vec<(i64, String, String, Option<i64>)> = {
+            let (filter, id) = match scope {
+                ExportScope::All => ("1", 0),
+                ExportScope::Conversation(id) => ("c.id = ?1", id),
+            };
+            let sql = format!(
+                "SELECT c.id, a.key, c.external_id, c.contact_id FROM conversations c JOIN accounts a ON a.id = c.account_id
+                 WHERE {filter} ORDER BY a.key, c.external_id"
+            );
+            let mut stmt = self.conn.prepare(&sql)?;
+            let rows = if filter == "1" {
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<Vec<_>, _>>()?
+            } else {
+                stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<Vec<_>, _>>()?
+            };
+            rows
+        };
+        if let ExportScope::Conversation(id) = scope {
+            if conversations.is_empty() {
+                return Err(Error::Missing { what: "conversation", id: id.to_string() });
+            }
+        }
+        let whole = scope == ExportScope::All;
+
+        // Accounts.
+        let account_sql = if whole {
+            "SELECT key, name, config FROM accounts ORDER BY key".to_owned()
+        } else {
+            "SELECT a.key, a.name, a.config FROM accounts a JOIN conversations c ON c.account_id = a.id WHERE c.id = ?1"
+                .to_owned()
+        };
+        let mut stmt = self.conn.prepare(&account_sql)?;
+        let mut rows = if whole { stmt.query([])? } else { stmt.query([conversations[0].0])? };
+        while let Some(r) = rows.next()? {
+            let config: String = r.get(2)?;
+            emit(Record::Account(AccountRecord {
+                account: r.get(0)?,
+                name: r.get(1)?,
+                config: serde_json::from_str(&config).unwrap_or_default(),
+            }))?;
+        }
+        drop(rows);
+
+        if whole {
+            self.export_settings(emit)?;
+        }
+
+        // Contacts.
+        let contact_ids: Vec<i64> = if whole {
+            self.conn
+                .prepare("SELECT id FROM contacts ORDER BY uid")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        } else {
+            conversations.iter().filter_map(|c| c.3).collect()
+        };
+        for id in contact_ids {
+            emit(Record::Contact(self.contact_record(id)?))?;
+        }
+
+        // Conversations, each followed by its messages.
+        for (id, account, external, _) in &conversations {
+            emit(Record::Conversation(self.conversation_record(*id)?))?;
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, external_id, direction, author_kind, author_name, author_handle, body, sent_at, delivery
+                 FROM messages WHERE conversation_id = ?1 ORDER BY sent_at, external_id",
+            )?;
+            let mut rows = stmt.query([id])?;
+            while let Some(r) = rows.next()? {
+                let message_id: i64 = r.get(0)?;
+                emit(Record::Message(MessageRecord {
+                    account: account.clone(),
+                    conversation: external.clone(),
+                    id: r.get(1)?,
+                    direction: r.get(2)?,
+                    author: Author { kind: r.get(3)?, name: r.get(4)?, handle: r.get(5)? },
+                    text: r.get(6)?,
+                    at: from_ms(r.get(7)?),
+                    delivery: Some(r.get(8)?),
+                    attachments: attachments(&self.conn, message_id)?,
+                }))?;
+            }
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT uid, author, body, created_at FROM notes WHERE conversation_id = ?1 ORDER BY uid")?;
+            let mut rows = stmt.query([id])?;
+            while let Some(r) = rows.next()? {
+                emit(Record::Note(NoteRecord {
+                    id: r.get(0)?,
+                    account: account.clone(),
+                    conversation: external.clone(),
+                    author: r.get(1)?,
+                    text: r.get(2)?,
+                    at: from_ms(r.get(3)?),
+                }))?;
+            }
+        }
+
+        if whole {
+            let mut stmt = self.conn.prepare(
+                "SELECT o.shop, o.external_id, ct.uid, o.number, o.placed_at, o.currency, o.total, o.financial_status,
+                        o.fulfillment_status, o.items, o.tracking
+                 FROM orders o LEFT JOIN contacts ct ON ct.id = o.contact_id ORDER BY o.shop, o.external_id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let items: String = r.get(9)?;
+                let tracking: String = r.get(10)?;
+                emit(Record::Order(OrderRecord {
+                    shop: r.get(0)?,
+                    id: r.get(1)?,
+                    customer: r.get(2)?,
+                    number: r.get(3)?,
+                    at: from_ms(r.get(4)?),
+                    currency: r.get(5)?,
+                    total: r.get(6)?,
+                    financial_status: r.get(7)?,
+                    fulfillment_status: r.get(8)?,
+                    items: parse_stored(&items)?,
+                    tracking: parse_stored(&tracking)?,
+                }))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn export_settings(&self, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        let mut stmt = self.conn.prepare("SELECT name, color FROM tags ORDER BY name")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            emit(Record::Tag(TagRecord { name: r.get(0)?, color: r.get(1)? }))?;
+        }
+        let mut stmt = self.conn.prepare("SELECT name, time_zone, hours, holidays FROM business_calendars ORDER BY name")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let hours: String = r.get(2)?;
+            let holidays: String = r.get(3)?;
+            emit(Record::Calendar(CalendarRecord {
+                name: r.get(0)?,
+                time_zone: r.get(1)?,
+                hours: parse_stored(&hours)?,
+                holidays: parse_stored(&holidays)?,
+            }))?;
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT s.name, s.priority, s.channel, s.first_reply_minutes, s.next_reply_minutes, s.resolution_minutes, b.name
+             FROM sla_policies s LEFT JOIN business_calendars b ON b.id = s.calendar_id ORDER BY s.name",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            emit(Record::SlaPolicy(SlaPolicyRecord {
+                name: r.get(0)?,
+                priority: r.get(1)?,
+                channel: r.get(2)?,
+                first_reply_minutes: r.get(3)?,
+                next_reply_minutes: r.get(4)?,
+                resolution_minutes: r.get(5)?,
+                calendar: r.get(6)?,
+            }))?;
+        }
+        let mut stmt = self.conn.prepare("SELECT name, position, enabled, conditions, actions FROM rules ORDER BY position, name")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let conditions: String = r.get(3)?;
+            let actions: String = r.get(4)?;
+            emit(Record::Rule(RuleRecord {
+                name: r.get(0)?,
+                position: r.get(1)?,
+                enabled: r.get(2)?,
+                conditions: parse_stored(&conditions)?,
+                actions: parse_stored(&actions)?,
+            }))?;
+        }
+        let mut stmt = self.conn.prepare("SELECT id, shortcut, title, actions FROM canned_replies ORDER BY shortcut")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let actions: String = r.get(3)?;
+            let variants = self
+                .conn
+                .prepare_cached(
+                    "SELECT language, channel, body FROM canned_reply_variants WHERE reply_id = ?1 ORDER BY language, channel",
+                )?
+                .query_map([id], |v| {
+                    let language: String = v.get(0)?;
+                    let channel: String = v.get(1)?;
+                    Ok((language, channel, v.get::<_, String>(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|(language, channel, body)| {
+                    Ok(CannedVariant {
+                        language: Some(language).filter(|l| !l.is_empty()),
+                        channel: if channel.is_empty() { None } else { Some(channel.parse()?) },
+                        body,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            emit(Record::CannedReply(CannedReplyRecord {
+                shortcut: r.get(1)?,
+                title: r.get(2)?,
+                variants,
+                actions: parse_stored(&actions)?,
+            }))?;
+        }
+        Ok(())
+    }
+
+    fn contact_record(&self, id: i64) -> Result<ContactRecord> {
+        let mut record = self.conn.prepare_cached(
+            "SELECT uid, name, email, phone, language, time_zone, status, created_at FROM contacts WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(ContactRecord {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                email: r.get(2)?,
+                phone: r.get(3)?,
+                language: r.get(4)?,
+                time_zone: r.get(5)?,
+                status: r.get(6)?,
+                tags: Vec::new(),
+                identities: Vec::new(),
+                created_at: Some(from_ms(r.get(7)?)),
+            })
+        })?;
+        record.identities = self
+            .conn
+            .prepare_cached(
+                "SELECT a.key, i.handle, i.display_name FROM identities i JOIN accounts a ON a.id = i.account_id
+                 WHERE i.contact_id = ?1 ORDER BY a.key, i.handle",
+            )?
+            .query_map([id], |r| Ok(IdentityRecord { account: r.get(0)?, handle: r.get(1)?, name: r.get(2)? }))?
+            .collect::<Result<_, _>>()?;
+        record.tags = self
+            .conn
+            .prepare_cached(
+                "SELECT t.name FROM contact_tags x JOIN tags t ON t.id = x.tag_id WHERE x.contact_id = ?1 ORDER BY t.name",
+            )?
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(record)
+    }
+
+    fn conversation_record(&self, id: i64) -> Result<ConversationRecord> {
+        let mut record = self
+            .conn
+            .prepare_cached(
+                "SELECT a.key, c.external_id, ct.uid, c.subject, c.status, c.priority, c.assignee, c.public, c.unread,
+                        c.created_at
+                 FROM conversations c JOIN accounts a ON a.id = c.account_id LEFT JOIN contacts ct ON ct.id = c.contact_id
+                 WHERE c.id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok(ConversationRecord {
+                    account: r.get(0)?,
+                    id: r.get(1)?,
+                    customer: r.get(2)?,
+                    subject: r.get(3)?,
+                    status: r.get(4)?,
+                    priority: r.get(5)?,
+                    assignee: r.get(6)?,
+                    public: r.get(7)?,
+                    unread: r.get(8)?,
+                    tags: Vec::new(),
+                    created_at: Some(from_ms(r.get(9)?)),
+                })
+            })?;
+        record.tags = self.conversation_tags(id)?;
+        Ok(record)
+    }
+
+    /// A readable transcript of the conversations in `scope`.
+    pub fn export_transcript(&self, scope: ExportScope, out: &mut dyn Write) -> Result<()> {
+        let ids: Vec<i64> = match scope {
+            ExportScope::Conversation(id) => vec![id],
+            ExportScope::All => self
+                .conn
+                .prepare("SELECT id FROM conversations ORDER BY last_message_at, id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?,
+        };
+        for (n, id) in ids.into_iter().enumerate() {
+            let thread = self.thread(id, usize::MAX >> 1)?;
+            let c = &thread.conversation;
+            if n > 0 {
+                writeln!(out)?;
+            }
+            writeln!(
+                out,
+                "Conversation #{} · {} · {} · {}{}",
+                c.id,
+                c.channel,
+                c.customer.as_deref().unwrap_or("unknown customer"),
+                c.status,
+                c.subject.as_deref().map(|s| format!(" · {s}")).unwrap_or_default()
+            )?;
+            for m in &thread.messages {
+                let who = m.author_name.as_deref().unwrap_or(match m.author_kind {
+                    AuthorKind::Customer => "Customer",
+                    AuthorKind::Agent => "Agent",
+                    AuthorKind::Bot => "Bot",
+                    AuthorKind::System => "System",
+                });
+                let at = m.at.strftime("%Y-%m-%d %H:%M UTC");
+                writeln!(out, "[{at}] {who} ({}): {}", m.author_kind, m.text.replace('\n', "\n    "))?;
+                for a in &m.attachments {
+                    writeln!(out, "    [{}: {}]", a.kind, a.name.as_deref().or(a.url.as_deref()).unwrap_or("unnamed"))?;
+                }
+            }
+        }
+        out.flush()?;
+        Ok(())
+    }
+}
+
+fn parse_stored<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::invalid(format!("a stored setting is malformed: {e}")))
+}

@@ -1,0 +1,510 @@
+//! Writing interchange records into the store. Every record is an upsert on its natural key that
+//! writes only what differs; a record that fails is rolled back to its own savepoint, so a bad
+//! line never leaves half a record behind. Derived conversation fields are refreshed once per
+//! batch for the conversations the batch touched.
+
+use super::util::{now_ms, to_ms, upsert_sql};
+use crate::error::{Error, Result};
+use crate::interchange::*;
+use crate::model::{AccountKey, AuthorKind, Channel, Direction};
+use rusqlite::{params, OptionalExtension, Transaction};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+pub(crate) struct Writer<'a> {
+    tx: &'a Transaction<'a>,
+    accounts: HashMap<String, (i64, Channel)>,
+    touched: HashSet<i64>,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("records serialise")
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(tx: &'a Transaction<'a>) -> Self {
+        Writer { tx, accounts: HashMap::new(), touched: HashSet::new() }
+    }
+
+    /// Applies one record; returns whether the store changed.
+    pub(crate) fn apply(&mut self, record: &Record) -> Result<bool> {
+        let before = self.tx.total_changes();
+        self.tx.execute_batch("SAVEPOINT record")?;
+        let result = match record {
+            Record::Account(r) => self.account_record(r),
+            Record::Tag(r) => self.tag(r),
+            Record::Calendar(r) => self.calendar(r),
+            Record::SlaPolicy(r) => self.sla_policy(r),
+            Record::Rule(r) => self.rule(r),
+            Record::CannedReply(r) => self.canned_reply(r),
+            Record::Contact(r) => self.contact(r),
+            Record::Conversation(r) => self.conversation(r),
+            Record::Message(r) => self.message(r).map(|_| ()),
+            Record::Note(r) => self.note(r),
+            Record::Order(r) => self.order(r),
+        };
+        match result {
+            Ok(()) => {
+                self.tx.execute_batch("RELEASE record")?;
+                Ok(self.tx.total_changes() != before)
+            }
+            Err(e) => {
+                self.tx.execute_batch("ROLLBACK TO record; RELEASE record")?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Refreshes the derived fields of every conversation this batch touched.
+    pub(crate) fn finish(self) -> Result<()> {
+        for id in self.touched {
+            refresh_conversation(self.tx, id)?;
+        }
+        Ok(())
+    }
+
+    fn account(&mut self, key: &str) -> Result<(i64, Channel)> {
+        if let Some(found) = self.accounts.get(key) {
+            return Ok(*found);
+        }
+        let parsed = AccountKey::parse(key)?;
+        let canonical = parsed.to_string();
+        self.tx
+            .prepare_cached(
+                "INSERT INTO accounts (key, channel, name, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING",
+            )?
+            .execute(params![canonical, parsed.channel, parsed.handle, now_ms()])?;
+        let id: i64 =
+            self.tx.prepare_cached("SELECT id FROM accounts WHERE key = ?1")?.query_row([&canonical], |r| r.get(0))?;
+        self.accounts.insert(key.to_owned(), (id, parsed.channel));
+        Ok((id, parsed.channel))
+    }
+
+    fn account_record(&mut self, r: &AccountRecord) -> Result<()> {
+        let (id, _) = self.account(&r.account)?;
+        let name = match &r.name {
+            Some(n) => n.clone(),
+            None => AccountKey::parse(&r.account)?.handle,
+        };
+        self.tx
+            .prepare_cached(
+                "UPDATE accounts SET name = ?2, config = ?3 WHERE id = ?1 AND (name, config) IS NOT (?2, ?3)",
+            )?
+            .execute(params![id, name, json(&r.config)])?;
+        Ok(())
+    }
+
+    fn contact_id(&self, uid: &str) -> Result<i64> {
+        self.tx
+            .prepare_cached("SELECT id FROM contacts WHERE uid = ?1")?
+            .query_row([uid], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::Missing { what: "customer", id: uid.to_owned() })
+    }
+
+    fn tag_ids(&self, names: &[String]) -> Result<BTreeSet<i64>> {
+        let mut ids = BTreeSet::new();
+        for name in names {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(Error::invalid("a tag name is empty"));
+            }
+            self.tx.prepare_cached("INSERT INTO tags (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")?.execute([name])?;
+            ids.insert(self.tx.prepare_cached("SELECT id FROM tags WHERE name = ?1")?.query_row([name], |r| r.get(0))?);
+        }
+        Ok(ids)
+    }
+
+    /// Makes the tags of `owner` exactly `names`, writing only when they differ.
+    fn set_tags(&self, table: &str, owner_col: &str, owner: i64, names: &[String]) -> Result<()> {
+        let wanted = self.tag_ids(names)?;
+        let current: BTreeSet<i64> = self
+            .tx
+            .prepare_cached(&format!("SELECT tag_id FROM {table} WHERE {owner_col} = ?1"))?
+            .query_map([owner], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if current != wanted {
+            self.tx.execute(&format!("DELETE FROM {table} WHERE {owner_col} = ?1"), [owner])?;
+            let mut insert = self.tx.prepare_cached(&format!("INSERT INTO {table} ({owner_col}, tag_id) VALUES (?1, ?2)"))?;
+            for tag in wanted {
+                insert.execute(params![owner, tag])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn tag(&mut self, r: &TagRecord) -> Result<()> {
+        if r.name.trim().is_empty() {
+            return Err(Error::invalid("a tag name is empty"));
+        }
+        self.tx
+            .prepare_cached(&upsert_sql("tags", &["name"], &["color"], &[]))?
+            .execute(params![r.name.trim(), r.color])?;
+        Ok(())
+    }
+
+    fn calendar(&mut self, r: &CalendarRecord) -> Result<()> {
+        jiff::tz::TimeZone::get(&r.time_zone)
+            .map_err(|_| Error::invalid(format!("unknown time zone {:?}", r.time_zone)))?;
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        for (day, ranges) in &r.hours {
+            if !DAYS.contains(&day.as_str()) {
+                return Err(Error::invalid(format!("unknown weekday {day:?}; use mon, tue, … sun")));
+            }
+            for [start, end] in ranges {
+                let parse = |t: &str| {
+                    t.parse::<jiff::civil::Time>()
+                        .map_err(|_| Error::invalid(format!("{day}: {t:?} is not a time like 09:00")))
+                };
+                if parse(start)? >= parse(end)? {
+                    return Err(Error::invalid(format!("{day}: opening {start} is not before closing {end}")));
+                }
+            }
+        }
+        self.tx
+            .prepare_cached(&upsert_sql("business_calendars", &["name"], &["time_zone", "hours", "holidays"], &[]))?
+            .execute(params![r.name, r.time_zone, json(&r.hours), json(&r.holidays)])?;
+        Ok(())
+    }
+
+    fn sla_policy(&mut self, r: &SlaPolicyRecord) -> Result<()> {
+        let calendar: Option<i64> = match &r.calendar {
+            None => None,
+            Some(name) => Some(
+                self.tx
+                    .prepare_cached("SELECT id FROM business_calendars WHERE name = ?1")?
+                    .query_row([name], |row| row.get(0))
+                    .optional()?
+                    .ok_or_else(|| Error::Missing { what: "calendar", id: name.clone() })?,
+            ),
+        };
+        let cols =
+            ["priority", "channel", "first_reply_minutes", "next_reply_minutes", "resolution_minutes", "calendar_id"];
+        self.tx.prepare_cached(&upsert_sql("sla_policies", &["name"], &cols, &[]))?.execute(params![
+            r.name,
+            r.priority,
+            r.channel,
+            r.first_reply_minutes,
+            r.next_reply_minutes,
+            r.resolution_minutes,
+            calendar
+        ])?;
+        Ok(())
+    }
+
+    fn rule(&mut self, r: &RuleRecord) -> Result<()> {
+        if r.actions.is_empty() {
+            return Err(Error::invalid(format!("rule {:?} has no actions", r.name)));
+        }
+        self.tx
+            .prepare_cached(&upsert_sql("rules", &["name"], &["position", "enabled", "conditions", "actions"], &[]))?
+            .execute(params![r.name, r.position, r.enabled, json(&r.conditions), json(&r.actions)])?;
+        Ok(())
+    }
+
+    fn canned_reply(&mut self, r: &CannedReplyRecord) -> Result<()> {
+        if r.shortcut.is_empty() || r.shortcut.chars().any(char::is_whitespace) {
+            return Err(Error::invalid(format!("canned reply shortcut {:?} must be one word", r.shortcut)));
+        }
+        if r.variants.is_empty() {
+            return Err(Error::invalid(format!("canned reply {:?} has no text", r.shortcut)));
+        }
+        self.tx
+            .prepare_cached(&upsert_sql("canned_replies", &["shortcut"], &["title", "actions"], &[]))?
+            .execute(params![r.shortcut, r.title, json(&r.actions)])?;
+        let id: i64 = self
+            .tx
+            .prepare_cached("SELECT id FROM canned_replies WHERE shortcut = ?1")?
+            .query_row([&r.shortcut], |row| row.get(0))?;
+        let mut wanted: Vec<(String, String, String)> = r
+            .variants
+            .iter()
+            .map(|v| {
+                (
+                    v.language.clone().unwrap_or_default(),
+                    v.channel.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                    v.body.clone(),
+                )
+            })
+            .collect();
+        wanted.sort();
+        if wanted.windows(2).any(|w| (&w[0].0, &w[0].1) == (&w[1].0, &w[1].1)) {
+            return Err(Error::invalid(format!("canned reply {:?} has two variants for one language and channel", r.shortcut)));
+        }
+        let current: Vec<(String, String, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT language, channel, body FROM canned_reply_variants WHERE reply_id = ?1 ORDER BY language, channel, body",
+            )?
+            .query_map([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        if current != wanted {
+            self.tx.execute("DELETE FROM canned_reply_variants WHERE reply_id = ?1", [id])?;
+            let mut insert = self.tx.prepare_cached(
+                "INSERT INTO canned_reply_variants (reply_id, language, channel, body) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (language, channel, body) in wanted {
+                insert.execute(params![id, language, channel, body])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn contact(&mut self, r: &ContactRecord) -> Result<()> {
+        if r.id.trim().is_empty() {
+            return Err(Error::invalid("a customer id is empty"));
+        }
+        let created = r.created_at.map(to_ms).unwrap_or_else(now_ms);
+        self.tx
+            .prepare_cached(&upsert_sql(
+                "contacts",
+                &["uid"],
+                &["name", "email", "phone", "language", "time_zone", "status"],
+                &["created_at"],
+            ))?
+            .execute(params![r.id, r.name, r.email, r.phone, r.language, r.time_zone, r.status, created])?;
+        let id = self.contact_id(&r.id)?;
+        if let Some(at) = r.created_at {
+            self.tx
+                .prepare_cached("UPDATE contacts SET created_at = ?2 WHERE id = ?1 AND created_at IS NOT ?2")?
+                .execute(params![id, to_ms(at)])?;
+        }
+        for identity in &r.identities {
+            let (account, _) = self.account(&identity.account)?;
+            self.tx
+                .prepare_cached(&upsert_sql("identities", &["account_id", "handle"], &["contact_id", "display_name"], &[]))?
+                .execute(params![account, identity.handle, id, identity.name])?;
+        }
+        self.set_tags("contact_tags", "contact_id", id, &r.tags)
+    }
+
+    /// The conversation `(account, external)`, created when new; returns (id, contact id).
+    fn ensure_conversation(&mut self, account: &str, external: &str, at: i64) -> Result<(i64, Option<i64>)> {
+        if external.is_empty() {
+            return Err(Error::invalid("a conversation id is empty"));
+        }
+        let (account_id, channel) = self.account(account)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO conversations (account_id, external_id, channel, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account_id, external_id) DO NOTHING",
+            )?
+            .execute(params![account_id, external, channel, at])?;
+        Ok(self
+            .tx
+            .prepare_cached("SELECT id, contact_id FROM conversations WHERE account_id = ?1 AND external_id = ?2")?
+            .query_row(params![account_id, external], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
+    fn conversation(&mut self, r: &ConversationRecord) -> Result<()> {
+        let created = r.created_at.map(to_ms).unwrap_or_else(now_ms);
+        let (id, existing_contact) = self.ensure_conversation(&r.account, &r.id, created)?;
+        let contact = match &r.customer {
+            Some(uid) => Some(self.contact_id(uid)?),
+            None => existing_contact,
+        };
+        self.tx
+            .prepare_cached(
+                "UPDATE conversations SET contact_id = ?2, subject = ?3, status = ?4, priority = ?5, assignee = ?6,
+                        public = ?7, unread = ?8
+                 WHERE id = ?1 AND (contact_id, subject, status, priority, assignee, public, unread)
+                       IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![id, contact, r.subject, r.status, r.priority, r.assignee, r.public, r.unread])?;
+        if let Some(at) = r.created_at {
+            self.tx
+                .prepare_cached("UPDATE conversations SET created_at = ?2 WHERE id = ?1 AND created_at IS NOT ?2")?
+                .execute(params![id, to_ms(at)])?;
+        }
+        self.set_tags("conversation_tags", "conversation_id", id, &r.tags)
+    }
+
+    /// The contact behind a customer's handle on an account, created on first sight.
+    fn customer_for(&mut self, account: &str, author: &Author) -> Result<Option<i64>> {
+        let Some(handle) = author.handle.as_deref().filter(|h| !h.is_empty()) else { return Ok(None) };
+        let (account_id, _) = self.account(account)?;
+        let found: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT contact_id FROM identities WHERE account_id = ?1 AND handle = ?2")?
+            .query_row(params![account_id, handle], |r| r.get(0))
+            .optional()?;
+        if let Some(id) = found {
+            return Ok(Some(id));
+        }
+        let name = author.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| handle.to_owned());
+        let uid = format!("ct_{}", uuid::Uuid::new_v4().simple());
+        let id: i64 = self
+            .tx
+            .prepare_cached("INSERT INTO contacts (uid, name, created_at) VALUES (?1, ?2, ?3) RETURNING id")?
+            .query_row(params![uid, name, now_ms()], |r| r.get(0))?;
+        self.tx
+            .prepare_cached("INSERT INTO identities (contact_id, account_id, handle, display_name) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![id, account_id, handle, author.name])?;
+        Ok(Some(id))
+    }
+
+    pub(crate) fn message(&mut self, m: &MessageRecord) -> Result<i64> {
+        if m.id.is_empty() {
+            return Err(Error::invalid("a message id is empty"));
+        }
+        let at = to_ms(m.at);
+        let (conversation, contact) = self.ensure_conversation(&m.account, &m.conversation, at)?;
+        let (account_id, _) = self.account(&m.account)?;
+        if m.author.kind == AuthorKind::Customer && m.direction == Direction::In && contact.is_none() {
+            if let Some(customer) = self.customer_for(&m.account, &m.author)? {
+                self.tx
+                    .prepare_cached("UPDATE conversations SET contact_id = ?2 WHERE id = ?1 AND contact_id IS NULL")?
+                    .execute(params![conversation, customer])?;
+            }
+        }
+        let delivery = m.delivery();
+        let existing: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND external_id = ?2")?
+            .query_row(params![account_id, m.id], |r| r.get(0))
+            .optional()?;
+        let id = match existing {
+            None => {
+                let id: i64 = self
+                    .tx
+                    .prepare_cached(
+                        "INSERT INTO messages (conversation_id, account_id, external_id, direction, author_kind,
+                                               author_name, author_handle, body, sent_at, delivery)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                    )?
+                    .query_row(
+                        params![
+                            conversation,
+                            account_id,
+                            m.id,
+                            m.direction,
+                            m.author.kind,
+                            m.author.name,
+                            m.author.handle,
+                            m.text,
+                            at,
+                            delivery
+                        ],
+                        |r| r.get(0),
+                    )?;
+                self.insert_attachments(id, &m.attachments)?;
+                id
+            }
+            Some(id) => {
+                self.tx
+                    .prepare_cached(
+                        "UPDATE messages SET direction = ?2, author_kind = ?3, author_name = ?4, author_handle = ?5,
+                                body = ?6, sent_at = ?7, delivery = ?8
+                         WHERE id = ?1 AND (direction, author_kind, author_name, author_handle, body, sent_at, delivery)
+                               IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )?
+                    .execute(params![
+                        id,
+                        m.direction,
+                        m.author.kind,
+                        m.author.name,
+                        m.author.handle,
+                        m.text,
+                        at,
+                        delivery
+                    ])?;
+                let current = super::read::attachments(self.tx, id)?;
+                if current != m.attachments {
+                    self.tx.execute("DELETE FROM attachments WHERE message_id = ?1", [id])?;
+                    self.insert_attachments(id, &m.attachments)?;
+                }
+                id
+            }
+        };
+        self.touched.insert(conversation);
+        Ok(id)
+    }
+
+    fn insert_attachments(&self, message: i64, attachments: &[AttachmentRecord]) -> Result<()> {
+        let mut insert = self.tx.prepare_cached(
+            "INSERT INTO attachments (message_id, position, kind, name, mime, url, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (position, a) in attachments.iter().enumerate() {
+            insert.execute(params![message, position as i64, a.kind, a.name, a.mime, a.url, a.size])?;
+        }
+        Ok(())
+    }
+
+    fn note(&mut self, r: &NoteRecord) -> Result<()> {
+        if r.id.is_empty() {
+            return Err(Error::invalid("a note id is empty"));
+        }
+        let at = to_ms(r.at);
+        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at)?;
+        self.tx
+            .prepare_cached(&upsert_sql("notes", &["uid"], &["conversation_id", "author", "body", "created_at"], &[]))?
+            .execute(params![r.id, conversation, r.author, r.text, at])?;
+        Ok(())
+    }
+
+    fn order(&mut self, r: &OrderRecord) -> Result<()> {
+        let decimal = |s: &str| {
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            !digits.is_empty()
+                && digits.split('.').count() <= 2
+                && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && !digits.starts_with('.')
+                && !digits.ends_with('.')
+        };
+        if !decimal(&r.total) {
+            return Err(Error::invalid(format!("order {}: total {:?} is not a decimal number", r.number, r.total)));
+        }
+        let contact = match &r.customer {
+            Some(uid) => Some(self.contact_id(uid)?),
+            None => None,
+        };
+        let cols = [
+            "contact_id",
+            "number",
+            "placed_at",
+            "currency",
+            "total",
+            "financial_status",
+            "fulfillment_status",
+            "items",
+            "tracking",
+        ];
+        self.tx.prepare_cached(&upsert_sql("orders", &["shop", "external_id"], &cols, &[]))?.execute(params![
+            r.shop,
+            r.id,
+            contact,
+            r.number,
+            to_ms(r.at),
+            r.currency,
+            r.total,
+            r.financial_status,
+            r.fulfillment_status,
+            json(&r.items),
+            json(&r.tracking)
+        ])?;
+        Ok(())
+    }
+}
+
+/// Recomputes a conversation's latest message, last customer message and how long the customer
+/// has waited (since their first message after the last agent reply).
+pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> {
+    let (last_id, last_at, inbound_at, waiting): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) = tx
+        .prepare_cached(
+            "SELECT
+               (SELECT id FROM messages WHERE conversation_id = ?1 ORDER BY sent_at DESC, id DESC LIMIT 1),
+               (SELECT max(sent_at) FROM messages WHERE conversation_id = ?1),
+               (SELECT max(sent_at) FROM messages WHERE conversation_id = ?1 AND direction = 'in'),
+               (SELECT min(sent_at) FROM messages
+                 WHERE conversation_id = ?1 AND direction = 'in' AND author_kind = 'customer'
+                   AND sent_at > coalesce((SELECT max(sent_at) FROM messages
+                                            WHERE conversation_id = ?1 AND direction = 'out' AND author_kind = 'agent'),
+                                          -9223372036854775808))",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    tx.prepare_cached(
+        "UPDATE conversations SET last_message_id = ?2, last_message_at = ?3, last_inbound_at = ?4, waiting_since = ?5
+         WHERE id = ?1 AND (last_message_id, last_message_at, last_inbound_at, waiting_since) IS NOT (?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![id, last_id, last_at, inbound_at, waiting])?;
+    Ok(())
+}
