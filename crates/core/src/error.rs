@@ -48,7 +48,7 @@ impl Error {
 
     /// Re-labels low-level failures with what they mean for the store at `path`, so the user sees
     /// "disk full" or "damaged" instead of an SQLite code.
-    pub(crate) fn for_store(self, path: &std::path::Path) -> Self {
+    pub fn for_store(self, path: &std::path::Path) -> Self {
         use rusqlite::ErrorCode as C;
         match &self {
             Error::Sqlite(rusqlite::Error::SqliteFailure(e, msg)) => match e.code {

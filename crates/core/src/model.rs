@@ -196,3 +196,24 @@ pub struct Thread {
     /// Whether older messages exist than the ones returned.
     pub has_older: bool,
 }
+
+/// Text safe to print on a terminal or in a plain-text file: control characters other than
+/// newline and tab (terminal escape sequences among them) become U+FFFD, so customer text
+/// can never drive the agent's terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if text.chars().any(bad) {
+        std::borrow::Cow::Owned(text.chars().map(|c| if bad(c) { '\u{FFFD}' } else { c }).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn printable_neutralises_terminal_escapes() {
+        assert_eq!(super::printable("hi\x1b[2J\x07 there\n\tok"), "hi\u{FFFD}[2J\u{FFFD} there\n\tok");
+        assert!(matches!(super::printable("plain 한글"), std::borrow::Cow::Borrowed(_)));
+    }
+}

@@ -12,7 +12,7 @@ pub(crate) mod util;
 pub(crate) mod write;
 
 pub use migrations::LATEST as SCHEMA_VERSION;
-pub use read::TableCount;
+pub use read::{write_thread, TableCount};
 
 use crate::error::{parent_of, Error, Result};
 use crate::keys::{new_spec, KeyProvider, KeySpec, Slot, StoreKey, StoreMeta};
@@ -211,6 +211,20 @@ impl Store {
         self.meta = Some(meta);
         tracing::info!(path = %path.display(), "store re-keyed");
         Ok(())
+    }
+
+    /// Writes `records` in one transaction; any bad record fails the whole batch. For writers
+    /// that produce records themselves (sync, benchmarks); files go through `import_jsonl`.
+    pub fn write_batch(&mut self, records: &[crate::interchange::Record]) -> Result<usize> {
+        self.transaction(|tx| {
+            let mut writer = write::Writer::new(tx);
+            let mut changed = 0;
+            for record in records {
+                changed += writer.apply(record)? as usize;
+            }
+            writer.finish()?;
+            Ok(changed)
+        })
     }
 
     /// Runs `f` in one transaction: all of it is stored, or none.

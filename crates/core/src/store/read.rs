@@ -494,37 +494,47 @@ impl Store {
                 .collect::<Result<_, _>>()?,
         };
         for (n, id) in ids.into_iter().enumerate() {
-            let thread = self.thread(id, usize::MAX >> 1)?;
-            let c = &thread.conversation;
             if n > 0 {
                 writeln!(out)?;
             }
-            writeln!(
-                out,
-                "Conversation #{} · {} · {} · {}{}",
-                c.id,
-                c.channel,
-                c.customer.as_deref().unwrap_or("unknown customer"),
-                c.status,
-                c.subject.as_deref().map(|s| format!(" · {s}")).unwrap_or_default()
-            )?;
-            for m in &thread.messages {
-                let who = m.author_name.as_deref().unwrap_or(match m.author_kind {
-                    AuthorKind::Customer => "Customer",
-                    AuthorKind::Agent => "Agent",
-                    AuthorKind::Bot => "Bot",
-                    AuthorKind::System => "System",
-                });
-                let at = m.at.strftime("%Y-%m-%d %H:%M UTC");
-                writeln!(out, "[{at}] {who} ({}): {}", m.author_kind, m.text.replace('\n', "\n    "))?;
-                for a in &m.attachments {
-                    writeln!(out, "    [{}: {}]", a.kind, a.name.as_deref().or(a.url.as_deref()).unwrap_or("unnamed"))?;
-                }
-            }
+            write_thread(&self.thread(id, usize::MAX)?, out)?;
         }
         out.flush()?;
         Ok(())
     }
+}
+
+/// Writes a thread as plain text, one line a message. Customer text is made printable.
+pub fn write_thread(thread: &Thread, out: &mut dyn Write) -> Result<()> {
+    let c = &thread.conversation;
+    writeln!(
+        out,
+        "Conversation #{} · {} · {} · {}{}",
+        c.id,
+        c.channel,
+        printable(c.customer.as_deref().unwrap_or("unknown customer")),
+        c.status,
+        c.subject.as_deref().map(|s| format!(" · {}", printable(s))).unwrap_or_default()
+    )?;
+    if thread.has_older {
+        writeln!(out, "    (older messages not shown)")?;
+    }
+    for m in &thread.messages {
+        let who = m.author_name.as_deref().unwrap_or(match m.author_kind {
+            AuthorKind::Customer => "Customer",
+            AuthorKind::Agent => "Agent",
+            AuthorKind::Bot => "Bot",
+            AuthorKind::System => "System",
+        });
+        let at = m.at.strftime("%Y-%m-%d %H:%M UTC");
+        let text = printable(&m.text).replace('\n', "\n    ");
+        writeln!(out, "[{at}] {} ({}): {text}", printable(who), m.author_kind)?;
+        for a in &m.attachments {
+            let name = a.name.as_deref().or(a.url.as_deref()).unwrap_or("unnamed");
+            writeln!(out, "    [{}: {}]", a.kind, printable(name))?;
+        }
+    }
+    Ok(())
 }
 
 fn parse_stored<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {

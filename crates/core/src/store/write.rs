@@ -48,8 +48,12 @@ impl<'a> Writer<'a> {
                 Ok(self.tx.total_changes() != before)
             }
             Err(e) => {
-                self.tx.execute_batch("ROLLBACK TO record; RELEASE record")?;
-                Err(e)
+                // After a storage failure (disk full, I/O) SQLite has already rolled the whole
+                // transaction back and the savepoint is gone: the original error is the one to tell.
+                match self.tx.execute_batch("ROLLBACK TO record; RELEASE record") {
+                    Err(rollback) if matches!(e, Error::Invalid(_) | Error::Missing { .. }) => Err(rollback.into()),
+                    _ => Err(e),
+                }
             }
         }
     }

@@ -1,0 +1,298 @@
+//! `switchboard`: the headless command line over the core.
+
+mod bench;
+mod keys;
+mod logging;
+mod paths;
+mod table;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use switchboard_core::interchange::ExportScope;
+use switchboard_core::model::{printable, Channel, ConversationStatus, InboxFilter};
+use switchboard_core::search::SearchQuery;
+use switchboard_core::Store;
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "Switchboard: every customer conversation in one encrypted local store")]
+struct Cli {
+    /// The store file [default: the OS data directory]
+    #[arg(long, global = true, env = "SWITCHBOARD_STORE", value_name = "PATH")]
+    store: Option<PathBuf>,
+    /// Also log to stderr, in detail
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new encrypted store (key in the OS keychain, or from SWITCHBOARD_PASSPHRASE)
+    Init,
+    /// Import records from a JSON Lines file ("-" for standard input)
+    Import { file: PathBuf },
+    /// Export records as JSON Lines, or conversations as a readable transcript
+    Export {
+        /// Only this conversation
+        #[arg(long)]
+        conversation: Option<i64>,
+        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+        format: Format,
+        /// Write to this file instead of standard output
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// List conversations, newest activity first
+    Inbox {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        channel: Option<Channel>,
+        #[arg(long)]
+        status: Option<ConversationStatus>,
+        #[arg(long)]
+        assignee: Option<String>,
+        #[arg(long)]
+        unassigned: bool,
+        #[arg(long)]
+        tag: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a conversation and its latest messages
+    Thread {
+        id: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full-text search over every message (or, with --contacts, over customers)
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        channel: Option<Channel>,
+        #[arg(long)]
+        status: Option<ConversationStatus>,
+        /// Only this customer's conversations (a customer id from `search --contacts`)
+        #[arg(long)]
+        customer: Option<i64>,
+        /// From this date or time (2026-03-01 or RFC 3339)
+        #[arg(long)]
+        since: Option<String>,
+        /// Before this date or time
+        #[arg(long)]
+        until: Option<String>,
+        /// Search customers' names, emails and phones instead of messages
+        #[arg(long)]
+        contacts: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-encrypt the store under a new key (a new passphrase from SWITCHBOARD_NEW_PASSPHRASE)
+    Rekey,
+    /// Row counts per table
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks (see docs/benchmarks.md)
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Jsonl,
+    Text,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    logging::init(cli.verbose);
+    if let Err(e) = run(cli) {
+        // One line: the outermost context and its cause.
+        let mut message = e.to_string();
+        if let Some(cause) = e.chain().nth(1) {
+            message = format!("{message}: {cause}");
+        }
+        tracing::error!(error = %message, "command failed");
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
+}
+
+fn store_path(cli_store: &Option<PathBuf>) -> PathBuf {
+    cli_store.clone().unwrap_or_else(paths::default_store)
+}
+
+fn open(path: &Path) -> Result<Store> {
+    let keys = keys::for_store(path)?;
+    Ok(Store::open(path, keys.as_ref())?)
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn parse_time(s: &str) -> Result<jiff::Timestamp> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    let date: jiff::civil::Date =
+        s.parse().with_context(|| format!("{s:?} is neither a date (2026-03-01) nor an RFC 3339 time"))?;
+    Ok(date.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp())
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let path = store_path(&cli.store);
+    let started = std::time::Instant::now();
+    let result = match cli.command {
+        Command::Init => {
+            let keys = keys::for_new_store()?;
+            let store = Store::create(&path, keys.as_ref())?;
+            println!("created an encrypted store at {} (schema {})", path.display(), store.schema_version()?);
+            Ok(())
+        }
+        Command::Import { file } => {
+            let mut store = open(&path)?;
+            let report = if file.as_os_str() == "-" {
+                store.import_jsonl(std::io::stdin().lock())?
+            } else {
+                let f = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+                store.import_jsonl(BufReader::new(f))?
+            };
+            const SHOWN: usize = 20;
+            for e in report.errors.iter().take(SHOWN) {
+                eprintln!("line {}: {}", e.line, printable(&e.message));
+            }
+            if report.errors.len() > SHOWN {
+                eprintln!("… and {} more bad lines", report.errors.len() - SHOWN);
+            }
+            if report.records == 0 && !report.errors.is_empty() {
+                anyhow::bail!("nothing imported: none of the {} lines is a valid record", report.errors.len());
+            }
+            tracing::info!(records = report.records, changed = report.changed, skipped = report.errors.len(), "imported");
+            println!(
+                "imported {} records ({} changed), skipped {} bad lines",
+                report.records,
+                report.changed,
+                report.errors.len()
+            );
+            Ok(())
+        }
+        Command::Export { conversation, format, output } => {
+            let store = open(&path)?;
+            let scope = conversation.map(ExportScope::Conversation).unwrap_or(ExportScope::All);
+            let write = |out: &mut dyn Write| -> Result<()> {
+                match format {
+                    Format::Jsonl => {
+                        let n = store.export_jsonl(scope, out)?;
+                        tracing::info!(records = n, "exported");
+                    }
+                    Format::Text => store.export_transcript(scope, out)?,
+                }
+                Ok(())
+            };
+            match output {
+                None => write(&mut std::io::BufWriter::new(std::io::stdout().lock())),
+                Some(file) => {
+                    // Written beside the target and renamed into place: never half a file.
+                    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                        .with_context(|| format!("cannot write in {}", dir.display()))?;
+                    write(&mut std::io::BufWriter::new(tmp.as_file_mut()))?;
+                    tmp.as_file().sync_all()?;
+                    tmp.persist(&file).with_context(|| format!("cannot write {}", file.display()))?;
+                    Ok(())
+                }
+            }
+        }
+        Command::Inbox { limit, channel, status, assignee, unassigned, tag, json } => {
+            let store = open(&path)?;
+            let rows = store.inbox(&InboxFilter { channel, status, assignee, unassigned, tag, limit, ..Default::default() })?;
+            if json {
+                print_json(&rows)
+            } else {
+                table::inbox(&rows, jiff::Timestamp::now());
+                Ok(())
+            }
+        }
+        Command::Thread { id, limit, json } => {
+            let store = open(&path)?;
+            let thread = store.thread(id, limit)?;
+            if json {
+                print_json(&thread)
+            } else {
+                let mut out = std::io::stdout().lock();
+                switchboard_core::store::write_thread(&thread, &mut out)?;
+                Ok(())
+            }
+        }
+        Command::Search { query, limit, channel, status, customer, since, until, contacts, json } => {
+            let store = open(&path)?;
+            if contacts {
+                let hits = store.search_contacts(&query, limit)?;
+                if json {
+                    return print_json(&hits);
+                }
+                table::contacts(&hits);
+                return Ok(());
+            }
+            let q = SearchQuery {
+                text: query,
+                channel,
+                contact_id: customer,
+                status,
+                since: since.as_deref().map(parse_time).transpose()?,
+                until: until.as_deref().map(parse_time).transpose()?,
+                limit,
+            };
+            let hits = store.search(&q)?;
+            tracing::info!(hits = hits.len(), elapsed_ms = started.elapsed().as_millis() as u64, "searched");
+            if json {
+                print_json(&hits)
+            } else {
+                table::hits(&hits);
+                Ok(())
+            }
+        }
+        Command::Rekey => {
+            let keys = keys::for_rekey(&path)?;
+            let mut store = Store::open(&path, keys.as_ref())?;
+            store.rekey(keys.as_ref())?;
+            println!("re-encrypted {} under a new key", path.display());
+            Ok(())
+        }
+        Command::Stats { json } => {
+            let store = open(&path)?;
+            let stats = store.stats()?;
+            if json {
+                let map: serde_json::Map<String, serde_json::Value> =
+                    stats.iter().map(|s| (s.table.to_owned(), s.rows.into())).collect();
+                print_json(&map)
+            } else {
+                for s in stats {
+                    println!("{:<20} {:>10}", s.table, s.rows);
+                }
+                Ok(())
+            }
+        }
+        Command::Bench { which } => bench::run(which),
+    };
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "command finished");
+    result.map_err(|e| match e.downcast::<switchboard_core::Error>() {
+        Ok(core) => anyhow::Error::new(core.for_store(&path)),
+        Err(other) => other,
+    })
+}
