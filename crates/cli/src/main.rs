@@ -2,8 +2,6 @@
 
 mod bench;
 mod keys;
-mod logging;
-mod paths;
 mod table;
 
 use anyhow::{Context, Result};
@@ -101,6 +99,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the app to a browser on 127.0.0.1 (web mode); the first line printed is the URL to open
+    Serve {
+        /// 0 picks a free port
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The built UI [default: ui/dist of this source tree]
+        #[arg(long, env = "SWITCHBOARD_UI_DIR")]
+        ui: Option<PathBuf>,
+    },
     /// Benchmarks (see docs/benchmarks.md)
     Bench {
         #[command(subcommand)]
@@ -116,7 +123,7 @@ enum Format {
 
 fn main() {
     let cli = Cli::parse();
-    logging::init(cli.verbose);
+    switchboard_api::logging::init(cli.verbose);
     if let Err(e) = run(cli) {
         // One line: the outermost context and its cause.
         let mut message = e.to_string();
@@ -130,7 +137,7 @@ fn main() {
 }
 
 fn store_path(cli_store: &Option<PathBuf>) -> PathBuf {
-    cli_store.clone().unwrap_or_else(paths::default_store)
+    cli_store.clone().unwrap_or_else(switchboard_api::paths::default_store)
 }
 
 fn open(path: &Path) -> Result<Store> {
@@ -288,11 +295,30 @@ fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
         }
+        Command::Serve { port, ui } => serve(&path, port, ui),
         Command::Bench { which } => bench::run(which),
     };
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "command finished");
     result.map_err(|e| match e.downcast::<switchboard_core::Error>() {
         Ok(core) => anyhow::Error::new(core.for_store(&path)),
         Err(other) => other,
+    })
+}
+
+fn serve(path: &Path, port: u16, ui: Option<PathBuf>) -> Result<()> {
+    let ui = ui.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist"));
+    let workspace = std::sync::Arc::new(switchboard_api::Workspace::open(path, keys::passphrase(), true));
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let server = switchboard_web::Server::bind(workspace, port, ui).await?;
+        println!("{}", server.url);
+        std::io::stdout().flush()?;
+        tracing::info!(addr = %server.addr, "web mode listening");
+        server
+            .serve(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(())
     })
 }
