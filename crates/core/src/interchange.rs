@@ -349,7 +349,7 @@ impl Store {
     pub fn import_jsonl(&mut self, input: impl BufRead) -> Result<ImportReport> {
         self.transaction(|tx| {
             let mut report = ImportReport::default();
-            let mut writer = crate::store::write::Writer::new(tx);
+            let mut writer = crate::store::write::Writer::per_record(tx);
             for (index, line) in input.lines().enumerate() {
                 let number = index + 1;
                 let line = line.map_err(|e| Error::invalid(format!("line {number}: cannot read: {e}")))?;

@@ -4,8 +4,8 @@
 //! search for the stem `주문` would miss it. Before indexing, `terms` rewrites every run of CJK
 //! characters as overlapping bigrams (`주문이` → `주문 문이`), as Lucene's CJK analyzer does;
 //! a query is rewritten the same way and its bigrams searched as a phrase. Latin text passes
-//! through to the porter stemmer (`Refunded` and `refund` share the stem `refund`), and the
-//! query's words match as prefixes so a half-typed word already finds results.
+//! through to the porter stemmer (`Refunded` and `refund` share the stem `refund`); a word typed
+//! with a trailing `*` matches as a prefix.
 
 use crate::error::{Error, Result};
 use crate::model::{AuthorKind, Channel, ConversationStatus, Direction};
@@ -78,19 +78,24 @@ fn flush_cjk(run: &mut Vec<char>, out: &mut String) {
 }
 
 /// Builds an FTS5 MATCH expression from what a person typed: every word must occur; Latin words
-/// match as prefixes, CJK words as a phrase of their bigrams. Returns `None` when nothing
-/// searchable is left (only punctuation, say). Operators typed by the user are treated as text,
-/// never as FTS5 syntax.
+/// match by stem (`refund` finds `Refunded`), and as a prefix when they end in `*` (`deliv*`);
+/// CJK words match as a phrase of their bigrams. Returns `None` when nothing searchable is left
+/// (only punctuation, say). Whatever the user typed is quoted: it is never FTS5 syntax.
 pub fn match_expression(query: &str) -> Option<String> {
     let normalized: String = query.nfkc().flat_map(char::to_lowercase).collect();
     let mut parts = Vec::new();
-    for word in normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    let mut rest = normalized.as_str();
+    while let Some(start) = rest.find(|c: char| c.is_alphanumeric()) {
+        rest = &rest[start..];
+        let end = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        let wants_prefix = after.starts_with('*');
+        rest = after;
         let tokens: Vec<String> = terms(word).split_whitespace().map(str::to_owned).collect();
         let single_cjk_char = tokens.len() == 1 && tokens[0].chars().count() == 1 && tokens[0].chars().all(is_cjk);
-        let has_cjk = word.chars().any(is_cjk);
         let phrase = format!("\"{}\"", tokens.join(" "));
-        // A bigram phrase is already exact; a lone CJK character or a Latin word is a prefix.
-        if !has_cjk || single_cjk_char {
+        // A lone CJK character is the start of the bigrams of the words that hold it.
+        if single_cjk_char || (wants_prefix && !word.chars().any(is_cjk)) {
             parts.push(format!("{phrase}*"));
         } else {
             parts.push(phrase);
@@ -102,6 +107,9 @@ pub fn match_expression(query: &str) -> Option<String> {
         Some(parts.join(" "))
     }
 }
+
+/// How many of the newest matches a search ranks (see `Store::search`).
+pub const RANK_WINDOW: usize = 2000;
 
 /// What to search for, and where.
 #[derive(Debug, Clone, Default)]
@@ -138,43 +146,76 @@ pub struct ContactHit {
 }
 
 impl Store {
-    /// Messages matching `q`, best match first (bm25), then newest.
+    /// Messages matching `q`: the best matches (bm25, then newest) among the newest
+    /// `RANK_WINDOW` matches that pass the filters.
+    ///
+    /// Ranking every match of a common word ("order" is in half of all messages) costs time in
+    /// proportion to the store; the window keeps a search fast at any size, and for all but the
+    /// commonest words it holds every match. FTS5 walks its index newest-first (rowid order
+    /// follows arrival), so the window costs no sort. A customer filter is driven from that
+    /// customer's own messages instead, which are few.
     pub fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
         let Some(expr) = match_expression(&q.text) else {
             return Err(Error::invalid("the search has no words to look for"));
         };
-        let mut sql = String::from(
-            "SELECT m.id, m.conversation_id, c.channel, ct.name, m.direction, m.author_kind, m.author_name,
-                    m.sent_at, m.body
-             FROM message_fts f
-             JOIN messages m ON m.id = f.rowid
-             JOIN conversations c ON c.id = m.conversation_id
-             LEFT JOIN contacts ct ON ct.id = c.contact_id
-             WHERE message_fts MATCH ?",
-        );
+        let mut filters = String::new();
         let mut params: Vec<Value> = vec![Value::Text(expr)];
         if let Some(ch) = q.channel {
-            sql.push_str(" AND c.channel = ?");
+            filters.push_str(" AND c.channel = ?");
             params.push(Value::Text(ch.as_str().into()));
         }
-        if let Some(id) = q.contact_id {
-            sql.push_str(" AND c.contact_id = ?");
-            params.push(Value::Integer(id));
-        }
         if let Some(st) = q.status {
-            sql.push_str(" AND c.status = ?");
+            filters.push_str(" AND c.status = ?");
             params.push(Value::Text(st.as_str().into()));
         }
         if let Some(t) = q.since {
-            sql.push_str(" AND m.sent_at >= ?");
+            filters.push_str(" AND m.sent_at >= ?");
             params.push(Value::Integer(to_ms(t)));
         }
         if let Some(t) = q.until {
-            sql.push_str(" AND m.sent_at < ?");
+            filters.push_str(" AND m.sent_at < ?");
             params.push(Value::Integer(to_ms(t)));
         }
-        sql.push_str(" ORDER BY bm25(message_fts), m.sent_at DESC LIMIT ?");
+        // CROSS JOIN fixes the loop order: from the FTS index outwards, or (for one customer)
+        // from the customer's conversations inwards.
+        let matches = match q.contact_id {
+            // Every row looked up costs a page decryption: join only for a filter that needs it.
+            None if filters.is_empty() => format!(
+                "SELECT f.rowid AS id, bm25(message_fts) AS score FROM message_fts f
+                 WHERE message_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}"
+            ),
+            None => format!(
+                "SELECT f.rowid AS id, bm25(message_fts) AS score
+                 FROM message_fts f CROSS JOIN messages m ON m.id = f.rowid
+                 CROSS JOIN conversations c ON c.id = m.conversation_id
+                 WHERE message_fts MATCH ?1{filters}
+                 ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}"
+            ),
+            Some(contact) => {
+                params.push(Value::Integer(contact));
+                format!(
+                    "SELECT f.rowid AS id, bm25(message_fts) AS score
+                     FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
+                     CROSS JOIN message_fts f ON f.rowid = m.id
+                     WHERE message_fts MATCH ?1{filters} AND c.contact_id = ?
+                     ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}"
+                )
+            }
+        };
         params.push(Value::Integer(q.limit.max(1) as i64));
+        // The page is chosen before anything is joined; ties go to the newer message (ids follow
+        // arrival).
+        let sql = format!(
+            "WITH matches AS ({matches}),
+                  best AS (SELECT id, score FROM matches ORDER BY score, id DESC LIMIT ?)
+             SELECT m.id, m.conversation_id, c.channel, ct.name, m.direction, m.author_kind, m.author_name,
+                    m.sent_at, m.body
+             FROM best x
+             JOIN messages m ON m.id = x.id
+             JOIN conversations c ON c.id = m.conversation_id
+             LEFT JOIN contacts ct ON ct.id = c.contact_id
+             ORDER BY x.score, x.id DESC"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
             Ok(SearchHit {
@@ -229,10 +270,11 @@ mod tests {
 
     #[test]
     fn queries_escape_fts_syntax() {
-        assert_eq!(match_expression("refund").unwrap(), "\"refund\"*");
+        assert_eq!(match_expression("refund").unwrap(), "\"refund\"");
+        assert_eq!(match_expression("deliv* x").unwrap(), "\"deliv\"* \"x\"");
         assert_eq!(match_expression("주문이").unwrap(), "\"주문 문이\"");
         assert_eq!(match_expression("주").unwrap(), "\"주\"*");
-        assert_eq!(match_expression("a\" OR b NEAR(").unwrap(), "\"a\"* \"or\"* \"b\"* \"near\"*");
+        assert_eq!(match_expression("a\" OR b NEAR(").unwrap(), "\"a\" \"or\" \"b\" \"near\"");
         assert_eq!(match_expression("  ?! "), None);
     }
 }

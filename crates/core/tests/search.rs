@@ -34,11 +34,13 @@ fn english_matches_stems_and_prefixes_case_insensitively() {
     assert!(refund.iter().any(|t| t.contains("Refunded")));
     assert!(refund.iter().any(|t| t.contains("refund now")));
     assert_eq!(texts("REFUNDS").len(), 2, "plural and upper case share the stem");
-    assert_eq!(texts("deliv"), ["Still waiting on my delivery"]);
+    assert!(texts("deliv").is_empty(), "whole words by default");
+    assert_eq!(texts("deliv*"), ["Still waiting on my delivery"]);
     assert!(texts("kettle").is_empty(), "order items are not messages");
     // FTS syntax typed by a user is text, not an operator, and never an error: every word must
-    // occur ("or" and "not" as prefixes of "order" and "nothing").
-    assert_eq!(texts("refund OR NOT \"("), ["Where is order 1043? I was told it Refunded but nothing arrived."]);
+    // occur, "or" and "not" included.
+    assert!(texts("refund OR NOT \"(").is_empty());
+    assert_eq!(texts("refund NOT* OR*"), ["Where is order 1043? I was told it Refunded but nothing arrived."]);
 }
 
 #[test]
@@ -93,4 +95,26 @@ fn the_index_follows_edits() {
         .unwrap();
     assert!(store.search(&q("delivery")).unwrap().is_empty());
     assert_eq!(store.search(&q("parcel")).unwrap().len(), 1);
+}
+
+#[test]
+fn a_customer_search_finds_their_old_messages_behind_thousands_of_newer_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut store) = store_with_sample(dir.path(), 1);
+    let newer: String = (0..switchboard_core::search::RANK_WINDOW + 500)
+        .map(|i| {
+            format!(
+                r#"{{"kind":"message","account":"sms:+15550100","conversation":"+1555{i:06}","id":"N{i}","direction":"in","author":{{"kind":"customer","handle":"+1555{i:06}"}},"text":"refund for order {i}","at":"2026-04-01T00:00:00Z"}}"#
+            ) + "\n"
+        })
+        .collect();
+    store.import_jsonl(newer.as_bytes()).unwrap();
+    // Unfiltered, the newest matches fill the page.
+    let all = store.search(&SearchQuery { limit: 50, ..q("refund") }).unwrap();
+    assert_eq!(all.len(), 50);
+    assert!(all.iter().all(|h| h.text.starts_with("refund for order")));
+    // Lena's two refund messages are older than all of them, and still found.
+    let lena = store.search_contacts("Lena", 5).unwrap()[0].id;
+    let hers = store.search(&SearchQuery { contact_id: Some(lena), ..q("refund") }).unwrap();
+    assert_eq!(hers.len(), 2, "{hers:?}");
 }

@@ -195,7 +195,11 @@ impl Store {
         meta.write(&path)?;
         let result = (|| {
             self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-            self.conn.pragma_update(None, "rekey", key.pragma_value().as_str())?;
+            let value = key.pragma_value();
+            // SAFETY: as in `apply_key`.
+            check_rc(unsafe {
+                rusqlite::ffi::sqlite3_rekey(self.conn.handle(), value.as_ptr().cast(), value.len() as std::os::raw::c_int)
+            })?;
             // Prove the new key reads the file before the old one is forgotten.
             let reopened = open_with_key(&path, &key)?;
             drop(reopened);
@@ -217,7 +221,7 @@ impl Store {
     /// that produce records themselves (sync, benchmarks); files go through `import_jsonl`.
     pub fn write_batch(&mut self, records: &[crate::interchange::Record]) -> Result<usize> {
         self.transaction(|tx| {
-            let mut writer = write::Writer::new(tx);
+            let mut writer = write::Writer::all_or_nothing(tx);
             let mut changed = 0;
             for record in records {
                 changed += writer.apply(record)? as usize;
@@ -245,22 +249,39 @@ impl Store {
     fn configure(&mut self) -> Result<()> {
         crate::search::register_functions(&self.conn)?;
         // temp_store=MEMORY: sorts and temporary tables never touch the disk, so no plaintext can
-        // leak into a temporary file.
+        // leak into a temporary file. A 32 MiB page cache keeps decrypted pages for reuse:
+        // with SQLCipher every cache miss is a decryption.
         self.conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;
              PRAGMA synchronous = NORMAL;
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -32768;",
         )?;
         Ok(())
     }
 }
 
+/// Hands the key to SQLCipher through its C API: `PRAGMA key` would first copy the key into an
+/// SQL string that nobody zeroizes.
 fn apply_key(conn: &Connection, key: &StoreKey) -> Result<()> {
-    conn.pragma_update(None, "key", key.pragma_value().as_str())?;
+    let value = key.pragma_value();
+    // SAFETY: the handle is valid for the life of `conn`; SQLCipher copies the key bytes.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_key(conn.handle(), value.as_ptr().cast(), value.len() as std::os::raw::c_int)
+    };
+    check_rc(rc)?;
     // SQLCipher logs "hmac check failed" to stderr on a wrong key; we report it ourselves.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     Ok(())
+}
+
+fn check_rc(rc: std::os::raw::c_int) -> Result<()> {
+    if rc == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(Error::Sqlite(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rc), None)))
+    }
 }
 
 /// Opens the file with `key` and proves that it decrypts, without writing to it.

@@ -12,7 +12,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub(crate) struct Writer<'a> {
     tx: &'a Transaction<'a>,
+    /// Roll a failed record back on its own (imports); a batch that fails as a whole needs none.
+    savepoints: bool,
     accounts: HashMap<String, (i64, Channel)>,
+    conversations: HashMap<(i64, String), (i64, Option<i64>)>,
     touched: HashSet<i64>,
 }
 
@@ -21,14 +24,22 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl<'a> Writer<'a> {
-    pub(crate) fn new(tx: &'a Transaction<'a>) -> Self {
-        Writer { tx, accounts: HashMap::new(), touched: HashSet::new() }
+    /// A writer whose failed records are rolled back one by one, leaving the rest of the batch.
+    pub(crate) fn per_record(tx: &'a Transaction<'a>) -> Self {
+        Writer { tx, savepoints: true, accounts: HashMap::new(), conversations: HashMap::new(), touched: HashSet::new() }
+    }
+
+    /// A writer for a batch that is stored whole or not at all.
+    pub(crate) fn all_or_nothing(tx: &'a Transaction<'a>) -> Self {
+        Writer { savepoints: false, ..Self::per_record(tx) }
     }
 
     /// Applies one record; returns whether the store changed.
     pub(crate) fn apply(&mut self, record: &Record) -> Result<bool> {
         let before = self.tx.total_changes();
-        self.tx.execute_batch("SAVEPOINT record")?;
+        if self.savepoints {
+            self.tx.prepare_cached("SAVEPOINT record")?.execute([])?;
+        }
         let result = match record {
             Record::Account(r) => self.account_record(r),
             Record::Tag(r) => self.tag(r),
@@ -42,12 +53,18 @@ impl<'a> Writer<'a> {
             Record::Note(r) => self.note(r),
             Record::Order(r) => self.order(r),
         };
+        if !self.savepoints {
+            return result.map(|()| self.tx.total_changes() != before);
+        }
         match result {
             Ok(()) => {
-                self.tx.execute_batch("RELEASE record")?;
+                self.tx.prepare_cached("RELEASE record")?.execute([])?;
                 Ok(self.tx.total_changes() != before)
             }
             Err(e) => {
+                // The caches may name rows the rollback removed.
+                self.accounts.clear();
+                self.conversations.clear();
                 // After a storage failure (disk full, I/O) SQLite has already rolled the whole
                 // transaction back and the savepoint is gone: the original error is the one to tell.
                 match self.tx.execute_batch("ROLLBACK TO record; RELEASE record") {
@@ -287,16 +304,21 @@ impl<'a> Writer<'a> {
             return Err(Error::invalid("a conversation id is empty"));
         }
         let (account_id, channel) = self.account(account)?;
+        if let Some(found) = self.conversations.get(&(account_id, external.to_owned())) {
+            return Ok(*found);
+        }
         self.tx
             .prepare_cached(
                 "INSERT INTO conversations (account_id, external_id, channel, created_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (account_id, external_id) DO NOTHING",
             )?
             .execute(params![account_id, external, channel, at])?;
-        Ok(self
+        let found: (i64, Option<i64>) = self
             .tx
             .prepare_cached("SELECT id, contact_id FROM conversations WHERE account_id = ?1 AND external_id = ?2")?
-            .query_row(params![account_id, external], |r| Ok((r.get(0)?, r.get(1)?)))?)
+            .query_row(params![account_id, external], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        self.conversations.insert((account_id, external.to_owned()), found);
+        Ok(found)
     }
 
     fn conversation(&mut self, r: &ConversationRecord) -> Result<()> {
@@ -314,6 +336,8 @@ impl<'a> Writer<'a> {
                        IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![id, contact, r.subject, r.status, r.priority, r.assignee, r.public, r.unread])?;
+        let (account_id, _) = self.account(&r.account)?;
+        self.conversations.insert((account_id, r.id.clone()), (id, contact));
         if let Some(at) = r.created_at {
             self.tx
                 .prepare_cached("UPDATE conversations SET created_at = ?2 WHERE id = ?1 AND created_at IS NOT ?2")?
@@ -358,6 +382,7 @@ impl<'a> Writer<'a> {
                 self.tx
                     .prepare_cached("UPDATE conversations SET contact_id = ?2 WHERE id = ?1 AND contact_id IS NULL")?
                     .execute(params![conversation, customer])?;
+                self.conversations.insert((account_id, m.conversation.clone()), (conversation, Some(customer)));
             }
         }
         let delivery = m.delivery();
