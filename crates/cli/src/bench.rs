@@ -34,6 +34,9 @@ pub enum Which {
         /// Where to put the stores [default: a temporary directory]
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Query the encrypted store left in --dir by an earlier run instead of ingesting again
+        #[arg(long, requires = "dir")]
+        reuse: bool,
     },
 }
 
@@ -174,7 +177,7 @@ fn file_size(path: &std::path::Path) -> u64 {
 }
 
 pub fn run(which: Which) -> Result<()> {
-    let Which::Store { messages, conversations, customers, seed, batch, queries, dir } = which;
+    let Which::Store { messages, conversations, customers, seed, batch, queries, dir, reuse } = which;
     let tmp = tempfile::tempdir()?;
     let dir = dir.unwrap_or_else(|| tmp.path().to_owned());
     std::fs::create_dir_all(&dir)?;
@@ -183,23 +186,30 @@ pub fn run(which: Which) -> Result<()> {
 
     let enc_path = dir.join("bench-encrypted.db");
     let plain_path = dir.join("bench-plain.db");
-    for p in [&enc_path, &plain_path] {
-        for s in ["", "-wal", "-shm", ".keyinfo"] {
-            let mut q = p.as_os_str().to_owned();
-            q.push(s);
-            let _ = std::fs::remove_file(PathBuf::from(q));
+    // A fixed key, so that --reuse can open what an earlier run left.
+    let keys = StaticKey::new(StoreKey::from_bytes([0x42; 32]));
+    let enc = if reuse {
+        println!("reusing {}", enc_path.display());
+        Store::open(&enc_path, &keys)?
+    } else {
+        for p in [&enc_path, &plain_path] {
+            for s in ["", "-wal", "-shm", ".keyinfo"] {
+                let mut q = p.as_os_str().to_owned();
+                q.push(s);
+                let _ = std::fs::remove_file(PathBuf::from(q));
+            }
         }
-    }
-    let keys = StaticKey::new(StoreKey::random());
-    let mut enc = Store::create(&enc_path, &keys)?;
-    let enc_time = ingest(&mut enc, messages, conversations, customers, seed, batch)?;
-    let mut plain = Store::create_unencrypted_for_benchmark(&plain_path)?;
-    let plain_time = ingest(&mut plain, messages, conversations, customers, seed, batch)?;
-    drop(plain);
-    let rate = |d: Duration| total as f64 / d.as_secs_f64();
-    println!("ingest, encrypted (SQLCipher): {:>9.0} messages/s  ({:.1} s, {} MB)", rate(enc_time), enc_time.as_secs_f64(), file_size(&enc_path) / 1_000_000);
-    println!("ingest, plain SQLite:          {:>9.0} messages/s  ({:.1} s, {} MB)", rate(plain_time), plain_time.as_secs_f64(), file_size(&plain_path) / 1_000_000);
-    println!("encrypted / plain time:        {:>9.2}x  (target ≤ 1.5x)", enc_time.as_secs_f64() / plain_time.as_secs_f64());
+        let mut enc = Store::create(&enc_path, &keys)?;
+        let enc_time = ingest(&mut enc, messages, conversations, customers, seed, batch)?;
+        let mut plain = Store::create_unencrypted_for_benchmark(&plain_path)?;
+        let plain_time = ingest(&mut plain, messages, conversations, customers, seed, batch)?;
+        drop(plain);
+        let rate = |d: Duration| total as f64 / d.as_secs_f64();
+        println!("ingest, encrypted (SQLCipher): {:>9.0} messages/s  ({:.1} s, {} MB)", rate(enc_time), enc_time.as_secs_f64(), file_size(&enc_path) / 1_000_000);
+        println!("ingest, plain SQLite:          {:>9.0} messages/s  ({:.1} s, {} MB)", rate(plain_time), plain_time.as_secs_f64(), file_size(&plain_path) / 1_000_000);
+        println!("encrypted / plain time:        {:>9.2}x  (target ≤ 1.5x)", enc_time.as_secs_f64() / plain_time.as_secs_f64());
+        enc
+    };
 
     let store = enc;
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
@@ -241,7 +251,8 @@ pub fn run(which: Which) -> Result<()> {
     let p = percentiles(samples);
     println!("thread open (≤100 messages + customer): p50 {}  p99 {}  max {}  (target p99 ≤ 20 ms)", ms(p.p50), ms(p.p99), ms(p.max));
 
-    let mut samples = Vec::with_capacity(queries);
+    const KINDS: [&str; 4] = ["no filter", "channel", "status", "date"];
+    let mut by_kind: Vec<Vec<Duration>> = vec![Vec::new(); KINDS.len()];
     let mut found = 0usize;
     for i in 0..queries {
         let mut q = SearchQuery { text: WORDS[rng.gen_range(0..WORDS.len())].into(), limit: 50, ..Default::default() };
@@ -253,9 +264,9 @@ pub fn run(which: Which) -> Result<()> {
         }
         let t = Instant::now();
         found += store.search(&q)?.len();
-        samples.push(t.elapsed());
+        by_kind[i % 4].push(t.elapsed());
     }
-    let p = percentiles(samples);
+    let p = percentiles(by_kind.concat());
     println!(
         "search (50 results, common words, 4 filters): p50 {}  p99 {}  max {}  (target p99 ≤ 50 ms; {:.0} hits/query)",
         ms(p.p50),
@@ -263,5 +274,9 @@ pub fn run(which: Which) -> Result<()> {
         ms(p.max),
         found as f64 / queries as f64
     );
+    for (kind, samples) in KINDS.iter().zip(by_kind) {
+        let p = percentiles(samples);
+        println!("  search, {kind:<10} p50 {}  p99 {}", ms(p.p50), ms(p.p99));
+    }
     Ok(())
 }

@@ -12,15 +12,7 @@ fn in_session(env: &Env, keyring: bool, script: &str) -> std::process::Output {
         ""
     };
     let mut cmd = Command::new("dbus-run-session");
-    let h = env.home.path();
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", h)
-        .env("XDG_DATA_HOME", h.join(".local/share"))
-        .env("XDG_STATE_HOME", h.join(".local/state"))
-        .env("XDG_CONFIG_HOME", h.join(".config"))
-        .env("XDG_CACHE_HOME", h.join(".cache"))
-        .env("XDG_RUNTIME_DIR", h)
+    env.isolate(&mut cmd)
         .env("SB", BIN)
         .env("STORE", env.store())
         .env("SAMPLE", env.file("sample.jsonl", SAMPLE))

@@ -158,12 +158,13 @@ impl Store {
         let Some(expr) = match_expression(&q.text) else {
             return Err(Error::invalid("the search has no words to look for"));
         };
+        // The words are looked for in the text column only; the channel is a second column.
+        let expr = match q.channel {
+            Some(ch) => format!("terms : ({expr}) AND channel : \"{}\"", ch.as_str()),
+            None => format!("terms : ({expr})"),
+        };
         let mut filters = String::new();
         let mut params: Vec<Value> = vec![Value::Text(expr)];
-        if let Some(ch) = q.channel {
-            filters.push_str(" AND c.channel = ?");
-            params.push(Value::Text(ch.as_str().into()));
-        }
         if let Some(st) = q.status {
             filters.push_str(" AND c.status = ?");
             params.push(Value::Text(st.as_str().into()));
@@ -181,20 +182,22 @@ impl Store {
         let matches = match q.contact_id {
             // Every row looked up costs a page decryption: join only for a filter that needs it.
             None if filters.is_empty() => format!(
-                "SELECT f.rowid AS id, bm25(message_fts) AS score FROM message_fts f
+                "SELECT f.rowid AS id, bm25(message_fts, 1.0, 0.0) AS score FROM message_fts f
                  WHERE message_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}"
             ),
+            // The narrow indexes of schema 3 answer the filters from the page cache.
             None => format!(
-                "SELECT f.rowid AS id, bm25(message_fts) AS score
-                 FROM message_fts f CROSS JOIN messages m ON m.id = f.rowid
-                 CROSS JOIN conversations c ON c.id = m.conversation_id
+                "SELECT f.rowid AS id, bm25(message_fts, 1.0, 0.0) AS score
+                 FROM message_fts f
+                 CROSS JOIN messages m INDEXED BY messages_search_filter ON m.id = f.rowid
+                 CROSS JOIN conversations c INDEXED BY conversations_search_filter ON c.id = m.conversation_id
                  WHERE message_fts MATCH ?1{filters}
                  ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}"
             ),
             Some(contact) => {
                 params.push(Value::Integer(contact));
                 format!(
-                    "SELECT f.rowid AS id, bm25(message_fts) AS score
+                    "SELECT f.rowid AS id, bm25(message_fts, 1.0, 0.0) AS score
                      FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
                      CROSS JOIN message_fts f ON f.rowid = m.id
                      WHERE message_fts MATCH ?1{filters} AND c.contact_id = ?

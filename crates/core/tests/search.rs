@@ -64,6 +64,10 @@ fn filters_by_channel_customer_status_and_date() {
     let sms = store.search(&SearchQuery { channel: Some(Channel::Sms), ..q("waiting") }).unwrap();
     assert_eq!(sms.len(), 1);
     assert!(store.search(&SearchQuery { channel: Some(Channel::Messenger), ..q("waiting") }).unwrap().is_empty());
+    assert_eq!(store.search(&SearchQuery { channel: Some(Channel::Messenger), ..q("주문") }).unwrap().len(), 1);
+    // The channel is indexed beside the text, but a channel's name typed as a word is just a word.
+    assert!(store.search(&q("sms")).unwrap().is_empty());
+    assert!(store.search(&q("messenger")).unwrap().is_empty());
 
     let lena = store.search_contacts("Lena", 5).unwrap();
     assert_eq!(lena.len(), 1);

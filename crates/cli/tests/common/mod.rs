@@ -28,8 +28,9 @@ impl Env {
         p
     }
 
-    pub fn command(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+    /// A clean environment whose home, data, state, config, cache and runtime folders are all
+    /// inside this test's temporary home.
+    pub fn isolate<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
         let h = self.home.path();
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -38,8 +39,12 @@ impl Env {
             .env("XDG_STATE_HOME", h.join(".local/state"))
             .env("XDG_CONFIG_HOME", h.join(".config"))
             .env("XDG_CACHE_HOME", h.join(".cache"))
-            .arg("--store")
-            .arg(self.store());
+            .env("XDG_RUNTIME_DIR", h)
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        self.isolate(&mut cmd).arg("--store").arg(self.store());
         if let Some(p) = &self.passphrase {
             cmd.env("SWITCHBOARD_PASSPHRASE", p);
         }

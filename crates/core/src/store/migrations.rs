@@ -4,7 +4,11 @@
 use crate::error::Result;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_schema.sql"), include_str!("migrations/0002_search.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_schema.sql"),
+    include_str!("migrations/0002_search.sql"),
+    include_str!("migrations/0003_search_filters.sql"),
+];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 

@@ -4,8 +4,10 @@
 -- Porter stemming makes "refund" find "Refunded". The tables are contentless: the text lives
 -- once, in messages and contacts, and the triggers keep the index in step with every write.
 
+-- `channel` is indexed too (a message's channel never changes), so a search on one channel is an
+-- intersection inside the index rather than a lookup of every match.
 CREATE VIRTUAL TABLE message_fts USING fts5(
-    terms, content = '', contentless_delete = 1,
+    terms, channel, content = '', contentless_delete = 1,
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE contact_fts USING fts5(
@@ -14,11 +16,13 @@ CREATE VIRTUAL TABLE contact_fts USING fts5(
 );
 
 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO message_fts(rowid, terms) VALUES (new.id, sb_terms(new.body));
+    INSERT INTO message_fts(rowid, terms, channel)
+    VALUES (new.id, sb_terms(new.body), (SELECT channel FROM conversations WHERE id = new.conversation_id));
 END;
 CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
     DELETE FROM message_fts WHERE rowid = old.id;
-    INSERT INTO message_fts(rowid, terms) VALUES (new.id, sb_terms(new.body));
+    INSERT INTO message_fts(rowid, terms, channel)
+    VALUES (new.id, sb_terms(new.body), (SELECT channel FROM conversations WHERE id = new.conversation_id));
 END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     DELETE FROM message_fts WHERE rowid = old.id;
@@ -38,6 +42,7 @@ CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN
 END;
 
 -- Stores created at schema 1 already hold messages and contacts.
-INSERT INTO message_fts(rowid, terms) SELECT id, sb_terms(body) FROM messages;
+INSERT INTO message_fts(rowid, terms, channel)
+    SELECT m.id, sb_terms(m.body), c.channel FROM messages m JOIN conversations c ON c.id = m.conversation_id;
 INSERT INTO contact_fts(rowid, terms)
     SELECT id, sb_terms(concat_ws(' ', name, email, phone)) FROM contacts;
