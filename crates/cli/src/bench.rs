@@ -80,7 +80,7 @@ const KO_OUT: &[&str] = &[
 fn conversation(k: usize, per: usize, customers: usize, rng: &mut StdRng, out: &mut Vec<Record>) {
     let account = ACCOUNTS[k % ACCOUNTS.len()];
     let customer = k % customers;
-    let korean = customer % 3 == 0;
+    let korean = customer.is_multiple_of(3);
     let external = format!("c{k}");
     let status = [ConversationStatus::Open, ConversationStatus::Pending, ConversationStatus::Solved, ConversationStatus::Solved]
         [rng.gen_range(0..4)];

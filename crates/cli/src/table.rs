@@ -36,14 +36,13 @@ fn ago(since: jiff::Timestamp, now: jiff::Timestamp) -> String {
 
 pub fn inbox(rows: &[InboxRow], now: jiff::Timestamp) {
     println!(
-        "{} {} {} {} {} {} {}",
+        "{} {} {} {} {} {}   PREVIEW",
         cell("ID", 7),
         cell("CHANNEL", 10),
         cell("CUSTOMER", 20),
         cell("STATUS", 8),
         cell("PRIORITY", 8),
         cell("WAITING", 7),
-        "PREVIEW"
     );
     for r in rows {
         let unread = if r.unread > 0 { "●" } else { " " };

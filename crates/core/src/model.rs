@@ -91,6 +91,23 @@ text_enum!(
 
 text_enum!(AttachmentKind { Image = "image", Video = "video", Audio = "audio", File = "file", Sticker = "sticker" });
 
+text_enum!(
+    /// What an account's sync is doing, as the agent sees it in Settings.
+    AccountState {
+        Idle = "idle",
+        Syncing = "syncing",
+        Offline = "offline",
+        NeedsReauth = "needs_reauth",
+        Error = "error",
+    }
+);
+
+text_enum!(
+    /// A reply's way out: written (`queued`), handed to the platform (`sending`), accepted with
+    /// a platform id (`sent`), or refused for good (`failed`).
+    OutboxState { Queued = "queued", Sending = "sending", Sent = "sent", Failed = "failed" }
+);
+
 /// An account's key as written in the interchange format: `<channel>:<handle>`, e.g.
 /// `messenger:acme-page`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -149,6 +166,34 @@ pub struct InboxFilter {
     /// Only conversations whose last activity is older than this (keyset paging).
     pub before: Option<(jiff::Timestamp, i64)>,
     pub limit: usize,
+}
+
+/// A connected account. `config` holds connector settings; credentials live in the keychain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountView {
+    pub id: i64,
+    pub key: String,
+    pub channel: Channel,
+    pub name: String,
+    pub config: serde_json::Map<String, serde_json::Value>,
+    pub state: AccountState,
+}
+
+/// One reply in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// The message that shows this reply in the thread.
+    pub message_id: Option<i64>,
+    pub idempotency_key: String,
+    pub text: String,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// The platform's id once it accepted the reply.
+    pub external_id: Option<String>,
+    pub next_attempt_at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

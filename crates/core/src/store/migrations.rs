@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_schema.sql"),
     include_str!("migrations/0002_search.sql"),
     include_str!("migrations/0003_search_filters.sql"),
+    include_str!("migrations/0004_outbox_delivery.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

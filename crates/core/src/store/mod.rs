@@ -6,7 +6,9 @@
 //! Modules: `migrations` (numbered schema), `write` (upserts from interchange records), `read`
 //! (inbox, thread, stats), `util` (SQL helpers and time conversion).
 
+mod accounts;
 mod migrations;
+mod outbox;
 pub(crate) mod read;
 pub(crate) mod util;
 pub(crate) mod write;

@@ -515,7 +515,7 @@ impl<'a> Writer<'a> {
 }
 
 /// Recomputes a conversation's latest message, last customer message and how long the customer
-/// has waited (since their first message after the last agent reply).
+/// has waited (since their first message after the last agent reply that actually went out).
 pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> {
     let (last_id, last_at, inbound_at, waiting): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) = tx
         .prepare_cached(
@@ -526,7 +526,8 @@ pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> 
                (SELECT min(sent_at) FROM messages
                  WHERE conversation_id = ?1 AND direction = 'in' AND author_kind = 'customer'
                    AND sent_at > coalesce((SELECT max(sent_at) FROM messages
-                                            WHERE conversation_id = ?1 AND direction = 'out' AND author_kind = 'agent'),
+                                            WHERE conversation_id = ?1 AND direction = 'out' AND author_kind = 'agent'
+                                              AND delivery NOT IN ('queued', 'failed')),
                                           -9223372036854775808))",
         )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;

@@ -1,0 +1,117 @@
+//! Connected accounts and their sync cursors.
+
+use super::util::{now_ms, upsert_sql};
+use super::{write, Store};
+use crate::error::{Error, Result};
+use crate::interchange::Record;
+use crate::model::{AccountKey, AccountState, AccountView};
+use rusqlite::{params, OptionalExtension};
+
+/// Config keys that look like credentials. Those belong in the OS keychain, never in the store.
+fn looks_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["token", "secret", "password", "passwd", "api_key", "apikey", "auth"].iter().any(|s| k.contains(s))
+}
+
+fn account_view(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountView> {
+    let config: String = r.get(4)?;
+    Ok(AccountView {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        channel: r.get(2)?,
+        name: r.get(3)?,
+        config: serde_json::from_str(&config).unwrap_or_default(),
+        state: r.get(5)?,
+    })
+}
+
+const ACCOUNT_SELECT: &str = "SELECT id, key, channel, name, config, state FROM accounts";
+
+impl Store {
+    /// Connects a new account. Refuses a config that carries anything like a credential.
+    pub fn add_account(
+        &mut self,
+        key: &str,
+        name: Option<&str>,
+        config: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<AccountView> {
+        let parsed = AccountKey::parse(key)?;
+        if let Some(secret) = config.keys().find(|k| looks_secret(k)) {
+            return Err(Error::invalid(format!(
+                "account setting {secret:?} looks like a credential; credentials go in the OS keychain, not the store"
+            )));
+        }
+        let key = parsed.to_string();
+        let name = name.map(str::to_owned).unwrap_or_else(|| parsed.handle.clone());
+        let config = serde_json::to_string(&config).expect("json");
+        self.transaction(|tx| {
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO accounts (key, channel, name, config, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (key) DO NOTHING",
+                )?
+                .execute(params![key, parsed.channel, name, config, now_ms()])?;
+            if inserted == 0 {
+                return Err(Error::invalid(format!("account {key} already exists")));
+            }
+            Ok(())
+        })?;
+        self.account(&key)?.ok_or_else(|| Error::Missing { what: "account", id: key })
+    }
+
+    pub fn account(&self, key: &str) -> Result<Option<AccountView>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("{ACCOUNT_SELECT} WHERE key = ?1"))?
+            .query_row([key], account_view)
+            .optional()?)
+    }
+
+    pub fn accounts(&self) -> Result<Vec<AccountView>> {
+        let mut stmt = self.conn.prepare_cached(&format!("{ACCOUNT_SELECT} ORDER BY key"))?;
+        let rows = stmt.query_map([], account_view)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn set_account_state(&mut self, account_id: i64, state: AccountState) -> Result<()> {
+        let n = self
+            .conn
+            .prepare_cached("UPDATE accounts SET state = ?2 WHERE id = ?1")?
+            .execute(params![account_id, state])?;
+        if n == 0 {
+            return Err(Error::Missing { what: "account", id: account_id.to_string() });
+        }
+        Ok(())
+    }
+
+    /// Where the sync of `stream` (a connector's name for one feed of the account) stopped.
+    pub fn cursor(&self, account_id: i64, stream: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT cursor FROM sync_cursors WHERE account_id = ?1 AND stream = ?2")?
+            .query_row(params![account_id, stream], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Writes a pulled batch and the cursor after it in one transaction: after a crash the sync
+    /// resumes exactly where the stored messages end, so nothing is lost and replays are upserts.
+    pub fn write_batch_with_cursor(
+        &mut self,
+        records: &[Record],
+        account_id: i64,
+        stream: &str,
+        cursor: &str,
+    ) -> Result<usize> {
+        self.transaction(|tx| {
+            let mut writer = write::Writer::all_or_nothing(tx);
+            let mut changed = 0;
+            for record in records {
+                changed += writer.apply(record)? as usize;
+            }
+            writer.finish()?;
+            tx.prepare_cached(&upsert_sql("sync_cursors", &["account_id", "stream"], &["cursor", "updated_at"], &[]))?
+                .execute(params![account_id, stream, cursor, now_ms()])?;
+            Ok(changed)
+        })
+    }
+}

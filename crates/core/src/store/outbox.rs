@@ -1,0 +1,192 @@
+//! The outbox: a reply is stored, with its idempotency key and a `queued` message in the thread,
+//! before any network call. A sender then takes due replies one at a time:
+//!
+//! `queued` → `begin_send` → `sending` → `mark_sent` (platform id) → `sent`
+//!                                     → `retry_later` (passing failure) → `queued`
+//!                                     → `mark_failed` (permanent) → `failed` → `retry` → `queued`
+//!
+//! `sending` is committed before the network call, so after a crash `in_flight` lists exactly the
+//! replies whose fate is unknown: the sender must ask the platform before trying them again.
+//! Replies of one conversation go out in the order they were written.
+
+use super::util::{from_ms, now_ms, to_ms};
+use super::write::refresh_conversation;
+use super::Store;
+use crate::error::{Error, Result};
+use crate::model::{AuthorKind, DeliveryState, Direction, OutboxItem, OutboxState};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+const ITEM_SELECT: &str = "SELECT id, conversation_id, message_id, idempotency_key, body, state, attempts, last_error,
+                                  external_id, next_attempt_at FROM outbox";
+
+fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
+    Ok(OutboxItem {
+        id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        message_id: r.get(2)?,
+        idempotency_key: r.get(3)?,
+        text: r.get(4)?,
+        state: r.get(5)?,
+        attempts: r.get(6)?,
+        last_error: r.get(7)?,
+        external_id: r.get(8)?,
+        next_attempt_at: from_ms(r.get(9)?),
+    })
+}
+
+fn load(tx: &Transaction<'_>, id: i64) -> Result<OutboxItem> {
+    tx.prepare_cached(&format!("{ITEM_SELECT} WHERE id = ?1"))?
+        .query_row([id], item)
+        .optional()?
+        .ok_or_else(|| Error::Missing { what: "reply", id: id.to_string() })
+}
+
+/// Moves `id` from `from` to `to` with the given extra assignments, or says why it cannot.
+fn transition(tx: &Transaction<'_>, id: i64, from: &[OutboxState], set: &str, args: &[&dyn rusqlite::ToSql]) -> Result<OutboxItem> {
+    let current = load(tx, id)?;
+    if !from.contains(&current.state) {
+        return Err(Error::invalid(format!("reply {id} is {}, not {}", current.state, from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or "))));
+    }
+    let mut all: Vec<&dyn rusqlite::ToSql> = vec![&id];
+    all.extend_from_slice(args);
+    tx.execute(&format!("UPDATE outbox SET {set}, updated_at = {} WHERE id = ?1", now_ms()), all.as_slice())?;
+    load(tx, id)
+}
+
+fn set_delivery(tx: &Transaction<'_>, message: Option<i64>, state: DeliveryState) -> Result<()> {
+    if let Some(m) = message {
+        tx.prepare_cached("UPDATE messages SET delivery = ?2 WHERE id = ?1 AND delivery IS NOT ?2")?.execute(params![m, state])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Writes a reply to the outbox and shows it in the thread as `queued`. With the same
+    /// `idempotency_key` twice (a double click, a retried request) the first reply is returned and
+    /// nothing new is written.
+    pub fn enqueue_reply(&mut self, conversation_id: i64, text: &str, author: Option<&str>, idempotency_key: Option<&str>) -> Result<OutboxItem> {
+        if text.trim().is_empty() {
+            return Err(Error::invalid("a reply needs text"));
+        }
+        let key = idempotency_key.map(str::to_owned).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        self.transaction(|tx| {
+            if let Some(id) = tx
+                .prepare_cached("SELECT id FROM outbox WHERE idempotency_key = ?1")?
+                .query_row([&key], |r| r.get::<_, i64>(0))
+                .optional()?
+            {
+                return load(tx, id);
+            }
+            let account: i64 = tx
+                .prepare_cached("SELECT account_id FROM conversations WHERE id = ?1")?
+                .query_row([conversation_id], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| Error::Missing { what: "conversation", id: conversation_id.to_string() })?;
+            let now = now_ms();
+            // A local id until the platform gives its own; "local:" never collides with those.
+            let message: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO messages (conversation_id, account_id, external_id, direction, author_kind, author_name,
+                                           body, sent_at, delivery)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+                )?
+                .query_row(
+                    params![conversation_id, account, format!("local:{key}"), Direction::Out, AuthorKind::Agent, author, text, now, DeliveryState::Queued],
+                    |r| r.get(0),
+                )?;
+            let id: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO outbox (conversation_id, idempotency_key, body, state, created_at, updated_at, message_id, next_attempt_at)
+                     VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5, ?4) RETURNING id",
+                )?
+                .query_row(params![conversation_id, key, text, now, message], |r| r.get(0))?;
+            refresh_conversation(tx, conversation_id)?;
+            load(tx, id)
+        })
+    }
+
+    /// Queued replies whose time has come, oldest first, at most one per conversation (the next
+    /// one of a conversation waits until the earlier one is settled).
+    pub fn due_replies(&self, now: jiff::Timestamp, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{ITEM_SELECT} o WHERE o.state = 'queued' AND o.next_attempt_at <= ?1
+               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = o.conversation_id AND e.id < o.id
+                                AND e.state IN ('queued', 'sending'))
+             ORDER BY o.id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![to_ms(now), limit as i64], item)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Replies handed to a platform whose answer never arrived (the app stopped in between).
+    pub fn in_flight_replies(&self) -> Result<Vec<OutboxItem>> {
+        let mut stmt = self.conn.prepare_cached(&format!("{ITEM_SELECT} WHERE state = 'sending' ORDER BY id"))?;
+        let rows = stmt.query_map([], item)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every reply, newest first.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut stmt = self.conn.prepare_cached(&format!("{ITEM_SELECT} ORDER BY id DESC LIMIT ?1"))?;
+        let rows = stmt.query_map([limit as i64], item)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records, before the network call, that `id` is being handed to the platform.
+    pub fn begin_send(&mut self, id: i64) -> Result<OutboxItem> {
+        self.transaction(|tx| transition(tx, id, &[OutboxState::Queued], "state = 'sending', attempts = attempts + 1", &[]))
+    }
+
+    /// The platform accepted the reply as `external_id`. The thread's message takes that id; if
+    /// a sync already brought the platform's copy, that copy stays and the local one goes.
+    pub fn mark_sent(&mut self, id: i64, external_id: &str) -> Result<OutboxItem> {
+        self.transaction(|tx| {
+            let before = transition(tx, id, &[OutboxState::Sending], "state = 'sent', external_id = ?2, last_error = NULL", &[&external_id])?;
+            let Some(local) = before.message_id else { return Ok(before) };
+            let account: i64 = tx.prepare_cached("SELECT account_id FROM messages WHERE id = ?1")?.query_row([local], |r| r.get(0))?;
+            let synced: Option<i64> = tx
+                .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND external_id = ?2")?
+                .query_row(params![account, external_id], |r| r.get(0))
+                .optional()?;
+            match synced {
+                Some(copy) if copy != local => {
+                    tx.prepare_cached("UPDATE outbox SET message_id = ?2 WHERE id = ?1")?.execute(params![id, copy])?;
+                    tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?.execute([local])?;
+                }
+                _ => {
+                    tx.prepare_cached("UPDATE messages SET external_id = ?2, delivery = 'sent' WHERE id = ?1")?
+                        .execute(params![local, external_id])?;
+                }
+            }
+            refresh_conversation(tx, before.conversation_id)?;
+            load(tx, id)
+        })
+    }
+
+    /// A passing failure (timeout, 5xx, rate limit): try again at `at`.
+    pub fn retry_later(&mut self, id: i64, error: &str, at: jiff::Timestamp) -> Result<OutboxItem> {
+        self.transaction(|tx| {
+            transition(tx, id, &[OutboxState::Sending], "state = 'queued', last_error = ?2, next_attempt_at = ?3", &[&error, &to_ms(at)])
+        })
+    }
+
+    /// The platform refused the reply for good; the agent sees why.
+    pub fn mark_failed(&mut self, id: i64, error: &str) -> Result<OutboxItem> {
+        self.transaction(|tx| {
+            let item = transition(tx, id, &[OutboxState::Sending, OutboxState::Queued], "state = 'failed', last_error = ?2", &[&error])?;
+            set_delivery(tx, item.message_id, DeliveryState::Failed)?;
+            refresh_conversation(tx, item.conversation_id)?;
+            Ok(item)
+        })
+    }
+
+    /// The agent asks to try a failed reply again.
+    pub fn retry_reply(&mut self, id: i64) -> Result<OutboxItem> {
+        self.transaction(|tx| {
+            let item = transition(tx, id, &[OutboxState::Failed], "state = 'queued', next_attempt_at = ?2", &[&now_ms()])?;
+            set_delivery(tx, item.message_id, DeliveryState::Queued)?;
+            refresh_conversation(tx, item.conversation_id)?;
+            Ok(item)
+        })
+    }
+}
