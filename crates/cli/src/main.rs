@@ -108,6 +108,19 @@ enum Command {
         #[arg(long, env = "SWITCHBOARD_UI_DIR")]
         ui: Option<PathBuf>,
     },
+    /// Run the sandbox: a local server speaking the channel APIs with generated conversations
+    Sandbox {
+        /// 0 picks a free port
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 120)]
+        conversations: usize,
+        /// New customer messages per minute (live mode); 0: none
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
+    },
     /// Benchmarks (see docs/benchmarks.md)
     Bench {
         #[command(subcommand)]
@@ -296,6 +309,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve { port, ui } => serve(&path, port, ui),
+        Command::Sandbox { port, seed, conversations, rate } => sandbox(port, seed, conversations, rate),
         Command::Bench { which } => bench::run(which),
     };
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "command finished");
@@ -316,6 +330,25 @@ fn serve(path: &Path, port: u16, ui: Option<PathBuf>) -> Result<()> {
         tracing::info!(addr = %server.addr, "web mode listening");
         server
             .serve(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(())
+    })
+}
+
+fn sandbox(port: u16, seed: u64, conversations: usize, rate: f64) -> Result<()> {
+    anyhow::ensure!(conversations > 0, "--conversations must be at least 1");
+    anyhow::ensure!(rate >= 0.0 && rate.is_finite(), "--rate must be a number of messages per minute, 0 or more");
+    let config = switchboard_sandbox::Config { seed, conversations, rate_per_minute: rate };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let sandbox = switchboard_sandbox::Sandbox::bind(config.clone(), port).await?;
+        println!("{}", sandbox.base_url());
+        eprintln!("sandbox: seed {seed}, {conversations} conversations, {rate} new messages a minute; totals at /_sandbox/stats");
+        std::io::stdout().flush()?;
+        sandbox
+            .serve(config, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;

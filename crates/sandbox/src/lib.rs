@@ -1,0 +1,125 @@
+//! The sandbox: one local HTTP server that speaks, wire-exact, the channel APIs Switchboard uses,
+//! filled with a generated world of customers (see `script`). The demo, the tests and the
+//! benchmarks all run against it; the connectors cannot tell it from the real platforms except
+//! by its base URL.
+//!
+//! Served so far: the Telegram Bot API (`getUpdates` as a real long-poll, `sendMessage`) and
+//! Twilio Messages (list with paging, create) for SMS and WhatsApp numbers. `GET /_sandbox/stats`
+//! tells what a full sync must find and which replies arrived.
+
+pub mod script;
+mod state;
+mod telegram;
+mod twilio;
+
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use state::{ChannelStats, Stats};
+
+/// The credentials the sandbox accepts: what `switchboard demo` configures.
+pub mod credentials {
+    pub const TELEGRAM_BOT_TOKEN: &str = "123456:sandbox-telegram-token";
+    pub const TWILIO_ACCOUNT_SID: &str = "ACsandbox00000000000000000000000000";
+    pub const TWILIO_AUTH_TOKEN: &str = "sandbox-twilio-auth-token";
+    /// The business's own numbers.
+    pub const SMS_NUMBER: &str = "+15550100";
+    pub const WHATSAPP_NUMBER: &str = "whatsapp:+15550199";
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub seed: u64,
+    pub conversations: usize,
+    /// New customer messages per minute in live mode; 0: none.
+    pub rate_per_minute: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { seed: 42, conversations: 120, rate_per_minute: 0.0 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("sandbox server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+pub struct Sandbox {
+    pub addr: SocketAddr,
+    state: Arc<state::State>,
+    listener: tokio::net::TcpListener,
+}
+
+impl Sandbox {
+    /// Generates the world and binds 127.0.0.1:`port` (0: any free port).
+    pub async fn bind(config: Config, port: u16) -> Result<Sandbox, Error> {
+        let listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|source| Error::Bind { port, source })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind { port, source })?;
+        let now = jiff::Timestamp::now().as_second();
+        Ok(Sandbox { addr, state: Arc::new(state::State::new(&config, now)), listener })
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A handle that stays usable while the sandbox serves.
+    pub fn controller(&self) -> Controller {
+        Controller(self.state.clone())
+    }
+
+    /// Serves until `shutdown` resolves; in live mode customers keep writing meanwhile.
+    pub async fn serve(
+        self,
+        config: Config,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        if config.rate_per_minute > 0.0 {
+            let state = self.state.clone();
+            let every = Duration::from_secs_f64(60.0 / config.rate_per_minute);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    state.live_message(jiff::Timestamp::now().as_second());
+                }
+            });
+        }
+        let router = Router::new()
+            .route("/_sandbox/stats", get(stats))
+            .merge(telegram::routes())
+            .merge(twilio::routes())
+            .with_state(self.state);
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.map_err(Error::Serve)
+    }
+}
+
+/// Drives a running sandbox from the outside (tests, the demo).
+#[derive(Clone)]
+pub struct Controller(Arc<state::State>);
+
+impl Controller {
+    /// What the sandbox holds and has received so far.
+    pub fn stats(&self) -> Stats {
+        self.0.stats()
+    }
+
+    /// A customer writes again, now, as in live mode.
+    pub fn customer_writes(&self) {
+        self.0.live_message(jiff::Timestamp::now().as_second());
+    }
+}
+
+async fn stats(axum::extract::State(state): axum::extract::State<Arc<state::State>>) -> axum::Json<Stats> {
+    axum::Json(state.stats())
+}

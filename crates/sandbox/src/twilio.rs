@@ -1,0 +1,184 @@
+//! Twilio Programmable Messaging: the Messages list (newest first, `PageSize`, `next_page_uri`
+//! holding a `PageToken`, filters `To`, `From`, `DateSent`) and Messages create, for the
+//! business's SMS number and its `whatsapp:` number. HTTP Basic auth with the account SID.
+
+use crate::script::{Channel, Speaker, Turn};
+use crate::state::{twilio_sid, State, TwilioMessage};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State as Shared};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const API: &str = "/2010-04-01/Accounts";
+
+pub(crate) fn routes() -> Router<Arc<State>> {
+    Router::new().route("/2010-04-01/Accounts/{sid}/Messages.json", get(list).post(create))
+}
+
+fn error(status: StatusCode, code: u32, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16()})),
+    )
+        .into_response()
+}
+
+fn authorised(sid: &str, headers: &HeaderMap) -> Result<(), Response> {
+    let expected = format!("{}:{}", crate::credentials::TWILIO_ACCOUNT_SID, crate::credentials::TWILIO_AUTH_TOKEN);
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+    if sid == crate::credentials::TWILIO_ACCOUNT_SID && given.as_deref() == Some(expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(error(StatusCode::UNAUTHORIZED, 20003, "Authenticate"))
+    }
+}
+
+fn rfc2822(at: i64) -> String {
+    jiff::Timestamp::from_second(at).expect("in range").strftime("%a, %d %b %Y %H:%M:%S +0000").to_string()
+}
+
+/// Segments as Twilio counts them: GSM-7 text 160 a message (153 when split), else UCS-2 70 (67).
+fn segments(body: &str) -> usize {
+    let n = body.chars().count();
+    let (single, multi) = if body.is_ascii() { (160, 153) } else { (70, 67) };
+    if n <= single { 1 } else { n.div_ceil(multi) }
+}
+
+fn message_json(m: &TwilioMessage, status: &str) -> Value {
+    let sid = crate::credentials::TWILIO_ACCOUNT_SID;
+    let date = rfc2822(m.at);
+    json!({
+        "account_sid": sid,
+        "api_version": "2010-04-01",
+        "body": m.body,
+        "date_created": date,
+        "date_sent": if status == "queued" { Value::Null } else { json!(date) },
+        "date_updated": date,
+        "direction": if m.inbound { "inbound" } else { "outbound-api" },
+        "error_code": null,
+        "error_message": null,
+        "from": m.from,
+        "messaging_service_sid": null,
+        "num_media": m.num_media.to_string(),
+        "num_segments": segments(&m.body).to_string(),
+        "price": null,
+        "price_unit": "USD",
+        "sid": m.sid,
+        "status": status,
+        "subresource_uris": {"media": format!("{API}/{sid}/Messages/{}/Media.json", m.sid)},
+        "to": m.to,
+        "uri": format!("{API}/{sid}/Messages/{}.json", m.sid),
+    })
+}
+
+async fn list(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    if let Err(e) = authorised(&sid, &headers) {
+        return e;
+    }
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let page_size = get("PageSize").and_then(|v| v.parse::<usize>().ok()).unwrap_or(50).clamp(1, 1000);
+    let page = get("Page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+    let day = |v: &str| v.parse::<jiff::civil::Date>().ok().map(|d| d.to_zoned(jiff::tz::TimeZone::UTC).expect("utc").timestamp().as_second());
+    let (sent_from, sent_before) = (get("DateSent>").and_then(day), get("DateSent<").and_then(day));
+    let inner = state.lock();
+    let filtered: Vec<&TwilioMessage> = inner
+        .twilio
+        .iter()
+        .rev()
+        .filter(|m| get("To").is_none_or(|to| m.to == to))
+        .filter(|m| get("From").is_none_or(|from| m.from == from))
+        .filter(|m| sent_from.is_none_or(|t| m.at >= t))
+        .filter(|m| sent_before.is_none_or(|t| m.at < t + 86_400))
+        .collect();
+    // The token names the last message of the previous page; the next page starts after it.
+    let start = match get("PageToken").and_then(|t| t.strip_prefix("PA")) {
+        Some(after) => match filtered.iter().position(|m| m.sid == after) {
+            Some(i) => i + 1,
+            None => return error(StatusCode::BAD_REQUEST, 20005, "Invalid PageToken"),
+        },
+        None => 0,
+    };
+    let items: Vec<&TwilioMessage> = filtered.iter().skip(start).take(page_size).copied().collect();
+    let filters: String = params
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "PageSize" | "Page" | "PageToken"))
+        .map(|(k, v)| format!("&{}", serde_urlencoded::to_string([(k, v)]).expect("encodes")))
+        .collect();
+    let base = format!("{API}/{sid}/Messages.json?PageSize={page_size}{filters}");
+    let next = (start + items.len() < filtered.len())
+        .then(|| format!("{base}&Page={}&PageToken=PA{}", page + 1, items.last().expect("non-empty").sid));
+    let messages: Vec<Value> = items.iter().map(|m| message_json(m, if m.inbound { "received" } else { "delivered" })).collect();
+    Json(json!({
+        "end": start + items.len().saturating_sub(1),
+        "first_page_uri": format!("{base}&Page=0"),
+        "messages": messages,
+        "next_page_uri": next,
+        "page": page,
+        "page_size": page_size,
+        "previous_page_uri": if page > 0 { json!(format!("{base}&Page={}", page - 1)) } else { Value::Null },
+        "start": start,
+        "uri": format!("{base}&Page={page}"),
+    }))
+    .into_response()
+}
+
+async fn create(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(e) = authorised(&sid, &headers) {
+        return e;
+    }
+    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let Some(to) = get("To").filter(|t| !t.is_empty()) else {
+        return error(StatusCode::BAD_REQUEST, 21604, "A 'To' phone number is required.");
+    };
+    let from = get("From").unwrap_or_default();
+    let channel = match from.as_str() {
+        crate::credentials::SMS_NUMBER => Channel::Sms,
+        crate::credentials::WHATSAPP_NUMBER => Channel::Whatsapp,
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                21606,
+                &format!("The From phone number {from} is not a valid, SMS-capable inbound phone number or short code for your account."),
+            )
+        }
+    };
+    let text = get("Body").unwrap_or_default();
+    let media = params.iter().filter(|(k, _)| k == "MediaUrl").count() as u32;
+    if text.is_empty() && media == 0 {
+        return error(StatusCode::BAD_REQUEST, 21602, "Message body is required.");
+    }
+    if text.chars().count() > 1600 {
+        return error(StatusCode::BAD_REQUEST, 21617, "The concatenated message body exceeds the 1600 character limit.");
+    }
+    let mut inner = state.lock();
+    inner.record_reply(channel, &to, &text);
+    let at = jiff::Timestamp::now().as_second();
+    let message = TwilioMessage {
+        sid: twilio_sid("SM", inner.next_sid),
+        from,
+        to: to.clone(),
+        body: text.clone(),
+        inbound: false,
+        at,
+        num_media: media,
+    };
+    inner.next_sid += 1;
+    inner.twilio.push(message.clone());
+    // The reply joins the customer's conversation, so later traffic follows it.
+    let conv = inner.world.conversations.iter().position(|c| c.channel == channel && inner.world.customers[c.customer].handle(channel) == to);
+    if let Some(conv) = conv {
+        inner.world.conversations[conv].turns.push(Turn { speaker: Speaker::Agent, text, at, attachment: None });
+    }
+    (StatusCode::CREATED, Json(message_json(&message, "queued"))).into_response()
+}
