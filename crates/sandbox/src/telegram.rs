@@ -27,11 +27,12 @@ fn error(status: StatusCode, description: &str) -> Response {
     (status, Json(json!({"ok": false, "error_code": status.as_u16(), "description": description}))).into_response()
 }
 
-fn authorised(bot: &str) -> Result<(), Response> {
+/// The refusal for a request with a wrong token, if it has one.
+fn refusal(bot: &str) -> Option<Response> {
     match bot.strip_prefix("bot") {
-        Some(token) if token == crate::credentials::TELEGRAM_BOT_TOKEN => Ok(()),
-        Some(_) => Err(error(StatusCode::UNAUTHORIZED, "Unauthorized")),
-        None => Err(error(StatusCode::NOT_FOUND, "Not Found")),
+        Some(token) if token == crate::credentials::TELEGRAM_BOT_TOKEN => None,
+        Some(_) => Some(error(StatusCode::UNAUTHORIZED, "Unauthorized")),
+        None => Some(error(StatusCode::NOT_FOUND, "Not Found")),
     }
 }
 
@@ -82,8 +83,8 @@ fn message_json(inner: &Inner, conv: usize, turn: usize) -> Value {
 }
 
 async fn get_updates(Shared(state): Shared<Arc<State>>, Path(bot): Path<String>, Query(q): Query<UpdatesQuery>) -> Response {
-    if let Err(e) = authorised(&bot) {
-        return e;
+    if let Some(refused) = refusal(&bot) {
+        return refused;
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 100) as usize;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.timeout.unwrap_or(0).min(LONGEST_POLL));
@@ -126,8 +127,8 @@ struct SendMessage {
 }
 
 async fn send_message(Shared(state): Shared<Arc<State>>, Path(bot): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(e) = authorised(&bot) {
-        return e;
+    if let Some(refused) = refusal(&bot) {
+        return refused;
     }
     let json_body = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
     let parsed: Result<SendMessage, String> = if json_body {

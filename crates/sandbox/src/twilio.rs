@@ -28,18 +28,16 @@ fn error(status: StatusCode, code: u32, message: &str) -> Response {
         .into_response()
 }
 
-fn authorised(sid: &str, headers: &HeaderMap) -> Result<(), Response> {
+/// The refusal for a request without the account's credentials, if it lacks them.
+fn refusal(sid: &str, headers: &HeaderMap) -> Option<Response> {
     let expected = format!("{}:{}", crate::credentials::TWILIO_ACCOUNT_SID, crate::credentials::TWILIO_AUTH_TOKEN);
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Basic "))
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
-    if sid == crate::credentials::TWILIO_ACCOUNT_SID && given.as_deref() == Some(expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(error(StatusCode::UNAUTHORIZED, 20003, "Authenticate"))
-    }
+    let ok = sid == crate::credentials::TWILIO_ACCOUNT_SID && given.as_deref() == Some(expected.as_bytes());
+    (!ok).then(|| error(StatusCode::UNAUTHORIZED, 20003, "Authenticate"))
 }
 
 fn rfc2822(at: i64) -> String {
@@ -81,8 +79,8 @@ fn message_json(m: &TwilioMessage, status: &str) -> Value {
 }
 
 async fn list(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    if let Err(e) = authorised(&sid, &headers) {
-        return e;
+    if let Some(refused) = refusal(&sid, &headers) {
+        return refused;
     }
     let params: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
@@ -133,8 +131,8 @@ async fn list(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, header
 }
 
 async fn create(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(e) = authorised(&sid, &headers) {
-        return e;
+    if let Some(refused) = refusal(&sid, &headers) {
+        return refused;
     }
     let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
