@@ -1,6 +1,7 @@
 //! Switchboard's core: the domain model, the encrypted store, search and the interchange format.
 //! No network and no UI: the sync crate and the shells build on this.
 
+pub mod credentials;
 pub mod error;
 pub mod interchange;
 pub mod keys;

@@ -284,9 +284,11 @@ pub fn generate(seed: u64, conversations: usize, now: i64) -> World {
     let mut convs = Vec::with_capacity(conversations);
     for id in 0..conversations {
         let channel = Channel::ALL[id % Channel::ALL.len()];
-        // Reuse an earlier customer now and then: the same person on another channel.
-        let cust = if !customers.is_empty() && rng.gen_bool(0.12) {
-            rng.gen_range(0..customers.len())
+        // Reuse an earlier customer now and then: the same person on another channel. (On one
+        // channel a person has one conversation: a phone number or chat is the conversation.)
+        let reuse = if !customers.is_empty() && rng.gen_bool(0.12) { Some(rng.gen_range(0..customers.len())) } else { None };
+        let cust = if let Some(c) = reuse.filter(|c| !convs.iter().any(|x: &Conversation| x.customer == *c && x.channel == channel)) {
+            c
         } else {
             let c = customer(&mut rng, customers.len());
             customers.push(c);
@@ -359,6 +361,8 @@ mod tests {
         }
         assert!(w.customers.iter().any(|c| c.lang == Lang::Ko) && w.customers.iter().any(|c| c.lang == Lang::En));
         assert!(w.customers.len() < 600, "some customers write on two channels");
+        let mut pairs = std::collections::HashSet::new();
+        assert!(w.conversations.iter().all(|c| pairs.insert((c.customer, c.channel))), "one conversation per person and channel");
         assert!(w.conversations.iter().any(|c| c.turns[0].speaker == Speaker::Bot), "bot handoffs");
         assert!(w.conversations.iter().flat_map(|c| &c.turns).any(|t| t.attachment.is_some()));
         for c in &w.conversations {

@@ -179,6 +179,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The store's random id (from its key file); none for an in-memory or unencrypted store.
+    pub fn id(&self) -> Option<&str> {
+        self.meta.as_ref().map(|m| m.store_id.as_str())
+    }
+
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }

@@ -108,13 +108,23 @@ impl Store {
     /// Queued replies whose time has come, oldest first, at most one per conversation (the next
     /// one of a conversation waits until the earlier one is settled).
     pub fn due_replies(&self, now: jiff::Timestamp, limit: usize) -> Result<Vec<OutboxItem>> {
+        self.due(None, now, limit)
+    }
+
+    /// `due_replies` of one account's conversations.
+    pub fn due_replies_for(&self, account_id: i64, now: jiff::Timestamp, limit: usize) -> Result<Vec<OutboxItem>> {
+        self.due(Some(account_id), now, limit)
+    }
+
+    fn due(&self, account: Option<i64>, now: jiff::Timestamp, limit: usize) -> Result<Vec<OutboxItem>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "{ITEM_SELECT} o WHERE o.state = 'queued' AND o.next_attempt_at <= ?1
+               AND (?3 IS NULL OR o.conversation_id IN (SELECT id FROM conversations WHERE account_id = ?3))
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = o.conversation_id AND e.id < o.id
                                 AND e.state IN ('queued', 'sending'))
              ORDER BY o.id LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![to_ms(now), limit as i64], item)?;
+        let rows = stmt.query_map(params![to_ms(now), limit as i64, account], item)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -123,6 +133,15 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&format!("{ITEM_SELECT} WHERE state = 'sending' ORDER BY id"))?;
         let rows = stmt.query_map([], item)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Where a reply goes: the conversation's account and its id on the platform.
+    pub fn conversation_address(&self, conversation_id: i64) -> Result<(i64, String)> {
+        self.conn
+            .prepare_cached("SELECT account_id, external_id FROM conversations WHERE id = ?1")?
+            .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::Missing { what: "conversation", id: conversation_id.to_string() })
     }
 
     /// Every reply, newest first.

@@ -1,0 +1,306 @@
+//! The engine: one task per account. Each pulls until caught up (writing every batch with its
+//! cursor in one transaction), then sends the account's due replies; in follow mode it then
+//! waits (a long-poll, or the poll interval) and goes again. Failures stay with their account:
+//! expired credentials mark it "needs re-authentication", passing failures back off with jitter
+//! (or for as long as the platform asks), and the other accounts carry on.
+
+use crate::connector::Connector;
+use crate::error::Error;
+use rand::Rng;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use switchboard_core::credentials::Credentials;
+use switchboard_core::model::{AccountState, AccountView, OutboxItem};
+use switchboard_core::Store;
+use tokio::sync::{broadcast, Notify};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Catch up, send what is due, stop.
+    Once,
+    /// Keep going until the task is dropped.
+    Follow,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncEvent {
+    /// A batch changed the store (`new` records added or updated).
+    Stored { account: String, new: usize },
+    AccountState { account: String, state: AccountState, detail: Option<String> },
+    ReplySent { account: String, reply: i64 },
+    ReplyFailed { account: String, reply: i64, reason: String },
+}
+
+/// What one account's task did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountReport {
+    pub account: String,
+    pub pulled: usize,
+    pub changed: usize,
+    pub skipped: usize,
+    pub sent: usize,
+    pub failed: usize,
+    pub error: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    store: Arc<Mutex<Store>>,
+    credentials: Arc<dyn Credentials>,
+    http: reqwest::Client,
+    events: broadcast::Sender<SyncEvent>,
+    outbox: Arc<Notify>,
+    /// Between polls of platforms without a long-poll (follow mode).
+    pub poll_interval: Duration,
+    /// How long a long-poll is held (follow mode).
+    pub long_poll: Duration,
+    /// Consecutive passing failures after which a one-off sync gives the account up.
+    pub max_attempts: u32,
+    /// The first back-off; it doubles per failure, up to a minute.
+    pub backoff: Duration,
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Engine {
+    pub fn new(store: Arc<Mutex<Store>>, credentials: Arc<dyn Credentials>) -> Engine {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("HTTP client");
+        Engine {
+            store,
+            credentials,
+            http,
+            events: broadcast::channel(1024).0,
+            outbox: Arc::new(Notify::new()),
+            poll_interval: Duration::from_secs(5),
+            long_poll: Duration::from_secs(25),
+            max_attempts: 12,
+            backoff: Duration::from_millis(250),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {
+        self.events.subscribe()
+    }
+
+    /// A reply was queued: senders waiting in follow mode go now.
+    pub fn wake_outbox(&self) {
+        self.outbox.notify_waiters();
+    }
+
+    /// Runs every account; in `Once` mode returns when all are done.
+    pub async fn run(&self, mode: Mode) -> Result<Vec<AccountReport>, Error> {
+        let accounts = lock(&self.store).accounts()?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for account in accounts {
+            let engine = self.clone();
+            tasks.spawn(async move { engine.account(account, mode).await });
+        }
+        let mut reports = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            reports.push(done.map_err(|e| Error::Transient(format!("sync task failed: {e}")))?);
+        }
+        reports.sort_by(|a, b| a.account.cmp(&b.account));
+        Ok(reports)
+    }
+
+    fn set_state(&self, account: &AccountView, state: AccountState, detail: Option<String>) {
+        if let Err(e) = lock(&self.store).set_account_state(account.id, state) {
+            tracing::warn!(account = %account.key, error = %e, "could not record the account state");
+        }
+        let _ = self.events.send(SyncEvent::AccountState { account: account.key.clone(), state, detail });
+    }
+
+    fn pause(&self, failures: u32, error: &Error) -> Duration {
+        let jitter = rand::thread_rng().gen_range(0.5..1.0);
+        match error {
+            Error::RateLimited(wait) => *wait + self.backoff.mul_f64(jitter),
+            _ => (self.backoff * 2u32.saturating_pow(failures.saturating_sub(1).min(16))).min(Duration::from_secs(60)).mul_f64(jitter),
+        }
+    }
+
+    async fn account(self, account: AccountView, mode: Mode) -> AccountReport {
+        let mut report = AccountReport { account: account.key.clone(), ..Default::default() };
+        let connector = match self.credentials.get(&account.key).map_err(Error::from).and_then(|secret| {
+            let secret = secret.ok_or_else(|| Error::NoCredentials(account.key.clone()))?;
+            Connector::for_account(&account, secret, self.http.clone())
+        }) {
+            Ok(c) => c,
+            Err(e) => {
+                self.set_state(&account, AccountState::Error, Some(e.to_string()));
+                report.error = Some(e.to_string());
+                return report;
+            }
+        };
+        self.set_state(&account, AccountState::Syncing, None);
+        if let Err(e) = self.settle_in_flight(&account, &connector, &mut report).await {
+            return self.stop(&account, report, e);
+        }
+        let mut failures = 0u32;
+        loop {
+            let cursor = match lock(&self.store).cursor(account.id, connector.stream()) {
+                Ok(c) => c,
+                Err(e) => return self.stop(&account, report, e.into()),
+            };
+            let long_poll = mode == Mode::Follow && matches!(connector, Connector::Telegram(_));
+            let wait = if long_poll { self.long_poll } else { Duration::ZERO };
+            let pulled = tokio::select! {
+                pulled = connector.pull(cursor.as_deref(), wait) => Some(pulled),
+                // A queued reply interrupts a long-poll; the pull is simply asked again.
+                _ = self.outbox.notified(), if long_poll => None,
+            };
+            let caught_up = match pulled {
+                None => true,
+                Some(Ok(p)) => {
+                    if failures > 0 {
+                        self.set_state(&account, AccountState::Syncing, None);
+                    }
+                    failures = 0;
+                    let written = lock(&self.store).write_batch_with_cursor(&p.records, account.id, connector.stream(), &p.cursor);
+                    match written {
+                        Ok(changed) => {
+                            report.pulled += p.records.len();
+                            report.changed += changed;
+                            report.skipped += p.skipped;
+                            if changed > 0 {
+                                let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), new: changed });
+                            }
+                        }
+                        Err(e) => return self.stop(&account, report, e.into()),
+                    }
+                    p.caught_up
+                }
+                Some(Err(e)) if e.is_transient() => {
+                    failures += 1;
+                    tracing::info!(account = %account.key, failures, error = %e, "pull failed; backing off");
+                    if failures == 3 {
+                        self.set_state(&account, AccountState::Offline, Some(e.to_string()));
+                    }
+                    if mode == Mode::Once && failures > self.max_attempts {
+                        self.set_state(&account, AccountState::Offline, Some(e.to_string()));
+                        report.error = Some(e.to_string());
+                        return report;
+                    }
+                    tokio::time::sleep(self.pause(failures, &e)).await;
+                    continue;
+                }
+                Some(Err(e)) => return self.stop(&account, report, e),
+            };
+            if !caught_up {
+                continue;
+            }
+            if let Err(e) = self.send_due(&account, &connector, &mut report).await {
+                return self.stop(&account, report, e);
+            }
+            match mode {
+                Mode::Once => {
+                    self.set_state(&account, AccountState::Idle, None);
+                    return report;
+                }
+                Mode::Follow if !long_poll => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.poll_interval) => {}
+                        _ = self.outbox.notified() => {}
+                    }
+                }
+                Mode::Follow => {}
+            }
+        }
+    }
+
+    /// Ends an account's task on an error that retrying will not fix.
+    fn stop(&self, account: &AccountView, mut report: AccountReport, e: Error) -> AccountReport {
+        let state = if matches!(e, Error::Auth(_)) { AccountState::NeedsReauth } else { AccountState::Error };
+        tracing::warn!(account = %account.key, error = %e, "sync stopped for this account");
+        self.set_state(account, state, Some(e.to_string()));
+        report.error = Some(e.to_string());
+        report
+    }
+
+    fn address(&self, item: &OutboxItem) -> Result<(i64, String), Error> {
+        Ok(lock(&self.store).conversation_address(item.conversation_id)?)
+    }
+
+    /// Replies handed over before a crash: confirmed through the platform where it can tell,
+    /// otherwise marked failed for the agent to check, since resending could send twice.
+    async fn settle_in_flight(&self, account: &AccountView, connector: &Connector, report: &mut AccountReport) -> Result<(), Error> {
+        let in_flight = lock(&self.store).in_flight_replies()?;
+        for item in in_flight {
+            let (owner, to) = self.address(&item)?;
+            if owner == account.id {
+                self.settle_unknown(account, connector, &item, &to, report).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn settle_unknown(&self, account: &AccountView, connector: &Connector, item: &OutboxItem, to: &str, report: &mut AccountReport) -> Result<(), Error> {
+        if connector.can_look_up() {
+            match connector.find_sent(to, &item.text, item.next_attempt_at).await? {
+                Some(id) => {
+                    lock(&self.store).mark_sent(item.id, &id)?;
+                    report.sent += 1;
+                    let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id });
+                }
+                None => {
+                    lock(&self.store).retry_later(item.id, "not delivered; sending again", jiff::Timestamp::now())?;
+                }
+            }
+        } else {
+            let reason = "the connection dropped after the reply was handed over; check the conversation before sending it again";
+            lock(&self.store).mark_failed(item.id, reason)?;
+            report.failed += 1;
+            let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply: item.id, reason: reason.into() });
+        }
+        Ok(())
+    }
+
+    async fn send_due(&self, account: &AccountView, connector: &Connector, report: &mut AccountReport) -> Result<(), Error> {
+        loop {
+            let due = lock(&self.store).due_replies_for(account.id, jiff::Timestamp::now(), 50)?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            for item in due {
+                let (_, to) = self.address(&item)?;
+                if item.text.chars().count() > connector.max_chars() {
+                    let reason = format!("longer than the {} characters this channel allows", connector.max_chars());
+                    lock(&self.store).mark_failed(item.id, &reason)?;
+                    report.failed += 1;
+                    let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply: item.id, reason });
+                    continue;
+                }
+                // Committed before the call: after a crash this reply is "in flight", never resent blindly.
+                let item = lock(&self.store).begin_send(item.id)?;
+                match connector.send(&to, &item.text).await {
+                    Ok(id) => {
+                        lock(&self.store).mark_sent(item.id, &id)?;
+                        report.sent += 1;
+                        let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id });
+                    }
+                    Err(Error::Uncertain(_)) => self.settle_unknown(account, connector, &item, &to, report).await?,
+                    Err(e) if e.is_transient() => {
+                        let at = jiff::Timestamp::now() + jiff::SignedDuration::try_from(self.pause(item.attempts as u32, &e)).unwrap_or_default();
+                        lock(&self.store).retry_later(item.id, &e.to_string(), at)?;
+                        // The platform is struggling: the rest waits for the next round.
+                        return Ok(());
+                    }
+                    Err(e @ Error::Auth(_)) => {
+                        lock(&self.store).retry_later(item.id, &e.to_string(), jiff::Timestamp::now())?;
+                        return Err(e);
+                    }
+                    Err(e) => {
+                        lock(&self.store).mark_failed(item.id, &e.to_string())?;
+                        report.failed += 1;
+                        let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply: item.id, reason: e.to_string() });
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Telegram Bot API: `getUpdates` long-poll with `offset` (passing it confirms the updates
+//! before it, so the offset is stored with the messages it covers) and `sendMessage`.
+
+use crate::connector::Pulled;
+use crate::error::Error;
+use serde::Deserialize;
+use std::time::Duration;
+use switchboard_core::interchange::{AttachmentRecord, Author, MessageRecord, Record};
+use switchboard_core::model::{AccountView, AttachmentKind, AuthorKind, Direction};
+use switchboard_core::sensitive::Sensitive;
+
+const PAGE: usize = 100;
+pub(crate) const DEFAULT_BASE: &str = "https://api.telegram.org";
+
+pub struct Telegram {
+    account: String,
+    base: String,
+    token: Sensitive<String>,
+    http: reqwest::Client,
+}
+
+#[derive(Deserialize)]
+struct Reply<T> {
+    ok: bool,
+    result: Option<T>,
+    error_code: Option<u16>,
+    description: Option<String>,
+    parameters: Option<Parameters>,
+}
+
+#[derive(Deserialize)]
+struct Parameters {
+    retry_after: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Update {
+    update_id: i64,
+    /// Kept raw: one unreadable message is skipped, not the whole batch.
+    message: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    message_id: i64,
+    from: Option<User>,
+    chat: Chat,
+    date: i64,
+    text: Option<String>,
+    caption: Option<String>,
+    photo: Option<Vec<PhotoSize>>,
+    document: Option<Document>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    is_bot: bool,
+    first_name: String,
+    last_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Chat {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+struct PhotoSize {
+    file_size: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Document {
+    file_name: Option<String>,
+    mime_type: Option<String>,
+    file_size: Option<i64>,
+}
+
+impl Telegram {
+    pub(crate) fn new(account: &AccountView, token: Sensitive<String>, http: reqwest::Client) -> Result<Self, Error> {
+        let base = account.config.get("base_url").and_then(|v| v.as_str()).unwrap_or(DEFAULT_BASE);
+        Ok(Telegram { account: account.key.clone(), base: base.trim_end_matches('/').to_owned(), token, http })
+    }
+
+    fn url(&self, method: &str) -> String {
+        format!("{}/bot{}/{method}", self.base, self.token.expose())
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, Error> {
+        let response = request.send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        let reply: Reply<T> = match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(_) if status.is_server_error() => return Err(Error::Transient(format!("HTTP {status}"))),
+            Err(e) => return Err(Error::Malformed(format!("HTTP {status}: {e}"))),
+        };
+        if reply.ok {
+            return reply.result.ok_or_else(|| Error::Malformed("ok without a result".into()));
+        }
+        let description = reply.description.unwrap_or_else(|| status.to_string());
+        Err(match reply.error_code.unwrap_or(status.as_u16()) {
+            401 | 404 => Error::Auth(description),
+            429 => Error::RateLimited(Duration::from_secs(reply.parameters.and_then(|p| p.retry_after).unwrap_or(1))),
+            code if code >= 500 => Error::Transient(description),
+            _ => Error::Refused(description),
+        })
+    }
+
+    pub(crate) async fn pull(&self, cursor: Option<&str>, wait: Duration) -> Result<Pulled, Error> {
+        let offset: i64 = match cursor {
+            Some(c) => c.parse().map_err(|_| Error::Malformed("stored Telegram offset is not a number".into()))?,
+            None => 0,
+        };
+        let request = self
+            .http
+            .get(self.url("getUpdates"))
+            .query(&[("offset", offset.to_string()), ("limit", PAGE.to_string()), ("timeout", wait.as_secs().to_string())])
+            .timeout(wait + Duration::from_secs(20));
+        let updates: Vec<Update> = self.call(request).await?;
+        let mut records = Vec::with_capacity(updates.len());
+        let mut skipped = 0;
+        let mut next = offset;
+        for update in &updates {
+            next = next.max(update.update_id + 1);
+            let Some(raw) = &update.message else { continue };
+            match serde_json::from_value::<Message>(raw.clone()) {
+                Ok(m) => records.push(self.record(m)),
+                Err(e) => {
+                    skipped += 1;
+                    tracing::warn!(account = %self.account, update = update.update_id, error = %e, "skipped an unreadable Telegram message");
+                }
+            }
+        }
+        Ok(Pulled { records, cursor: next.to_string(), caught_up: updates.len() < PAGE, skipped })
+    }
+
+    fn record(&self, m: Message) -> Record {
+        let chat = m.chat.id.to_string();
+        let (kind, name) = match &m.from {
+            Some(u) if u.is_bot => (AuthorKind::Bot, Some(u.first_name.clone())),
+            Some(u) => (
+                AuthorKind::Customer,
+                Some(match &u.last_name {
+                    Some(last) => format!("{} {last}", u.first_name),
+                    None => u.first_name.clone(),
+                }),
+            ),
+            None => (AuthorKind::System, None),
+        };
+        let mut attachments = Vec::new();
+        if let Some(photos) = &m.photo {
+            let largest = photos.last().and_then(|p| p.file_size);
+            attachments.push(AttachmentRecord { kind: AttachmentKind::Image, name: None, mime: Some("image/jpeg".into()), url: None, size: largest });
+        }
+        if let Some(d) = &m.document {
+            attachments.push(AttachmentRecord { kind: AttachmentKind::File, name: d.file_name.clone(), mime: d.mime_type.clone(), url: None, size: d.file_size });
+        }
+        Record::Message(MessageRecord {
+            account: self.account.clone(),
+            conversation: chat.clone(),
+            // message_id is unique within a chat only.
+            id: format!("{chat}:{}", m.message_id),
+            direction: if kind == AuthorKind::Customer { Direction::In } else { Direction::Out },
+            author: Author { kind, name, handle: Some(chat) },
+            text: m.text.or(m.caption).unwrap_or_default(),
+            at: jiff::Timestamp::from_second(m.date).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+            delivery: None,
+            attachments,
+        })
+    }
+
+    pub(crate) async fn send(&self, chat: &str, text: &str) -> Result<String, Error> {
+        let request = self
+            .http
+            .post(self.url("sendMessage"))
+            .json(&serde_json::json!({"chat_id": chat, "text": text}))
+            .timeout(Duration::from_secs(30));
+        let sent: serde_json::Value = self.call(request).await?;
+        let id = sent["message_id"].as_i64().ok_or_else(|| Error::Malformed("sendMessage result has no message_id".into()))?;
+        Ok(format!("{chat}:{id}"))
+    }
+}

@@ -1,0 +1,218 @@
+//! Twilio Messages for one SMS or WhatsApp number. The list is newest first, so an incremental
+//! sync walks pages back to the newest message it already has. The cursor (JSON) holds that
+//! high-water mark and, during a walk, the next page and the walk's newest time: a crash resumes
+//! the walk instead of skipping what it had not reached.
+
+use crate::connector::{setting, Pulled};
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use switchboard_core::interchange::{AttachmentRecord, Author, MessageRecord, Record};
+use switchboard_core::model::{AccountView, AttachmentKind, AuthorKind, Direction};
+use switchboard_core::sensitive::Sensitive;
+
+pub(crate) const DEFAULT_BASE: &str = "https://api.twilio.com";
+/// Messages stamped within this much of the high-water mark are read again: clocks and
+/// same-second messages make the edge fuzzy, and upserts make the overlap harmless.
+const OVERLAP: i64 = 120;
+
+pub struct Twilio {
+    account: String,
+    base: String,
+    sid: String,
+    number: String,
+    token: Sensitive<String>,
+    http: reqwest::Client,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cursor {
+    /// Every message sent before this (Unix seconds, minus the overlap) is stored.
+    since: i64,
+    /// A walk in progress: the next page to read, and the newest time the walk has seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    messages: Vec<serde_json::Value>,
+    next_page_uri: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    sid: String,
+    from: String,
+    to: String,
+    body: Option<String>,
+    direction: String,
+    date_sent: Option<String>,
+    date_created: Option<String>,
+    num_media: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Problem {
+    code: Option<u32>,
+    message: Option<String>,
+}
+
+fn parse_time(s: &str) -> Option<jiff::Timestamp> {
+    jiff::fmt::rfc2822::parse(s).ok().map(|z| z.timestamp())
+}
+
+impl Twilio {
+    pub(crate) fn new(account: &AccountView, token: Sensitive<String>, http: reqwest::Client) -> Result<Self, Error> {
+        let base = account.config.get("base_url").and_then(|v| v.as_str()).unwrap_or(DEFAULT_BASE);
+        Ok(Twilio {
+            account: account.key.clone(),
+            base: base.trim_end_matches('/').to_owned(),
+            sid: setting(account, "account_sid")?.to_owned(),
+            number: setting(account, "number")?.to_owned(),
+            token,
+            http,
+        })
+    }
+
+    fn messages_url(&self) -> String {
+        format!("{}/2010-04-01/Accounts/{}/Messages.json", self.base, self.sid)
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, Error> {
+        let response = request.basic_auth(&self.sid, Some(self.token.expose())).timeout(Duration::from_secs(30)).send().await?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let body = response.bytes().await?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| Error::Malformed(format!("HTTP {status}: {e}")));
+        }
+        let problem: Problem = serde_json::from_slice(&body).unwrap_or(Problem { code: None, message: None });
+        let message = format!("{} (code {})", problem.message.unwrap_or_else(|| status.to_string()), problem.code.unwrap_or(0));
+        Err(match status.as_u16() {
+            401 | 403 => Error::Auth(message),
+            429 => Error::RateLimited(Duration::from_secs(retry_after.unwrap_or(1))),
+            s if s >= 500 => Error::Transient(message),
+            _ => Error::Refused(message),
+        })
+    }
+
+    pub(crate) async fn pull(&self, cursor: Option<&str>) -> Result<Pulled, Error> {
+        let mut cursor: Cursor = match cursor {
+            Some(c) => serde_json::from_str(c).map_err(|_| Error::Malformed("stored Twilio cursor is unreadable".into()))?,
+            None => Cursor::default(),
+        };
+        let request = match &cursor.next {
+            Some(next) => self.http.get(format!("{}{next}", self.base)),
+            None => {
+                let mut query = vec![("PageSize".to_owned(), "1000".to_owned())];
+                if cursor.since > 0 {
+                    let day = jiff::Timestamp::from_second(cursor.since - OVERLAP - 86_400)
+                        .map(|t| t.strftime("%Y-%m-%d").to_string())
+                        .unwrap_or_default();
+                    query.push(("DateSent>".to_owned(), day));
+                }
+                self.http.get(self.messages_url()).query(&query)
+            }
+        };
+        let page: Page = match self.call(request).await {
+            // A page token can expire between runs: start the walk again from the top.
+            Err(Error::Refused(_)) if cursor.next.is_some() => {
+                cursor.next = None;
+                cursor.top = None;
+                return Ok(Pulled { records: vec![], cursor: serde_json::to_string(&cursor).expect("json"), caught_up: false, skipped: 0 });
+            }
+            other => other?,
+        };
+        let mut records = Vec::new();
+        let mut skipped = 0;
+        let mut reached_known = false;
+        for raw in page.messages {
+            let m: Message = match serde_json::from_value(raw) {
+                Ok(m) => m,
+                Err(e) => {
+                    skipped += 1;
+                    tracing::warn!(account = %self.account, error = %e, "skipped an unreadable Twilio message");
+                    continue;
+                }
+            };
+            let Some(at) = m.date_sent.as_deref().or(m.date_created.as_deref()).and_then(parse_time) else {
+                skipped += 1;
+                tracing::warn!(account = %self.account, sid = %m.sid, "skipped a Twilio message without a readable date");
+                continue;
+            };
+            if cursor.since > 0 && at.as_second() < cursor.since - OVERLAP {
+                reached_known = true;
+                break;
+            }
+            cursor.top = Some(cursor.top.unwrap_or(0).max(at.as_second()));
+            if let Some(record) = self.record(m, at) {
+                records.push(record);
+            }
+        }
+        match page.next_page_uri {
+            Some(next) if !reached_known => cursor.next = Some(next),
+            _ => {
+                cursor.since = cursor.top.unwrap_or(cursor.since).max(cursor.since);
+                cursor.next = None;
+                cursor.top = None;
+            }
+        }
+        let caught_up = cursor.next.is_none();
+        Ok(Pulled { records, cursor: serde_json::to_string(&cursor).expect("json"), caught_up, skipped })
+    }
+
+    /// A message of this account's number as a record; other numbers' messages are not ours.
+    fn record(&self, m: Message, at: jiff::Timestamp) -> Option<Record> {
+        let inbound = m.direction == "inbound";
+        let (ours, customer) = if inbound { (&m.to, &m.from) } else { (&m.from, &m.to) };
+        if *ours != self.number {
+            return None;
+        }
+        let media: usize = m.num_media.as_deref().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let attachments = (0..media)
+            .map(|_| AttachmentRecord { kind: AttachmentKind::File, name: None, mime: None, url: None, size: None })
+            .collect();
+        Some(Record::Message(MessageRecord {
+            account: self.account.clone(),
+            conversation: customer.clone(),
+            id: m.sid,
+            direction: if inbound { Direction::In } else { Direction::Out },
+            author: Author {
+                kind: if inbound { AuthorKind::Customer } else { AuthorKind::Agent },
+                name: None,
+                handle: Some(customer.clone()),
+            },
+            text: m.body.unwrap_or_default(),
+            at,
+            delivery: None,
+            attachments,
+        }))
+    }
+
+    pub(crate) async fn send(&self, to: &str, text: &str) -> Result<String, Error> {
+        let request = self.http.post(self.messages_url()).form(&[("To", to), ("From", self.number.as_str()), ("Body", text)]);
+        let created: Message = self.call(request).await?;
+        Ok(created.sid)
+    }
+
+    pub(crate) async fn find_sent(&self, to: &str, text: &str, since: jiff::Timestamp) -> Result<Option<String>, Error> {
+        let request = self.http.get(self.messages_url()).query(&[("To", to), ("From", self.number.as_str()), ("PageSize", "50")]);
+        let page: Page = self.call(request).await?;
+        Ok(page
+            .messages
+            .into_iter()
+            .filter_map(|raw| serde_json::from_value::<Message>(raw).ok())
+            .find(|m| {
+                let at = m.date_sent.as_deref().or(m.date_created.as_deref()).and_then(parse_time);
+                m.body.as_deref() == Some(text) && at.is_some_and(|t| t.as_second() >= since.as_second() - OVERLAP)
+            })
+            .map(|m| m.sid))
+    }
+}
