@@ -2,6 +2,7 @@
 
 mod bench;
 mod keys;
+mod sync;
 mod table;
 
 use anyhow::{Context, Result};
@@ -107,6 +108,41 @@ enum Command {
         /// The built UI [default: ui/dist of this source tree]
         #[arg(long, env = "SWITCHBOARD_UI_DIR")]
         ui: Option<PathBuf>,
+    },
+    /// Connected accounts
+    Account {
+        #[command(subcommand)]
+        command: sync::AccountCommand,
+    },
+    /// Fetch new messages from every account and send queued replies
+    Sync {
+        /// Keep running: long-poll or poll every account until interrupted
+        #[arg(long, conflicts_with = "once")]
+        follow: bool,
+        /// Catch up once and stop (the default)
+        #[arg(long)]
+        once: bool,
+    },
+    /// Reply in a conversation on the customer's channel (sent at once unless --queue-only)
+    Reply {
+        conversation: i64,
+        text: String,
+        /// Only write it to the outbox; the next sync sends it
+        #[arg(long)]
+        queue_only: bool,
+    },
+    /// Replies and their delivery state
+    Outbox {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A live inbox in one command: the sandbox, an account per channel, and a following sync
+    Demo {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// New customer messages per minute
+        #[arg(long, default_value_t = 6.0)]
+        rate: f64,
     },
     /// Run the sandbox: a local server speaking the channel APIs with generated conversations
     Sandbox {
@@ -309,6 +345,16 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve { port, ui } => serve(&path, port, ui),
+        Command::Account { command } => sync::account(&mut open(&path)?, command),
+        Command::Sync { follow, once: _ } => sync::sync(open(&path)?, follow),
+        Command::Reply { conversation, text, queue_only } => sync::reply(open(&path)?, conversation, &text, queue_only),
+        Command::Outbox { json } => sync::outbox(&open(&path)?, json),
+        Command::Demo { seed, rate } => {
+            // Unless told otherwise, the demo keeps its own store beside the real one.
+            let path = if cli.store.is_some() { path.clone() } else { path.with_file_name("demo.db") };
+            let keys = if path.exists() { keys::for_store(&path)? } else { keys::for_new_store()? };
+            sync::demo(&path, keys, seed, rate)
+        }
         Command::Sandbox { port, seed, conversations, rate } => sandbox(port, seed, conversations, rate),
         Command::Bench { which } => bench::run(which),
     };

@@ -2,24 +2,6 @@
 
 mod common;
 use common::*;
-use std::process::Command;
-
-/// Runs `script` in a private D-Bus session, with an unlocked gnome-keyring when `keyring`.
-fn in_session(env: &Env, keyring: bool, script: &str) -> std::process::Output {
-    let unlock = if keyring {
-        "eval \"$(printf 'keyring-pw' | gnome-keyring-daemon --unlock --components=secrets)\"\n"
-    } else {
-        ""
-    };
-    let mut cmd = Command::new("dbus-run-session");
-    env.isolate(&mut cmd)
-        .env("SB", BIN)
-        .env("STORE", env.store())
-        .env("SAMPLE", env.file("sample.jsonl", SAMPLE))
-        .args(["--", "sh", "-ec"])
-        .arg(format!("{unlock}{script}"));
-    cmd.output().expect("dbus-run-session (package dbus) is installed by `cargo xtask setup`")
-}
 
 #[test]
 fn keychain_mode_keeps_the_key_in_the_secret_service() {
@@ -36,6 +18,7 @@ fn keychain_mode_keeps_the_key_in_the_secret_service() {
         "$SB" --store "$STORE" search 주문 --json > "$HOME/hits.json"
         secret-tool search --all service switchboard > "$HOME/secrets-after.txt" 2>&1
         "#,
+        &[],
     );
     assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap();
@@ -63,7 +46,7 @@ fn keychain_mode_keeps_the_key_in_the_secret_service() {
 fn without_a_keychain_the_error_points_to_the_passphrase() {
     let env = Env::new(None);
     // A D-Bus session with no Secret Service on it.
-    let out = in_session(&env, false, r#""$SB" --store "$STORE" init"#);
+    let out = in_session(&env, false, r#""$SB" --store "$STORE" init"#, &[]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("OS keychain is unavailable") && err.contains("SWITCHBOARD_PASSPHRASE"), "{err}");

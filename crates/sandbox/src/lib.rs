@@ -104,6 +104,26 @@ impl Sandbox {
     }
 }
 
+/// A sandbox serving in the background of the current tokio runtime; dropping it stops it.
+pub struct Running {
+    pub base_url: String,
+    pub controller: Controller,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Sandbox {
+    /// Binds and serves in the background.
+    pub async fn start(config: Config, port: u16) -> Result<Running, Error> {
+        let sandbox = Sandbox::bind(config.clone(), port).await?;
+        let (base_url, controller) = (sandbox.base_url(), sandbox.controller());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(sandbox.serve(config, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Running { base_url, controller, _stop: stop })
+    }
+}
+
 /// Drives a running sandbox from the outside (tests, the demo).
 #[derive(Clone)]
 pub struct Controller(Arc<state::State>);

@@ -1,17 +1,11 @@
 //! The sandbox over real HTTP, checked against the platforms' documented wire formats.
 
 use serde_json::Value;
-use switchboard_sandbox::{credentials as c, Config, Controller, Sandbox};
+use switchboard_sandbox::{credentials as c, Config, Controller, Running, Sandbox};
 
-async fn start(conversations: usize) -> (String, Controller, tokio::sync::oneshot::Sender<()>) {
-    let config = Config { seed: 7, conversations, rate_per_minute: 0.0 };
-    let sandbox = Sandbox::bind(config.clone(), 0).await.unwrap();
-    let (base, controller) = (sandbox.base_url(), sandbox.controller());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sandbox.serve(config, async move {
-        let _ = stopped.await;
-    }));
-    (base, controller, stop)
+async fn start(conversations: usize) -> (String, Controller, Running) {
+    let running = Sandbox::start(Config { seed: 7, conversations, rate_per_minute: 0.0 }, 0).await.unwrap();
+    (running.base_url.clone(), running.controller.clone(), running)
 }
 
 fn telegram(base: &str, method: &str) -> String {

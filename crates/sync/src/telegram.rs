@@ -76,6 +76,17 @@ struct Document {
     file_size: Option<i64>,
 }
 
+/// A person's name from Telegram's parts: Korean, Chinese and Japanese names read family name
+/// first, with no space (한 + 다은 → 한다은); others "first last".
+fn full_name(first: &str, last: Option<&str>) -> String {
+    let cjk = |s: &str| s.chars().all(|c| matches!(c as u32, 0x1100..=0x11FF | 0x3040..=0x30FF | 0x3130..=0x318F | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF));
+    match last.filter(|l| !l.is_empty()) {
+        Some(last) if cjk(first) && cjk(last) => format!("{last}{first}"),
+        Some(last) => format!("{first} {last}"),
+        None => first.to_owned(),
+    }
+}
+
 impl Telegram {
     pub(crate) fn new(account: &AccountView, token: Sensitive<String>, http: reqwest::Client) -> Result<Self, Error> {
         let base = account.config.get("base_url").and_then(|v| v.as_str()).unwrap_or(DEFAULT_BASE);
@@ -139,13 +150,7 @@ impl Telegram {
         let chat = m.chat.id.to_string();
         let (kind, name) = match &m.from {
             Some(u) if u.is_bot => (AuthorKind::Bot, Some(u.first_name.clone())),
-            Some(u) => (
-                AuthorKind::Customer,
-                Some(match &u.last_name {
-                    Some(last) => format!("{} {last}", u.first_name),
-                    None => u.first_name.clone(),
-                }),
-            ),
+            Some(u) => (AuthorKind::Customer, Some(full_name(&u.first_name, u.last_name.as_deref()))),
             None => (AuthorKind::System, None),
         };
         let mut attachments = Vec::new();
@@ -179,5 +184,15 @@ impl Telegram {
         let sent: serde_json::Value = self.call(request).await?;
         let id = sent["message_id"].as_i64().ok_or_else(|| Error::Malformed("sendMessage result has no message_id".into()))?;
         Ok(format!("{chat}:{id}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_follow_their_script() {
+        assert_eq!(super::full_name("다은", Some("한")), "한다은");
+        assert_eq!(super::full_name("Grace", Some("Kim")), "Grace Kim");
+        assert_eq!(super::full_name("Grace", None), "Grace");
     }
 }

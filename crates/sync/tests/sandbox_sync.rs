@@ -6,7 +6,7 @@ use switchboard_core::credentials::{Credentials, MemoryCredentials};
 use switchboard_core::keys::{StaticKey, StoreKey};
 use switchboard_core::model::{AccountState, Channel, InboxFilter, OutboxState};
 use switchboard_core::Store;
-use switchboard_sandbox::{credentials as c, Config, Controller, Sandbox};
+use switchboard_sandbox::{credentials as c, Config, Controller, Running, Sandbox};
 use switchboard_sync::{Engine, Mode, SyncEvent};
 
 struct Setup {
@@ -15,17 +15,12 @@ struct Setup {
     sandbox: Controller,
     base: String,
     _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _running: Running,
 }
 
 async fn setup(conversations: usize) -> Setup {
-    let config = Config { seed: 11, conversations, rate_per_minute: 0.0 };
-    let sandbox = Sandbox::bind(config.clone(), 0).await.unwrap();
-    let (base, controller) = (sandbox.base_url(), sandbox.controller());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sandbox.serve(config, async move {
-        let _ = stopped.await;
-    }));
+    let running = Sandbox::start(Config { seed: 11, conversations, rate_per_minute: 0.0 }, 0).await.unwrap();
+    let (base, controller) = (running.base_url.clone(), running.controller.clone());
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(&dir.path().join("s.db"), &StaticKey::new(StoreKey::from_bytes([3; 32]))).unwrap();
     let credentials = Arc::new(MemoryCredentials::default());
@@ -38,7 +33,7 @@ async fn setup(conversations: usize) -> Setup {
             .unwrap();
         credentials.set(key, c::TWILIO_AUTH_TOKEN).unwrap();
     }
-    Setup { store: Arc::new(Mutex::new(store)), credentials, sandbox: controller, base, _dir: dir, _stop: stop }
+    Setup { store: Arc::new(Mutex::new(store)), credentials, sandbox: controller, base, _dir: dir, _running: running }
 }
 
 fn engine(s: &Setup) -> Engine {

@@ -83,3 +83,22 @@ pub fn assert_one_line_error(out: &Output, expected: &str) {
     assert_eq!(lines.len(), 1, "{err}");
     assert!(lines[0].starts_with("error: ") && lines[0].contains(expected), "{err}");
 }
+
+/// Runs `script` in a private D-Bus session, with an unlocked gnome-keyring when `keyring`.
+pub fn in_session(env: &Env, keyring: bool, script: &str, vars: &[(&str, &str)]) -> std::process::Output {
+    let unlock = if keyring {
+        "eval \"$(printf 'keyring-pw' | gnome-keyring-daemon --unlock --components=secrets)\"\n"
+    } else {
+        ""
+    };
+    let mut cmd = Command::new("dbus-run-session");
+    env.isolate(&mut cmd)
+        .env("SB", BIN)
+        .env("STORE", env.store())
+        .env("SAMPLE", env.file("sample.jsonl", SAMPLE))
+        .envs(vars.iter().copied())
+        .args(["--", "sh", "-ec"])
+        .arg(format!("{unlock}{script}"));
+    cmd.output().expect("dbus-run-session (package dbus) is installed by `cargo xtask setup`")
+}
+

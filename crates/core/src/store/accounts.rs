@@ -13,6 +13,15 @@ fn looks_secret(key: &str) -> bool {
     ["token", "secret", "password", "passwd", "api_key", "apikey", "auth"].iter().any(|s| k.contains(s))
 }
 
+fn check_config(config: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    match config.keys().find(|k| looks_secret(k)) {
+        Some(secret) => Err(Error::invalid(format!(
+            "account setting {secret:?} looks like a credential; credentials go in the OS keychain, not the store"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn account_view(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountView> {
     let config: String = r.get(4)?;
     Ok(AccountView {
@@ -36,11 +45,7 @@ impl Store {
         config: serde_json::Map<String, serde_json::Value>,
     ) -> Result<AccountView> {
         let parsed = AccountKey::parse(key)?;
-        if let Some(secret) = config.keys().find(|k| looks_secret(k)) {
-            return Err(Error::invalid(format!(
-                "account setting {secret:?} looks like a credential; credentials go in the OS keychain, not the store"
-            )));
-        }
+        check_config(&config)?;
         let key = parsed.to_string();
         let name = name.map(str::to_owned).unwrap_or_else(|| parsed.handle.clone());
         let config = serde_json::to_string(&config).expect("json");
@@ -57,6 +62,26 @@ impl Store {
             Ok(())
         })?;
         self.account(&key)?.ok_or_else(|| Error::Missing { what: "account", id: key })
+    }
+
+    /// Replaces an account's settings (same rule: no credentials).
+    pub fn set_account_config(&mut self, key: &str, config: serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        check_config(&config)?;
+        let n = self
+            .conn
+            .prepare_cached("UPDATE accounts SET config = ?2 WHERE key = ?1")?
+            .execute(params![key, serde_json::to_string(&config).expect("json")])?;
+        if n == 0 {
+            return Err(Error::Missing { what: "account", id: key.to_owned() });
+        }
+        Ok(())
+    }
+
+    /// Forgets where an account's sync stopped: the next sync reads everything again (upserts
+    /// make that harmless). For an account pointed at a new server.
+    pub fn reset_cursors(&mut self, account_id: i64) -> Result<()> {
+        self.conn.prepare_cached("DELETE FROM sync_cursors WHERE account_id = ?1")?.execute([account_id])?;
+        Ok(())
     }
 
     pub fn account(&self, key: &str) -> Result<Option<AccountView>> {

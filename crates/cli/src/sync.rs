@@ -1,0 +1,234 @@
+//! The sync commands: connected accounts, sync, replies, the outbox and the demo.
+
+use anyhow::{bail, Context, Result};
+use clap::{Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use switchboard_core::credentials::{Credentials, KeychainCredentials, MemoryCredentials};
+use switchboard_core::model::printable;
+use switchboard_core::Store;
+use switchboard_sync::{Engine, Mode, SyncEvent};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Telegram,
+    Sms,
+    Whatsapp,
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Connect an account; its secret is read from an environment variable into the OS keychain
+    Add {
+        kind: Kind,
+        /// Telegram: the bot's name; SMS and WhatsApp: the business's number (+E.164)
+        #[arg(long)]
+        name: String,
+        /// The platform's API base URL [default: the real platform]
+        #[arg(long)]
+        base_url: Option<String>,
+        /// The environment variable holding the secret (Telegram: bot token; Twilio: auth token)
+        #[arg(long, value_name = "VAR")]
+        token_env: String,
+        /// Twilio: the account SID
+        #[arg(long)]
+        account_sid: Option<String>,
+    },
+    /// List connected accounts and their sync state
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn keychain(store: &Store) -> Result<Arc<dyn Credentials>> {
+    let id = store.id().context("this store has no id for keychain entries")?;
+    Ok(Arc::new(KeychainCredentials::new(id)))
+}
+
+pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
+    match command {
+        AccountCommand::Add { kind, name, base_url, token_env, account_sid } => {
+            let secret = std::env::var(&token_env).ok().filter(|s| !s.is_empty()).with_context(|| format!("environment variable {token_env} is not set"))?;
+            let mut config = serde_json::Map::new();
+            if let Some(url) = base_url {
+                config.insert("base_url".into(), url.into());
+            }
+            let key = match kind {
+                Kind::Telegram => format!("telegram:{name}"),
+                Kind::Sms | Kind::Whatsapp => {
+                    let number = name.trim_start_matches("whatsapp:");
+                    if !number.starts_with('+') || number.len() < 8 || !number[1..].chars().all(|c| c.is_ascii_digit()) {
+                        bail!("--name must be the business's number in E.164 form, e.g. +15550100");
+                    }
+                    let sid = account_sid.context("Twilio accounts need --account-sid")?;
+                    config.insert("account_sid".into(), sid.into());
+                    let number = if kind == Kind::Whatsapp { format!("whatsapp:{number}") } else { number.to_owned() };
+                    config.insert("number".into(), number.clone().into());
+                    if kind == Kind::Whatsapp { format!("whatsapp:{}", number.trim_start_matches("whatsapp:")) } else { format!("sms:{number}") }
+                }
+            };
+            let credentials = keychain(store)?;
+            credentials.set(&key, &secret)?;
+            match store.add_account(&key, None, config) {
+                Ok(account) => {
+                    println!("connected {}; run `switchboard sync` to fetch its conversations", account.key);
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = credentials.delete(&key);
+                    Err(e.into())
+                }
+            }
+        }
+        AccountCommand::List { json } => {
+            let accounts = store.accounts()?;
+            if json {
+                let mut out = std::io::stdout().lock();
+                serde_json::to_writer_pretty(&mut out, &accounts)?;
+                writeln!(out)?;
+            } else if accounts.is_empty() {
+                println!("(no accounts; add one with `switchboard account add`)");
+            } else {
+                for a in accounts {
+                    println!("{:<28} {:<10} {}", a.key, a.channel, a.state);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Prints what the engine does, one line an event, on stderr.
+fn report_events(engine: &Engine) -> tokio::task::JoinHandle<()> {
+    let mut events = engine.subscribe();
+    tokio::spawn(async move {
+        let mut totals = std::collections::BTreeMap::<String, usize>::new();
+        loop {
+            match events.recv().await {
+                Ok(SyncEvent::Stored { account, new }) => {
+                    let total = totals.entry(account.clone()).or_default();
+                    *total += new;
+                    eprintln!("{account}: {new} new or changed ({total} this run)");
+                }
+                Ok(SyncEvent::AccountState { account, state, detail }) => {
+                    let detail = detail.map(|d| format!(" ({})", printable(&d))).unwrap_or_default();
+                    eprintln!("{account}: {state}{detail}");
+                }
+                Ok(SyncEvent::ReplySent { account, reply }) => eprintln!("{account}: reply #{reply} sent"),
+                Ok(SyncEvent::ReplyFailed { account, reply, reason }) => {
+                    eprintln!("{account}: reply #{reply} failed: {}", printable(&reason))
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    })
+}
+
+async fn run_engine(engine: Engine, mode: Mode) -> Result<()> {
+    let printer = report_events(&engine);
+    let result = match mode {
+        Mode::Once => engine.run(mode).await.map(Some),
+        Mode::Follow => tokio::select! {
+            done = engine.run(mode) => done.map(Some),
+            _ = tokio::signal::ctrl_c() => Ok(None),
+        },
+    };
+    printer.abort();
+    let Some(reports) = result? else { return Ok(()) };
+    let mut failed = 0;
+    for r in &reports {
+        match &r.error {
+            None => println!("{}: {} pulled, {} new or changed, {} replies sent", r.account, r.pulled, r.changed, r.sent),
+            Some(e) => {
+                failed += 1;
+                println!("{}: stopped: {}", r.account, printable(e));
+            }
+        }
+    }
+    if reports.is_empty() {
+        println!("(no accounts; add one with `switchboard account add`)");
+    }
+    if failed > 0 {
+        bail!("{failed} of {} accounts did not finish", reports.len());
+    }
+    Ok(())
+}
+
+pub fn sync(store: Store, follow: bool) -> Result<()> {
+    let credentials = keychain(&store)?;
+    let engine = Engine::new(Arc::new(Mutex::new(store)), credentials);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run_engine(engine, if follow { Mode::Follow } else { Mode::Once }))
+}
+
+pub fn reply(mut store: Store, conversation: i64, text: &str, queue_only: bool) -> Result<()> {
+    let item = store.enqueue_reply(conversation, text, None, None)?;
+    println!("reply #{} queued", item.id);
+    if queue_only {
+        return Ok(());
+    }
+    sync(store, false)
+}
+
+pub fn outbox(store: &Store, json: bool) -> Result<()> {
+    let items = store.outbox(200)?;
+    if json {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &items)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for i in &items {
+        let error = i.last_error.as_deref().map(|e| format!("  ({})", printable(e))).unwrap_or_default();
+        println!("#{:<5} conversation {:<6} {:<8} attempts {}{error}", i.id, i.conversation_id, i.state, i.attempts);
+    }
+    if items.is_empty() {
+        println!("(the outbox is empty)");
+    }
+    Ok(())
+}
+
+/// The sandbox, one account per channel it serves, and a following sync, in one process. The
+/// sandbox's credentials are public test values, so they stay in memory, not in the keychain.
+pub fn demo(path: &Path, keys: Box<dyn switchboard_core::keys::KeyProvider>, seed: u64, rate: f64) -> Result<()> {
+    use switchboard_sandbox::credentials as c;
+    let mut store = if path.exists() { Store::open(path, keys.as_ref())? } else { Store::create(path, keys.as_ref())? };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let config = switchboard_sandbox::Config { seed, conversations: 120, rate_per_minute: rate };
+        let sandbox = switchboard_sandbox::Sandbox::start(config, 0).await?;
+        let base = sandbox.base_url.clone();
+        let credentials = Arc::new(MemoryCredentials::default());
+        let accounts = [
+            ("telegram:acme_support_bot", c::TELEGRAM_BOT_TOKEN, None),
+            ("sms:+15550100", c::TWILIO_AUTH_TOKEN, Some(c::SMS_NUMBER)),
+            ("whatsapp:+15550199", c::TWILIO_AUTH_TOKEN, Some(c::WHATSAPP_NUMBER)),
+        ];
+        for (key, secret, number) in accounts {
+            let mut config = serde_json::Map::new();
+            config.insert("base_url".into(), base.clone().into());
+            if let Some(number) = number {
+                config.insert("account_sid".into(), c::TWILIO_ACCOUNT_SID.into());
+                config.insert("number".into(), number.into());
+            }
+            match store.account(key)? {
+                // A demo store made by an earlier run: point it at this run's sandbox and read it
+                // from the start (its update ids and page tokens are this run's).
+                Some(account) => {
+                    store.set_account_config(key, config)?;
+                    store.reset_cursors(account.id)?;
+                }
+                None => {
+                    store.add_account(key, None, config)?;
+                }
+            }
+            credentials.set(key, secret)?;
+        }
+        println!("demo: sandbox at {base}; syncing 3 accounts into {}", path.display());
+        println!("demo: in another terminal: switchboard --store {} inbox", path.display());
+        run_engine(Engine::new(Arc::new(Mutex::new(store)), credentials), Mode::Follow).await
+    })
+}

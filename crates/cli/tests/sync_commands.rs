@@ -1,0 +1,87 @@
+//! The sync commands end to end: a `switchboard sandbox` process, accounts whose secrets go into
+//! a real Secret Service, `sync`, `reply` and `outbox`.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use switchboard_sandbox::credentials as c;
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `switchboard sandbox` and reads the base URL it prints first.
+fn sandbox(conversations: usize) -> (Running, String) {
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--conversations", &conversations.to_string(), "--seed", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (Running(child), line.trim().to_owned())
+}
+
+#[test]
+fn accounts_sync_and_reply_through_the_cli() {
+    let (_sandbox, url) = sandbox(36);
+    let env = Env::new(None);
+    let out = in_session(
+        &env,
+        true,
+        r#"
+        "$SB" --store "$STORE" init
+        "$SB" --store "$STORE" account add telegram --name acme_bot --base-url "$URL" --token-env TG_TOKEN
+        "$SB" --store "$STORE" account add sms --name "$SMS" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN
+        if "$SB" --store "$STORE" account add sms --name 555 --account-sid "$SID" --token-env TW_TOKEN 2> "$HOME/bad-number.txt"; then exit 3; fi
+        "$SB" --store "$STORE" sync --once > "$HOME/sync.txt"
+        "$SB" --store "$STORE" account list --json > "$HOME/accounts.json"
+        "$SB" --store "$STORE" inbox --channel sms --limit 1 --json > "$HOME/inbox.json"
+        ID=$(sed -n 's/^ *"id": \([0-9]*\),$/\1/p' "$HOME/inbox.json" | head -n 1)
+        "$SB" --store "$STORE" reply "$ID" "Thanks for waiting, it ships today." > "$HOME/reply.txt"
+        "$SB" --store "$STORE" outbox --json > "$HOME/outbox.json"
+        secret-tool search --all service switchboard > "$HOME/secrets.txt" 2>&1
+        "#,
+        &[("URL", &url), ("TG_TOKEN", c::TELEGRAM_BOT_TOKEN), ("TW_TOKEN", c::TWILIO_AUTH_TOKEN), ("SMS", c::SMS_NUMBER), ("SID", c::TWILIO_ACCOUNT_SID)],
+    );
+    let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
+    assert!(out.status.success(), "{}\n{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out), read("sync.txt"));
+
+    let stats: serde_json::Value = reqwest::blocking::get(format!("{url}/_sandbox/stats")).unwrap().json().unwrap();
+    let sync = read("sync.txt");
+    for (account, channel) in [("telegram:acme_bot", "telegram"), ("sms:+15550100", "sms")] {
+        // Twilio lists the reply sent afterwards too; the sync ran before it.
+        let messages = stats["channels"][channel]["messages"].as_u64().unwrap() - stats["channels"][channel]["replies"].as_u64().unwrap();
+        let expected = format!("{account}: {messages} pulled");
+        assert!(sync.contains(&expected), "{expected:?} not in {sync}");
+    }
+    assert!(read("bad-number.txt").contains("E.164"), "{}", read("bad-number.txt"));
+    let accounts: serde_json::Value = serde_json::from_str(&read("accounts.json")).unwrap();
+    assert!(accounts.as_array().unwrap().iter().all(|a| a["state"] == "idle"), "{accounts}");
+    assert!(read("reply.txt").contains("queued") && read("reply.txt").contains("1 replies sent"), "{}", read("reply.txt"));
+    let outbox: serde_json::Value = serde_json::from_str(&read("outbox.json")).unwrap();
+    assert_eq!(outbox[0]["state"], "sent");
+    assert_eq!((stats["channels"]["sms"]["replies"].as_u64(), stats["channels"]["sms"]["duplicate_replies"].as_u64()), (Some(1), Some(0)));
+
+    // The secrets are keychain items; the store's files never hold them.
+    let secrets = read("secrets.txt");
+    assert!(secrets.contains("account:") && secrets.contains(c::TELEGRAM_BOT_TOKEN), "{secrets}");
+    for file in std::fs::read_dir(env.store().parent().unwrap()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        for token in [c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN] {
+            assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
+        }
+    }
+    // Nor do the logs.
+    for entry in std::fs::read_dir(env.log_dir()).unwrap() {
+        let log = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!log.contains(c::TELEGRAM_BOT_TOKEN) && !log.contains(c::TWILIO_AUTH_TOKEN));
+    }
+}
