@@ -156,6 +156,9 @@ enum Command {
         /// New customer messages per minute (live mode); 0: none
         #[arg(long, default_value_t = 0.0)]
         rate: f64,
+        /// Faults to inject, e.g. 5xx=0.1,429=0.05,reset=0.05,slow=0.05,truncate=0.02,expire-token=telegram@300
+        #[arg(long, default_value = "")]
+        faults: String,
     },
     /// Benchmarks (see docs/benchmarks.md)
     Bench {
@@ -355,7 +358,7 @@ fn run(cli: Cli) -> Result<()> {
             let keys = if path.exists() { keys::for_store(&path)? } else { keys::for_new_store()? };
             sync::demo(&path, keys, seed, rate)
         }
-        Command::Sandbox { port, seed, conversations, rate } => sandbox(port, seed, conversations, rate),
+        Command::Sandbox { port, seed, conversations, rate, faults } => sandbox(port, seed, conversations, rate, &faults),
         Command::Bench { which } => bench::run(which),
     };
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "command finished");
@@ -383,10 +386,11 @@ fn serve(path: &Path, port: u16, ui: Option<PathBuf>) -> Result<()> {
     })
 }
 
-fn sandbox(port: u16, seed: u64, conversations: usize, rate: f64) -> Result<()> {
+fn sandbox(port: u16, seed: u64, conversations: usize, rate: f64, faults: &str) -> Result<()> {
+    let faults: switchboard_sandbox::Faults = faults.parse().map_err(|e: String| anyhow::anyhow!("--faults: {e}"))?;
     anyhow::ensure!(conversations > 0, "--conversations must be at least 1");
     anyhow::ensure!(rate >= 0.0 && rate.is_finite(), "--rate must be a number of messages per minute, 0 or more");
-    let config = switchboard_sandbox::Config { seed, conversations, rate_per_minute: rate };
+    let config = switchboard_sandbox::Config { seed, conversations, rate_per_minute: rate, faults };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let sandbox = switchboard_sandbox::Sandbox::bind(config.clone(), port).await?;

@@ -198,7 +198,7 @@ pub fn demo(path: &Path, keys: Box<dyn switchboard_core::keys::KeyProvider>, see
     let mut store = if path.exists() { Store::open(path, keys.as_ref())? } else { Store::create(path, keys.as_ref())? };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let config = switchboard_sandbox::Config { seed, conversations: 120, rate_per_minute: rate };
+        let config = switchboard_sandbox::Config { seed, conversations: 120, rate_per_minute: rate, ..Default::default() };
         let sandbox = switchboard_sandbox::Sandbox::start(config, 0).await?;
         let base = sandbox.base_url.clone();
         let credentials = Arc::new(MemoryCredentials::default());

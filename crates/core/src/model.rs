@@ -194,6 +194,8 @@ pub struct OutboxItem {
     /// The platform's id once it accepted the reply.
     pub external_id: Option<String>,
     pub next_attempt_at: jiff::Timestamp,
+    /// When the reply last changed state (for `sending`: when it was handed over).
+    pub updated_at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

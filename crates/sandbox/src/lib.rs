@@ -7,6 +7,7 @@
 //! Twilio Messages (list with paging, create) for SMS and WhatsApp numbers. `GET /_sandbox/stats`
 //! tells what a full sync must find and which replies arrived.
 
+mod faults;
 pub mod script;
 mod state;
 mod telegram;
@@ -18,6 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use faults::Faults;
 pub use state::{ChannelStats, Stats};
 
 /// The credentials the sandbox accepts: what `switchboard demo` configures.
@@ -36,11 +38,12 @@ pub struct Config {
     pub conversations: usize,
     /// New customer messages per minute in live mode; 0: none.
     pub rate_per_minute: f64,
+    pub faults: Faults,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { seed: 42, conversations: 120, rate_per_minute: 0.0 }
+        Config { seed: 42, conversations: 120, rate_per_minute: 0.0, faults: Faults::default() }
     }
 }
 
@@ -99,6 +102,7 @@ impl Sandbox {
             .route("/_sandbox/stats", get(stats))
             .merge(telegram::routes())
             .merge(twilio::routes())
+            .layer(axum::middleware::from_fn_with_state(self.state.clone(), faults::inject))
             .with_state(self.state);
         axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.map_err(Error::Serve)
     }
@@ -132,6 +136,11 @@ impl Controller {
     /// What the sandbox holds and has received so far.
     pub fn stats(&self) -> Stats {
         self.0.stats()
+    }
+
+    /// Every reply received, in order: (channel, chat, text).
+    pub fn replies(&self) -> Vec<(String, String, String)> {
+        self.0.lock().reply_log.iter().map(|(c, chat, text)| (c.name().to_owned(), chat.clone(), text.clone())).collect()
     }
 
     /// A customer writes again, now, as in live mode.

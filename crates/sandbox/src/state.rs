@@ -16,6 +16,8 @@ pub struct ChannelStats {
     /// never sees history).
     pub messages: usize,
     pub replies: usize,
+    /// API requests served (faulty ones included).
+    pub requests: u64,
     /// Replies whose chat and text had already been received: a client that sent twice.
     pub duplicate_replies: usize,
 }
@@ -53,11 +55,14 @@ pub(crate) struct Inner {
     pub next_sid: u64,
     pub replies: BTreeMap<Channel, (usize, usize)>,
     pub seen_replies: HashSet<(Channel, String, String)>,
+    pub reply_log: Vec<(Channel, String, String)>,
+    pub requests: BTreeMap<Channel, u64>,
     rng: StdRng,
 }
 
 pub(crate) struct State {
     pub inner: Mutex<Inner>,
+    pub faults: crate::faults::Injector,
     /// Woken when a Telegram update arrives, for the long-poll.
     pub telegram_update: Notify,
 }
@@ -78,6 +83,8 @@ impl State {
             next_sid: 1,
             replies: BTreeMap::new(),
             seen_replies: HashSet::new(),
+            reply_log: Vec::new(),
+            requests: BTreeMap::new(),
             rng: StdRng::seed_from_u64(config.seed ^ 0x11fe),
         };
         let mut telegram: Vec<(i64, usize, usize)> = Vec::new();
@@ -99,11 +106,23 @@ impl State {
         for (_, conv, turn) in twilio {
             inner.push_twilio_turn(conv, turn);
         }
-        State { inner: Mutex::new(inner), telegram_update: Notify::new() }
+        State {
+            inner: Mutex::new(inner),
+            faults: crate::faults::Injector::new(config.faults.clone(), config.seed),
+            telegram_update: Notify::new(),
+        }
     }
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts a request to `channel`'s API; returns how many there have been.
+    pub fn count_request(&self, channel: Channel) -> u64 {
+        let mut inner = self.lock();
+        let n = inner.requests.entry(channel).or_default();
+        *n += 1;
+        *n
     }
 
     /// Live mode: a customer writes again.
@@ -137,9 +156,11 @@ impl State {
                 _ => inner.twilio.iter().filter(|m| inner.twilio_channel(m) == ch).count(),
             };
             let (replies, duplicate_replies) = inner.replies.get(&ch).copied().unwrap_or_default();
+            // SMS and WhatsApp share one Twilio API; its requests are counted under SMS.
+            let requests = inner.requests.get(&ch).copied().unwrap_or_default();
             channels.insert(
                 ch.name().to_owned(),
-                ChannelStats { conversations: convs.len(), messages, replies, duplicate_replies },
+                ChannelStats { conversations: convs.len(), messages, replies, requests, duplicate_replies },
             );
         }
         Stats { channels }
@@ -187,6 +208,7 @@ impl Inner {
     /// Counts a reply; a second one with the same chat and text counts as a duplicate.
     pub fn record_reply(&mut self, channel: Channel, chat: &str, text: &str) {
         let fresh = self.seen_replies.insert((channel, chat.to_owned(), text.to_owned()));
+        self.reply_log.push((channel, chat.to_owned(), text.to_owned()));
         let entry = self.replies.entry(channel).or_default();
         entry.0 += 1;
         if !fresh {

@@ -4,7 +4,7 @@ use serde_json::Value;
 use switchboard_sandbox::{credentials as c, Config, Controller, Running, Sandbox};
 
 async fn start(conversations: usize) -> (String, Controller, Running) {
-    let running = Sandbox::start(Config { seed: 7, conversations, rate_per_minute: 0.0 }, 0).await.unwrap();
+    let running = Sandbox::start(Config { seed: 7, conversations, rate_per_minute: 0.0, ..Default::default() }, 0).await.unwrap();
     (running.base_url.clone(), running.controller.clone(), running)
 }
 

@@ -58,6 +58,9 @@ pub struct Engine {
     pub max_attempts: u32,
     /// The first back-off; it doubles per failure, up to a minute.
     pub backoff: Duration,
+    /// How long after handing a reply over a platform may still be acting on it: only after this
+    /// does "not found" mean "lost" for a reply whose send was interrupted.
+    pub in_flight_grace: Duration,
 }
 
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
@@ -81,6 +84,7 @@ impl Engine {
             long_poll: Duration::from_secs(25),
             max_attempts: 12,
             backoff: Duration::from_millis(250),
+            in_flight_grace: Duration::from_secs(10),
         }
     }
 
@@ -138,9 +142,6 @@ impl Engine {
             }
         };
         self.set_state(&account, AccountState::Syncing, None);
-        if let Err(e) = self.settle_in_flight(&account, &connector, &mut report).await {
-            return self.stop(&account, report, e);
-        }
         let mut failures = 0u32;
         loop {
             let cursor = match lock(&self.store).cursor(account.id, connector.stream()) {
@@ -194,7 +195,11 @@ impl Engine {
             if !caught_up {
                 continue;
             }
-            if let Err(e) = self.send_due(&account, &connector, &mut report).await {
+            let sent = match self.settle_in_flight(&account, &connector, &mut report).await {
+                Ok(()) => self.send_due(&account, &connector, &mut report).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
                 return self.stop(&account, report, e);
             }
             match mode {
@@ -241,14 +246,27 @@ impl Engine {
 
     async fn settle_unknown(&self, account: &AccountView, connector: &Connector, item: &OutboxItem, to: &str, report: &mut AccountReport) -> Result<(), Error> {
         if connector.can_look_up() {
-            match connector.find_sent(to, &item.text, item.next_attempt_at).await? {
+            let found = match connector.find_sent(to, &item.text, item.next_attempt_at).await {
+                Ok(found) => found,
+                // The platform could not answer now: the reply stays in flight, asked about next round.
+                Err(e) if e.is_transient() => {
+                    tracing::info!(account = %account.key, reply = item.id, error = %e, "could not confirm a reply yet");
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+            match found {
                 Some(id) => {
                     lock(&self.store).mark_sent(item.id, &id)?;
                     report.sent += 1;
                     let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id });
                 }
                 None => {
-                    lock(&self.store).retry_later(item.id, "not delivered; sending again", jiff::Timestamp::now())?;
+                    let age = jiff::Timestamp::now().duration_since(item.updated_at);
+                    if age >= jiff::SignedDuration::try_from(self.in_flight_grace).unwrap_or_default() {
+                        lock(&self.store).retry_later(item.id, "not delivered; sending again", jiff::Timestamp::now())?;
+                    }
+                    // Else the platform may still be acting on it: asked again next round.
                 }
             }
         } else {
@@ -283,7 +301,8 @@ impl Engine {
                         report.sent += 1;
                         let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id });
                     }
-                    Err(Error::Uncertain(_)) => self.settle_unknown(account, connector, &item, &to, report).await?,
+                    // The platform may have acted on it: a dropped connection, or an answer cut short.
+                    Err(Error::Uncertain(_) | Error::Malformed(_)) => self.settle_unknown(account, connector, &item, &to, report).await?,
                     Err(e) if e.is_transient() => {
                         let at = jiff::Timestamp::now() + jiff::SignedDuration::try_from(self.pause(item.attempts as u32, &e)).unwrap_or_default();
                         lock(&self.store).retry_later(item.id, &e.to_string(), at)?;

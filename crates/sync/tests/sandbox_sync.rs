@@ -1,57 +1,17 @@
 //! Sync against the sandbox over real HTTP.
 
-use std::sync::{Arc, Mutex};
+mod common;
+use common::*;
 use std::time::Duration;
-use switchboard_core::credentials::{Credentials, MemoryCredentials};
-use switchboard_core::keys::{StaticKey, StoreKey};
+use switchboard_core::credentials::Credentials;
 use switchboard_core::model::{AccountState, Channel, InboxFilter, OutboxState};
 use switchboard_core::Store;
-use switchboard_sandbox::{credentials as c, Config, Controller, Running, Sandbox};
-use switchboard_sync::{Engine, Mode, SyncEvent};
-
-struct Setup {
-    store: Arc<Mutex<Store>>,
-    credentials: Arc<MemoryCredentials>,
-    sandbox: Controller,
-    base: String,
-    _dir: tempfile::TempDir,
-    _running: Running,
-}
-
-async fn setup(conversations: usize) -> Setup {
-    let running = Sandbox::start(Config { seed: 11, conversations, rate_per_minute: 0.0 }, 0).await.unwrap();
-    let (base, controller) = (running.base_url.clone(), running.controller.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::create(&dir.path().join("s.db"), &StaticKey::new(StoreKey::from_bytes([3; 32]))).unwrap();
-    let credentials = Arc::new(MemoryCredentials::default());
-    let config = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect();
-    store.add_account("telegram:acme_bot", None, config(&[("base_url", &base)])).unwrap();
-    credentials.set("telegram:acme_bot", c::TELEGRAM_BOT_TOKEN).unwrap();
-    for (key, number) in [("sms:+15550100", c::SMS_NUMBER), ("whatsapp:+15550199", c::WHATSAPP_NUMBER)] {
-        store
-            .add_account(key, None, config(&[("base_url", &base), ("account_sid", c::TWILIO_ACCOUNT_SID), ("number", number)]))
-            .unwrap();
-        credentials.set(key, c::TWILIO_AUTH_TOKEN).unwrap();
-    }
-    Setup { store: Arc::new(Mutex::new(store)), credentials, sandbox: controller, base, _dir: dir, _running: running }
-}
-
-fn engine(s: &Setup) -> Engine {
-    let mut engine = Engine::new(s.store.clone(), s.credentials.clone());
-    engine.backoff = Duration::from_millis(20);
-    engine
-}
-
-/// (conversations, messages) stored for a channel.
-fn stored(store: &Store, channel: Channel) -> (usize, usize) {
-    let rows = store.inbox(&InboxFilter { channel: Some(channel), limit: 100_000, ..Default::default() }).unwrap();
-    let messages = rows.iter().map(|r| store.thread(r.id, 100_000).unwrap().messages.len()).sum();
-    (rows.len(), messages)
-}
+use switchboard_sandbox::credentials as c;
+use switchboard_sync::{Mode, SyncEvent};
 
 #[tokio::test]
 async fn a_full_sync_stores_exactly_what_the_sandbox_holds_and_a_second_changes_nothing() {
-    let s = setup(90).await;
+    let s = setup(plain(90)).await;
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     assert!(reports.iter().all(|r| r.error.is_none() && r.skipped == 0), "{reports:?}");
     let stats = s.sandbox.stats();
@@ -71,7 +31,7 @@ async fn a_full_sync_stores_exactly_what_the_sandbox_holds_and_a_second_changes_
 
 #[tokio::test]
 async fn replies_are_delivered_once_each_and_their_copies_do_not_double() {
-    let s = setup(60).await;
+    let s = setup(plain(60)).await;
     engine(&s).run(Mode::Once).await.unwrap();
     let targets: Vec<i64> = {
         let store = s.store.lock().unwrap();
@@ -102,7 +62,7 @@ async fn replies_are_delivered_once_each_and_their_copies_do_not_double() {
 
 #[tokio::test]
 async fn a_reply_in_flight_at_a_crash_is_settled_without_sending_twice() {
-    let s = setup(60).await;
+    let s = setup(plain(60)).await;
     engine(&s).run(Mode::Once).await.unwrap();
     let (sms, telegram) = {
         let store = s.store.lock().unwrap();
@@ -132,7 +92,19 @@ async fn a_reply_in_flight_at_a_crash_is_settled_without_sending_twice() {
         .unwrap();
     assert_eq!(created.status(), 201);
 
+    // Right after the restart, a reply not found may still be on its way: it is not resent.
     engine(&s).run(Mode::Once).await.unwrap();
+    assert_eq!(s.sandbox.stats().channels["sms"].replies, 1);
+    {
+        let store = s.store.lock().unwrap();
+        let outbox = store.outbox(100).unwrap();
+        assert_eq!(outbox.iter().find(|r| r.id == delivered.id).unwrap().state, OutboxState::Sent, "found: settled");
+        assert_eq!(outbox.iter().find(|r| r.id == lost.id).unwrap().state, OutboxState::Sending, "not found yet: waits");
+    }
+    // Once the grace has passed, not found means lost: it is sent, once.
+    let mut later = engine(&s);
+    later.in_flight_grace = Duration::ZERO;
+    later.run(Mode::Once).await.unwrap();
     let stats = s.sandbox.stats();
     assert_eq!((stats.channels["sms"].replies, stats.channels["sms"].duplicate_replies), (2, 0), "each SMS reply arrived once");
     assert_eq!(stats.channels["telegram"].replies, 0, "an unknown Telegram send is not repeated");
@@ -147,7 +119,7 @@ async fn a_reply_in_flight_at_a_crash_is_settled_without_sending_twice() {
 
 #[tokio::test]
 async fn an_expired_token_stops_its_account_only() {
-    let s = setup(60).await;
+    let s = setup(plain(60)).await;
     s.credentials.set("telegram:acme_bot", "123456:revoked").unwrap();
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     let telegram = reports.iter().find(|r| r.account == "telegram:acme_bot").unwrap();
@@ -165,7 +137,7 @@ async fn an_expired_token_stops_its_account_only() {
 
 #[tokio::test]
 async fn follow_mode_sees_a_new_telegram_message_through_the_long_poll() {
-    let s = setup(30).await;
+    let s = setup(plain(30)).await;
     engine(&s).run(Mode::Once).await.unwrap();
     let engine = engine(&s);
     let mut events = engine.subscribe();

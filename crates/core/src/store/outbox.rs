@@ -17,7 +17,7 @@ use crate::model::{AuthorKind, DeliveryState, Direction, OutboxItem, OutboxState
 use rusqlite::{params, OptionalExtension, Transaction};
 
 const ITEM_SELECT: &str = "SELECT id, conversation_id, message_id, idempotency_key, body, state, attempts, last_error,
-                                  external_id, next_attempt_at FROM outbox";
+                                  external_id, next_attempt_at, updated_at FROM outbox";
 
 fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
     Ok(OutboxItem {
@@ -31,6 +31,7 @@ fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
         last_error: r.get(7)?,
         external_id: r.get(8)?,
         next_attempt_at: from_ms(r.get(9)?),
+        updated_at: from_ms(r.get(10)?),
     })
 }
 

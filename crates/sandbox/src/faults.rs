@@ -1,0 +1,203 @@
+//! Fault injection, per request: `5xx=0.1,429=0.05,reset=0.05,slow=0.05,truncate=0.02,
+//! expire-token=telegram@300,retry-after=1`. Each fault is shaped as the platform would send it.
+//! `reset` and `truncate` strike after the platform acted (a reply is recorded, then the
+//! connection drops or the answer arrives cut), the case that tests "never send twice".
+
+use crate::script::Channel;
+use crate::state::State;
+use axum::body::Body;
+use axum::extract::{Request, State as Shared};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    pub server_error: f64,
+    pub rate_limit: f64,
+    pub reset: f64,
+    pub slow: f64,
+    pub truncate: f64,
+    /// (channel, n): after n requests, that channel's token is expired.
+    pub expire: Vec<(Channel, u64)>,
+    /// The Retry-After a 429 asks for, in seconds.
+    pub retry_after: u64,
+}
+
+impl std::str::FromStr for Faults {
+    type Err = String;
+    fn from_str(spec: &str) -> Result<Self, String> {
+        let mut f = Faults { retry_after: 1, ..Default::default() };
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part.split_once('=').ok_or_else(|| format!("{part:?}: expected name=value"))?;
+            let probability = || -> Result<f64, String> {
+                let p: f64 = value.parse().map_err(|_| format!("{part:?}: {value:?} is not a number"))?;
+                (0.0..=1.0).contains(&p).then_some(p).ok_or_else(|| format!("{part:?}: a probability is between 0 and 1"))
+            };
+            match name {
+                "5xx" => f.server_error = probability()?,
+                "429" => f.rate_limit = probability()?,
+                "reset" => f.reset = probability()?,
+                "slow" => f.slow = probability()?,
+                "truncate" => f.truncate = probability()?,
+                "retry-after" => f.retry_after = value.parse().map_err(|_| format!("{part:?}: seconds expected"))?,
+                "expire-token" => {
+                    let (channel, n) = value.split_once('@').ok_or_else(|| format!("{part:?}: expected CHANNEL@REQUESTS"))?;
+                    let channel = Channel::ALL
+                        .into_iter()
+                        .find(|c| c.name() == channel)
+                        .ok_or_else(|| format!("{part:?}: unknown channel {channel:?}"))?;
+                    f.expire.push((channel, n.parse().map_err(|_| format!("{part:?}: {n:?} is not a count"))?));
+                }
+                other => return Err(format!("unknown fault {other:?}; known: 5xx, 429, reset, slow, truncate, expire-token, retry-after")),
+            }
+        }
+        if f.server_error + f.rate_limit + f.reset + f.slow + f.truncate > 1.0 {
+            return Err("the fault probabilities add up to more than 1".into());
+        }
+        Ok(f)
+    }
+}
+
+pub(crate) struct Injector {
+    pub faults: Faults,
+    rng: Mutex<StdRng>,
+}
+
+impl Injector {
+    pub fn new(faults: Faults, seed: u64) -> Self {
+        Injector { faults, rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0xfa17)) }
+    }
+}
+
+fn channel_of(path: &str) -> Option<Channel> {
+    if path.starts_with("/bot") {
+        Some(Channel::Telegram)
+    } else if path.starts_with("/2010-04-01/") {
+        // SMS and WhatsApp share the Twilio account; faults treat them as one.
+        Some(Channel::Sms)
+    } else {
+        None
+    }
+}
+
+fn platform_error(channel: Channel, status: StatusCode, retry_after: u64) -> Response {
+    let mut response = match channel {
+        Channel::Telegram => {
+            let mut body = json!({"ok": false, "error_code": status.as_u16(), "description": status.canonical_reason().unwrap_or("Error")});
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                body["description"] = json!(format!("Too Many Requests: retry after {retry_after}"));
+                body["parameters"] = json!({"retry_after": retry_after});
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                body["description"] = json!("Unauthorized");
+            }
+            (status, Json(body)).into_response()
+        }
+        _ => {
+            let code = match status.as_u16() {
+                429 => 20429,
+                401 => 20003,
+                _ => 20500,
+            };
+            let message = match code {
+                20429 => "Too Many Requests",
+                20003 => "Authenticate",
+                _ => "Internal Server Error",
+            };
+            (status, Json(json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16()}))).into_response()
+        }
+    };
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    }
+    response
+}
+
+enum Fault {
+    None,
+    ServerError,
+    RateLimit,
+    Reset,
+    Slow,
+    Truncate,
+}
+
+pub(crate) async fn inject(Shared(state): Shared<Arc<State>>, request: Request, next: Next) -> Response {
+    let Some(channel) = channel_of(request.uri().path()) else { return next.run(request).await };
+    let injector = &state.faults;
+    let requests = state.count_request(channel);
+    if injector.faults.expire.iter().any(|(c, n)| *c == channel && requests > *n) {
+        return platform_error(channel, StatusCode::UNAUTHORIZED, 0);
+    }
+    let fault = {
+        let f = &injector.faults;
+        let roll: f64 = injector.rng.lock().unwrap_or_else(|p| p.into_inner()).gen();
+        let mut edge = 0.0;
+        let mut pick = |p: f64| {
+            edge += p;
+            roll < edge
+        };
+        if pick(f.server_error) {
+            Fault::ServerError
+        } else if pick(f.rate_limit) {
+            Fault::RateLimit
+        } else if pick(f.reset) {
+            Fault::Reset
+        } else if pick(f.slow) {
+            Fault::Slow
+        } else if pick(f.truncate) {
+            Fault::Truncate
+        } else {
+            Fault::None
+        }
+    };
+    match fault {
+        Fault::None => next.run(request).await,
+        Fault::ServerError => platform_error(channel, StatusCode::SERVICE_UNAVAILABLE, 0),
+        Fault::RateLimit => platform_error(channel, StatusCode::TOO_MANY_REQUESTS, injector.faults.retry_after),
+        Fault::Slow => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            next.run(request).await
+        }
+        Fault::Reset => {
+            // The platform did its work; the answer never arrives whole.
+            let response = next.run(request).await;
+            let (parts, _) = response.into_parts();
+            let broken = futures_util::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox: connection reset"))
+            });
+            Response::from_parts(parts, Body::from_stream(broken))
+        }
+        Fault::Truncate => {
+            let response = next.run(request).await;
+            let (mut parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let cut = bytes.slice(..bytes.len() / 2);
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(cut))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_bad_ones_say_why() {
+        let f: Faults = "5xx=0.1,429=0.05,reset=0.05,slow=0.05,truncate=0.02,expire-token=telegram@300".parse().unwrap();
+        assert_eq!((f.server_error, f.truncate, f.retry_after), (0.1, 0.02, 1));
+        assert_eq!(f.expire, vec![(Channel::Telegram, 300)]);
+        assert!("5xx=2".parse::<Faults>().unwrap_err().contains("between 0 and 1"));
+        assert!("boom=0.1".parse::<Faults>().unwrap_err().contains("unknown fault"));
+        assert!("5xx=0.6,reset=0.6".parse::<Faults>().unwrap_err().contains("more than 1"));
+        assert!("expire-token=fax@3".parse::<Faults>().unwrap_err().contains("unknown channel"));
+    }
+}
