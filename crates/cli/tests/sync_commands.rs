@@ -85,3 +85,53 @@ fn accounts_sync_and_reply_through_the_cli() {
         assert!(!log.contains(c::TELEGRAM_BOT_TOKEN) && !log.contains(c::TWILIO_AUTH_TOKEN));
     }
 }
+
+#[test]
+fn killing_a_syncing_process_fifty_times_loses_and_doubles_nothing() {
+    let (_sandbox, url) = sandbox(24_000);
+    let env = Env::new(None);
+    let out = in_session(
+        &env,
+        true,
+        r#"
+        "$SB" --store "$STORE" init > /dev/null
+        "$SB" --store "$STORE" account add telegram --name acme_bot --base-url "$URL" --token-env TG_TOKEN > /dev/null
+        "$SB" --store "$STORE" account add sms --name "$SMS" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN > /dev/null
+        "$SB" --store "$STORE" account add whatsapp --name "$WA" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN > /dev/null
+        killed=0
+        for i in $(seq 1 50); do
+            "$SB" --store "$STORE" sync --once > /dev/null 2>&1 &
+            pid=$!
+            # The moment of the kill is the test's random input, spread over a sync's length.
+            sleep "0.$(shuf -i 20-300 -n 1 | xargs printf '%03d')"
+            if kill -9 "$pid" 2> /dev/null; then killed=$((killed + 1)); fi
+            wait "$pid" || true
+        done
+        echo "$killed" > "$HOME/killed.txt"
+        "$SB" --store "$STORE" sync --once > "$HOME/final.txt"
+        "$SB" --store "$STORE" stats --json > "$HOME/stats.json"
+        "$SB" --store "$STORE" sync --once > "$HOME/again.txt"
+        "#,
+        &[
+            ("URL", &url),
+            ("TG_TOKEN", c::TELEGRAM_BOT_TOKEN),
+            ("TW_TOKEN", c::TWILIO_AUTH_TOKEN),
+            ("SMS", c::SMS_NUMBER),
+            ("WA", "+15550199"),
+            ("SID", c::TWILIO_ACCOUNT_SID),
+        ],
+    );
+    let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
+    assert!(out.status.success(), "{}\n{}", stderr(&out), read("final.txt"));
+    let killed: usize = read("killed.txt").trim().parse().unwrap();
+    assert!(killed >= 45, "nearly every run must die mid-sync for this test to mean anything: {killed}");
+    let sandbox: serde_json::Value = reqwest::blocking::get(format!("{url}/_sandbox/stats")).unwrap().json().unwrap();
+    let expected: u64 = ["telegram", "sms", "whatsapp"].iter().map(|c| sandbox["channels"][c]["messages"].as_u64().unwrap()).sum();
+    let stats: serde_json::Value = serde_json::from_str(&read("stats.json")).unwrap();
+    assert_eq!(stats["messages"].as_u64(), Some(expected), "every message once: none lost, none doubled");
+    let conversations: u64 = ["telegram", "sms", "whatsapp"].iter().map(|c| sandbox["channels"][c]["conversations"].as_u64().unwrap()).sum();
+    assert_eq!(stats["conversations"].as_u64(), Some(conversations));
+    // The cursors agree with the messages: one more sync finds nothing new.
+    let again = read("again.txt");
+    assert_eq!(again.matches(" 0 new or changed").count(), 3, "{again}");
+}
