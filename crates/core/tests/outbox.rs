@@ -65,6 +65,8 @@ fn a_reply_goes_from_queued_to_sent_and_takes_the_platform_id() {
 
     let reply = store.enqueue_reply(1, "It ships today.", Some("Sam"), Some("key-1")).unwrap();
     assert_eq!(reply.state, OutboxState::Queued);
+    let found = store.search(&switchboard_core::search::SearchQuery { text: "ships".into(), limit: 5, ..Default::default() }).unwrap();
+    assert_eq!(found.len(), 1, "an agent's reply is searchable from the moment it is written");
     // The same key again is the same reply, not a second one.
     assert_eq!(store.enqueue_reply(1, "It ships today.", Some("Sam"), Some("key-1")).unwrap().id, reply.id);
     let thread = store.thread(1, 10).unwrap();

@@ -41,6 +41,7 @@ pub struct AccountReport {
     pub sent: usize,
     pub failed: usize,
     pub error: Option<String>,
+    pub elapsed: Duration,
 }
 
 #[derive(Clone)]
@@ -106,8 +107,11 @@ impl Engine {
             tasks.spawn(async move { engine.account(account, mode).await });
         }
         let mut reports = Vec::new();
+        let started = std::time::Instant::now();
         while let Some(done) = tasks.join_next().await {
-            reports.push(done.map_err(|e| Error::Transient(format!("sync task failed: {e}")))?);
+            let mut report = done.map_err(|e| Error::Transient(format!("sync task failed: {e}")))?;
+            report.elapsed = started.elapsed();
+            reports.push(report);
         }
         reports.sort_by(|a, b| a.account.cmp(&b.account));
         Ok(reports)

@@ -271,6 +271,37 @@ impl Store {
 
 /// Hands the key to SQLCipher through its C API: `PRAGMA key` would first copy the key into an
 /// SQL string that nobody zeroizes.
+/// Adds new messages to the search index, after the batch's other writes (see migration 2 for
+/// why), in one statement: FTS5 flushes at every statement savepoint, so row by row would be a
+/// flush per row.
+pub(crate) fn index_messages(conn: &Connection, messages: &[i64]) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO message_fts(rowid, terms, channel)
+         SELECT m.id, sb_terms(m.body), c.channel FROM json_each(?1) j
+         JOIN messages m ON m.id = j.value JOIN conversations c ON c.id = m.conversation_id",
+    )?
+    .execute([serde_json::to_string(messages).expect("json")])?;
+    Ok(())
+}
+
+/// (Re)indexes contacts' names, emails and phones, after the batch's other writes.
+pub(crate) fn index_contacts(conn: &Connection, contacts: &[i64]) -> Result<()> {
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(contacts).expect("json");
+    conn.prepare_cached("DELETE FROM contact_fts WHERE rowid IN (SELECT value FROM json_each(?1))")?.execute([&ids])?;
+    conn.prepare_cached(
+        "INSERT INTO contact_fts(rowid, terms)
+         SELECT c.id, sb_terms(concat_ws(' ', c.name, c.email, c.phone)) FROM json_each(?1) j JOIN contacts c ON c.id = j.value",
+    )?
+    .execute([&ids])?;
+    Ok(())
+}
+
 fn apply_key(conn: &Connection, key: &StoreKey) -> Result<()> {
     let value = key.pragma_value();
     // SAFETY: the handle is valid for the life of `conn`; SQLCipher copies the key bytes.

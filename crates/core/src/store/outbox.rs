@@ -102,6 +102,7 @@ impl Store {
                 )?
                 .query_row(params![conversation_id, key, text, now, message], |r| r.get(0))?;
             refresh_conversation(tx, conversation_id)?;
+            super::index_messages(tx, &[message])?;
             load(tx, id)
         })
     }

@@ -17,6 +17,11 @@ pub(crate) struct Writer<'a> {
     accounts: HashMap<String, (i64, Channel)>,
     conversations: HashMap<(i64, String), (i64, Option<i64>)>,
     touched: HashSet<i64>,
+    /// New messages and new or changed contacts, indexed for search in `finish`.
+    unindexed_messages: Vec<i64>,
+    unindexed_contacts: BTreeSet<i64>,
+    /// Where those lists stood before the current record, to undo with its savepoint.
+    indexed_before: (usize, BTreeSet<i64>),
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -26,7 +31,16 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 impl<'a> Writer<'a> {
     /// A writer whose failed records are rolled back one by one, leaving the rest of the batch.
     pub(crate) fn per_record(tx: &'a Transaction<'a>) -> Self {
-        Writer { tx, savepoints: true, accounts: HashMap::new(), conversations: HashMap::new(), touched: HashSet::new() }
+        Writer {
+            tx,
+            savepoints: true,
+            accounts: HashMap::new(),
+            conversations: HashMap::new(),
+            touched: HashSet::new(),
+            unindexed_messages: Vec::new(),
+            unindexed_contacts: BTreeSet::new(),
+            indexed_before: (0, BTreeSet::new()),
+        }
     }
 
     /// A writer for a batch that is stored whole or not at all.
@@ -39,6 +53,7 @@ impl<'a> Writer<'a> {
         let before = self.tx.total_changes();
         if self.savepoints {
             self.tx.prepare_cached("SAVEPOINT record")?.execute([])?;
+            self.indexed_before = (self.unindexed_messages.len(), self.unindexed_contacts.clone());
         }
         let result = match record {
             Record::Account(r) => self.account_record(r),
@@ -65,6 +80,9 @@ impl<'a> Writer<'a> {
                 // The caches may name rows the rollback removed.
                 self.accounts.clear();
                 self.conversations.clear();
+                let (messages, contacts) = (self.indexed_before.0, &self.indexed_before.1);
+                self.unindexed_messages.truncate(messages);
+                self.unindexed_contacts = contacts.clone();
                 // After a storage failure (disk full, I/O) SQLite has already rolled the whole
                 // transaction back and the savepoint is gone: the original error is the one to tell.
                 match self.tx.execute_batch("ROLLBACK TO record; RELEASE record") {
@@ -80,7 +98,9 @@ impl<'a> Writer<'a> {
         for id in self.touched {
             refresh_conversation(self.tx, id)?;
         }
-        Ok(())
+        // Last, so FTS5 joins the transaction only now (see migration 2).
+        super::index_contacts(self.tx, &self.unindexed_contacts.into_iter().collect::<Vec<_>>())?;
+        super::index_messages(self.tx, &self.unindexed_messages)
     }
 
     fn account(&mut self, key: &str) -> Result<(i64, Channel)> {
@@ -284,6 +304,7 @@ impl<'a> Writer<'a> {
             ))?
             .execute(params![r.id, r.name, r.email, r.phone, r.language, r.time_zone, r.status, created])?;
         let id = self.contact_id(&r.id)?;
+        self.unindexed_contacts.insert(id);
         if let Some(at) = r.created_at {
             self.tx
                 .prepare_cached("UPDATE contacts SET created_at = ?2 WHERE id = ?1 AND created_at IS NOT ?2")?
@@ -364,6 +385,7 @@ impl<'a> Writer<'a> {
             .tx
             .prepare_cached("INSERT INTO contacts (uid, name, created_at) VALUES (?1, ?2, ?3) RETURNING id")?
             .query_row(params![uid, name, now_ms()], |r| r.get(0))?;
+        self.unindexed_contacts.insert(id);
         self.tx
             .prepare_cached("INSERT INTO identities (contact_id, account_id, handle, display_name) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![id, account_id, handle, author.name])?;
@@ -415,6 +437,7 @@ impl<'a> Writer<'a> {
                         ],
                         |r| r.get(0),
                     )?;
+                self.unindexed_messages.push(id);
                 self.insert_attachments(id, &m.attachments)?;
                 id
             }

@@ -2,7 +2,11 @@
 -- The indexed text is `sb_terms(...)`: NFKC, lower case, and CJK runs split into overlapping
 -- bigrams so that a Korean stem finds the word with its particle attached (주문 → 주문이).
 -- Porter stemming makes "refund" find "Refunded". The tables are contentless: the text lives
--- once, in messages and contacts, and the triggers keep the index in step with every write.
+-- once, in messages and contacts. Triggers keep the index in step with updates and deletes; new
+-- messages and contacts are indexed by the core at the end of each write batch
+-- (store::write::Writer::finish). Why: once FTS5 is part of a transaction, every later statement
+-- that opens a statement journal (any INSERT here: foreign keys, unique keys) makes FTS5 flush
+-- its pending index to disk. Indexing row by row amid the other writes meant a flush per row.
 
 -- `channel` is indexed too (a message's channel never changes), so a search on one channel is an
 -- intersection inside the index rather than a lookup of every match.
@@ -15,10 +19,6 @@ CREATE VIRTUAL TABLE contact_fts USING fts5(
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO message_fts(rowid, terms, channel)
-    VALUES (new.id, sb_terms(new.body), (SELECT channel FROM conversations WHERE id = new.conversation_id));
-END;
 CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
     DELETE FROM message_fts WHERE rowid = old.id;
     INSERT INTO message_fts(rowid, terms, channel)
@@ -28,10 +28,6 @@ CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     DELETE FROM message_fts WHERE rowid = old.id;
 END;
 
-CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN
-    INSERT INTO contact_fts(rowid, terms)
-    VALUES (new.id, sb_terms(concat_ws(' ', new.name, new.email, new.phone)));
-END;
 CREATE TRIGGER contacts_fts_update AFTER UPDATE OF name, email, phone ON contacts BEGIN
     DELETE FROM contact_fts WHERE rowid = old.id;
     INSERT INTO contact_fts(rowid, terms)
