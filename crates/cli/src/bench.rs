@@ -42,7 +42,7 @@ pub enum Which {
     Sync {
         /// Sandbox conversations; half are on the channels synced so far (Telegram, SMS,
         /// WhatsApp), which with the default give about a million messages
-        #[arg(long, default_value_t = 440_000)]
+        #[arg(long, default_value_t = 600_000)]
         conversations: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,

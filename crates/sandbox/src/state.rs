@@ -48,10 +48,13 @@ pub(crate) struct TwilioMessage {
 
 pub(crate) struct Inner {
     pub world: World,
-    pub updates: Vec<Update>,
+    /// Unconfirmed updates, oldest first.
+    pub updates: std::collections::VecDeque<Update>,
     pub next_update_id: i64,
     /// Newest last.
     pub twilio: Vec<TwilioMessage>,
+    /// Where each SID is in `twilio`, for page tokens.
+    pub twilio_index: std::collections::HashMap<String, usize>,
     pub next_sid: u64,
     pub replies: BTreeMap<Channel, (usize, usize)>,
     pub seen_replies: HashSet<(Channel, String, String)>,
@@ -77,9 +80,10 @@ impl State {
         let world = script::generate(config.seed, config.conversations, now);
         let mut inner = Inner {
             world,
-            updates: Vec::new(),
+            updates: std::collections::VecDeque::new(),
             next_update_id: 700_000_001,
             twilio: Vec::new(),
+            twilio_index: std::collections::HashMap::new(),
             next_sid: 1,
             replies: BTreeMap::new(),
             seen_replies: HashSet::new(),
@@ -171,7 +175,7 @@ impl Inner {
     fn push_update(&mut self, conv: usize, turn: usize) {
         let id = self.next_update_id;
         self.next_update_id += 1;
-        self.updates.push(Update { id, conv, turn });
+        self.updates.push_back(Update { id, conv, turn });
     }
 
     pub fn push_twilio_turn(&mut self, conv: usize, turn: usize) {
@@ -194,6 +198,11 @@ impl Inner {
             num_media: t.attachment.is_some() as u32,
         };
         self.next_sid += 1;
+        self.push_twilio(message);
+    }
+
+    pub fn push_twilio(&mut self, message: TwilioMessage) {
+        self.twilio_index.insert(message.sid.clone(), self.twilio.len());
         self.twilio.push(message);
     }
 

@@ -96,8 +96,12 @@ async fn get_updates(Shared(state): Shared<Arc<State>>, Path(bot): Path<String>,
         let result: Vec<Value> = {
             let mut inner = state.lock();
             match q.offset {
-                // Confirms every update before `offset`.
-                Some(offset) if offset > 0 => inner.updates.retain(|u| u.id >= offset),
+                // Confirms every update before `offset` (ids only grow, so they are in front).
+                Some(offset) if offset > 0 => {
+                    while inner.updates.front().is_some_and(|u| u.id < offset) {
+                        inner.updates.pop_front();
+                    }
+                }
                 // The last -offset updates; the earlier ones are forgotten.
                 Some(offset) if offset < 0 => {
                     let keep = (-offset) as usize;

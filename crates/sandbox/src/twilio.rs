@@ -89,32 +89,32 @@ async fn list(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, header
     let day = |v: &str| v.parse::<jiff::civil::Date>().ok().map(|d| d.to_zoned(jiff::tz::TimeZone::UTC).expect("utc").timestamp().as_second());
     let (sent_from, sent_before) = (get("DateSent>").and_then(day), get("DateSent<").and_then(day));
     let inner = state.lock();
-    let filtered: Vec<&TwilioMessage> = inner
-        .twilio
-        .iter()
-        .rev()
-        .filter(|m| get("To").is_none_or(|to| m.to == to))
-        .filter(|m| get("From").is_none_or(|from| m.from == from))
-        .filter(|m| sent_from.is_none_or(|t| m.at >= t))
-        .filter(|m| sent_before.is_none_or(|t| m.at < t + 86_400))
-        .collect();
-    // The token names the last message of the previous page; the next page starts after it.
-    let start = match get("PageToken").and_then(|t| t.strip_prefix("PA")) {
-        Some(after) => match filtered.iter().position(|m| m.sid == after) {
-            Some(i) => i + 1,
+    let matches = |m: &&TwilioMessage| {
+        get("To").is_none_or(|to| m.to == to)
+            && get("From").is_none_or(|from| m.from == from)
+            && sent_from.is_none_or(|t| m.at >= t)
+            && sent_before.is_none_or(|t| m.at < t + 86_400)
+    };
+    // The token names the last message of the previous page; the next page starts after it
+    // (older, as the list is newest first). Work per page is the page, not the whole list.
+    let end = match get("PageToken").and_then(|t| t.strip_prefix("PA")) {
+        Some(after) => match inner.twilio_index.get(after) {
+            Some(&i) => i,
             None => return error(StatusCode::BAD_REQUEST, 20005, "Invalid PageToken"),
         },
-        None => 0,
+        None => inner.twilio.len(),
     };
-    let items: Vec<&TwilioMessage> = filtered.iter().skip(start).take(page_size).copied().collect();
+    let mut older = inner.twilio[..end].iter().rev().filter(matches);
+    let items: Vec<&TwilioMessage> = older.by_ref().take(page_size).collect();
+    let more = older.next().is_some();
+    let start = page * page_size;
     let filters: String = params
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "PageSize" | "Page" | "PageToken"))
         .map(|(k, v)| format!("&{}", serde_urlencoded::to_string([(k, v)]).expect("encodes")))
         .collect();
     let base = format!("{API}/{sid}/Messages.json?PageSize={page_size}{filters}");
-    let next = (start + items.len() < filtered.len())
-        .then(|| format!("{base}&Page={}&PageToken=PA{}", page + 1, items.last().expect("non-empty").sid));
+    let next = more.then(|| format!("{base}&Page={}&PageToken=PA{}", page + 1, items.last().expect("non-empty").sid));
     let messages: Vec<Value> = items.iter().map(|m| message_json(m, if m.inbound { "received" } else { "delivered" })).collect();
     Json(json!({
         "end": start + items.len().saturating_sub(1),
@@ -172,7 +172,7 @@ async fn create(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, head
         num_media: media,
     };
     inner.next_sid += 1;
-    inner.twilio.push(message.clone());
+    inner.push_twilio(message.clone());
     // The reply joins the customer's conversation, so later traffic follows it.
     let conv = inner.world.conversations.iter().position(|c| c.channel == channel && inner.world.customers[c.customer].handle(channel) == to);
     if let Some(conv) = conv {
