@@ -128,12 +128,7 @@ impl Store {
         cursor: &str,
     ) -> Result<usize> {
         self.transaction(|tx| {
-            let mut writer = write::Writer::all_or_nothing(tx);
-            let mut changed = 0;
-            for record in records {
-                changed += writer.apply(record)? as usize;
-            }
-            writer.finish()?;
+            let changed = write::all_or_nothing(tx, records)?;
             tx.prepare_cached(&upsert_sql("sync_cursors", &["account_id", "stream"], &["cursor", "updated_at"], &[]))?
                 .execute(params![account_id, stream, cursor, now_ms()])?;
             Ok(changed)

@@ -227,15 +227,7 @@ impl Store {
     /// Writes `records` in one transaction; any bad record fails the whole batch. For writers
     /// that produce records themselves (sync, benchmarks); files go through `import_jsonl`.
     pub fn write_batch(&mut self, records: &[crate::interchange::Record]) -> Result<usize> {
-        self.transaction(|tx| {
-            let mut writer = write::Writer::all_or_nothing(tx);
-            let mut changed = 0;
-            for record in records {
-                changed += writer.apply(record)? as usize;
-            }
-            writer.finish()?;
-            Ok(changed)
-        })
+        self.transaction(|tx| write::all_or_nothing(tx, records))
     }
 
     /// Runs `f` in one transaction: all of it is stored, or none.

@@ -537,6 +537,17 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// Writes `records` in `tx`, all or nothing, and returns how many changed the store.
+pub(crate) fn all_or_nothing(tx: &Transaction<'_>, records: &[Record]) -> Result<usize> {
+    let mut writer = Writer::all_or_nothing(tx);
+    let mut changed = 0;
+    for record in records {
+        changed += writer.apply(record)? as usize;
+    }
+    writer.finish()?;
+    Ok(changed)
+}
+
 /// Recomputes a conversation's latest message, last customer message and how long the customer
 /// has waited (since their first message after the last agent reply that actually went out).
 pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> {
