@@ -40,7 +40,10 @@ async fn the_api_needs_the_token() {
     let token = url.split("token=").nth(1).unwrap();
     let client = reqwest::Client::new();
     assert_eq!(client.get(format!("{base}/api/status")).send().await.unwrap().status(), 401);
-    let wrong = format!("{}0", &token[..63]);
+    // The same token with its last digit changed (to one it is not).
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let wrong = format!("{}{last}", &token[..63]);
+    assert_ne!(wrong, token);
     let res = client.get(format!("{base}/api/status")).bearer_auth(wrong).send().await.unwrap();
     assert_eq!(res.status(), 401);
     let body: serde_json::Value = res.json().await.unwrap();
