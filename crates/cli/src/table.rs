@@ -8,11 +8,12 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 /// `text` cut or padded to exactly `width` terminal columns.
 fn cell(text: &str, width: usize) -> String {
     let flat: String = printable(text).split_whitespace().collect::<Vec<_>>().join(" ");
+    let fits = UnicodeWidthStr::width(flat.as_str()) <= width;
     let mut out = String::new();
     let mut used = 0;
     for c in flat.chars() {
         let w = c.width().unwrap_or(0);
-        if used + w > width.saturating_sub(1) && UnicodeWidthStr::width(flat.as_str()) > width {
+        if !fits && used + w > width.saturating_sub(1) {
             out.push('…');
             used += 1;
             break;

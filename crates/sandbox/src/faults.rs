@@ -9,11 +9,9 @@ use axum::body::Body;
 use axum::extract::{Request, State as Shared};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -87,32 +85,15 @@ fn channel_of(path: &str) -> Option<Channel> {
     }
 }
 
+/// An error in the platform's own format (the platform modules know them).
 fn platform_error(channel: Channel, status: StatusCode, retry_after: u64) -> Response {
-    let mut response = match channel {
-        Channel::Telegram => {
-            let mut body = json!({"ok": false, "error_code": status.as_u16(), "description": status.canonical_reason().unwrap_or("Error")});
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                body["description"] = json!(format!("Too Many Requests: retry after {retry_after}"));
-                body["parameters"] = json!({"retry_after": retry_after});
-            }
-            if status == StatusCode::UNAUTHORIZED {
-                body["description"] = json!("Unauthorized");
-            }
-            (status, Json(body)).into_response()
-        }
-        _ => {
-            let code = match status.as_u16() {
-                429 => 20429,
-                401 => 20003,
-                _ => 20500,
-            };
-            let message = match code {
-                20429 => "Too Many Requests",
-                20003 => "Authenticate",
-                _ => "Internal Server Error",
-            };
-            (status, Json(json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16()}))).into_response()
-        }
+    let mut response = match (channel, status.as_u16()) {
+        (Channel::Telegram, 429) => crate::telegram::rate_limited(retry_after),
+        (Channel::Telegram, 401) => crate::telegram::error(status, "Unauthorized"),
+        (Channel::Telegram, _) => crate::telegram::error(status, status.canonical_reason().unwrap_or("Error")),
+        (_, 429) => crate::twilio::error(status, 20429, "Too Many Requests"),
+        (_, 401) => crate::twilio::error(status, 20003, "Authenticate"),
+        _ => crate::twilio::error(status, 20500, "Internal Server Error"),
     };
     if status == StatusCode::TOO_MANY_REQUESTS {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

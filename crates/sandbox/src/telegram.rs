@@ -23,8 +23,18 @@ pub(crate) fn routes() -> Router<Arc<State>> {
         .route("/{bot}/sendMessage", post(send_message))
 }
 
-fn error(status: StatusCode, description: &str) -> Response {
+pub(crate) fn error(status: StatusCode, description: &str) -> Response {
     (status, Json(json!({"ok": false, "error_code": status.as_u16(), "description": description}))).into_response()
+}
+
+/// A 429 as Telegram words it: the wait is in the body, not a header.
+pub(crate) fn rate_limited(retry_after: u64) -> Response {
+    let body = json!({
+        "ok": false, "error_code": 429,
+        "description": format!("Too Many Requests: retry after {retry_after}"),
+        "parameters": {"retry_after": retry_after},
+    });
+    (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
 }
 
 /// The refusal for a request with a wrong token, if it has one.

@@ -20,7 +20,7 @@ pub(crate) fn routes() -> Router<Arc<State>> {
     Router::new().route("/2010-04-01/Accounts/{sid}/Messages.json", get(list).post(create))
 }
 
-fn error(status: StatusCode, code: u32, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, code: u32, message: &str) -> Response {
     (
         status,
         Json(json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16()})),
