@@ -80,6 +80,11 @@ fn channel_of(path: &str) -> Option<Channel> {
     } else if path.starts_with("/2010-04-01/") {
         // SMS and WhatsApp share the Twilio account; faults treat them as one.
         Some(Channel::Sms)
+    } else if path.starts_with(&format!("/{}/", crate::graph::VERSION)) {
+        // Likewise Messenger and Instagram share the Page's Graph API.
+        Some(Channel::Messenger)
+    } else if path.starts_with("/2/") {
+        Some(Channel::X)
     } else {
         None
     }
@@ -88,6 +93,13 @@ fn channel_of(path: &str) -> Option<Channel> {
 /// An error in the platform's own format (the platform modules know them).
 fn platform_error(channel: Channel, status: StatusCode, retry_after: u64) -> Response {
     let mut response = match (channel, status.as_u16()) {
+        // X tells the wait in its rate-limit headers, not in Retry-After.
+        (Channel::X, 429) => return crate::x::rate_limited(1, retry_after),
+        (Channel::X, _) => crate::x::problem(status, status.canonical_reason().unwrap_or("Error")),
+        // Meta throttles with an error code (and, to some clients, Retry-After), not with 429.
+        (Channel::Messenger | Channel::Instagram, 429) => crate::graph::throttled(),
+        (Channel::Messenger | Channel::Instagram, 401) => crate::graph::expired(),
+        (Channel::Messenger | Channel::Instagram, _) => crate::graph::unknown_error(),
         (Channel::Telegram, 429) => crate::telegram::rate_limited(retry_after),
         (Channel::Telegram, 401) => crate::telegram::error(status, "Unauthorized"),
         (Channel::Telegram, _) => crate::telegram::error(status, status.canonical_reason().unwrap_or("Error")),

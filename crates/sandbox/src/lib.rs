@@ -3,15 +3,19 @@
 //! benchmarks all run against it; the connectors cannot tell it from the real platforms except
 //! by its base URL.
 //!
-//! Served so far: the Telegram Bot API (`getUpdates` as a real long-poll, `sendMessage`) and
-//! Twilio Messages (list with paging, create) for SMS and WhatsApp numbers. `GET /_sandbox/stats`
-//! tells what a full sync must find and which replies arrived.
+//! Served: the Graph API for a Page's Messenger and Instagram conversations (cursor paging, the
+//! 20-newest rule, usage headers, send with the messaging window), Twilio Messages (list with
+//! paging, create) for SMS and WhatsApp numbers, the Telegram Bot API (`getUpdates` as a real
+//! long-poll, `sendMessage`) and X API v2 direct messages (`dm_events`, DM create, rate-limit
+//! headers). `GET /_sandbox/stats` tells what a full sync must find and which replies arrived.
 
 mod faults;
+mod graph;
 pub mod script;
 mod state;
 mod telegram;
 mod twilio;
+mod x;
 
 use axum::routing::get;
 use axum::Router;
@@ -30,6 +34,38 @@ pub mod credentials {
     /// The business's own numbers.
     pub const SMS_NUMBER: &str = "+15550100";
     pub const WHATSAPP_NUMBER: &str = "whatsapp:+15550199";
+    /// The Facebook Page whose Messenger and Instagram inboxes the Graph API serves.
+    pub const PAGE_ID: &str = "104729384756102";
+    pub const PAGE_TOKEN: &str = "EAAGsandboxPageAccessToken0000000000";
+    /// The business's X account and its OAuth 2.0 user token.
+    pub const X_USER_ID: &str = "1490000000000000001";
+    pub const X_TOKEN: &str = "sandbox-x-user-token";
+}
+
+/// Messenger's, Instagram's and WhatsApp's standard messaging window after a customer writes.
+pub(crate) const WINDOW: i64 = 24 * 3600;
+
+/// A call budget per client and API, as the platforms meter them: `calls` within any `window`.
+/// Graph API responses report how much is used (`X-App-Usage`, `X-Business-Use-Case-Usage`), X's
+/// the calls left (`x-rate-limit-*`); a client over the budget is throttled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    pub calls: u32,
+    pub window: Duration,
+}
+
+impl std::str::FromStr for Budget {
+    type Err = String;
+    /// `CALLS/SECONDS`, e.g. `200/60`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (calls, seconds) = s.split_once('/').ok_or_else(|| format!("{s:?}: expected CALLS/SECONDS, e.g. 200/60"))?;
+        let calls: u32 = calls.trim().parse().map_err(|_| format!("{s:?}: {calls:?} is not a count"))?;
+        let seconds: f64 = seconds.trim().parse().map_err(|_| format!("{s:?}: {seconds:?} is not a number of seconds"))?;
+        if calls == 0 || !(seconds > 0.0 && seconds.is_finite()) {
+            return Err(format!("{s:?}: both numbers must be above 0"));
+        }
+        Ok(Budget { calls, window: Duration::from_secs_f64(seconds) })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -39,11 +75,13 @@ pub struct Config {
     /// New customer messages per minute in live mode; 0: none.
     pub rate_per_minute: f64,
     pub faults: Faults,
+    /// Metered APIs (Graph, X) throttle a client beyond this; `None`: never.
+    pub budget: Option<Budget>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { seed: 42, conversations: 120, rate_per_minute: 0.0, faults: Faults::default() }
+        Config { seed: 42, conversations: 120, rate_per_minute: 0.0, faults: Faults::default(), budget: None }
     }
 }
 
@@ -102,6 +140,8 @@ impl Sandbox {
             .route("/_sandbox/stats", get(stats))
             .merge(telegram::routes())
             .merge(twilio::routes())
+            .merge(graph::routes(self.state.clone()))
+            .merge(x::routes(self.state.clone()))
             .layer(axum::middleware::from_fn_with_state(self.state.clone(), faults::inject))
             .with_state(self.state);
         axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.map_err(Error::Serve)

@@ -93,6 +93,16 @@ impl Customer {
             Channel::X => format!("{}", 1_400_000_000_000u64 + self.id as u64),
         }
     }
+
+    /// The customer's Instagram and X username: ASCII, as those platforms require.
+    pub fn username(&self) -> String {
+        let ascii: String = self.name.chars().filter(|c| c.is_ascii_alphabetic()).flat_map(char::to_lowercase).collect();
+        if ascii.is_empty() {
+            format!("user_{}", 10_000 + self.id)
+        } else {
+            format!("{ascii}{}", self.id)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

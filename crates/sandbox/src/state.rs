@@ -20,6 +20,8 @@ pub struct ChannelStats {
     pub requests: u64,
     /// Replies whose chat and text had already been received: a client that sent twice.
     pub duplicate_replies: usize,
+    /// Requests refused because the client had spent its call budget (see `Config::budget`).
+    pub throttled: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -46,6 +48,31 @@ pub(crate) struct TwilioMessage {
     pub num_media: u32,
 }
 
+/// An X direct-message event: turn `turn` of conversation `conv`. Ids grow with time.
+pub(crate) struct XEvent {
+    pub id: u64,
+    pub conv: usize,
+    pub turn: usize,
+}
+
+/// How much of its call budget a client has used in the current window.
+pub(crate) struct Usage {
+    pub used: u32,
+    pub limit: u32,
+    /// When the oldest call in the window leaves it.
+    pub frees_in: std::time::Duration,
+}
+
+impl Usage {
+    pub fn percent(&self) -> u32 {
+        (self.used as u64 * 100 / self.limit.max(1) as u64) as u32
+    }
+
+    pub fn over(&self) -> bool {
+        self.used > self.limit
+    }
+}
+
 pub(crate) struct Inner {
     pub world: World,
     /// Unconfirmed updates, oldest first.
@@ -60,6 +87,14 @@ pub(crate) struct Inner {
     pub seen_replies: HashSet<(Channel, String, String)>,
     pub reply_log: Vec<(Channel, String, String)>,
     pub requests: BTreeMap<Channel, u64>,
+    pub throttled: BTreeMap<Channel, u64>,
+    /// Messenger and Instagram conversations by last activity: (time, conversation).
+    pub graph: BTreeMap<Channel, std::collections::BTreeSet<(i64, usize)>>,
+    /// Oldest first.
+    pub x_events: Vec<XEvent>,
+    next_x_id: u64,
+    /// Recent calls per rate-limit bucket, oldest first.
+    calls: std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>,
     rng: StdRng,
 }
 
@@ -68,6 +103,7 @@ pub(crate) struct State {
     pub faults: crate::faults::Injector,
     /// Woken when a Telegram update arrives, for the long-poll.
     pub telegram_update: Notify,
+    pub budget: Option<crate::Budget>,
 }
 
 pub(crate) fn twilio_sid(prefix: &str, n: u64) -> String {
@@ -89,32 +125,53 @@ impl State {
             seen_replies: HashSet::new(),
             reply_log: Vec::new(),
             requests: BTreeMap::new(),
+            throttled: BTreeMap::new(),
+            graph: BTreeMap::new(),
+            x_events: Vec::new(),
+            next_x_id: 1_790_000_000_000_000_001,
+            calls: std::collections::HashMap::new(),
             rng: StdRng::seed_from_u64(config.seed ^ 0x11fe),
         };
-        let mut telegram: Vec<(i64, usize, usize)> = Vec::new();
-        let mut twilio: Vec<(i64, usize, usize)> = Vec::new();
+        // Each platform's feed in time order, as if it had recorded the world as it happened.
+        let mut timeline: Vec<(i64, usize, usize)> = Vec::new();
         for c in &inner.world.conversations {
-            for (i, t) in c.turns.iter().enumerate() {
-                match c.channel {
-                    Channel::Telegram if t.speaker == Speaker::Customer => telegram.push((t.at, c.id, i)),
-                    Channel::Sms | Channel::Whatsapp => twilio.push((t.at, c.id, i)),
-                    _ => {}
+            match c.channel {
+                Channel::Messenger | Channel::Instagram => {
+                    let last = c.turns.last().map_or(0, |t| t.at);
+                    inner.graph.entry(c.channel).or_default().insert((last, c.id));
                 }
+                _ => timeline.extend(c.turns.iter().enumerate().map(|(i, t)| (t.at, c.id, i))),
             }
         }
-        telegram.sort();
-        twilio.sort();
-        for (_, conv, turn) in telegram {
-            inner.push_update(conv, turn);
-        }
-        for (_, conv, turn) in twilio {
-            inner.push_twilio_turn(conv, turn);
+        timeline.sort();
+        for (_, conv, turn) in timeline {
+            inner.index_turn(conv, turn, None);
         }
         State {
             inner: Mutex::new(inner),
             faults: crate::faults::Injector::new(config.faults.clone(), config.seed),
             telegram_update: Notify::new(),
+            budget: config.budget,
         }
+    }
+
+    /// Spends one call from `bucket`'s budget; `None` when the sandbox has no budget.
+    pub fn spend(&self, bucket: &str) -> Option<Usage> {
+        let budget = self.budget?;
+        let now = std::time::Instant::now();
+        let mut inner = self.lock();
+        let calls = inner.calls.entry(bucket.to_owned()).or_default();
+        while calls.front().is_some_and(|t| now.duration_since(*t) >= budget.window) {
+            calls.pop_front();
+        }
+        // Calls made while over the budget count too: hammering a throttled API prolongs it.
+        calls.push_back(now);
+        let frees_in = budget.window.saturating_sub(now.duration_since(*calls.front().expect("just pushed")));
+        Some(Usage { used: calls.len() as u32, limit: budget.calls, frees_in })
+    }
+
+    pub fn count_throttled(&self, channel: Channel) {
+        *self.lock().throttled.entry(channel).or_default() += 1;
     }
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -136,35 +193,33 @@ impl State {
             let Inner { rng, world, .. } = &mut *inner;
             script::live_turn(rng, world, now)
         };
-        let channel = inner.world.conversations[conv].channel;
-        inner.world.conversations[conv].turns.push(turn);
-        let index = inner.world.conversations[conv].turns.len() - 1;
-        match channel {
-            Channel::Telegram => {
-                inner.push_update(conv, index);
-                drop(inner);
-                self.telegram_update.notify_waiters();
-            }
-            Channel::Sms | Channel::Whatsapp => inner.push_twilio_turn(conv, index),
-            _ => {}
+        let telegram = inner.world.conversations[conv].channel == Channel::Telegram;
+        inner.append_turn(conv, turn, None);
+        drop(inner);
+        if telegram {
+            self.telegram_update.notify_waiters();
         }
     }
 
     pub fn stats(&self) -> Stats {
         let inner = self.lock();
         let mut channels = BTreeMap::new();
-        for ch in [Channel::Sms, Channel::Whatsapp, Channel::Telegram] {
+        for ch in Channel::ALL {
             let convs: Vec<_> = inner.world.conversations.iter().filter(|c| c.channel == ch).collect();
             let messages = match ch {
                 Channel::Telegram => convs.iter().flat_map(|c| &c.turns).filter(|t| t.speaker == Speaker::Customer).count(),
-                _ => inner.twilio.iter().filter(|m| inner.twilio_channel(m) == ch).count(),
+                Channel::Sms | Channel::Whatsapp => inner.twilio.iter().filter(|m| inner.twilio_channel(m) == ch).count(),
+                Channel::X => inner.x_events.len(),
+                Channel::Messenger | Channel::Instagram => convs.iter().map(|c| c.turns.len()).sum(),
             };
             let (replies, duplicate_replies) = inner.replies.get(&ch).copied().unwrap_or_default();
-            // SMS and WhatsApp share one Twilio API; its requests are counted under SMS.
+            // Channels that share one API (Twilio: SMS and WhatsApp; the Graph API: Messenger and
+            // Instagram) have its requests counted under the first.
             let requests = inner.requests.get(&ch).copied().unwrap_or_default();
+            let throttled = inner.throttled.get(&ch).copied().unwrap_or_default();
             channels.insert(
                 ch.name().to_owned(),
-                ChannelStats { conversations: convs.len(), messages, replies, requests, duplicate_replies },
+                ChannelStats { conversations: convs.len(), messages, replies, requests, duplicate_replies, throttled },
             );
         }
         Stats { channels }
@@ -172,6 +227,50 @@ impl State {
 }
 
 impl Inner {
+    /// A new turn in a conversation, shown in its platform's feed. `twilio` overrides the
+    /// message Twilio lists for it (a reply created through the API).
+    pub fn append_turn(&mut self, conv: usize, turn: Turn, twilio: Option<TwilioMessage>) -> usize {
+        let c = &mut self.world.conversations[conv];
+        let before = c.turns.last().map_or(0, |t| t.at);
+        let after = turn.at;
+        c.turns.push(turn);
+        let index = c.turns.len() - 1;
+        if matches!(c.channel, Channel::Messenger | Channel::Instagram) {
+            let order = self.graph.entry(c.channel).or_default();
+            order.remove(&(before, conv));
+            order.insert((before.max(after), conv));
+        }
+        self.index_turn(conv, index, twilio);
+        index
+    }
+
+    fn index_turn(&mut self, conv: usize, turn: usize, twilio: Option<TwilioMessage>) {
+        let c = &self.world.conversations[conv];
+        match c.channel {
+            Channel::Telegram if c.turns[turn].speaker == Speaker::Customer => self.push_update(conv, turn),
+            Channel::Sms | Channel::Whatsapp => match twilio {
+                Some(message) => self.push_twilio(message),
+                None => self.push_twilio_turn(conv, turn),
+            },
+            Channel::X => {
+                let id = self.next_x_id;
+                self.next_x_id += 1;
+                self.x_events.push(XEvent { id, conv, turn });
+            }
+            _ => {}
+        }
+    }
+
+    /// The conversation on `channel` with the customer whose handle there is `handle`.
+    pub fn conversation_with(&self, channel: Channel, handle: &str) -> Option<usize> {
+        self.world.conversations.iter().position(|c| c.channel == channel && self.world.customers[c.customer].handle(channel) == handle)
+    }
+
+    /// When the customer last wrote in a conversation (Unix seconds).
+    pub fn last_customer_turn(&self, conv: usize) -> Option<i64> {
+        self.world.conversations[conv].turns.iter().rev().find(|t| t.speaker == Speaker::Customer).map(|t| t.at)
+    }
+
     fn push_update(&mut self, conv: usize, turn: usize) {
         let id = self.next_update_id;
         self.next_update_id += 1;

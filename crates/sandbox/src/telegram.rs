@@ -166,15 +166,11 @@ async fn send_message(Shared(state): Shared<Arc<State>>, Path(bot): Path<String>
         return error(StatusCode::BAD_REQUEST, "Bad Request: message is too long");
     }
     let mut inner = state.lock();
-    let conv = inner.world.conversations.iter().position(|c| {
-        c.channel == Channel::Telegram && inner.world.customers[c.customer].handle(Channel::Telegram) == chat
-    });
-    let Some(conv) = conv else {
+    let Some(conv) = inner.conversation_with(Channel::Telegram, &chat) else {
         return error(StatusCode::BAD_REQUEST, "Bad Request: chat not found");
     };
     inner.record_reply(Channel::Telegram, &chat, &text);
     let at = jiff::Timestamp::now().as_second();
-    inner.world.conversations[conv].turns.push(Turn { speaker: Speaker::Agent, text, at, attachment: None });
-    let turn = inner.world.conversations[conv].turns.len() - 1;
+    let turn = inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at, attachment: None }, None);
     Json(json!({"ok": true, "result": message_json(&inner, conv, turn)})).into_response()
 }

@@ -2,7 +2,7 @@
 //! holding a `PageToken`, filters `To`, `From`, `DateSent`) and Messages create, for the
 //! business's SMS number and its `whatsapp:` number. HTTP Basic auth with the account SID.
 
-use crate::script::{Channel, Speaker, Turn};
+use crate::script::{Attachment, Channel, Speaker, Turn};
 use crate::state::{twilio_sid, State, TwilioMessage};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as Shared};
@@ -160,8 +160,18 @@ async fn create(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, head
         return error(StatusCode::BAD_REQUEST, 21617, "The concatenated message body exceeds the 1600 character limit.");
     }
     let mut inner = state.lock();
-    inner.record_reply(channel, &to, &text);
     let at = jiff::Timestamp::now().as_second();
+    if channel == Channel::Whatsapp && !params.iter().any(|(k, _)| k == "ContentSid") {
+        let last = inner.conversation_with(channel, &to).and_then(|conv| inner.last_customer_turn(conv));
+        if last.is_none_or(|last| at - last > crate::WINDOW) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                63016,
+                "Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.",
+            );
+        }
+    }
+    inner.record_reply(channel, &to, &text);
     let message = TwilioMessage {
         sid: twilio_sid("SM", inner.next_sid),
         from,
@@ -172,11 +182,13 @@ async fn create(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, head
         num_media: media,
     };
     inner.next_sid += 1;
-    inner.push_twilio(message.clone());
     // The reply joins the customer's conversation, so later traffic follows it.
-    let conv = inner.world.conversations.iter().position(|c| c.channel == channel && inner.world.customers[c.customer].handle(channel) == to);
-    if let Some(conv) = conv {
-        inner.world.conversations[conv].turns.push(Turn { speaker: Speaker::Agent, text, at, attachment: None });
+    match inner.conversation_with(channel, &to) {
+        Some(conv) => {
+            let attachment = (media > 0).then(|| Attachment { kind: "file", name: "media".into(), mime: "application/octet-stream", size: 0 });
+            inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at, attachment }, Some(message.clone()));
+        }
+        None => inner.push_twilio(message.clone()),
     }
     (StatusCode::CREATED, Json(message_json(&message, "queued"))).into_response()
 }

@@ -184,3 +184,209 @@ async fn twilio_lists_newest_first_across_pages_and_creates_messages() {
     assert_eq!(unauth.status(), 401);
     assert_eq!(unauth.json::<Value>().await.unwrap()["code"], 20003);
 }
+
+fn graph(base: &str, path: &str) -> String {
+    format!("{base}/v21.0/{path}")
+}
+
+fn graph_time(s: &str) -> i64 {
+    jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%z", s).unwrap().as_second()
+}
+
+#[tokio::test]
+async fn graph_conversations_page_with_next_and_nest_the_twenty_newest_messages() {
+    let (base, sandbox, _stop) = start(120).await;
+    // Long conversations, so that some have more than the 20 nested messages.
+    for _ in 0..3000 {
+        sandbox.customer_writes();
+    }
+    let stats = sandbox.stats();
+    let http = reqwest::Client::new();
+    for platform in ["messenger", "instagram"] {
+        let mut url = format!(
+            "{}?platform={platform}&fields=participants,updated_time,messages{{message,from,to,created_time,attachments}}&limit=7&access_token={}",
+            graph(&base, &format!("{}/conversations", c::PAGE_ID)),
+            c::PAGE_TOKEN
+        );
+        let (mut conversations, mut messages, mut followed) = (0, 0, 0);
+        let mut last_updated = i64::MAX;
+        loop {
+            let response = http.get(&url).send().await.unwrap();
+            let usage: Value = serde_json::from_str(response.headers()["x-app-usage"].to_str().unwrap()).unwrap();
+            assert!(usage["call_count"].is_u64());
+            let buc: Value = serde_json::from_str(response.headers()["x-business-use-case-usage"].to_str().unwrap()).unwrap();
+            assert_eq!(buc[c::PAGE_ID][0]["type"], if platform == "instagram" { "instagram" } else { "pages" });
+            let page: Value = response.json().await.unwrap();
+            for conversation in page["data"].as_array().unwrap() {
+                conversations += 1;
+                let updated = graph_time(conversation["updated_time"].as_str().unwrap());
+                assert!(updated <= last_updated, "newest activity first");
+                last_updated = updated;
+                let people = conversation["participants"]["data"].as_array().unwrap();
+                assert_eq!(people.len(), 2);
+                let key = if platform == "instagram" { "username" } else { "name" };
+                assert!(people.iter().all(|p| p[key].is_string() && p["id"].is_string()));
+                let nested = &conversation["messages"];
+                assert!(nested["data"].as_array().unwrap().len() <= 20);
+                messages += nested["data"].as_array().unwrap().len();
+                // The rest of a long conversation: its own edge, paged the same way.
+                let mut more = nested["paging"]["next"].as_str().map(str::to_owned);
+                while let Some(next) = more {
+                    followed += 1;
+                    let page: Value = http.get(&next).send().await.unwrap().json().await.unwrap();
+                    messages += page["data"].as_array().unwrap().len();
+                    more = page["paging"]["next"].as_str().map(str::to_owned);
+                }
+            }
+            match page["paging"]["next"].as_str() {
+                Some(next) => url = next.to_owned(),
+                None => break,
+            }
+        }
+        assert_eq!((conversations, messages), (stats.channels[platform].conversations, stats.channels[platform].messages), "{platform}");
+        assert!(followed > 0, "{platform}: some conversations have more than 20 messages");
+    }
+}
+
+#[tokio::test]
+async fn graph_send_keeps_the_window_and_errors_are_graph_errors() {
+    let (base, sandbox, _stop) = start(600).await;
+    let http = reqwest::Client::new();
+    let url = graph(&base, &format!("{}/conversations", c::PAGE_ID));
+    let page: Value = http
+        .get(&url)
+        .bearer_auth(c::PAGE_TOKEN)
+        .query(&[("platform", "messenger"), ("limit", "100"), ("fields", "participants,messages{message,from,created_time}")])
+        .send().await.unwrap().json().await.unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    // (customer, hours since the customer last wrote)
+    let waits: Vec<(String, i64)> = page["data"]
+        .as_array().unwrap()
+        .iter()
+        .map(|conv| {
+            let customer = conv["participants"]["data"][0]["id"].as_str().unwrap().to_owned();
+            let last = conv["messages"]["data"].as_array().unwrap().iter().find(|m| m["from"]["id"] == customer.as_str()).unwrap();
+            (customer, (now - graph_time(last["created_time"].as_str().unwrap())) / 3600)
+        })
+        .collect();
+    let send = |to: &str, kind: &str, tag: Option<&str>| {
+        let mut body = serde_json::json!({"recipient": {"id": to}, "messaging_type": kind, "message": {"text": "We're looking into it."}});
+        if let Some(tag) = tag {
+            body["tag"] = tag.into();
+        }
+        http.post(graph(&base, &format!("{}/messages", c::PAGE_ID))).bearer_auth(c::PAGE_TOKEN).json(&body).send()
+    };
+    let recent = &waits.iter().find(|(_, h)| *h < 23).unwrap().0;
+    let sent: Value = send(recent, "RESPONSE", None).await.unwrap().json().await.unwrap();
+    assert_eq!(sent["recipient_id"], recent.as_str());
+    assert!(sent["message_id"].as_str().unwrap().starts_with("m_"));
+
+    let days_ago = &waits.iter().find(|(_, h)| (25..24 * 6).contains(h)).unwrap().0;
+    let outside = send(days_ago, "RESPONSE", None).await.unwrap();
+    assert_eq!(outside.status(), 400);
+    let e: Value = outside.json().await.unwrap();
+    assert_eq!((e["error"]["code"].as_u64(), e["error"]["error_subcode"].as_u64()), (Some(10), Some(2_018_278)));
+    assert_eq!(send(days_ago, "MESSAGE_TAG", Some("HUMAN_AGENT")).await.unwrap().status(), 200, "a human agent may answer within 7 days");
+    let weeks_ago = &waits.iter().find(|(_, h)| *h > 24 * 8).unwrap().0;
+    assert_eq!(send(weeks_ago, "MESSAGE_TAG", Some("HUMAN_AGENT")).await.unwrap().status(), 400);
+    assert_eq!(sandbox.stats().channels["messenger"].replies, 2);
+
+    let expired: Value = http.get(&url).bearer_auth("EAAGwrong").send().await.unwrap().json().await.unwrap();
+    assert_eq!(expired["error"]["code"], 190);
+    assert_eq!(expired["error"]["type"], "OAuthException");
+    assert!(expired["error"]["fbtrace_id"].is_string());
+    let unknown: Value = send("999", "RESPONSE", None).await.unwrap().json().await.unwrap();
+    assert_eq!(unknown["error"]["error_subcode"], 2_018_001);
+}
+
+#[tokio::test]
+async fn graph_and_x_meter_calls_and_throttle_beyond_the_budget() {
+    let config = Config { seed: 7, conversations: 60, budget: Some("4/60".parse().unwrap()), ..Default::default() };
+    let running = Sandbox::start(config, 0).await.unwrap();
+    let base = running.base_url.clone();
+    let http = reqwest::Client::new();
+    let url = graph(&base, &format!("{}/conversations", c::PAGE_ID));
+    let mut usages = Vec::new();
+    for _ in 0..4 {
+        let r = http.get(&url).bearer_auth(c::PAGE_TOKEN).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let usage: Value = serde_json::from_str(r.headers()["x-app-usage"].to_str().unwrap()).unwrap();
+        usages.push(usage["call_count"].as_u64().unwrap());
+    }
+    assert_eq!(usages, [25, 50, 75, 100]);
+    let throttled = http.get(&url).bearer_auth(c::PAGE_TOKEN).send().await.unwrap();
+    assert_eq!(throttled.status(), 403);
+    assert!(throttled.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() <= 60);
+    let buc: Value = serde_json::from_str(throttled.headers()["x-business-use-case-usage"].to_str().unwrap()).unwrap();
+    assert_eq!(buc[c::PAGE_ID][0]["estimated_time_to_regain_access"], 1);
+    assert_eq!(throttled.json::<Value>().await.unwrap()["error"]["code"], 80001);
+
+    let events = format!("{base}/2/dm_events");
+    let mut remaining = Vec::new();
+    for _ in 0..4 {
+        let r = http.get(&events).bearer_auth(c::X_TOKEN).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-rate-limit-limit"], "4");
+        remaining.push(r.headers()["x-rate-limit-remaining"].to_str().unwrap().parse::<u32>().unwrap());
+    }
+    assert_eq!(remaining, [3, 2, 1, 0]);
+    let limited = http.get(&events).bearer_auth(c::X_TOKEN).send().await.unwrap();
+    assert_eq!(limited.status(), 429);
+    let reset: i64 = limited.headers()["x-rate-limit-reset"].to_str().unwrap().parse().unwrap();
+    assert!(reset > jiff::Timestamp::now().as_second());
+    assert_eq!(limited.json::<Value>().await.unwrap()["errors"][0]["code"], 88);
+    let stats = running.controller.stats();
+    assert_eq!((stats.channels["messenger"].throttled, stats.channels["x"].throttled), (1, 1));
+}
+
+#[tokio::test]
+async fn x_dm_events_page_newest_first_and_dms_are_created() {
+    let (base, sandbox, _stop) = start(120).await;
+    let http = reqwest::Client::new();
+    let expected = sandbox.stats().channels["x"].messages;
+    let (mut events, mut users) = (Vec::new(), std::collections::HashMap::new());
+    let mut token: Option<String> = None;
+    loop {
+        let mut query = vec![
+            ("dm_event.fields", "id,text,event_type,created_at,dm_conversation_id,sender_id,attachments".to_owned()),
+            ("expansions", "sender_id".to_owned()),
+            ("max_results", "9".to_owned()),
+        ];
+        if let Some(t) = &token {
+            query.push(("pagination_token", t.clone()));
+        }
+        let r = http.get(format!("{base}/2/dm_events")).bearer_auth(c::X_TOKEN).query(&query).send().await.unwrap();
+        assert!(r.headers().contains_key("x-rate-limit-remaining"));
+        let page: Value = r.json().await.unwrap();
+        for u in page["includes"]["users"].as_array().unwrap() {
+            users.insert(u["id"].as_str().unwrap().to_owned(), u["username"].as_str().unwrap().to_owned());
+        }
+        events.extend(page["data"].as_array().unwrap().iter().cloned());
+        match page["meta"]["next_token"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(events.len(), expected);
+    let ids: Vec<u64> = events.iter().map(|e| e["id"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
+    assert!(events.iter().all(|e| e["event_type"] == "MessageCreate" && users.contains_key(e["sender_id"].as_str().unwrap())));
+    assert!(users.values().all(|u| u.is_ascii()));
+
+    let customer = events.iter().find(|e| e["sender_id"] != c::X_USER_ID).unwrap()["sender_id"].as_str().unwrap().to_owned();
+    let created = http
+        .post(format!("{base}/2/dm_conversations/with/{customer}/messages"))
+        .bearer_auth(c::X_TOKEN)
+        .json(&serde_json::json!({"text": "Thanks, we're on it."}))
+        .send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert!(created["data"]["dm_conversation_id"].as_str().unwrap().contains(&customer));
+    let newest: Value = http.get(format!("{base}/2/dm_events")).bearer_auth(c::X_TOKEN).query(&[("max_results", "1")]).send().await.unwrap().json().await.unwrap();
+    assert_eq!(newest["data"][0]["id"], created["data"]["dm_event_id"]);
+    assert_eq!(sandbox.stats().channels["x"].replies, 1);
+
+    let unauthorized = http.get(format!("{base}/2/dm_events")).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(unauthorized.status(), 401);
+    assert_eq!(unauthorized.json::<Value>().await.unwrap()["type"], "about:blank");
+}

@@ -1,0 +1,418 @@
+//! Meta's Graph API for one Page's Messenger and Instagram inboxes: the conversations edge (newest
+//! activity first, cursor paging with an absolute `next`, only the 20 newest messages nested in
+//! each conversation), a conversation's messages edge, and the Send API with the 24-hour window
+//! and the HUMAN_AGENT tag. Every answer carries usage headers; a client over its budget is
+//! throttled with Meta's codes. Errors are Graph error objects.
+
+use crate::script::{Attachment, Channel, Speaker, Turn};
+use crate::state::{Inner, State};
+use crate::WINDOW;
+use axum::extract::{Path, Query, Request, State as Shared};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub(crate) const VERSION: &str = "v21.0";
+const PAGE_NAME: &str = "Acme Support";
+/// The Instagram professional account linked to the Page.
+const IG_ACCOUNT_ID: &str = "17841405309211844";
+const IG_USERNAME: &str = "acme";
+/// Messages nested in a conversation: only the newest have details.
+const NESTED: usize = 20;
+/// How long after the customer's last message a human agent may still answer with the tag.
+const HUMAN_AGENT_WINDOW: i64 = 7 * 86_400;
+
+pub(crate) fn routes(state: Arc<State>) -> Router<Arc<State>> {
+    Router::new()
+        .route(&format!("/{VERSION}/{{node}}/conversations"), get(conversations))
+        .route(&format!("/{VERSION}/{{node}}/messages"), get(messages).post(send))
+        .route_layer(axum::middleware::from_fn_with_state(state, metered))
+}
+
+/// A Graph error object.
+pub(crate) fn error(status: StatusCode, code: u32, subcode: Option<u32>, message: &str) -> Response {
+    let kind = if matches!(code, 190 | 104 | 10 | 200) { "OAuthException" } else { "GraphMethodException" };
+    let mut body = json!({"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "AsandboxTrace0000000"}});
+    if let Some(subcode) = subcode {
+        body["error"]["error_subcode"] = json!(subcode);
+    }
+    (status, Json(body)).into_response()
+}
+
+pub(crate) fn expired() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        190,
+        Some(463),
+        "Error validating access token: Session has expired on Monday, 23-Nov-26 10:00:00 PST.",
+    )
+}
+
+pub(crate) fn throttled() -> Response {
+    error(
+        StatusCode::FORBIDDEN,
+        80001,
+        None,
+        "There have been too many calls to this Page account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+    )
+}
+
+pub(crate) fn unknown_error() -> Response {
+    error(StatusCode::INTERNAL_SERVER_ERROR, 2, None, "An unexpected error has occurred. Please retry your request later.")
+}
+
+/// The refusal for a request without the Page token (query `access_token` or Bearer), if it lacks it.
+fn refusal(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<Response> {
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
+    match query.get("access_token").map(String::as_str).or(bearer) {
+        Some(crate::credentials::PAGE_TOKEN) => None,
+        Some(_) => Some(error(StatusCode::BAD_REQUEST, 190, None, "Invalid OAuth access token - Cannot parse access token")),
+        None => Some(error(StatusCode::BAD_REQUEST, 104, None, "An access token is required to request this resource.")),
+    }
+}
+
+/// Meters every Graph call against the Page's budget and reports the usage as Meta does.
+async fn metered(Shared(state): Shared<Arc<State>>, request: Request, next: Next) -> Response {
+    let usage = state.spend(&format!("graph:{}", crate::credentials::PAGE_ID));
+    let instagram = request.uri().query().is_some_and(|q| q.contains("platform=instagram"));
+    let mut response = match &usage {
+        Some(u) if u.over() => {
+            state.count_throttled(Channel::Messenger);
+            let mut r = throttled();
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(u.frees_in.as_secs_f64().ceil() as u64));
+            r
+        }
+        _ => next.run(request).await,
+    };
+    let (percent, regain) = match &usage {
+        Some(u) => (u.percent().min(100), if u.over() { (u.frees_in.as_secs_f64() / 60.0).ceil() as u64 } else { 0 }),
+        None => (0, 0),
+    };
+    let app = json!({"call_count": percent, "total_cputime": percent / 2, "total_time": percent / 2});
+    let business = json!({crate::credentials::PAGE_ID: [{
+        "type": if instagram { "instagram" } else { "pages" },
+        "call_count": percent, "total_cputime": percent / 2, "total_time": percent / 2,
+        "estimated_time_to_regain_access": regain,
+    }]});
+    let headers = response.headers_mut();
+    headers.insert("x-app-usage", HeaderValue::from_str(&app.to_string()).expect("ascii json"));
+    headers.insert("x-business-use-case-usage", HeaderValue::from_str(&business.to_string()).expect("ascii json"));
+    response
+}
+
+fn time(at: i64) -> String {
+    jiff::Timestamp::from_second(at).expect("in range").strftime("%Y-%m-%dT%H:%M:%S%z").to_string()
+}
+
+fn encode(cursor: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cursor)
+}
+
+fn decode(cursor: &str) -> Option<String> {
+    String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()
+}
+
+fn conversation_id(channel: Channel, conv: usize) -> String {
+    match channel {
+        Channel::Instagram => format!("aWdfZAG06{conv}"),
+        _ => format!("t_{}", 10_000_000_000u64 + conv as u64),
+    }
+}
+
+fn parse_conversation_id(inner: &Inner, id: &str) -> Option<usize> {
+    let (channel, conv) = match id.strip_prefix("aWdfZAG06") {
+        Some(n) => (Channel::Instagram, n.parse::<usize>().ok()?),
+        None => (Channel::Messenger, id.strip_prefix("t_")?.parse::<u64>().ok()?.checked_sub(10_000_000_000)? as usize),
+    };
+    inner.world.conversations.get(conv).filter(|c| c.channel == channel).map(|c| c.id)
+}
+
+/// The top-level names in a `fields` list such as `participants,messages{message,from}`.
+fn field_names(fields: &str) -> Vec<String> {
+    let (mut names, mut depth, mut current) = (Vec::new(), 0, String::new());
+    for ch in fields.chars() {
+        match ch {
+            '{' | '(' => depth += 1,
+            '}' | ')' => depth -= 1,
+            ',' if depth == 0 => names.push(std::mem::take(&mut current)),
+            _ if depth == 0 => current.push(ch),
+            _ => {}
+        }
+    }
+    names.push(current);
+    names.into_iter().map(|n| n.split('.').next().unwrap_or("").trim().to_owned()).filter(|n| !n.is_empty()).collect()
+}
+
+fn person(inner: &Inner, channel: Channel, customer: Option<usize>) -> Value {
+    match (channel, customer) {
+        (Channel::Instagram, Some(c)) => {
+            let c = &inner.world.customers[c];
+            json!({"username": c.username(), "id": c.handle(Channel::Instagram)})
+        }
+        (Channel::Instagram, None) => json!({"username": IG_USERNAME, "id": IG_ACCOUNT_ID}),
+        (_, Some(c)) => {
+            let c = &inner.world.customers[c];
+            let psid = c.handle(Channel::Messenger);
+            json!({"name": c.name, "email": format!("{psid}@facebook.com"), "id": psid})
+        }
+        (_, None) => {
+            let page = crate::credentials::PAGE_ID;
+            json!({"name": PAGE_NAME, "email": format!("{page}@facebook.com"), "id": page})
+        }
+    }
+}
+
+fn message_json(inner: &Inner, conv: usize, turn: usize) -> Value {
+    let c = &inner.world.conversations[conv];
+    let t: &Turn = &c.turns[turn];
+    let (from, to) = if t.speaker == Speaker::Customer { (Some(c.customer), None) } else { (None, Some(c.customer)) };
+    let id = match c.channel {
+        Channel::Instagram => format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAG{conv}x{turn}"),
+        _ => format!("m_{}", encode(&format!("{conv}:{turn}"))),
+    };
+    let mut m = json!({
+        "id": id,
+        "created_time": time(t.at),
+        "from": person(inner, c.channel, from),
+        "to": {"data": [person(inner, c.channel, to)]},
+        "message": t.text,
+    });
+    if let Some(a) = &t.attachment {
+        m["attachments"] = json!({"data": [attachment_json(&id, a)]});
+    }
+    m
+}
+
+fn attachment_json(message: &str, a: &Attachment) -> Value {
+    let url = format!("https://scontent.sandbox.invalid/v/{}", a.name);
+    let mut data = json!({"id": format!("{message}_att"), "mime_type": a.mime, "name": a.name, "size": a.size});
+    if a.kind == "image" {
+        data["image_data"] = json!({"url": url, "preview_url": url, "width": 1280, "height": 960, "max_width": 1280, "max_height": 960, "render_as_sticker": false});
+    } else {
+        data["file_url"] = json!(url);
+    }
+    data
+}
+
+/// Where a `next` link points: this server, as the client reached it.
+fn origin(headers: &HeaderMap) -> String {
+    format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"))
+}
+
+fn link(origin: &str, path: &str, query: &HashMap<String, String>, after: &str) -> String {
+    let mut params: Vec<(&str, &str)> = query.iter().filter(|(k, _)| k.as_str() != "after").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    params.sort();
+    params.push(("after", after));
+    format!("{origin}/{VERSION}/{path}?{}", serde_urlencoded::to_string(params).expect("encodes"))
+}
+
+/// A page of a conversation's messages, newest first, starting after turn cursor `after`.
+fn messages_page(inner: &Inner, conv: usize, limit: usize, before_turn: usize, origin: &str, query: &HashMap<String, String>) -> Value {
+    let turns: Vec<usize> = (0..before_turn).rev().take(limit).collect();
+    let data: Vec<Value> = turns.iter().map(|&t| message_json(inner, conv, t)).collect();
+    let mut paging = json!({});
+    if let (Some(first), Some(last)) = (turns.first(), turns.last()) {
+        paging["cursors"] = json!({"before": encode(&format!("m{}", first + 1)), "after": encode(&format!("m{last}"))});
+        if *last > 0 {
+            let id = conversation_id(inner.world.conversations[conv].channel, conv);
+            paging["next"] = json!(link(origin, &format!("{id}/messages"), query, &encode(&format!("m{last}"))));
+        }
+    }
+    json!({"data": data, "paging": paging})
+}
+
+fn limit(query: &HashMap<String, String>, default: usize) -> usize {
+    query.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(default).clamp(1, 100)
+}
+
+fn not_found(node: &str, method: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        100,
+        Some(33),
+        &format!("Unsupported {method} request. Object with ID '{node}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."),
+    )
+}
+
+async fn conversations(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+    if let Some(refused) = refusal(&headers, &query) {
+        return refused;
+    }
+    if node != crate::credentials::PAGE_ID {
+        return not_found(&node, "get");
+    }
+    let channel = match query.get("platform").map(String::as_str) {
+        None | Some("messenger") => Channel::Messenger,
+        Some("instagram") => Channel::Instagram,
+        Some(_) => return error(StatusCode::BAD_REQUEST, 100, None, "(#100) platform must be one of the following values: instagram, messenger"),
+    };
+    let after = match query.get("after") {
+        None => None,
+        Some(cursor) => match decode(cursor).and_then(|c| {
+            let (at, conv) = c.strip_prefix('c')?.split_once(':')?;
+            Some((at.parse::<i64>().ok()?, conv.parse::<usize>().ok()?))
+        }) {
+            Some(key) => Some(key),
+            None => return error(StatusCode::BAD_REQUEST, 100, None, "(#100) The after cursor is invalid or has expired"),
+        },
+    };
+    let limit = limit(&query, 25);
+    let fields = field_names(query.get("fields").map_or("", String::as_str));
+    let has = |f: &str| fields.iter().any(|n| n == f);
+    let origin = origin(&headers);
+    let inner = state.lock();
+    let empty = std::collections::BTreeSet::new();
+    let order = inner.graph.get(&channel).unwrap_or(&empty);
+    let user = query.get("user_id");
+    let mut walk = order
+        .iter()
+        .rev()
+        .filter(|key| after.is_none_or(|a| **key < a))
+        .filter(|(_, conv)| user.is_none_or(|u| inner.world.customers[inner.world.conversations[*conv].customer].handle(channel) == *u));
+    let page: Vec<(i64, usize)> = walk.by_ref().take(limit).copied().collect();
+    let more = walk.next().is_some();
+    let nested_query: HashMap<String, String> = [
+        ("fields".to_owned(), "id,created_time,from,to,message,attachments".to_owned()),
+        ("limit".to_owned(), NESTED.to_string()),
+    ]
+    .into_iter()
+    .chain(query.get("access_token").map(|t| ("access_token".to_owned(), t.clone())))
+    .collect();
+    let data: Vec<Value> = page
+        .iter()
+        .map(|&(at, conv)| {
+            let c = &inner.world.conversations[conv];
+            let mut v = json!({"id": conversation_id(channel, conv), "updated_time": time(at)});
+            if has("participants") {
+                v["participants"] = json!({"data": [person(&inner, channel, Some(c.customer)), person(&inner, channel, None)]});
+            }
+            if has("messages") {
+                v["messages"] = messages_page(&inner, conv, NESTED, c.turns.len(), &origin, &nested_query);
+            }
+            if has("message_count") {
+                v["message_count"] = json!(c.turns.len());
+            }
+            v
+        })
+        .collect();
+    let mut paging = json!({});
+    if let (Some(first), Some(last)) = (page.first(), page.last()) {
+        let after = encode(&format!("c{}:{}", last.0, last.1));
+        paging["cursors"] = json!({"before": encode(&format!("c{}:{}", first.0, first.1)), "after": after});
+        if more {
+            paging["next"] = json!(link(&origin, &format!("{node}/conversations"), &query, &after));
+        }
+    }
+    Json(json!({"data": data, "paging": paging})).into_response()
+}
+
+async fn messages(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+    if let Some(refused) = refusal(&headers, &query) {
+        return refused;
+    }
+    let inner = state.lock();
+    let Some(conv) = parse_conversation_id(&inner, &node) else { return not_found(&node, "get") };
+    let turns = inner.world.conversations[conv].turns.len();
+    let before = match query.get("after") {
+        None => turns,
+        Some(cursor) => match decode(cursor).and_then(|c| c.strip_prefix('m')?.parse::<usize>().ok()).filter(|t| *t <= turns) {
+            Some(t) => t,
+            None => return error(StatusCode::BAD_REQUEST, 100, None, "(#100) The after cursor is invalid or has expired"),
+        },
+    };
+    Json(messages_page(&inner, conv, limit(&query, 25), before, &origin(&headers), &query)).into_response()
+}
+
+#[derive(Deserialize)]
+struct SendRequest {
+    recipient: Option<Recipient>,
+    messaging_type: Option<String>,
+    tag: Option<String>,
+    message: Option<OutMessage>,
+}
+
+#[derive(Deserialize)]
+struct Recipient {
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OutMessage {
+    text: Option<String>,
+    attachment: Option<Value>,
+}
+
+fn bad_param(message: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, 100, None, message)
+}
+
+async fn send(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>, body: axum::body::Bytes) -> Response {
+    if let Some(refused) = refusal(&headers, &query) {
+        return refused;
+    }
+    if node != crate::credentials::PAGE_ID {
+        return not_found(&node, "post");
+    }
+    let Ok(request) = serde_json::from_slice::<SendRequest>(&body) else {
+        return bad_param("(#100) Invalid JSON for postcard");
+    };
+    let Some(recipient) = request.recipient.and_then(|r| r.id) else { return bad_param("(#100) The parameter recipient is required") };
+    let Some(messaging_type) = request.messaging_type else { return bad_param("(#100) The parameter messaging_type is required") };
+    let (text, attachment) = match request.message {
+        Some(m) => (m.text.unwrap_or_default(), m.attachment),
+        None => return bad_param("(#100) The parameter message is required"),
+    };
+    if text.is_empty() && attachment.is_none() {
+        return bad_param("(#100) Param message must be non-empty");
+    }
+    let mut inner = state.lock();
+    let found = [Channel::Messenger, Channel::Instagram].into_iter().find_map(|ch| inner.conversation_with(ch, &recipient).map(|conv| (ch, conv)));
+    let Some((channel, conv)) = found else {
+        return error(StatusCode::BAD_REQUEST, 100, Some(2_018_001), "(#100) No matching user found");
+    };
+    let too_long = match channel {
+        Channel::Instagram => (text.len() > 1000).then_some("(#100) Length of param message[text] must be less than or equal to 1000 bytes"),
+        _ => (text.chars().count() > 2000).then_some("(#100) Length of param message[text] must be less than or equal to 2000"),
+    };
+    if let Some(message) = too_long {
+        return bad_param(message);
+    }
+    let now = jiff::Timestamp::now().as_second();
+    let since_customer = inner.last_customer_turn(conv).map_or(i64::MAX, |last| now - last);
+    let human_agent = messaging_type == "MESSAGE_TAG" && request.tag.as_deref() == Some("HUMAN_AGENT");
+    let allowed = match messaging_type.as_str() {
+        "RESPONSE" | "UPDATE" => since_customer <= WINDOW,
+        "MESSAGE_TAG" if human_agent => since_customer <= HUMAN_AGENT_WINDOW,
+        // Messenger's other tags (event, purchase and account updates) are not windowed.
+        "MESSAGE_TAG" => channel == Channel::Messenger && matches!(request.tag.as_deref(), Some("CONFIRMED_EVENT_UPDATE" | "POST_PURCHASE_UPDATE" | "ACCOUNT_UPDATE")),
+        _ => return bad_param("(#100) messaging_type must be one of RESPONSE, UPDATE, MESSAGE_TAG"),
+    };
+    if !allowed {
+        return error(
+            StatusCode::BAD_REQUEST,
+            10,
+            Some(2_018_278),
+            "(#10) This message is sent outside of allowed window. Learn more about the new policy here: https://developers.facebook.com/docs/messenger-platform/policy-overview",
+        );
+    }
+    inner.record_reply(channel, &recipient, &text);
+    let turn = inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at: now, attachment: None }, None);
+    let message = message_json(&inner, conv, turn);
+    Json(json!({"recipient_id": recipient, "message_id": message["id"]})).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn field_lists_name_their_top_level_fields() {
+        assert_eq!(super::field_names("participants,updated_time,messages{message,from{id,name}},x.limit(3)"), ["participants", "updated_time", "messages", "x"]);
+        assert!(super::field_names("").is_empty());
+    }
+}

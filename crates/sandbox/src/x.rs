@@ -1,0 +1,203 @@
+//! X API v2 direct messages for the business's account: `GET /2/dm_events` (newest first, the
+//! last 30 days, `pagination_token`, users expanded) and `POST /2/dm_conversations/with/:id/messages`.
+//! OAuth 2.0 user token as Bearer. Every answer carries `x-rate-limit-*`; a client over its budget
+//! gets a 429. Errors are RFC 7807 problems; the DM rate limit answers with code 88.
+
+use crate::script::{Channel, Speaker, Turn};
+use crate::state::{Inner, State};
+use axum::extract::{Path, Query, Request, State as Shared};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+const HISTORY: i64 = 30 * 86_400;
+const MAX_TEXT: usize = 10_000;
+/// What the headers report when the sandbox has no budget: X's per-user DM limit.
+const UNMETERED: u32 = 15_000;
+
+pub(crate) fn routes(state: Arc<State>) -> Router<Arc<State>> {
+    Router::new()
+        .route("/2/dm_events", get(dm_events))
+        .route("/2/dm_conversations/with/{participant}/messages", post(send))
+        .route_layer(axum::middleware::from_fn_with_state(state, metered))
+}
+
+pub(crate) fn problem(status: StatusCode, detail: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    (status, Json(json!({"title": title, "detail": detail, "type": "about:blank", "status": status.as_u16()}))).into_response()
+}
+
+/// A 429 as X sends it for DMs, with the window's end in `x-rate-limit-reset`.
+pub(crate) fn rate_limited(limit: u32, reset_in: u64) -> Response {
+    let mut r = (StatusCode::TOO_MANY_REQUESTS, Json(json!({"errors": [{"code": 88, "message": "Rate limit exceeded"}]}))).into_response();
+    limit_headers(r.headers_mut(), limit, 0, reset_in);
+    r
+}
+
+fn limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_in: u64) {
+    let reset = jiff::Timestamp::now().as_second() as u64 + reset_in;
+    headers.insert("x-rate-limit-limit", HeaderValue::from(limit));
+    headers.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
+    headers.insert("x-rate-limit-reset", HeaderValue::from(reset));
+}
+
+/// Meters each endpoint separately, as X does, and reports what is left.
+async fn metered(Shared(state): Shared<Arc<State>>, request: Request, next: Next) -> Response {
+    let endpoint = if request.uri().path() == "/2/dm_events" { "x:dm_events" } else { "x:dm_create" };
+    match state.spend(endpoint) {
+        None => {
+            let mut r = next.run(request).await;
+            limit_headers(r.headers_mut(), UNMETERED, UNMETERED - 1, 900);
+            r
+        }
+        Some(u) => {
+            let reset_in = u.frees_in.as_secs_f64().ceil() as u64;
+            if u.over() {
+                state.count_throttled(Channel::X);
+                return rate_limited(u.limit, reset_in);
+            }
+            let mut r = next.run(request).await;
+            limit_headers(r.headers_mut(), u.limit, u.limit - u.used, reset_in);
+            r
+        }
+    }
+}
+
+/// The refusal for a request without the user token, if it lacks it.
+fn refusal(headers: &HeaderMap) -> Option<Response> {
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
+    (bearer != Some(crate::credentials::X_TOKEN)).then(|| problem(StatusCode::UNAUTHORIZED, "Unauthorized"))
+}
+
+fn conversation_id(customer: &str) -> String {
+    // A one-to-one conversation is named by both user ids, the smaller first.
+    let business = crate::credentials::X_USER_ID;
+    let (a, b) = if customer.len() < business.len() || (customer.len() == business.len() && customer < business) { (customer, business) } else { (business, customer) };
+    format!("{a}-{b}")
+}
+
+fn token(id: u64) -> String {
+    format!("{id:x}").chars().rev().collect::<String>().to_uppercase()
+}
+
+fn parse_token(token: &str) -> Option<u64> {
+    u64::from_str_radix(&token.chars().rev().collect::<String>().to_lowercase(), 16).ok()
+}
+
+fn event_json(inner: &Inner, id: u64, conv: usize, turn: usize) -> (Value, String) {
+    let c = &inner.world.conversations[conv];
+    let customer = inner.world.customers[c.customer].handle(Channel::X);
+    let t: &Turn = &c.turns[turn];
+    let sender = if t.speaker == Speaker::Customer { customer.clone() } else { crate::credentials::X_USER_ID.to_owned() };
+    let at = jiff::Timestamp::from_second(t.at).expect("in range").strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string();
+    let mut event = json!({
+        "id": id.to_string(),
+        "text": t.text,
+        "event_type": "MessageCreate",
+        "created_at": at,
+        "dm_conversation_id": conversation_id(&customer),
+        "sender_id": sender,
+    });
+    if t.attachment.is_some() {
+        event["attachments"] = json!({"media_keys": [format!("3_{id}")]});
+    }
+    (event, sender)
+}
+
+fn user_json(inner: &Inner, id: &str, conv: usize) -> Value {
+    if id == crate::credentials::X_USER_ID {
+        return json!({"id": id, "name": "Acme Support", "username": "acmesupport"});
+    }
+    let c = &inner.world.customers[inner.world.conversations[conv].customer];
+    json!({"id": id, "name": c.name, "username": c.username()})
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    max_results: Option<String>,
+    pagination_token: Option<String>,
+    expansions: Option<String>,
+}
+
+async fn dm_events(Shared(state): Shared<Arc<State>>, headers: HeaderMap, Query(q): Query<EventsQuery>) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    let max = match q.max_results.as_deref().map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return problem(StatusCode::BAD_REQUEST, "The `max_results` query parameter value is not between 1 and 100"),
+    };
+    let before = match q.pagination_token.as_deref() {
+        None => u64::MAX,
+        Some(t) => match parse_token(t) {
+            Some(id) => id,
+            None => return problem(StatusCode::BAD_REQUEST, "The `pagination_token` query parameter value is invalid"),
+        },
+    };
+    let oldest = jiff::Timestamp::now().as_second() - HISTORY;
+    let inner = state.lock();
+    // Ids grow with time: the page starts below the token's id.
+    let end = inner.x_events.partition_point(|e| e.id < before);
+    let mut older = inner.x_events[..end].iter().rev().take_while(|e| inner.world.conversations[e.conv].turns[e.turn].at >= oldest);
+    let page: Vec<_> = older.by_ref().take(max).collect();
+    let more = older.next().is_some();
+    if page.is_empty() {
+        return Json(json!({"meta": {"result_count": 0}})).into_response();
+    }
+    let mut users: BTreeMap<String, usize> = BTreeMap::new();
+    let data: Vec<Value> = page
+        .iter()
+        .map(|e| {
+            let (event, sender) = event_json(&inner, e.id, e.conv, e.turn);
+            users.entry(sender).or_insert(e.conv);
+            event
+        })
+        .collect();
+    let mut meta = json!({"result_count": data.len()});
+    if more {
+        meta["next_token"] = json!(token(page.last().expect("non-empty").id));
+    }
+    let mut body = json!({"data": data, "meta": meta});
+    if q.expansions.as_deref().is_some_and(|e| e.split(',').any(|x| x == "sender_id")) {
+        body["includes"] = json!({"users": users.iter().map(|(id, conv)| user_json(&inner, id, *conv)).collect::<Vec<_>>()});
+    }
+    Json(body).into_response()
+}
+
+async fn send(Shared(state): Shared<Arc<State>>, Path(participant): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    let text = serde_json::from_slice::<HashMap<String, Value>>(&body).ok().and_then(|b| b.get("text").and_then(|t| t.as_str()).map(str::to_owned));
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return problem(StatusCode::BAD_REQUEST, "One or more parameters to your request was invalid: text must not be empty");
+    };
+    if text.chars().count() > MAX_TEXT {
+        return problem(StatusCode::BAD_REQUEST, "One or more parameters to your request was invalid: text is longer than 10000 characters");
+    }
+    let mut inner = state.lock();
+    let Some(conv) = inner.conversation_with(Channel::X, &participant) else {
+        return problem(StatusCode::FORBIDDEN, "You are not permitted to send a message to this user.");
+    };
+    inner.record_reply(Channel::X, &participant, &text);
+    let now = jiff::Timestamp::now().as_second();
+    inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at: now, attachment: None }, None);
+    let id = inner.x_events.last().expect("just appended").id;
+    (StatusCode::CREATED, Json(json!({"data": {"dm_conversation_id": conversation_id(&participant), "dm_event_id": id.to_string()}}))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pagination_tokens_round_trip() {
+        assert_eq!(super::parse_token(&super::token(1_790_000_000_000_000_321)), Some(1_790_000_000_000_000_321));
+        assert_eq!(super::parse_token("not a token!"), None);
+    }
+}
