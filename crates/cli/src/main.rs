@@ -159,6 +159,9 @@ enum Command {
         /// Faults to inject, e.g. 5xx=0.1,429=0.05,reset=0.05,slow=0.05,truncate=0.02,expire-token=telegram@300
         #[arg(long, default_value = "")]
         faults: String,
+        /// Throttle the metered APIs (Graph, X) beyond CALLS per SECONDS, e.g. 200/60 [default: never]
+        #[arg(long, value_name = "CALLS/SECONDS")]
+        budget: Option<String>,
     },
     /// Benchmarks (see docs/benchmarks.md)
     Bench {
@@ -358,7 +361,7 @@ fn run(cli: Cli) -> Result<()> {
             let keys = if path.exists() { keys::for_store(&path)? } else { keys::for_new_store()? };
             sync::demo(&path, keys, seed, rate)
         }
-        Command::Sandbox { port, seed, conversations, rate, faults } => sandbox(port, seed, conversations, rate, &faults),
+        Command::Sandbox { port, seed, conversations, rate, faults, budget } => sandbox(port, seed, conversations, rate, &faults, budget.as_deref()),
         Command::Bench { which } => bench::run(which),
     };
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "command finished");
@@ -386,11 +389,12 @@ fn serve(path: &Path, port: u16, ui: Option<PathBuf>) -> Result<()> {
     })
 }
 
-fn sandbox(port: u16, seed: u64, conversations: usize, rate: f64, faults: &str) -> Result<()> {
+fn sandbox(port: u16, seed: u64, conversations: usize, rate: f64, faults: &str, budget: Option<&str>) -> Result<()> {
     let faults: switchboard_sandbox::Faults = faults.parse().map_err(|e: String| anyhow::anyhow!("--faults: {e}"))?;
+    let budget = budget.map(str::parse::<switchboard_sandbox::Budget>).transpose().map_err(|e| anyhow::anyhow!("--budget: {e}"))?;
     anyhow::ensure!(conversations > 0, "--conversations must be at least 1");
     anyhow::ensure!(rate >= 0.0 && rate.is_finite(), "--rate must be a number of messages per minute, 0 or more");
-    let config = switchboard_sandbox::Config { seed, conversations, rate_per_minute: rate, faults };
+    let config = switchboard_sandbox::Config { seed, conversations, rate_per_minute: rate, faults, budget };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let sandbox = switchboard_sandbox::Sandbox::bind(config.clone(), port).await?;

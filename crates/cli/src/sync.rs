@@ -12,9 +12,12 @@ use switchboard_sync::{Engine, Mode, SyncEvent};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Kind {
-    Telegram,
+    Messenger,
+    Instagram,
     Sms,
     Whatsapp,
+    Telegram,
+    X,
 }
 
 #[derive(Subcommand)]
@@ -22,13 +25,16 @@ pub enum AccountCommand {
     /// Connect an account; its secret is read from an environment variable into the OS keychain
     Add {
         kind: Kind,
-        /// Telegram: the bot's name; SMS and WhatsApp: the business's number (+E.164)
+        /// Messenger and Instagram: the Facebook Page's id; SMS and WhatsApp: the business's number
+        /// (+E.164); Telegram: the bot's name; X: the account's username
         #[arg(long)]
         name: String,
-        /// The platform's API base URL [default: the real platform]
+        /// The platform's API base URL, with the API version where it has one [default: the real
+        /// platform, e.g. https://graph.facebook.com/v21.0, https://api.x.com/2]
         #[arg(long)]
         base_url: Option<String>,
-        /// The environment variable holding the secret (Telegram: bot token; Twilio: auth token)
+        /// The environment variable holding the secret (Messenger and Instagram: the Page access
+        /// token; Twilio: auth token; Telegram: bot token; X: OAuth 2.0 user access token)
         #[arg(long, value_name = "VAR")]
         token_env: String,
         /// Twilio: the account SID
@@ -56,6 +62,20 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
                 config.insert("base_url".into(), url.into());
             }
             let key = match kind {
+                Kind::Messenger | Kind::Instagram => {
+                    if name.is_empty() || !name.chars().all(|c| c.is_ascii_digit()) {
+                        bail!("--name must be the Facebook Page's numeric id");
+                    }
+                    config.insert("page_id".into(), name.clone().into());
+                    format!("{}:{name}", if kind == Kind::Messenger { "messenger" } else { "instagram" })
+                }
+                Kind::X => {
+                    let user = name.trim_start_matches('@');
+                    if user.is_empty() || user.len() > 15 || !user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        bail!("--name must be the X account's username (letters, digits and _, at most 15)");
+                    }
+                    format!("x:{user}")
+                }
                 Kind::Telegram => format!("telegram:{name}"),
                 Kind::Sms | Kind::Whatsapp => {
                     let number = name.trim_start_matches("whatsapp:");
@@ -100,28 +120,65 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
     }
 }
 
-/// Prints what the engine does, one line an event, on stderr.
+/// Shows what the engine does on stderr: a live line per account on a terminal (with the count
+/// pulled and the rate, during the initial sync and after), else one line an event.
 fn report_events(engine: &Engine) -> tokio::task::JoinHandle<()> {
+    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+    use std::io::IsTerminal;
     let mut events = engine.subscribe();
+    let bars = std::io::stderr().is_terminal().then(MultiProgress::new);
+    let style = ProgressStyle::with_template("{prefix:28} {spinner} {human_pos:>10} messages {per_sec:>14}  {wide_msg}")
+        .expect("a valid template")
+        .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ");
     tokio::spawn(async move {
+        let mut lines = std::collections::BTreeMap::<String, ProgressBar>::new();
         let mut totals = std::collections::BTreeMap::<String, usize>::new();
+        let mut line = |bars: &MultiProgress, account: &str| {
+            lines
+                .entry(account.to_owned())
+                .or_insert_with(|| {
+                    let bar = bars.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(account.to_owned()));
+                    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                    bar
+                })
+                .clone()
+        };
         loop {
-            match events.recv().await {
-                Ok(SyncEvent::Stored { account, new }) => {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            };
+            match (&bars, event) {
+                (Some(bars), SyncEvent::Progress { account, pulled, caught_up }) => {
+                    let bar = line(bars, &account);
+                    bar.set_position(pulled as u64);
+                    bar.set_message(if caught_up { "caught up" } else { "syncing" });
+                }
+                (Some(bars), SyncEvent::AccountState { account, state, detail }) => {
+                    let detail = detail.map(|d| format!(": {}", printable(&d))).unwrap_or_default();
+                    line(bars, &account).set_message(format!("{state}{detail}"));
+                }
+                (Some(bars), SyncEvent::ReplySent { account, reply }) => {
+                    let _ = bars.println(format!("{account}: reply #{reply} sent"));
+                }
+                (Some(bars), SyncEvent::ReplyFailed { account, reply, reason }) => {
+                    let _ = bars.println(format!("{account}: reply #{reply} failed: {}", printable(&reason)));
+                }
+                (Some(_), SyncEvent::Stored { .. }) | (None, SyncEvent::Progress { .. }) => {}
+                (None, SyncEvent::Stored { account, new }) => {
                     let total = totals.entry(account.clone()).or_default();
                     *total += new;
                     eprintln!("{account}: {new} new or changed ({total} this run)");
                 }
-                Ok(SyncEvent::AccountState { account, state, detail }) => {
+                (None, SyncEvent::AccountState { account, state, detail }) => {
                     let detail = detail.map(|d| format!(" ({})", printable(&d))).unwrap_or_default();
                     eprintln!("{account}: {state}{detail}");
                 }
-                Ok(SyncEvent::ReplySent { account, reply }) => eprintln!("{account}: reply #{reply} sent"),
-                Ok(SyncEvent::ReplyFailed { account, reply, reason }) => {
+                (None, SyncEvent::ReplySent { account, reply }) => eprintln!("{account}: reply #{reply} sent"),
+                (None, SyncEvent::ReplyFailed { account, reply, reason }) => {
                     eprintln!("{account}: reply #{reply} failed: {}", printable(&reason))
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(_) => return,
             }
         }
     })
@@ -202,18 +259,19 @@ pub fn demo(path: &Path, keys: Box<dyn switchboard_core::keys::KeyProvider>, see
         let sandbox = switchboard_sandbox::Sandbox::start(config, 0).await?;
         let base = sandbox.base_url.clone();
         let credentials = Arc::new(MemoryCredentials::default());
-        let accounts = [
-            ("telegram:acme_support_bot", c::TELEGRAM_BOT_TOKEN, None),
-            ("sms:+15550100", c::TWILIO_AUTH_TOKEN, Some(c::SMS_NUMBER)),
-            ("whatsapp:+15550199", c::TWILIO_AUTH_TOKEN, Some(c::WHATSAPP_NUMBER)),
+        let (graph, x) = (format!("{base}/v21.0"), format!("{base}/2"));
+        let twilio = |number: &'static str| vec![("base_url", base.as_str()), ("account_sid", c::TWILIO_ACCOUNT_SID), ("number", number)];
+        type Settings<'a> = Vec<(&'a str, &'a str)>;
+        let accounts: [(&str, &str, Settings); 6] = [
+            ("messenger:acme", c::PAGE_TOKEN, vec![("base_url", graph.as_str()), ("page_id", c::PAGE_ID)]),
+            ("instagram:acme", c::PAGE_TOKEN, vec![("base_url", graph.as_str()), ("page_id", c::PAGE_ID)]),
+            ("sms:+15550100", c::TWILIO_AUTH_TOKEN, twilio(c::SMS_NUMBER)),
+            ("whatsapp:+15550199", c::TWILIO_AUTH_TOKEN, twilio(c::WHATSAPP_NUMBER)),
+            ("telegram:acme_support_bot", c::TELEGRAM_BOT_TOKEN, vec![("base_url", base.as_str())]),
+            ("x:acmesupport", c::X_TOKEN, vec![("base_url", x.as_str())]),
         ];
-        for (key, secret, number) in accounts {
-            let mut config = serde_json::Map::new();
-            config.insert("base_url".into(), base.clone().into());
-            if let Some(number) = number {
-                config.insert("account_sid".into(), c::TWILIO_ACCOUNT_SID.into());
-                config.insert("number".into(), number.into());
-            }
+        for (key, secret, settings) in accounts {
+            let config: serde_json::Map<String, serde_json::Value> = settings.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
             match store.account(key)? {
                 // A demo store made by an earlier run: point it at this run's sandbox and read it
                 // from the start (its update ids and page tokens are this run's).
@@ -227,7 +285,7 @@ pub fn demo(path: &Path, keys: Box<dyn switchboard_core::keys::KeyProvider>, see
             }
             credentials.set(key, secret)?;
         }
-        println!("demo: sandbox at {base}; syncing 3 accounts into {}", path.display());
+        println!("demo: sandbox at {base}; syncing 6 accounts into {}", path.display());
         println!("demo: in another terminal: switchboard --store {} inbox", path.display());
         run_engine(Engine::new(Arc::new(Mutex::new(store)), credentials), Mode::Follow).await
     })

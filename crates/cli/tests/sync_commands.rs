@@ -40,7 +40,10 @@ fn accounts_sync_and_reply_through_the_cli() {
         "$SB" --store "$STORE" init
         "$SB" --store "$STORE" account add telegram --name acme_bot --base-url "$URL" --token-env TG_TOKEN
         "$SB" --store "$STORE" account add sms --name "$SMS" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN
+        "$SB" --store "$STORE" account add instagram --name "$PAGE" --base-url "$URL/v21.0" --token-env PAGE_TOKEN
+        "$SB" --store "$STORE" account add x --name @acmesupport --base-url "$URL/2" --token-env X_TOKEN
         if "$SB" --store "$STORE" account add sms --name 555 --account-sid "$SID" --token-env TW_TOKEN 2> "$HOME/bad-number.txt"; then exit 3; fi
+        if "$SB" --store "$STORE" account add messenger --name acme --token-env PAGE_TOKEN 2> "$HOME/bad-page.txt"; then exit 4; fi
         "$SB" --store "$STORE" sync --once > "$HOME/sync.txt"
         "$SB" --store "$STORE" account list --json > "$HOME/accounts.json"
         "$SB" --store "$STORE" inbox --channel sms --limit 1 --json > "$HOME/inbox.json"
@@ -49,20 +52,31 @@ fn accounts_sync_and_reply_through_the_cli() {
         "$SB" --store "$STORE" outbox --json > "$HOME/outbox.json"
         secret-tool search --all service switchboard > "$HOME/secrets.txt" 2>&1
         "#,
-        &[("URL", &url), ("TG_TOKEN", c::TELEGRAM_BOT_TOKEN), ("TW_TOKEN", c::TWILIO_AUTH_TOKEN), ("SMS", c::SMS_NUMBER), ("SID", c::TWILIO_ACCOUNT_SID)],
+        &[
+            ("URL", &url),
+            ("TG_TOKEN", c::TELEGRAM_BOT_TOKEN),
+            ("TW_TOKEN", c::TWILIO_AUTH_TOKEN),
+            ("SMS", c::SMS_NUMBER),
+            ("SID", c::TWILIO_ACCOUNT_SID),
+            ("PAGE", c::PAGE_ID),
+            ("PAGE_TOKEN", c::PAGE_TOKEN),
+            ("X_TOKEN", c::X_TOKEN),
+        ],
     );
     let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
     assert!(out.status.success(), "{}\n{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out), read("sync.txt"));
 
     let stats: serde_json::Value = reqwest::blocking::get(format!("{url}/_sandbox/stats")).unwrap().json().unwrap();
     let sync = read("sync.txt");
-    for (account, channel) in [("telegram:acme_bot", "telegram"), ("sms:+15550100", "sms")] {
+    let instagram = format!("instagram:{}", c::PAGE_ID);
+    for (account, channel) in [("telegram:acme_bot", "telegram"), ("sms:+15550100", "sms"), (instagram.as_str(), "instagram"), ("x:acmesupport", "x")] {
         // Twilio lists the reply sent afterwards too; the sync ran before it.
         let messages = stats["channels"][channel]["messages"].as_u64().unwrap() - stats["channels"][channel]["replies"].as_u64().unwrap();
         let expected = format!("{account}: {messages} pulled");
         assert!(sync.contains(&expected), "{expected:?} not in {sync}");
     }
     assert!(read("bad-number.txt").contains("E.164"), "{}", read("bad-number.txt"));
+    assert!(read("bad-page.txt").contains("Page's numeric id"), "{}", read("bad-page.txt"));
     let accounts: serde_json::Value = serde_json::from_str(&read("accounts.json")).unwrap();
     assert!(accounts.as_array().unwrap().iter().all(|a| a["state"] == "idle"), "{accounts}");
     assert!(read("reply.txt").contains("queued") && read("reply.txt").contains("1 replies sent"), "{}", read("reply.txt"));
@@ -75,14 +89,16 @@ fn accounts_sync_and_reply_through_the_cli() {
     assert!(secrets.contains("account:") && secrets.contains(c::TELEGRAM_BOT_TOKEN), "{secrets}");
     for file in std::fs::read_dir(env.store().parent().unwrap()).unwrap() {
         let bytes = std::fs::read(file.unwrap().path()).unwrap();
-        for token in [c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN] {
+        for token in [c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN, c::PAGE_TOKEN, c::X_TOKEN] {
             assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
         }
     }
     // Nor do the logs.
     for entry in std::fs::read_dir(env.log_dir()).unwrap() {
         let log = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        assert!(!log.contains(c::TELEGRAM_BOT_TOKEN) && !log.contains(c::TWILIO_AUTH_TOKEN));
+        for token in [c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN, c::PAGE_TOKEN, c::X_TOKEN] {
+            assert!(!log.contains(token));
+        }
     }
 }
 
@@ -98,6 +114,9 @@ fn killing_a_syncing_process_fifty_times_loses_and_doubles_nothing() {
         "$SB" --store "$STORE" account add telegram --name acme_bot --base-url "$URL" --token-env TG_TOKEN > /dev/null
         "$SB" --store "$STORE" account add sms --name "$SMS" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN > /dev/null
         "$SB" --store "$STORE" account add whatsapp --name "$WA" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN > /dev/null
+        "$SB" --store "$STORE" account add messenger --name "$PAGE" --base-url "$URL/v21.0" --token-env PAGE_TOKEN > /dev/null
+        "$SB" --store "$STORE" account add instagram --name "$PAGE" --base-url "$URL/v21.0" --token-env PAGE_TOKEN > /dev/null
+        "$SB" --store "$STORE" account add x --name acmesupport --base-url "$URL/2" --token-env X_TOKEN > /dev/null
         killed=0
         for i in $(seq 1 50); do
             "$SB" --store "$STORE" sync --once > /dev/null 2>&1 &
@@ -119,6 +138,9 @@ fn killing_a_syncing_process_fifty_times_loses_and_doubles_nothing() {
             ("SMS", c::SMS_NUMBER),
             ("WA", "+15550199"),
             ("SID", c::TWILIO_ACCOUNT_SID),
+            ("PAGE", c::PAGE_ID),
+            ("PAGE_TOKEN", c::PAGE_TOKEN),
+            ("X_TOKEN", c::X_TOKEN),
         ],
     );
     let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
@@ -126,12 +148,13 @@ fn killing_a_syncing_process_fifty_times_loses_and_doubles_nothing() {
     let killed: usize = read("killed.txt").trim().parse().unwrap();
     assert!(killed >= 45, "nearly every run must die mid-sync for this test to mean anything: {killed}");
     let sandbox: serde_json::Value = reqwest::blocking::get(format!("{url}/_sandbox/stats")).unwrap().json().unwrap();
-    let expected: u64 = ["telegram", "sms", "whatsapp"].iter().map(|c| sandbox["channels"][c]["messages"].as_u64().unwrap()).sum();
+    let channels = ["messenger", "instagram", "sms", "whatsapp", "telegram", "x"];
+    let expected: u64 = channels.iter().map(|c| sandbox["channels"][c]["messages"].as_u64().unwrap()).sum();
     let stats: serde_json::Value = serde_json::from_str(&read("stats.json")).unwrap();
     assert_eq!(stats["messages"].as_u64(), Some(expected), "every message once: none lost, none doubled");
-    let conversations: u64 = ["telegram", "sms", "whatsapp"].iter().map(|c| sandbox["channels"][c]["conversations"].as_u64().unwrap()).sum();
+    let conversations: u64 = channels.iter().map(|c| sandbox["channels"][c]["conversations"].as_u64().unwrap()).sum();
     assert_eq!(stats["conversations"].as_u64(), Some(conversations));
     // The cursors agree with the messages: one more sync finds nothing new.
     let again = read("again.txt");
-    assert_eq!(again.matches(" 0 new or changed").count(), 3, "{again}");
+    assert_eq!(again.matches(" 0 new or changed").count(), 6, "{again}");
 }

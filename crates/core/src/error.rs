@@ -33,6 +33,9 @@ pub enum Error {
     KeyMissing,
     #[error("{0}")]
     Invalid(String),
+    /// The channel does not take this reply now (too long, or outside its messaging window).
+    #[error("cannot reply: {0}")]
+    ReplyNotAllowed(String),
     #[error("{what} not found: {id}")]
     Missing { what: &'static str, id: String },
     #[error("database error: {0}")]

@@ -140,3 +140,31 @@ fn failures_retries_order_and_crashes() {
     assert!(matches!(store.enqueue_reply(1, "   ", None, None), Err(Error::Invalid(_))));
     assert!(matches!(store.enqueue_reply(99, "x", None, None), Err(Error::Missing { .. })));
 }
+
+#[test]
+fn replies_the_channel_would_refuse_are_refused_before_queuing() {
+    use switchboard_core::reply_rules::Window;
+    let mut store = Store::open_in_memory().unwrap();
+    let now = jiff::Timestamp::now();
+    let ago = |hours: i64| (now - jiff::SignedDuration::from_hours(hours)).to_string();
+    let mut batch = Vec::new();
+    for (account, conversation, hours) in [("whatsapp:+15550199", "whatsapp:+15551", 30), ("messenger:104", "6120000001", 50), ("messenger:104", "6120000002", 200)] {
+        store.add_account(account, None, Default::default()).ok();
+        let Record::Message(mut m) = message(&format!("{conversation}:1"), conversation, Direction::In, "hello", &ago(hours)) else { unreachable!() };
+        m.account = account.into();
+        batch.push(Record::Message(m));
+    }
+    store.write_batch(&batch).unwrap();
+    let id = |external: &str| store.inbox(&switchboard_core::model::InboxFilter { limit: 10, ..Default::default() }).unwrap().into_iter().find(|r| r.external_id == external).unwrap().id;
+    let (whatsapp, messenger, stale) = (id("whatsapp:+15551"), id("6120000001"), id("6120000002"));
+
+    let err = store.enqueue_reply(whatsapp, "Any news?", None, None).unwrap_err();
+    assert!(matches!(&err, Error::ReplyNotAllowed(why) if why.contains("24-hour") && why.contains("template")), "{err}");
+    assert_eq!(store.check_reply(messenger, "We're on it.", now).unwrap(), Window::HumanAgent);
+    store.enqueue_reply(messenger, "We're on it.", None, None).unwrap();
+    assert!(store.enqueue_reply(stale, "Sorry for the wait.", None, None).unwrap_err().to_string().contains("7 days"));
+    assert!(store.enqueue_reply(messenger, &"x".repeat(2001), None, None).unwrap_err().to_string().contains("2000 characters"));
+    // Only the allowed reply was written: one outbox item, one extra message.
+    assert_eq!(store.outbox(10).unwrap().len(), 1);
+    assert_eq!(store.thread(whatsapp, 10).unwrap().messages.len(), 1);
+}

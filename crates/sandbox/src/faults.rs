@@ -1,7 +1,8 @@
 //! Fault injection, per request: `5xx=0.1,429=0.05,reset=0.05,slow=0.05,truncate=0.02,
-//! expire-token=telegram@300,retry-after=1`. Each fault is shaped as the platform would send it.
-//! `reset` and `truncate` strike after the platform acted (a reply is recorded, then the
-//! connection drops or the answer arrives cut), the case that tests "never send twice".
+//! malformed=0.05,expire-token=telegram@300,retry-after=1`. Each fault is shaped as the platform
+//! would send it. `reset` and `truncate` strike after the platform acted (a reply is recorded,
+//! then the connection drops or the answer arrives cut), the case that tests "never send twice".
+//! `malformed` leaves the answer whole but makes one record in it unreadable.
 
 use crate::script::Channel;
 use crate::state::State;
@@ -22,6 +23,7 @@ pub struct Faults {
     pub reset: f64,
     pub slow: f64,
     pub truncate: f64,
+    pub malformed: f64,
     /// (channel, n): after n requests, that channel's token is expired.
     pub expire: Vec<(Channel, u64)>,
     /// The Retry-After a 429 asks for, in seconds.
@@ -44,6 +46,7 @@ impl std::str::FromStr for Faults {
                 "reset" => f.reset = probability()?,
                 "slow" => f.slow = probability()?,
                 "truncate" => f.truncate = probability()?,
+                "malformed" => f.malformed = probability()?,
                 "retry-after" => f.retry_after = value.parse().map_err(|_| format!("{part:?}: seconds expected"))?,
                 "expire-token" => {
                     let (channel, n) = value.split_once('@').ok_or_else(|| format!("{part:?}: expected CHANNEL@REQUESTS"))?;
@@ -53,10 +56,12 @@ impl std::str::FromStr for Faults {
                         .ok_or_else(|| format!("{part:?}: unknown channel {channel:?}"))?;
                     f.expire.push((channel, n.parse().map_err(|_| format!("{part:?}: {n:?} is not a count"))?));
                 }
-                other => return Err(format!("unknown fault {other:?}; known: 5xx, 429, reset, slow, truncate, expire-token, retry-after")),
+                other => {
+                    return Err(format!("unknown fault {other:?}; known: 5xx, 429, reset, slow, truncate, malformed, expire-token, retry-after"))
+                }
             }
         }
-        if f.server_error + f.rate_limit + f.reset + f.slow + f.truncate > 1.0 {
+        if f.server_error + f.rate_limit + f.reset + f.slow + f.truncate + f.malformed > 1.0 {
             return Err("the fault probabilities add up to more than 1".into());
         }
         Ok(f)
@@ -94,7 +99,7 @@ fn channel_of(path: &str) -> Option<Channel> {
 fn platform_error(channel: Channel, status: StatusCode, retry_after: u64) -> Response {
     let mut response = match (channel, status.as_u16()) {
         // X tells the wait in its rate-limit headers, not in Retry-After.
-        (Channel::X, 429) => return crate::x::rate_limited(1, retry_after),
+        (Channel::X, 429) => return crate::x::rate_limited(1, retry_after as f64),
         (Channel::X, _) => crate::x::problem(status, status.canonical_reason().unwrap_or("Error")),
         // Meta throttles with an error code (and, to some clients, Retry-After), not with 429.
         (Channel::Messenger | Channel::Instagram, 429) => crate::graph::throttled(),
@@ -120,6 +125,7 @@ enum Fault {
     Reset,
     Slow,
     Truncate,
+    Malformed,
 }
 
 pub(crate) async fn inject(Shared(state): Shared<Arc<State>>, request: Request, next: Next) -> Response {
@@ -147,6 +153,8 @@ pub(crate) async fn inject(Shared(state): Shared<Arc<State>>, request: Request, 
             Fault::Slow
         } else if pick(f.truncate) {
             Fault::Truncate
+        } else if pick(f.malformed) {
+            Fault::Malformed
         } else {
             Fault::None
         }
@@ -176,7 +184,42 @@ pub(crate) async fn inject(Shared(state): Shared<Arc<State>>, request: Request, 
             parts.headers.remove(header::CONTENT_LENGTH);
             Response::from_parts(parts, Body::from(cut))
         }
+        Fault::Malformed => {
+            let response = next.run(request).await;
+            let (mut parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let pick = injector.rng.lock().unwrap_or_else(|p| p.into_inner()).gen::<u64>();
+            let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(mut json) => {
+                    if spoil_one_record(&mut json, pick) {
+                        serde_json::to_vec(&json).expect("json")
+                    } else {
+                        bytes.to_vec()
+                    }
+                }
+                Err(_) => bytes.to_vec(),
+            };
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(body))
+        }
     }
+}
+
+/// Replaces one record of a list answer with one no client can read; false when there is none.
+/// A Telegram update keeps its id (the offset must still move past it).
+fn spoil_one_record(json: &mut serde_json::Value, pick: u64) -> bool {
+    let spoiled = serde_json::json!({"id": "spoiled", "created_time": 17, "date": "yesterday", "unexpected": [1, 2, 3]});
+    for key in ["result", "messages", "data"] {
+        if let Some(list) = json.get_mut(key).and_then(|v| v.as_array_mut()).filter(|l| !l.is_empty()) {
+            let i = (pick % list.len() as u64) as usize;
+            match list[i].get_mut("message") {
+                Some(message) if key == "result" => *message = spoiled,
+                _ => list[i] = spoiled,
+            }
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -188,6 +231,7 @@ mod tests {
         let f: Faults = "5xx=0.1,429=0.05,reset=0.05,slow=0.05,truncate=0.02,expire-token=telegram@300".parse().unwrap();
         assert_eq!((f.server_error, f.truncate, f.retry_after), (0.1, 0.02, 1));
         assert_eq!(f.expire, vec![(Channel::Telegram, 300)]);
+        assert_eq!("malformed=0.3".parse::<Faults>().unwrap().malformed, 0.3);
         assert!("5xx=2".parse::<Faults>().unwrap_err().contains("between 0 and 1"));
         assert!("boom=0.1".parse::<Faults>().unwrap_err().contains("unknown fault"));
         assert!("5xx=0.6,reset=0.6".parse::<Faults>().unwrap_err().contains("more than 1"));

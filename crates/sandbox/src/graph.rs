@@ -31,6 +31,7 @@ const HUMAN_AGENT_WINDOW: i64 = 7 * 86_400;
 
 pub(crate) fn routes(state: Arc<State>) -> Router<Arc<State>> {
     Router::new()
+        .route(&format!("/{VERSION}/{{node}}"), get(node))
         .route(&format!("/{VERSION}/{{node}}/conversations"), get(conversations))
         .route(&format!("/{VERSION}/{{node}}/messages"), get(messages).post(send))
         .route_layer(axum::middleware::from_fn_with_state(state, metered))
@@ -239,6 +240,17 @@ fn not_found(node: &str, method: &str) -> Response {
         Some(33),
         &format!("Unsupported {method} request. Object with ID '{node}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."),
     )
+}
+
+/// The Page itself: its name and linked Instagram account.
+async fn node(Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+    if let Some(refused) = refusal(&headers, &query) {
+        return refused;
+    }
+    if node != crate::credentials::PAGE_ID {
+        return not_found(&node, "get");
+    }
+    Json(json!({"id": node, "name": PAGE_NAME, "instagram_business_account": {"id": IG_ACCOUNT_ID}})).into_response()
 }
 
 async fn conversations(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {

@@ -308,7 +308,9 @@ pub fn generate(seed: u64, conversations: usize, now: i64) -> World {
         let topic = &TOPICS[rng.gen_range(0..TOPICS.len())];
         let lines = if c.lang == Lang::Ko { &topic.ko } else { &topic.en };
         let order = rng.gen_range(1000..99_999);
-        let start = now - rng.gen_range(600..channel.history());
+        // Recent conversations are the most common, as in a live inbox: many are still within
+        // the platforms' 24-hour windows, some are days or weeks old.
+        let start = now - 600 - (rng.gen::<f64>().powi(2) * (channel.history() - 600) as f64) as i64;
         let mut at = start;
         let mut turns = Vec::new();
         let mut step = |rng: &mut StdRng| {

@@ -23,6 +23,7 @@ const UNMETERED: u32 = 15_000;
 
 pub(crate) fn routes(state: Arc<State>) -> Router<Arc<State>> {
     Router::new()
+        .route("/2/users/me", get(me))
         .route("/2/dm_events", get(dm_events))
         .route("/2/dm_conversations/with/{participant}/messages", post(send))
         .route_layer(axum::middleware::from_fn_with_state(state, metered))
@@ -34,14 +35,16 @@ pub(crate) fn problem(status: StatusCode, detail: &str) -> Response {
 }
 
 /// A 429 as X sends it for DMs, with the window's end in `x-rate-limit-reset`.
-pub(crate) fn rate_limited(limit: u32, reset_in: u64) -> Response {
+pub(crate) fn rate_limited(limit: u32, reset_in: f64) -> Response {
     let mut r = (StatusCode::TOO_MANY_REQUESTS, Json(json!({"errors": [{"code": 88, "message": "Rate limit exceeded"}]}))).into_response();
     limit_headers(r.headers_mut(), limit, 0, reset_in);
     r
 }
 
-fn limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_in: u64) {
-    let reset = jiff::Timestamp::now().as_second() as u64 + reset_in;
+fn limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_in: f64) {
+    // Rounded up: a client that waits until `reset` finds the window renewed.
+    let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+    let reset = (now + reset_in).ceil() as u64;
     headers.insert("x-rate-limit-limit", HeaderValue::from(limit));
     headers.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
     headers.insert("x-rate-limit-reset", HeaderValue::from(reset));
@@ -49,15 +52,19 @@ fn limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_in: 
 
 /// Meters each endpoint separately, as X does, and reports what is left.
 async fn metered(Shared(state): Shared<Arc<State>>, request: Request, next: Next) -> Response {
-    let endpoint = if request.uri().path() == "/2/dm_events" { "x:dm_events" } else { "x:dm_create" };
+    let endpoint = match request.uri().path() {
+        "/2/dm_events" => "x:dm_events",
+        "/2/users/me" => "x:users_me",
+        _ => "x:dm_create",
+    };
     match state.spend(endpoint) {
         None => {
             let mut r = next.run(request).await;
-            limit_headers(r.headers_mut(), UNMETERED, UNMETERED - 1, 900);
+            limit_headers(r.headers_mut(), UNMETERED, UNMETERED - 1, 900.0);
             r
         }
         Some(u) => {
-            let reset_in = u.frees_in.as_secs_f64().ceil() as u64;
+            let reset_in = u.frees_in.as_secs_f64();
             if u.over() {
                 state.count_throttled(Channel::X);
                 return rate_limited(u.limit, reset_in);
@@ -123,6 +130,13 @@ struct EventsQuery {
     max_results: Option<String>,
     pagination_token: Option<String>,
     expansions: Option<String>,
+}
+
+async fn me(headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    Json(json!({"data": {"id": crate::credentials::X_USER_ID, "name": "Acme Support", "username": "acmesupport"}})).into_response()
 }
 
 async fn dm_events(Shared(state): Shared<Arc<State>>, headers: HeaderMap, Query(q): Query<EventsQuery>) -> Response {

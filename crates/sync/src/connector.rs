@@ -2,10 +2,12 @@
 //! platform allows) find a reply that may already have been sent.
 
 use crate::error::Error;
-use crate::{telegram::Telegram, twilio::Twilio};
+use crate::pace::Paces;
+use crate::{graph::Graph, telegram::Telegram, twilio::Twilio, x::X};
 use std::time::Duration;
 use switchboard_core::interchange::Record;
 use switchboard_core::model::{AccountView, Channel};
+use switchboard_core::reply_rules::Window;
 use switchboard_core::sensitive::Sensitive;
 
 /// One pull: records to store, and the cursor to store with them.
@@ -20,8 +22,10 @@ pub struct Pulled {
 }
 
 pub enum Connector {
+    Graph(Graph),
     Telegram(Telegram),
     Twilio(Twilio),
+    X(X),
 }
 
 pub(crate) fn setting<'a>(account: &'a AccountView, name: &str) -> Result<&'a str, Error> {
@@ -31,11 +35,52 @@ pub(crate) fn setting<'a>(account: &'a AccountView, name: &str) -> Result<&'a st
     })
 }
 
+/// A platform's record as `T`, or `None` when it cannot be read: counted in `skipped` and logged
+/// with what was wrong but never with the record's content.
+pub(crate) fn readable<T: serde::de::DeserializeOwned>(raw: serde_json::Value, account: &str, what: &str, skipped: &mut usize) -> Option<T> {
+    match serde_json::from_value(raw) {
+        Ok(item) => Some(item),
+        Err(e) => {
+            *skipped += 1;
+            tracing::warn!(account, problem = %without_content(&e), "skipped an unreadable {what}");
+            None
+        }
+    }
+}
+
+/// Notes a record skipped for a reason of ours (no readable time, no customer).
+pub(crate) fn skip(account: &str, what: &str, why: &str, skipped: &mut usize) {
+    *skipped += 1;
+    tracing::warn!(account, "skipped a {what}: {why}");
+}
+
+/// A serde error in words that name our schema, not the data: "invalid type: string \"…\"" would
+/// quote a customer's text.
+fn without_content(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    if message.starts_with("missing field") {
+        return message;
+    }
+    match message.split_once(", expected ") {
+        Some((_, expected)) => format!("a value of the wrong type or form; expected {expected}"),
+        None => "malformed".to_owned(),
+    }
+}
+
+/// Items per page a connector asks for: the `page_size` setting (for tests and slow links), else
+/// the platform's largest.
+pub(crate) fn page_size(account: &AccountView) -> usize {
+    account.config.get("page_size").and_then(|v| v.as_u64()).unwrap_or(100).clamp(1, 100) as usize
+}
+
 impl Connector {
-    pub fn for_account(account: &AccountView, secret: Sensitive<String>, http: reqwest::Client) -> Result<Connector, Error> {
+    /// `paces`: the engine's metered budgets; `usage_pause`: how long calls wait when one is spent.
+    pub(crate) fn for_account(account: &AccountView, secret: Sensitive<String>, http: reqwest::Client, paces: &Paces, usage_pause: Duration) -> Result<Connector, Error> {
         match account.channel {
+            Channel::Messenger | Channel::Instagram => Ok(Connector::Graph(Graph::new(account, secret, http, paces, usage_pause)?)),
             Channel::Telegram => Ok(Connector::Telegram(Telegram::new(account, secret, http)?)),
             Channel::Sms | Channel::Whatsapp => Ok(Connector::Twilio(Twilio::new(account, secret, http)?)),
+            Channel::X => Ok(Connector::X(X::new(account, secret, http, paces)?)),
             other => Err(Error::Config { account: account.key.clone(), problem: format!("no connector for {other} yet") }),
         }
     }
@@ -43,16 +88,10 @@ impl Connector {
     /// The name of the cursor this connector keeps.
     pub fn stream(&self) -> &'static str {
         match self {
+            Connector::Graph(_) => "conversations",
             Connector::Telegram(_) => "updates",
             Connector::Twilio(_) => "messages",
-        }
-    }
-
-    /// The most characters one reply may have.
-    pub fn max_chars(&self) -> usize {
-        match self {
-            Connector::Telegram(_) => 4096,
-            Connector::Twilio(_) => 1600,
+            Connector::X(_) => "dm_events",
         }
     }
 
@@ -60,17 +99,21 @@ impl Connector {
     /// until something arrives or the time passes.
     pub async fn pull(&self, cursor: Option<&str>, wait: Duration) -> Result<Pulled, Error> {
         match self {
+            Connector::Graph(c) => c.pull(cursor).await,
             Connector::Telegram(c) => c.pull(cursor, wait).await,
             Connector::Twilio(c) => c.pull(cursor).await,
+            Connector::X(c) => c.pull(cursor).await,
         }
     }
 
-    /// Sends `text` into the conversation `to` (its external id); returns the platform's id for
-    /// the message, as a sync will later see it.
-    pub async fn send(&self, to: &str, text: &str) -> Result<String, Error> {
+    /// Sends `text` into the conversation `to` (its external id), as `window` allows (see
+    /// `reply_rules`); returns the platform's id for the message, as a sync will later see it.
+    pub async fn send(&self, to: &str, text: &str, window: Window) -> Result<String, Error> {
         match self {
+            Connector::Graph(c) => c.send(to, text, window).await,
             Connector::Telegram(c) => c.send(to, text).await,
             Connector::Twilio(c) => c.send(to, text).await,
+            Connector::X(c) => c.send(to, text).await,
         }
     }
 
@@ -78,13 +121,33 @@ impl Connector {
     /// `since`, if the platform can tell. `Ok(None)` with `can_look_up() == false` means unknown.
     pub async fn find_sent(&self, to: &str, text: &str, since: jiff::Timestamp) -> Result<Option<String>, Error> {
         match self {
+            Connector::Graph(c) => c.find_sent(to, text, since).await,
             Connector::Telegram(_) => Ok(None),
             Connector::Twilio(c) => c.find_sent(to, text, since).await,
+            Connector::X(c) => c.find_sent(to, text, since).await,
         }
     }
 
     /// Whether `find_sent` can answer. A bot cannot read its own sent messages on Telegram.
     pub fn can_look_up(&self) -> bool {
-        matches!(self, Connector::Twilio(_))
+        !matches!(self, Connector::Telegram(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_skipped_record_is_described_without_its_content() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct M {
+            id: u64,
+            text: String,
+        }
+        let wrong = serde_json::from_value::<M>(serde_json::json!({"id": "call me at 555-0199", "text": "x"})).unwrap_err();
+        let said = super::without_content(&wrong);
+        assert!(!said.contains("555") && said.contains("u64"), "{said}");
+        let missing = serde_json::from_value::<M>(serde_json::json!({"text": "my card is 4111"})).unwrap_err();
+        assert_eq!(super::without_content(&missing), "missing field `id`");
     }
 }

@@ -26,6 +26,8 @@ pub enum Mode {
 pub enum SyncEvent {
     /// A batch changed the store (`new` records added or updated).
     Stored { account: String, new: usize },
+    /// After each batch: records pulled by this run so far, and whether the account has caught up.
+    Progress { account: String, pulled: usize, caught_up: bool },
     AccountState { account: String, state: AccountState, detail: Option<String> },
     ReplySent { account: String, reply: i64 },
     ReplyFailed { account: String, reply: i64, reason: String },
@@ -51,6 +53,7 @@ pub struct Engine {
     http: reqwest::Client,
     events: broadcast::Sender<SyncEvent>,
     outbox: Arc<Notify>,
+    paces: crate::pace::Paces,
     /// Between polls of platforms without a long-poll (follow mode).
     pub poll_interval: Duration,
     /// How long a long-poll is held (follow mode).
@@ -62,6 +65,9 @@ pub struct Engine {
     /// How long after handing a reply over a platform may still be acting on it: only after this
     /// does "not found" mean "lost" for a reply whose send was interrupted.
     pub in_flight_grace: Duration,
+    /// How long a metered API's calls wait once its reported usage reaches 100 % (from 80 % a
+    /// growing share of it).
+    pub usage_pause: Duration,
 }
 
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
@@ -81,11 +87,13 @@ impl Engine {
             http,
             events: broadcast::channel(1024).0,
             outbox: Arc::new(Notify::new()),
+            paces: Default::default(),
             poll_interval: Duration::from_secs(5),
             long_poll: Duration::from_secs(25),
             max_attempts: 12,
             backoff: Duration::from_millis(250),
             in_flight_grace: Duration::from_secs(10),
+            usage_pause: Duration::from_secs(60),
         }
     }
 
@@ -136,7 +144,7 @@ impl Engine {
         let mut report = AccountReport { account: account.key.clone(), ..Default::default() };
         let connector = match self.credentials.get(&account.key).map_err(Error::from).and_then(|secret| {
             let secret = secret.ok_or_else(|| Error::NoCredentials(account.key.clone()))?;
-            Connector::for_account(&account, secret, self.http.clone())
+            Connector::for_account(&account, secret, self.http.clone(), &self.paces, self.usage_pause)
         }) {
             Ok(c) => c,
             Err(e) => {
@@ -175,6 +183,7 @@ impl Engine {
                             if changed > 0 {
                                 let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), new: changed });
                             }
+                            let _ = self.events.send(SyncEvent::Progress { account: account.key.clone(), pulled: report.pulled, caught_up: p.caught_up });
                         }
                         Err(e) => return self.stop(&account, report, e.into()),
                     }
@@ -290,16 +299,20 @@ impl Engine {
             }
             for item in due {
                 let (_, to) = self.address(&item)?;
-                if item.text.chars().count() > connector.max_chars() {
-                    let reason = format!("longer than the {} characters this channel allows", connector.max_chars());
-                    lock(&self.store).mark_failed(item.id, &reason)?;
-                    report.failed += 1;
-                    let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply: item.id, reason });
-                    continue;
-                }
+                // Checked again now: a reply queued offline may have outlived the channel's window.
+                let window = match lock(&self.store).check_reply(item.conversation_id, &item.text, jiff::Timestamp::now()) {
+                    Ok(window) => window,
+                    Err(switchboard_core::Error::ReplyNotAllowed(reason)) => {
+                        lock(&self.store).mark_failed(item.id, &reason)?;
+                        report.failed += 1;
+                        let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply: item.id, reason });
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 // Committed before the call: after a crash this reply is "in flight", never resent blindly.
                 let item = lock(&self.store).begin_send(item.id)?;
-                match connector.send(&to, &item.text).await {
+                match connector.send(&to, &item.text, window).await {
                     Ok(id) => {
                         lock(&self.store).mark_sent(item.id, &id)?;
                         report.sent += 1;

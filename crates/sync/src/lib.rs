@@ -5,8 +5,12 @@
 pub mod connector;
 pub mod engine;
 mod error;
+mod graph;
+mod pace;
 mod telegram;
 mod twilio;
+mod walk;
+mod x;
 
 pub use connector::{Connector, Pulled};
 pub use engine::{Engine, Mode, SyncEvent};

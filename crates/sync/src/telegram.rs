@@ -1,7 +1,7 @@
 //! Telegram Bot API: `getUpdates` long-poll with `offset` (passing it confirms the updates
 //! before it, so the offset is stored with the messages it covers) and `sendMessage`.
 
-use crate::connector::Pulled;
+use crate::connector::{readable, Pulled};
 use crate::error::Error;
 use serde::Deserialize;
 use std::time::Duration;
@@ -132,18 +132,15 @@ impl Telegram {
         let mut records = Vec::with_capacity(updates.len());
         let mut skipped = 0;
         let mut next = offset;
-        for update in &updates {
+        let fetched = updates.len();
+        for update in updates {
             next = next.max(update.update_id + 1);
-            let Some(raw) = &update.message else { continue };
-            match serde_json::from_value::<Message>(raw.clone()) {
-                Ok(m) => records.push(self.record(m)),
-                Err(e) => {
-                    skipped += 1;
-                    tracing::warn!(account = %self.account, update = update.update_id, error = %e, "skipped an unreadable Telegram message");
-                }
+            let Some(raw) = update.message else { continue };
+            if let Some(m) = readable::<Message>(raw, &self.account, "Telegram message", &mut skipped) {
+                records.push(self.record(m));
             }
         }
-        Ok(Pulled { records, cursor: next.to_string(), caught_up: updates.len() < PAGE, skipped })
+        Ok(Pulled { records, cursor: next.to_string(), caught_up: fetched < PAGE, skipped })
     }
 
     fn record(&self, m: Message) -> Record {

@@ -1,20 +1,16 @@
 //! Twilio Messages for one SMS or WhatsApp number. The list is newest first, so an incremental
-//! sync walks pages back to the newest message it already has. The cursor (JSON) holds that
-//! high-water mark and, during a walk, the next page and the walk's newest time: a crash resumes
-//! the walk instead of skipping what it had not reached.
+//! sync walks pages back to the newest message it already has (see `walk`).
 
-use crate::connector::{setting, Pulled};
+use crate::connector::{readable, setting, skip, Pulled};
 use crate::error::Error;
-use serde::{Deserialize, Serialize};
+use crate::walk::{Walk, OVERLAP};
+use serde::Deserialize;
 use std::time::Duration;
 use switchboard_core::interchange::{AttachmentRecord, Author, MessageRecord, Record};
 use switchboard_core::model::{AccountView, AttachmentKind, AuthorKind, Direction};
 use switchboard_core::sensitive::Sensitive;
 
 pub(crate) const DEFAULT_BASE: &str = "https://api.twilio.com";
-/// Messages stamped within this much of the high-water mark are read again: clocks and
-/// same-second messages make the edge fuzzy, and upserts make the overlap harmless.
-const OVERLAP: i64 = 120;
 
 pub struct Twilio {
     account: String,
@@ -23,17 +19,6 @@ pub struct Twilio {
     number: String,
     token: Sensitive<String>,
     http: reqwest::Client,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Cursor {
-    /// Every message sent before this (Unix seconds, minus the overlap) is stored.
-    since: i64,
-    /// A walk in progress: the next page to read, and the newest time the walk has seen.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    top: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -104,16 +89,13 @@ impl Twilio {
     }
 
     pub(crate) async fn pull(&self, cursor: Option<&str>) -> Result<Pulled, Error> {
-        let mut cursor: Cursor = match cursor {
-            Some(c) => serde_json::from_str(c).map_err(|_| Error::Malformed("stored Twilio cursor is unreadable".into()))?,
-            None => Cursor::default(),
-        };
-        let request = match &cursor.next {
+        let mut walk = Walk::resume(cursor, "Twilio")?;
+        let request = match walk.next_page() {
             Some(next) => self.http.get(format!("{}{next}", self.base)),
             None => {
                 let mut query = vec![("PageSize".to_owned(), "1000".to_owned())];
-                if cursor.since > 0 {
-                    let day = jiff::Timestamp::from_second(cursor.since - OVERLAP - 86_400)
+                if let Some(since) = walk.since() {
+                    let day = jiff::Timestamp::from_second(since - OVERLAP - 86_400)
                         .map(|t| t.strftime("%Y-%m-%d").to_string())
                         .unwrap_or_default();
                     query.push(("DateSent>".to_owned(), day));
@@ -123,49 +105,26 @@ impl Twilio {
         };
         let page: Page = match self.call(request).await {
             // A page token can expire between runs: start the walk again from the top.
-            Err(Error::Refused(_)) if cursor.next.is_some() => {
-                cursor.next = None;
-                cursor.top = None;
-                return Ok(Pulled { records: vec![], cursor: serde_json::to_string(&cursor).expect("json"), caught_up: false, skipped: 0 });
-            }
+            Err(Error::Refused(_)) if walk.next_page().is_some() => return Ok(walk.restart()),
             other => other?,
         };
-        let mut records = Vec::new();
-        let mut skipped = 0;
-        let mut reached_known = false;
+        let (mut records, mut skipped, mut reached_known) = (Vec::new(), 0, false);
         for raw in page.messages {
-            let m: Message = match serde_json::from_value(raw) {
-                Ok(m) => m,
-                Err(e) => {
-                    skipped += 1;
-                    tracing::warn!(account = %self.account, error = %e, "skipped an unreadable Twilio message");
-                    continue;
-                }
-            };
+            let Some(m) = readable::<Message>(raw, &self.account, "Twilio message", &mut skipped) else { continue };
             let Some(at) = m.date_sent.as_deref().or(m.date_created.as_deref()).and_then(parse_time) else {
-                skipped += 1;
-                tracing::warn!(account = %self.account, sid = %m.sid, "skipped a Twilio message without a readable date");
+                skip(&self.account, "Twilio message", "no readable date", &mut skipped);
                 continue;
             };
-            if cursor.since > 0 && at.as_second() < cursor.since - OVERLAP {
+            if !walk.take(at.as_second()) {
                 reached_known = true;
                 break;
             }
-            cursor.top = Some(cursor.top.unwrap_or(0).max(at.as_second()));
             if let Some(record) = self.record(m, at) {
                 records.push(record);
             }
         }
-        match page.next_page_uri {
-            Some(next) if !reached_known => cursor.next = Some(next),
-            _ => {
-                cursor.since = cursor.top.unwrap_or(cursor.since).max(cursor.since);
-                cursor.next = None;
-                cursor.top = None;
-            }
-        }
-        let caught_up = cursor.next.is_none();
-        Ok(Pulled { records, cursor: serde_json::to_string(&cursor).expect("json"), caught_up, skipped })
+        walk.turn_page(page.next_page_uri, reached_known);
+        Ok(Pulled { records, cursor: walk.save(), caught_up: walk.caught_up(), skipped })
     }
 
     /// A message of this account's number as a record; other numbers' messages are not ours.

@@ -15,18 +15,21 @@ async fn a_full_sync_stores_exactly_what_the_sandbox_holds_and_a_second_changes_
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     assert!(reports.iter().all(|r| r.error.is_none() && r.skipped == 0), "{reports:?}");
     let stats = s.sandbox.stats();
-    for (channel, name) in [(Channel::Telegram, "telegram"), (Channel::Sms, "sms"), (Channel::Whatsapp, "whatsapp")] {
+    for (channel, name) in CHANNELS {
         let expected = &stats.channels[name];
+        assert!(expected.conversations > 0, "{name}");
         assert_eq!(stored(&s.store.lock().unwrap(), channel), (expected.conversations, expected.messages), "{name}");
     }
     let again = engine(&s).run(Mode::Once).await.unwrap();
     assert!(again.iter().all(|r| r.changed == 0), "{again:?}");
     let accounts = s.store.lock().unwrap().accounts().unwrap();
     assert!(accounts.iter().all(|a| a.state == AccountState::Idle), "{accounts:?}");
-    // Customers are named, and Korean and English both came through.
+    // Customers are named on every channel that names them.
     let store = s.store.lock().unwrap();
-    let inbox = store.inbox(&InboxFilter { channel: Some(Channel::Telegram), limit: 100, ..Default::default() }).unwrap();
-    assert!(inbox.iter().all(|r| r.customer.is_some()));
+    for channel in [Channel::Telegram, Channel::Messenger, Channel::Instagram, Channel::X] {
+        let inbox = store.inbox(&InboxFilter { channel: Some(channel), limit: 100, ..Default::default() }).unwrap();
+        assert!(inbox.iter().all(|r| r.customer.is_some()), "{channel}");
+    }
 }
 
 #[tokio::test]
@@ -35,10 +38,7 @@ async fn replies_are_delivered_once_each_and_their_copies_do_not_double() {
     engine(&s).run(Mode::Once).await.unwrap();
     let targets: Vec<i64> = {
         let store = s.store.lock().unwrap();
-        [Channel::Telegram, Channel::Sms, Channel::Whatsapp]
-            .iter()
-            .map(|ch| store.inbox(&InboxFilter { channel: Some(*ch), limit: 1, ..Default::default() }).unwrap()[0].id)
-            .collect()
+        CHANNELS.iter().map(|(ch, _)| open_conversation(&store, *ch)).collect()
     };
     for (i, conversation) in targets.iter().enumerate() {
         let mut store = s.store.lock().unwrap();
@@ -46,13 +46,13 @@ async fn replies_are_delivered_once_each_and_their_copies_do_not_double() {
         store.enqueue_reply(*conversation, &format!("Reply {i}: and a follow-up."), Some("Sam"), None).unwrap();
     }
     let reports = engine(&s).run(Mode::Once).await.unwrap();
-    assert_eq!(reports.iter().map(|r| r.sent).sum::<usize>(), 6, "{reports:?}");
+    assert_eq!(reports.iter().map(|r| r.sent).sum::<usize>(), 12, "{reports:?}");
     let stats = s.sandbox.stats();
-    for name in ["telegram", "sms", "whatsapp"] {
+    for (_, name) in CHANNELS {
         assert_eq!((stats.channels[name].replies, stats.channels[name].duplicate_replies), (2, 0), "{name}");
     }
     let threads_before: Vec<usize> = targets.iter().map(|id| s.store.lock().unwrap().thread(*id, 1000).unwrap().messages.len()).collect();
-    // Twilio lists the sent replies; syncing them again must not add a second copy.
+    // The platforms list the sent replies (all but Telegram); syncing them must not add a second copy.
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     assert_eq!(reports.iter().map(|r| r.sent).sum::<usize>(), 0);
     let threads_after: Vec<usize> = targets.iter().map(|id| s.store.lock().unwrap().thread(*id, 1000).unwrap().messages.len()).collect();
@@ -170,4 +170,57 @@ async fn follow_mode_sees_a_new_telegram_message_through_the_long_poll() {
 
 fn stored_messages(store: &Store) -> usize {
     stored(store, Channel::Telegram).1
+}
+
+#[tokio::test]
+async fn usage_headers_pace_the_graph_api_and_x_so_neither_throttles() {
+    let config = switchboard_sandbox::Config { budget: Some("8/2".parse().unwrap()), ..plain(300) };
+    let s = setup(config).await;
+    {
+        // Small pages, so that a sync needs more calls than one window's budget.
+        let mut store = s.store.lock().unwrap();
+        for account in store.accounts().unwrap() {
+            let mut config = account.config.clone();
+            if matches!(account.channel, Channel::Messenger | Channel::Instagram | Channel::X) {
+                config.insert("page_size".into(), serde_json::json!(if account.channel == Channel::X { 20 } else { 5 }));
+                store.set_account_config(&account.key, config).unwrap();
+            }
+        }
+    }
+    let mut engine = engine(&s);
+    engine.usage_pause = Duration::from_secs(2);
+    let reports = engine.run(Mode::Once).await.unwrap();
+    assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+    let stats = s.sandbox.stats();
+    let store = s.store.lock().unwrap();
+    for (channel, name) in [(Channel::Messenger, "messenger"), (Channel::Instagram, "instagram"), (Channel::X, "x")] {
+        assert_eq!(stored(&store, channel), (stats.channels[name].conversations, stats.channels[name].messages), "{name}");
+    }
+    // Messenger's count holds the Page's calls for both inboxes.
+    for name in ["messenger", "x"] {
+        assert!(stats.channels[name].requests > 8, "{name}: the sync needed more than one window's budget");
+        assert_eq!(stats.channels[name].throttled, 0, "{name}: paced, never throttled");
+    }
+}
+
+#[tokio::test]
+async fn after_a_day_messenger_replies_go_with_the_human_agent_tag_and_closed_windows_refuse() {
+    use switchboard_core::reply_rules::Window;
+    let s = setup(plain(300)).await;
+    engine(&s).run(Mode::Once).await.unwrap();
+    let now = jiff::Timestamp::now();
+    let (tagged, whatsapp_closed) = {
+        let store = s.store.lock().unwrap();
+        let rows = |ch| store.inbox(&InboxFilter { channel: Some(ch), limit: 1000, ..Default::default() }).unwrap();
+        let tagged = rows(Channel::Messenger).into_iter().find(|r| store.check_reply(r.id, "x", now).ok() == Some(Window::HumanAgent)).unwrap().id;
+        let closed = rows(Channel::Whatsapp).into_iter().find(|r| store.check_reply(r.id, "x", now).is_err()).unwrap().id;
+        (tagged, closed)
+    };
+    let err = s.store.lock().unwrap().enqueue_reply(whatsapp_closed, "Are you still there?", None, None).unwrap_err();
+    assert!(err.to_string().contains("24-hour window"), "{err}");
+    s.store.lock().unwrap().enqueue_reply(tagged, "Sorry for the slow answer: your refund went out today.", Some("Sam"), None).unwrap();
+    let reports = engine(&s).run(Mode::Once).await.unwrap();
+    assert_eq!(reports.iter().map(|r| (r.sent, r.failed)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)), (1, 0), "{reports:?}");
+    // The sandbox refuses an untagged reply after 24 hours, so arriving proves the tag.
+    assert_eq!(s.sandbox.stats().channels["messenger"].replies, 1);
 }

@@ -13,7 +13,8 @@ use super::util::{from_ms, now_ms, to_ms};
 use super::write::refresh_conversation;
 use super::Store;
 use crate::error::{Error, Result};
-use crate::model::{AuthorKind, DeliveryState, Direction, OutboxItem, OutboxState};
+use crate::model::{AuthorKind, Channel, DeliveryState, Direction, OutboxItem, OutboxState};
+use crate::reply_rules::{self, Window};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 const ITEM_SELECT: &str = "SELECT id, conversation_id, message_id, idempotency_key, body, state, attempts, last_error,
@@ -61,7 +62,23 @@ fn set_delivery(tx: &Transaction<'_>, message: Option<i64>, state: DeliveryState
     Ok(())
 }
 
+/// The conversation's account, and how the channel lets `text` go out now (see `reply_rules`).
+fn reply_check(conn: &rusqlite::Connection, conversation_id: i64, text: &str, now: jiff::Timestamp) -> Result<(i64, Window)> {
+    let (account, channel, last_inbound): (i64, Channel, Option<i64>) = conn
+        .prepare_cached("SELECT account_id, channel, last_inbound_at FROM conversations WHERE id = ?1")?
+        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?
+        .ok_or_else(|| Error::Missing { what: "conversation", id: conversation_id.to_string() })?;
+    let window = reply_rules::check(channel, text, last_inbound.map(from_ms), now).map_err(Error::ReplyNotAllowed)?;
+    Ok((account, window))
+}
+
 impl Store {
+    /// How a reply of `text` in this conversation may go out now, or why it may not.
+    pub fn check_reply(&self, conversation_id: i64, text: &str, now: jiff::Timestamp) -> Result<Window> {
+        Ok(reply_check(&self.conn, conversation_id, text, now)?.1)
+    }
+
     /// Writes a reply to the outbox and shows it in the thread as `queued`. With the same
     /// `idempotency_key` twice (a double click, a retried request) the first reply is returned and
     /// nothing new is written.
@@ -78,11 +95,7 @@ impl Store {
             {
                 return load(tx, id);
             }
-            let account: i64 = tx
-                .prepare_cached("SELECT account_id FROM conversations WHERE id = ?1")?
-                .query_row([conversation_id], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| Error::Missing { what: "conversation", id: conversation_id.to_string() })?;
+            let (account, _) = reply_check(tx, conversation_id, text, jiff::Timestamp::now())?;
             let now = now_ms();
             // A local id until the platform gives its own; "local:" never collides with those.
             let message: i64 = tx

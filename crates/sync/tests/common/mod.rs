@@ -40,12 +40,30 @@ pub async fn setup(config: Config) -> Setup {
             .unwrap();
         credentials.set(key, c::TWILIO_AUTH_TOKEN).unwrap();
     }
+    let graph = format!("{base}/v21.0");
+    for key in ["messenger:acme", "instagram:acme"] {
+        store.add_account(key, None, config(&[("base_url", &graph), ("page_id", c::PAGE_ID)])).unwrap();
+        credentials.set(key, c::PAGE_TOKEN).unwrap();
+    }
+    store.add_account("x:acmesupport", None, config(&[("base_url", &format!("{base}/2"))])).unwrap();
+    credentials.set("x:acmesupport", c::X_TOKEN).unwrap();
     Setup { store: Arc::new(Mutex::new(store)), credentials, sandbox: controller, base, _dir: dir, _running: running }
 }
+
+/// Every channel the sandbox serves, with its name there.
+pub const CHANNELS: [(Channel, &str); 6] = [
+    (Channel::Messenger, "messenger"),
+    (Channel::Instagram, "instagram"),
+    (Channel::Sms, "sms"),
+    (Channel::Whatsapp, "whatsapp"),
+    (Channel::Telegram, "telegram"),
+    (Channel::X, "x"),
+];
 
 pub fn engine(s: &Setup) -> Engine {
     let mut engine = Engine::new(s.store.clone(), s.credentials.clone());
     engine.backoff = Duration::from_millis(20);
+    engine.usage_pause = Duration::from_secs(1);
     engine
 }
 
@@ -56,3 +74,17 @@ pub fn stored(store: &Store, channel: Channel) -> (usize, usize) {
     (rows.len(), messages)
 }
 
+
+/// A conversation on `channel` that takes a reply now (within the channel's window).
+pub fn open_conversation(store: &Store, channel: Channel) -> i64 {
+    replyable(store, channel)[0]
+}
+
+/// Every conversation on `channel` that takes a reply now.
+pub fn replyable(store: &Store, channel: Channel) -> Vec<i64> {
+    let now = jiff::Timestamp::now();
+    let rows = store.inbox(&InboxFilter { channel: Some(channel), limit: 100_000, ..Default::default() }).unwrap();
+    let ids: Vec<i64> = rows.into_iter().map(|r| r.id).filter(|id| store.check_reply(*id, "Thanks for waiting.", now).is_ok()).collect();
+    assert!(!ids.is_empty(), "no {channel} conversation takes a reply now");
+    ids
+}
