@@ -40,9 +40,9 @@ pub enum Which {
     },
     /// Initial sync, end to end: the sandbox over HTTP → sync engine → encrypted store
     Sync {
-        /// Sandbox conversations; half are on the channels synced so far (Telegram, SMS,
-        /// WhatsApp), which with the default give about a million messages
-        #[arg(long, default_value_t = 600_000)]
+        /// Sandbox conversations, spread over the six channels; the default gives about a
+        /// million messages
+        #[arg(long, default_value_t = 300_000)]
         conversations: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -197,30 +197,19 @@ fn peak_rss_mb() -> f64 {
 fn sync(conversations: usize, seed: u64) -> Result<()> {
     use std::sync::{Arc, Mutex};
     use switchboard_core::credentials::{Credentials, MemoryCredentials};
-    use switchboard_sandbox::credentials as c;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let generated = Instant::now();
         let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::Config { seed, conversations, ..Default::default() }, 0).await?;
         let stats = sandbox.controller.stats();
         let expected: usize = stats.channels.values().map(|c| c.messages).sum();
-        println!("bench sync: sandbox of {conversations} conversations, {expected} messages on Telegram, SMS and WhatsApp (generated in {:.1} s)", generated.elapsed().as_secs_f64());
+        println!("bench sync: sandbox of {conversations} conversations on six channels, {expected} messages (generated in {:.1} s)", generated.elapsed().as_secs_f64());
         let dir = tempfile::tempdir()?;
         let mut store = Store::create(&dir.path().join("sync.db"), &StaticKey::new(StoreKey::random()))?;
         let credentials = Arc::new(MemoryCredentials::default());
-        for (key, secret, number) in [
-            ("telegram:acme_bot", c::TELEGRAM_BOT_TOKEN, None),
-            ("sms:+15550100", c::TWILIO_AUTH_TOKEN, Some(c::SMS_NUMBER)),
-            ("whatsapp:+15550199", c::TWILIO_AUTH_TOKEN, Some(c::WHATSAPP_NUMBER)),
-        ] {
-            let mut config = serde_json::Map::new();
-            config.insert("base_url".into(), sandbox.base_url.clone().into());
-            if let Some(number) = number {
-                config.insert("account_sid".into(), c::TWILIO_ACCOUNT_SID.into());
-                config.insert("number".into(), number.into());
-            }
-            store.add_account(key, None, config)?;
-            credentials.set(key, secret)?;
+        for account in switchboard_sandbox::accounts(&sandbox.base_url) {
+            store.add_account(account.key, None, account.config)?;
+            credentials.set(account.key, account.secret)?;
         }
         let store = Arc::new(Mutex::new(store));
         let engine = switchboard_sync::Engine::new(store.clone(), credentials);

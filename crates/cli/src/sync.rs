@@ -251,7 +251,6 @@ pub fn outbox(store: &Store, json: bool) -> Result<()> {
 /// The sandbox, one account per channel it serves, and a following sync, in one process. The
 /// sandbox's credentials are public test values, so they stay in memory, not in the keychain.
 pub fn demo(path: &Path, keys: Box<dyn switchboard_core::keys::KeyProvider>, seed: u64, rate: f64) -> Result<()> {
-    use switchboard_sandbox::credentials as c;
     let mut store = if path.exists() { Store::open(path, keys.as_ref())? } else { Store::create(path, keys.as_ref())? };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
@@ -259,19 +258,7 @@ pub fn demo(path: &Path, keys: Box<dyn switchboard_core::keys::KeyProvider>, see
         let sandbox = switchboard_sandbox::Sandbox::start(config, 0).await?;
         let base = sandbox.base_url.clone();
         let credentials = Arc::new(MemoryCredentials::default());
-        let (graph, x) = (format!("{base}/v21.0"), format!("{base}/2"));
-        let twilio = |number: &'static str| vec![("base_url", base.as_str()), ("account_sid", c::TWILIO_ACCOUNT_SID), ("number", number)];
-        type Settings<'a> = Vec<(&'a str, &'a str)>;
-        let accounts: [(&str, &str, Settings); 6] = [
-            ("messenger:acme", c::PAGE_TOKEN, vec![("base_url", graph.as_str()), ("page_id", c::PAGE_ID)]),
-            ("instagram:acme", c::PAGE_TOKEN, vec![("base_url", graph.as_str()), ("page_id", c::PAGE_ID)]),
-            ("sms:+15550100", c::TWILIO_AUTH_TOKEN, twilio(c::SMS_NUMBER)),
-            ("whatsapp:+15550199", c::TWILIO_AUTH_TOKEN, twilio(c::WHATSAPP_NUMBER)),
-            ("telegram:acme_support_bot", c::TELEGRAM_BOT_TOKEN, vec![("base_url", base.as_str())]),
-            ("x:acmesupport", c::X_TOKEN, vec![("base_url", x.as_str())]),
-        ];
-        for (key, secret, settings) in accounts {
-            let config: serde_json::Map<String, serde_json::Value> = settings.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
+        for switchboard_sandbox::SandboxAccount { key, secret, config } in switchboard_sandbox::accounts(&base) {
             match store.account(key)? {
                 // A demo store made by an earlier run: point it at this run's sandbox and read it
                 // from the start (its update ids and page tokens are this run's).

@@ -42,6 +42,37 @@ pub mod credentials {
     pub const X_TOKEN: &str = "sandbox-x-user-token";
 }
 
+/// An account connected to the sandbox: its key, its secret, and its settings.
+pub struct SandboxAccount {
+    pub key: &'static str,
+    pub secret: &'static str,
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One account per channel the sandbox at `base_url` serves, as `switchboard demo` connects them.
+pub fn accounts(base_url: &str) -> Vec<SandboxAccount> {
+    use credentials as c;
+    let graph = format!("{base_url}/{}", graph::VERSION);
+    let x = format!("{base_url}/2");
+    let twilio = |number: &'static str| vec![("base_url", base_url), ("account_sid", c::TWILIO_ACCOUNT_SID), ("number", number)];
+    let settings: [(&'static str, &'static str, Vec<(&str, &str)>); 6] = [
+        ("messenger:acme", c::PAGE_TOKEN, vec![("base_url", &graph), ("page_id", c::PAGE_ID)]),
+        ("instagram:acme", c::PAGE_TOKEN, vec![("base_url", &graph), ("page_id", c::PAGE_ID)]),
+        ("sms:+15550100", c::TWILIO_AUTH_TOKEN, twilio(c::SMS_NUMBER)),
+        ("whatsapp:+15550199", c::TWILIO_AUTH_TOKEN, twilio(c::WHATSAPP_NUMBER)),
+        ("telegram:acme_support_bot", c::TELEGRAM_BOT_TOKEN, vec![("base_url", base_url)]),
+        ("x:acmesupport", c::X_TOKEN, vec![("base_url", &x)]),
+    ];
+    settings
+        .into_iter()
+        .map(|(key, secret, pairs)| SandboxAccount {
+            key,
+            secret,
+            config: pairs.into_iter().map(|(k, v)| (k.to_owned(), serde_json::Value::from(v))).collect(),
+        })
+        .collect()
+}
+
 /// Messenger's, Instagram's and WhatsApp's standard messaging window after a customer writes.
 pub(crate) const WINDOW: i64 = 24 * 3600;
 

@@ -41,11 +41,11 @@ async fn a_token_that_expires_mid_sync_stops_only_its_account() {
     // Enough Telegram updates for several pulls; the token expires after the second.
     let s = setup(faulty(900, "expire-token=telegram@2")).await;
     let reports = engine(&s).run(Mode::Once).await.unwrap();
-    let telegram = reports.iter().find(|r| r.account == "telegram:acme_bot").unwrap();
+    let telegram = reports.iter().find(|r| r.account == "telegram:acme_support_bot").unwrap();
     assert!(telegram.error.as_deref().unwrap().contains("re-authenticate"));
     let store = s.store.lock().unwrap();
     let states: BTreeMap<String, AccountState> = store.accounts().unwrap().into_iter().map(|a| (a.key, a.state)).collect();
-    assert_eq!(states["telegram:acme_bot"], AccountState::NeedsReauth);
+    assert_eq!(states["telegram:acme_support_bot"], AccountState::NeedsReauth);
     assert_eq!(states["sms:+15550100"], AccountState::Idle);
     let got = stored(&store, Channel::Telegram).1;
     assert!(got == 200, "the two pulls before the expiry are kept: {got}");

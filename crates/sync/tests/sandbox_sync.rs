@@ -120,9 +120,9 @@ async fn a_reply_in_flight_at_a_crash_is_settled_without_sending_twice() {
 #[tokio::test]
 async fn an_expired_token_stops_its_account_only() {
     let s = setup(plain(60)).await;
-    s.credentials.set("telegram:acme_bot", "123456:revoked").unwrap();
+    s.credentials.set("telegram:acme_support_bot", "123456:revoked").unwrap();
     let reports = engine(&s).run(Mode::Once).await.unwrap();
-    let telegram = reports.iter().find(|r| r.account == "telegram:acme_bot").unwrap();
+    let telegram = reports.iter().find(|r| r.account == "telegram:acme_support_bot").unwrap();
     let error = telegram.error.as_deref().unwrap();
     assert!(error.contains("re-authenticate"), "{error}");
     assert!(!error.contains("revoked"), "the token never appears in an error: {error}");
@@ -131,7 +131,7 @@ async fn an_expired_token_stops_its_account_only() {
     assert_eq!(stored(&store, Channel::Sms).1, stats.channels["sms"].messages);
     assert_eq!(stored(&store, Channel::Whatsapp).1, stats.channels["whatsapp"].messages);
     let states: Vec<_> = store.accounts().unwrap().into_iter().map(|a| (a.key, a.state)).collect();
-    assert!(states.contains(&("telegram:acme_bot".into(), AccountState::NeedsReauth)), "{states:?}");
+    assert!(states.contains(&("telegram:acme_support_bot".into(), AccountState::NeedsReauth)), "{states:?}");
     assert!(states.contains(&("sms:+15550100".into(), AccountState::Idle)), "{states:?}");
 }
 
@@ -154,7 +154,7 @@ async fn follow_mode_sees_a_new_telegram_message_through_the_long_poll() {
     let stored = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             if let Ok(SyncEvent::Stored { account, .. }) = events.recv().await {
-                if account == "telegram:acme_bot" {
+                if account == "telegram:acme_support_bot" {
                     return;
                 }
             }

@@ -7,7 +7,7 @@ use switchboard_core::credentials::{Credentials, MemoryCredentials};
 use switchboard_core::keys::{StaticKey, StoreKey};
 use switchboard_core::model::{Channel, InboxFilter};
 use switchboard_core::Store;
-use switchboard_sandbox::{credentials as c, Config, Controller, Running, Sandbox};
+use switchboard_sandbox::{Config, Controller, Running, Sandbox};
 use switchboard_sync::Engine;
 
 pub struct Setup {
@@ -31,22 +31,10 @@ pub async fn setup(config: Config) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(&dir.path().join("s.db"), &StaticKey::new(StoreKey::from_bytes([3; 32]))).unwrap();
     let credentials = Arc::new(MemoryCredentials::default());
-    let config = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect();
-    store.add_account("telegram:acme_bot", None, config(&[("base_url", &base)])).unwrap();
-    credentials.set("telegram:acme_bot", c::TELEGRAM_BOT_TOKEN).unwrap();
-    for (key, number) in [("sms:+15550100", c::SMS_NUMBER), ("whatsapp:+15550199", c::WHATSAPP_NUMBER)] {
-        store
-            .add_account(key, None, config(&[("base_url", &base), ("account_sid", c::TWILIO_ACCOUNT_SID), ("number", number)]))
-            .unwrap();
-        credentials.set(key, c::TWILIO_AUTH_TOKEN).unwrap();
+    for account in switchboard_sandbox::accounts(&base) {
+        store.add_account(account.key, None, account.config).unwrap();
+        credentials.set(account.key, account.secret).unwrap();
     }
-    let graph = format!("{base}/v21.0");
-    for key in ["messenger:acme", "instagram:acme"] {
-        store.add_account(key, None, config(&[("base_url", &graph), ("page_id", c::PAGE_ID)])).unwrap();
-        credentials.set(key, c::PAGE_TOKEN).unwrap();
-    }
-    store.add_account("x:acmesupport", None, config(&[("base_url", &format!("{base}/2"))])).unwrap();
-    credentials.set("x:acmesupport", c::X_TOKEN).unwrap();
     Setup { store: Arc::new(Mutex::new(store)), credentials, sandbox: controller, base, _dir: dir, _running: running }
 }
 
