@@ -122,12 +122,15 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
 
 /// Shows what the engine does on stderr: a live line per account on a terminal (with the count
 /// pulled and the rate, during the initial sync and after), else one line an event.
-fn report_events(engine: &Engine) -> tokio::task::JoinHandle<()> {
+/// Stop it with `stop`: it shows what is still queued, leaves the lines in their final state, and ends.
+fn report_events(engine: &Engine, mut stop: tokio::sync::oneshot::Receiver<()>) -> tokio::task::JoinHandle<()> {
     use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
     use std::io::IsTerminal;
     let mut events = engine.subscribe();
-    let bars = std::io::stderr().is_terminal().then(MultiProgress::new);
-    let style = ProgressStyle::with_template("{prefix:28} {spinner} {human_pos:>10} messages {per_sec:>14}  {wide_msg}")
+    // A terminal that cannot move the cursor (TERM unset or dumb) gets the plain lines.
+    let redraws = std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
+    let bars = (std::io::stderr().is_terminal() && redraws).then(MultiProgress::new);
+    let style = ProgressStyle::with_template("{prefix:28} {spinner} {human_pos:>10} messages  {elapsed:>4}  {wide_msg}")
         .expect("a valid template")
         .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ");
     tokio::spawn(async move {
@@ -143,11 +146,27 @@ fn report_events(engine: &Engine) -> tokio::task::JoinHandle<()> {
                 })
                 .clone()
         };
+        let mut stopping = false;
         loop {
-            let event = match events.recv().await {
+            let received = if stopping {
+                match events.try_recv() {
+                    Ok(event) => Ok(event),
+                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => continue,
+                    Err(_) => break,
+                }
+            } else {
+                tokio::select! {
+                    event = events.recv() => event,
+                    _ = &mut stop => {
+                        stopping = true;
+                        continue;
+                    }
+                }
+            };
+            let event = match received {
                 Ok(event) => event,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(_) => return,
+                Err(_) => break,
             };
             match (&bars, event) {
                 (Some(bars), SyncEvent::Progress { account, pulled, caught_up }) => {
@@ -181,11 +200,15 @@ fn report_events(engine: &Engine) -> tokio::task::JoinHandle<()> {
                 }
             }
         }
+        for bar in lines.values() {
+            bar.finish();
+        }
     })
 }
 
 async fn run_engine(engine: Engine, mode: Mode) -> Result<()> {
-    let printer = report_events(&engine);
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let printer = report_events(&engine, stopped);
     let result = match mode {
         Mode::Once => engine.run(mode).await.map(Some),
         Mode::Follow => tokio::select! {
@@ -193,7 +216,8 @@ async fn run_engine(engine: Engine, mode: Mode) -> Result<()> {
             _ = tokio::signal::ctrl_c() => Ok(None),
         },
     };
-    printer.abort();
+    let _ = stop.send(());
+    let _ = printer.await;
     let Some(reports) = result? else { return Ok(()) };
     let mut failed = 0;
     for r in &reports {

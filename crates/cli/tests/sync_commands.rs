@@ -158,3 +158,33 @@ fn killing_a_syncing_process_fifty_times_loses_and_doubles_nothing() {
     let again = read("again.txt");
     assert_eq!(again.matches(" 0 new or changed").count(), 6, "{again}");
 }
+
+#[test]
+fn on_a_terminal_sync_shows_a_live_line_per_account() {
+    let (_sandbox, url) = sandbox(600);
+    let env = Env::new(None);
+    // `script` gives the sync a pseudo-terminal, as when an agent runs it by hand.
+    let out = in_session(
+        &env,
+        true,
+        r#"
+        "$SB" --store "$STORE" init > /dev/null
+        "$SB" --store "$STORE" account add telegram --name acme_bot --base-url "$URL" --token-env TG_TOKEN > /dev/null
+        "$SB" --store "$STORE" account add x --name acmesupport --base-url "$URL/2" --token-env X_TOKEN > /dev/null
+        TERM=xterm-256color script -qec '"$SB" --store "$STORE" sync --once' /dev/null > "$HOME/tty.txt"
+        "$SB" --store "$STORE" sync --once > /dev/null 2> "$HOME/piped.txt"
+        "#,
+        &[("URL", &url), ("TG_TOKEN", c::TELEGRAM_BOT_TOKEN), ("X_TOKEN", c::X_TOKEN)],
+    );
+    let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
+    assert!(out.status.success(), "{}\n{}", stderr(&out), read("tty.txt"));
+    let tty = read("tty.txt");
+    for account in ["telegram:acme_bot", "x:acmesupport"] {
+        assert!(tty.contains(&format!("{account} ")) && tty.contains("messages"), "a live line for {account}: {tty:?}");
+    }
+    assert!(tty.contains("idle") || tty.contains("caught up"), "{tty}");
+    assert!(!tty.contains("this run)"), "no event lines on a terminal: {tty}");
+    // Piped, the same sync writes one plain line an event instead.
+    let piped = read("piped.txt");
+    assert!(piped.contains("x:acmesupport: idle") && !piped.contains('\u{1b}'), "{piped}");
+}

@@ -57,6 +57,32 @@ fn a_cursor_is_stored_with_the_batch_it_covers_or_not_at_all() {
 }
 
 #[test]
+fn batches_written_together_each_keep_their_cursor_and_a_bad_one_fails_alone() {
+    use switchboard_core::store::CursorBatch;
+    let mut store = Store::open_in_memory().unwrap();
+    let account = store.add_account("telegram:acme_bot", None, Default::default()).unwrap();
+    let first = [message("42:1", "42", Direction::In, "parcel never came", "2026-03-01T00:00:00Z")];
+    let bad = [
+        message("43:1", "43", Direction::In, "refund please", "2026-03-01T00:01:00Z"),
+        message("", "43", Direction::In, "no id", "2026-03-01T00:02:00Z"),
+    ];
+    let third = [message("44:1", "44", Direction::In, "배송 언제 와요", "2026-03-01T00:03:00Z")];
+    let results = store
+        .write_batches_with_cursors(&[
+            CursorBatch { records: &first, account_id: account.id, stream: "a", cursor: "1" },
+            CursorBatch { records: &bad, account_id: account.id, stream: "b", cursor: "2" },
+            CursorBatch { records: &third, account_id: account.id, stream: "c", cursor: "3" },
+        ])
+        .unwrap();
+    assert!(matches!(results[..], [Ok(1), Err(_), Ok(1)]), "{results:?}");
+    let cursors: Vec<_> = ["a", "b", "c"].iter().map(|s| store.cursor(account.id, s).unwrap()).collect();
+    assert_eq!(cursors, [Some("1".to_owned()), None, Some("3".to_owned())]);
+    // The failed batch left nothing, not even its good first message; the others are searchable.
+    let search = |text: &str| store.search(&switchboard_core::search::SearchQuery { text: text.into(), limit: 5, ..Default::default() }).unwrap().len();
+    assert_eq!((search("parcel"), search("refund"), search("배송")), (1, 0, 1));
+}
+
+#[test]
 fn a_reply_goes_from_queued_to_sent_and_takes_the_platform_id() {
     let mut store = Store::open_in_memory().unwrap();
     store.write_batch(&[message("42:1", "42", Direction::In, "where is my order?", "2026-03-01T00:00:00Z")]).unwrap();

@@ -95,6 +95,12 @@ impl Connector {
         }
     }
 
+    /// Whether asking for the next batch confirms the last one to the platform, which then
+    /// forgets it (Telegram's offset): a batch must be stored before the next pull.
+    pub fn pull_confirms(&self) -> bool {
+        matches!(self, Connector::Telegram(_))
+    }
+
     /// Pulls what comes after `cursor`. With `wait`, a long-polling platform holds the request
     /// until something arrives or the time passes.
     pub async fn pull(&self, cursor: Option<&str>, wait: Duration) -> Result<Pulled, Error> {

@@ -7,12 +7,15 @@
 use crate::connector::Connector;
 use crate::error::Error;
 use rand::Rng;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_core::credentials::Credentials;
 use switchboard_core::model::{AccountState, AccountView, OutboxItem};
 use switchboard_core::Store;
-use tokio::sync::{broadcast, Notify};
+use switchboard_core::interchange::Record;
+use switchboard_core::store::CursorBatch;
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -74,6 +77,79 @@ fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A pulled batch on its way to the store.
+struct WriteJob {
+    account_id: i64,
+    stream: &'static str,
+    records: Vec<Record>,
+    cursor: String,
+    done: oneshot::Sender<Result<usize, Error>>,
+}
+
+/// An account's batch being stored, and what to report when it is.
+struct Writing {
+    done: oneshot::Receiver<Result<usize, Error>>,
+    pulled: usize,
+    caught_up: bool,
+}
+
+/// Batches an account may have pulled and not yet stored.
+const IN_FLIGHT: usize = 4;
+
+/// Records a write takes at most: enough that a commit and the search-index flush are shared by
+/// many pulls, few enough that a batch is never long in coming.
+const GROUP_RECORDS: usize = 20_000;
+
+/// Stores the accounts' batches as they come: whatever is waiting goes into one transaction
+/// (each batch still whole with its cursor, or not at all), so the cost of a commit is shared.
+async fn write_loop(store: Arc<Mutex<Store>>, mut jobs: mpsc::Receiver<WriteJob>) {
+    while let Some(first) = jobs.recv().await {
+        let mut records = first.records.len();
+        let mut group = vec![first];
+        while records < GROUP_RECORDS {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    records += job.records.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let store = store.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let batches: Vec<CursorBatch<'_>> = group
+                .iter()
+                .map(|j| CursorBatch { records: &j.records, account_id: j.account_id, stream: j.stream, cursor: &j.cursor })
+                .collect();
+            let results = lock(&store).write_batches_with_cursors(&batches);
+            drop(batches);
+            (group, results)
+        })
+        .await;
+        let Ok((group, results)) = written else {
+            tracing::error!("the store writer failed");
+            return;
+        };
+        match results {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    let _ = job.done.send(result.map_err(Error::from));
+                }
+            }
+            Err(e) => {
+                // The whole transaction failed (a full disk, say): every batch in it hears why.
+                let message = e.to_string();
+                tracing::warn!(error = %message, "a write failed; nothing of it was stored");
+                let mut original = Some(e);
+                for job in group {
+                    let error = original.take().unwrap_or_else(|| switchboard_core::Error::Invalid(message.clone()));
+                    let _ = job.done.send(Err(Error::Store(error)));
+                }
+            }
+        }
+    }
+}
+
 impl Engine {
     pub fn new(store: Arc<Mutex<Store>>, credentials: Arc<dyn Credentials>) -> Engine {
         let http = reqwest::Client::builder()
@@ -109,11 +185,15 @@ impl Engine {
     /// Runs every account; in `Once` mode returns when all are done.
     pub async fn run(&self, mode: Mode) -> Result<Vec<AccountReport>, Error> {
         let accounts = lock(&self.store).accounts()?;
+        let (writes, jobs) = mpsc::channel(64);
+        let writer = tokio::spawn(write_loop(self.store.clone(), jobs));
         let mut tasks = tokio::task::JoinSet::new();
         for account in accounts {
             let engine = self.clone();
-            tasks.spawn(async move { engine.account(account, mode).await });
+            let writes = writes.clone();
+            tasks.spawn(async move { engine.account(account, mode, writes).await });
         }
+        drop(writes);
         let mut reports = Vec::new();
         let started = std::time::Instant::now();
         while let Some(done) = tasks.join_next().await {
@@ -121,8 +201,25 @@ impl Engine {
             report.elapsed = started.elapsed();
             reports.push(report);
         }
+        // Every batch handed over is stored before the run ends.
+        writer.await.map_err(|e| Error::Transient(format!("store writer failed: {e}")))?;
         reports.sort_by(|a, b| a.account.cmp(&b.account));
         Ok(reports)
+    }
+
+    /// Waits until at most `keep` of the account's batches are still being stored, reporting
+    /// each stored one.
+    async fn settle(&self, account: &AccountView, writing: &mut VecDeque<Writing>, keep: usize, report: &mut AccountReport) -> Result<(), Error> {
+        while writing.len() > keep {
+            let w = writing.pop_front().expect("non-empty");
+            let changed = w.done.await.map_err(|_| Error::Transient("the store writer stopped".into()))??;
+            report.changed += changed;
+            if changed > 0 {
+                let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), new: changed });
+            }
+            let _ = self.events.send(SyncEvent::Progress { account: account.key.clone(), pulled: w.pulled, caught_up: w.caught_up });
+        }
+        Ok(())
     }
 
     fn set_state(&self, account: &AccountView, state: AccountState, detail: Option<String>) {
@@ -140,7 +237,7 @@ impl Engine {
         }
     }
 
-    async fn account(self, account: AccountView, mode: Mode) -> AccountReport {
+    async fn account(self, account: AccountView, mode: Mode, writes: mpsc::Sender<WriteJob>) -> AccountReport {
         let mut report = AccountReport { account: account.key.clone(), ..Default::default() };
         let connector = match self.credentials.get(&account.key).map_err(Error::from).and_then(|secret| {
             let secret = secret.ok_or_else(|| Error::NoCredentials(account.key.clone()))?;
@@ -154,12 +251,15 @@ impl Engine {
             }
         };
         self.set_state(&account, AccountState::Syncing, None);
+        let mut cursor = match lock(&self.store).cursor(account.id, connector.stream()) {
+            Ok(c) => c,
+            Err(e) => return self.stop(&account, report, e.into()),
+        };
+        // Batches pulled and still being stored: the next pulls overlap their writes, starting
+        // from the newest cursor (the stored cursor still names exactly what is stored).
+        let mut writing: VecDeque<Writing> = VecDeque::new();
         let mut failures = 0u32;
         loop {
-            let cursor = match lock(&self.store).cursor(account.id, connector.stream()) {
-                Ok(c) => c,
-                Err(e) => return self.stop(&account, report, e.into()),
-            };
             let long_poll = mode == Mode::Follow && matches!(connector, Connector::Telegram(_));
             let wait = if long_poll { self.long_poll } else { Duration::ZERO };
             let pulled = tokio::select! {
@@ -174,18 +274,23 @@ impl Engine {
                         self.set_state(&account, AccountState::Syncing, None);
                     }
                     failures = 0;
-                    let written = lock(&self.store).write_batch_with_cursor(&p.records, account.id, connector.stream(), &p.cursor);
-                    match written {
-                        Ok(changed) => {
-                            report.pulled += p.records.len();
-                            report.changed += changed;
-                            report.skipped += p.skipped;
-                            if changed > 0 {
-                                let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), new: changed });
-                            }
-                            let _ = self.events.send(SyncEvent::Progress { account: account.key.clone(), pulled: report.pulled, caught_up: p.caught_up });
+                    report.pulled += p.records.len();
+                    report.skipped += p.skipped;
+                    if let Err(e) = self.settle(&account, &mut writing, IN_FLIGHT - 1, &mut report).await {
+                        return self.stop(&account, report, e);
+                    }
+                    let (done, stored) = oneshot::channel();
+                    let job = WriteJob { account_id: account.id, stream: connector.stream(), records: p.records, cursor: p.cursor.clone(), done };
+                    if writes.send(job).await.is_err() {
+                        return self.stop(&account, report, Error::Transient("the store writer stopped".into()));
+                    }
+                    writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: p.caught_up });
+                    cursor = Some(p.cursor);
+                    // Telegram forgets what the next pull's offset confirms: that must be stored first.
+                    if p.caught_up || connector.pull_confirms() {
+                        if let Err(e) = self.settle(&account, &mut writing, 0, &mut report).await {
+                            return self.stop(&account, report, e);
                         }
-                        Err(e) => return self.stop(&account, report, e.into()),
                     }
                     p.caught_up
                 }
@@ -196,6 +301,7 @@ impl Engine {
                         self.set_state(&account, AccountState::Offline, Some(e.to_string()));
                     }
                     if mode == Mode::Once && failures > self.max_attempts {
+                        let _ = self.settle(&account, &mut writing, 0, &mut report).await;
                         self.set_state(&account, AccountState::Offline, Some(e.to_string()));
                         report.error = Some(e.to_string());
                         return report;
@@ -203,7 +309,10 @@ impl Engine {
                     tokio::time::sleep(self.pause(failures, &e)).await;
                     continue;
                 }
-                Some(Err(e)) => return self.stop(&account, report, e),
+                Some(Err(e)) => {
+                    let _ = self.settle(&account, &mut writing, 0, &mut report).await;
+                    return self.stop(&account, report, e);
+                }
             };
             if !caught_up {
                 continue;

@@ -127,11 +127,41 @@ impl Store {
         stream: &str,
         cursor: &str,
     ) -> Result<usize> {
+        let mut results = self.write_batches_with_cursors(&[CursorBatch { records, account_id, stream, cursor }])?;
+        results.pop().expect("one result per batch")
+    }
+
+    /// Writes several pulled batches, each with its cursor, in one transaction: each batch is
+    /// stored whole with its cursor or not at all (its result says why), and all share one commit
+    /// and one search-index flush, which is most of what a batch costs. The outer error is a
+    /// failure of the whole transaction (a full disk), which stores none of them.
+    pub fn write_batches_with_cursors(&mut self, batches: &[CursorBatch<'_>]) -> Result<Vec<Result<usize>>> {
         self.transaction(|tx| {
-            let changed = write::all_or_nothing(tx, records)?;
-            tx.prepare_cached(&upsert_sql("sync_cursors", &["account_id", "stream"], &["cursor", "updated_at"], &[]))?
-                .execute(params![account_id, stream, cursor, now_ms()])?;
-            Ok(changed)
+            let mut writer = write::Writer::all_or_nothing(tx);
+            let mut results = Vec::with_capacity(batches.len());
+            for b in batches {
+                let result = writer.guarded(|w| {
+                    let changed = w.apply_all(b.records)?;
+                    tx.prepare_cached(&upsert_sql("sync_cursors", &["account_id", "stream"], &["cursor", "updated_at"], &[]))?
+                        .execute(params![b.account_id, b.stream, b.cursor, now_ms()])?;
+                    Ok(changed)
+                });
+                // A storage failure ends the transaction itself: nothing of this call is stored.
+                if result.is_err() && tx.is_autocommit() {
+                    return Err(result.unwrap_err());
+                }
+                results.push(result);
+            }
+            writer.finish()?;
+            Ok(results)
         })
     }
+}
+
+/// One account's pulled batch and the cursor that follows it.
+pub struct CursorBatch<'a> {
+    pub records: &'a [Record],
+    pub account_id: i64,
+    pub stream: &'a str,
+    pub cursor: &'a str,
 }

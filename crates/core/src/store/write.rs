@@ -20,8 +20,6 @@ pub(crate) struct Writer<'a> {
     /// New messages and new or changed contacts, indexed for search in `finish`.
     unindexed_messages: Vec<i64>,
     unindexed_contacts: BTreeSet<i64>,
-    /// Where those lists stood before the current record, to undo with its savepoint.
-    indexed_before: (usize, BTreeSet<i64>),
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -39,7 +37,6 @@ impl<'a> Writer<'a> {
             touched: HashSet::new(),
             unindexed_messages: Vec::new(),
             unindexed_contacts: BTreeSet::new(),
-            indexed_before: (0, BTreeSet::new()),
         }
     }
 
@@ -52,10 +49,15 @@ impl<'a> Writer<'a> {
     pub(crate) fn apply(&mut self, record: &Record) -> Result<bool> {
         let before = self.tx.total_changes();
         if self.savepoints {
-            self.tx.prepare_cached("SAVEPOINT record")?.execute([])?;
-            self.indexed_before = (self.unindexed_messages.len(), self.unindexed_contacts.clone());
+            self.guarded(|w| w.write(record))?;
+        } else {
+            self.write(record)?;
         }
-        let result = match record {
+        Ok(self.tx.total_changes() != before)
+    }
+
+    fn write(&mut self, record: &Record) -> Result<()> {
+        match record {
             Record::Account(r) => self.account_record(r),
             Record::Tag(r) => self.tag(r),
             Record::Calendar(r) => self.calendar(r),
@@ -67,25 +69,28 @@ impl<'a> Writer<'a> {
             Record::Message(r) => self.message(r).map(|_| ()),
             Record::Note(r) => self.note(r),
             Record::Order(r) => self.order(r),
-        };
-        if !self.savepoints {
-            return result.map(|()| self.tx.total_changes() != before);
         }
-        match result {
-            Ok(()) => {
-                self.tx.prepare_cached("RELEASE record")?.execute([])?;
-                Ok(self.tx.total_changes() != before)
+    }
+
+    /// Runs `f` under its own savepoint: whatever it wrote is kept whole, or rolled back whole
+    /// when it fails, leaving the rest of the transaction.
+    pub(crate) fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.tx.prepare_cached("SAVEPOINT guarded")?.execute([])?;
+        let (messages, contacts) = (self.unindexed_messages.len(), self.unindexed_contacts.clone());
+        match f(self) {
+            Ok(value) => {
+                self.tx.prepare_cached("RELEASE guarded")?.execute([])?;
+                Ok(value)
             }
             Err(e) => {
                 // The caches may name rows the rollback removed.
                 self.accounts.clear();
                 self.conversations.clear();
-                let (messages, contacts) = (self.indexed_before.0, &self.indexed_before.1);
                 self.unindexed_messages.truncate(messages);
-                self.unindexed_contacts = contacts.clone();
+                self.unindexed_contacts = contacts;
                 // After a storage failure (disk full, I/O) SQLite has already rolled the whole
                 // transaction back and the savepoint is gone: the original error is the one to tell.
-                match self.tx.execute_batch("ROLLBACK TO record; RELEASE record") {
+                match self.tx.execute_batch("ROLLBACK TO guarded; RELEASE guarded") {
                     Err(rollback) if matches!(e, Error::Invalid(_) | Error::Missing { .. }) => Err(rollback.into()),
                     _ => Err(e),
                 }
@@ -540,12 +545,20 @@ impl<'a> Writer<'a> {
 /// Writes `records` in `tx`, all or nothing, and returns how many changed the store.
 pub(crate) fn all_or_nothing(tx: &Transaction<'_>, records: &[Record]) -> Result<usize> {
     let mut writer = Writer::all_or_nothing(tx);
-    let mut changed = 0;
-    for record in records {
-        changed += writer.apply(record)? as usize;
-    }
+    let changed = writer.apply_all(records)?;
     writer.finish()?;
     Ok(changed)
+}
+
+impl Writer<'_> {
+    /// Applies every record (a failure ends the batch); returns how many changed the store.
+    pub(crate) fn apply_all(&mut self, records: &[Record]) -> Result<usize> {
+        let mut changed = 0;
+        for record in records {
+            changed += self.apply(record)? as usize;
+        }
+        Ok(changed)
+    }
 }
 
 /// Recomputes a conversation's latest message, last customer message and how long the customer
