@@ -55,7 +55,8 @@ pub fn accounts(base_url: &str) -> Vec<SandboxAccount> {
     let graph = format!("{base_url}/{}", graph::VERSION);
     let x = format!("{base_url}/2");
     let twilio = |number: &'static str| vec![("base_url", base_url), ("account_sid", c::TWILIO_ACCOUNT_SID), ("number", number)];
-    let settings: [(&'static str, &'static str, Vec<(&str, &str)>); 6] = [
+    type Settings<'a> = Vec<(&'a str, &'a str)>;
+    let settings: [(&'static str, &'static str, Settings); 6] = [
         ("messenger:acme", c::PAGE_TOKEN, vec![("base_url", &graph), ("page_id", c::PAGE_ID)]),
         ("instagram:acme", c::PAGE_TOKEN, vec![("base_url", &graph), ("page_id", c::PAGE_ID)]),
         ("sms:+15550100", c::TWILIO_AUTH_TOKEN, twilio(c::SMS_NUMBER)),

@@ -146,11 +146,11 @@ impl Store {
                         .execute(params![b.account_id, b.stream, b.cursor, now_ms()])?;
                     Ok(changed)
                 });
-                // A storage failure ends the transaction itself: nothing of this call is stored.
-                if result.is_err() && tx.is_autocommit() {
-                    return Err(result.unwrap_err());
+                match result {
+                    // A storage failure ends the transaction itself: nothing of this call is stored.
+                    Err(e) if tx.is_autocommit() => return Err(e),
+                    result => results.push(result),
                 }
-                results.push(result);
             }
             writer.finish()?;
             Ok(results)
