@@ -57,7 +57,7 @@ fn a_cursor_is_stored_with_the_batch_it_covers_or_not_at_all() {
 }
 
 #[test]
-fn batches_written_together_each_keep_their_cursor_and_a_bad_one_fails_alone() {
+fn batches_written_together_keep_their_cursors_and_are_stored_all_or_none() {
     use switchboard_core::store::CursorBatch;
     let mut store = Store::open_in_memory().unwrap();
     let account = store.add_account("telegram:acme_bot", None, Default::default()).unwrap();
@@ -67,19 +67,19 @@ fn batches_written_together_each_keep_their_cursor_and_a_bad_one_fails_alone() {
         message("", "43", Direction::In, "no id", "2026-03-01T00:02:00Z"),
     ];
     let third = [message("44:1", "44", Direction::In, "배송 언제 와요", "2026-03-01T00:03:00Z")];
-    let results = store
-        .write_batches_with_cursors(&[
-            CursorBatch { records: &first, account_id: account.id, stream: "a", cursor: "1" },
-            CursorBatch { records: &bad, account_id: account.id, stream: "b", cursor: "2" },
-            CursorBatch { records: &third, account_id: account.id, stream: "c", cursor: "3" },
-        ])
-        .unwrap();
-    assert!(matches!(results[..], [Ok(1), Err(_), Ok(1)]), "{results:?}");
-    let cursors: Vec<_> = ["a", "b", "c"].iter().map(|s| store.cursor(account.id, s).unwrap()).collect();
-    assert_eq!(cursors, [Some("1".to_owned()), None, Some("3".to_owned())]);
-    // The failed batch left nothing, not even its good first message; the others are searchable.
-    let search = |text: &str| store.search(&switchboard_core::search::SearchQuery { text: text.into(), limit: 5, ..Default::default() }).unwrap().len();
-    assert_eq!((search("parcel"), search("refund"), search("배송")), (1, 0, 1));
+    let batch = |records, stream, cursor| CursorBatch { records, account_id: account.id, stream, cursor: Some(cursor) };
+    let cursors = |store: &Store| ["a", "b", "c"].iter().map(|s| store.cursor(account.id, s).unwrap()).collect::<Vec<_>>();
+    let search = |store: &Store, text: &str| {
+        store.search(&switchboard_core::search::SearchQuery { text: text.into(), limit: 5, ..Default::default() }).unwrap().len()
+    };
+    // One bad batch: none of the three is stored, not even the good first message of the bad one.
+    assert!(store.write_batches_with_cursors(&[batch(&first, "a", "1"), batch(&bad, "b", "2"), batch(&third, "c", "3")]).is_err());
+    assert_eq!(cursors(&store), [None, None, None]);
+    assert_eq!(search(&store, "parcel") + search(&store, "refund"), 0);
+    // Good ones together: each with its cursor, searchable.
+    assert_eq!(store.write_batches_with_cursors(&[batch(&first, "a", "1"), batch(&third, "c", "3")]).unwrap(), [1, 1]);
+    assert_eq!(cursors(&store), [Some("1".to_owned()), None, Some("3".to_owned())]);
+    assert_eq!((search(&store, "parcel"), search(&store, "배송")), (1, 1));
 }
 
 #[test]

@@ -279,7 +279,7 @@ async fn conversations(Shared(state): Shared<Arc<State>>, Path(node): Path<Strin
     let fields = field_names(query.get("fields").map_or("", String::as_str));
     let has = |f: &str| fields.iter().any(|n| n == f);
     let origin = origin(&headers);
-    let inner = state.lock();
+    let inner = state.read();
     let empty = std::collections::BTreeSet::new();
     let order = inner.graph.get(&channel).unwrap_or(&empty);
     let user = query.get("user_id");
@@ -329,7 +329,7 @@ async fn messages(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, h
     if let Some(refused) = refusal(&headers, &query) {
         return refused;
     }
-    let inner = state.lock();
+    let inner = state.read();
     let Some(conv) = parse_conversation_id(&inner, &node) else { return not_found(&node, "get") };
     let turns = inner.world.conversations[conv].turns.len();
     let before = match query.get("after") {

@@ -212,7 +212,7 @@ impl Controller {
 
     /// Every reply received, in order: (channel, chat, text).
     pub fn replies(&self) -> Vec<(String, String, String)> {
-        self.0.lock().reply_log.iter().map(|(c, chat, text)| (c.name().to_owned(), chat.clone(), text.clone())).collect()
+        self.0.read().reply_log.iter().map(|(c, chat, text)| (c.name().to_owned(), chat.clone(), text.clone())).collect()
     }
 
     /// A customer writes again, now, as in live mode.

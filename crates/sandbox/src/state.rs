@@ -1,12 +1,13 @@
 //! What the sandbox knows: the generated world as each platform shows it, and the replies it has
-//! been sent. One lock; every request holds it briefly.
+//! been sent. The list endpoints read the world together; sends, confirmations and live mode
+//! write it; request counts and call budgets are kept apart so that counting never waits.
 
 use crate::script::{self, Channel, Speaker, Turn, World};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use tokio::sync::Notify;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -86,20 +87,27 @@ pub(crate) struct Inner {
     pub replies: BTreeMap<Channel, (usize, usize)>,
     pub seen_replies: HashSet<(Channel, String, String)>,
     pub reply_log: Vec<(Channel, String, String)>,
-    pub requests: BTreeMap<Channel, u64>,
-    pub throttled: BTreeMap<Channel, u64>,
     /// Messenger and Instagram conversations by last activity: (time, conversation).
     pub graph: BTreeMap<Channel, std::collections::BTreeSet<(i64, usize)>>,
     /// Oldest first.
     pub x_events: Vec<XEvent>,
     next_x_id: u64,
-    /// Recent calls per rate-limit bucket, oldest first.
-    calls: std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>,
     rng: StdRng,
 }
 
+/// Requests served and refused, per channel, and the recent calls per rate-limit bucket (oldest
+/// first): kept apart from the world so that counting never waits on a request being answered.
+#[derive(Default)]
+pub(crate) struct Meter {
+    requests: BTreeMap<Channel, u64>,
+    throttled: BTreeMap<Channel, u64>,
+    calls: std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>,
+}
+
 pub(crate) struct State {
-    pub inner: Mutex<Inner>,
+    /// Read by the list endpoints in parallel; written by sends, confirmations and live mode.
+    inner: RwLock<Inner>,
+    meter: Mutex<Meter>,
     pub faults: crate::faults::Injector,
     /// Woken when a Telegram update arrives, for the long-poll.
     pub telegram_update: Notify,
@@ -124,12 +132,9 @@ impl State {
             replies: BTreeMap::new(),
             seen_replies: HashSet::new(),
             reply_log: Vec::new(),
-            requests: BTreeMap::new(),
-            throttled: BTreeMap::new(),
             graph: BTreeMap::new(),
             x_events: Vec::new(),
             next_x_id: 1_790_000_000_000_000_001,
-            calls: std::collections::HashMap::new(),
             rng: StdRng::seed_from_u64(config.seed ^ 0x11fe),
         };
         // Each platform's feed in time order, as if it had recorded the world as it happened.
@@ -148,7 +153,8 @@ impl State {
             inner.index_turn(conv, turn, None);
         }
         State {
-            inner: Mutex::new(inner),
+            inner: RwLock::new(inner),
+            meter: Mutex::new(Meter::default()),
             faults: crate::faults::Injector::new(config.faults.clone(), config.seed),
             telegram_update: Notify::new(),
             budget: config.budget,
@@ -159,8 +165,8 @@ impl State {
     pub fn spend(&self, bucket: &str) -> Option<Usage> {
         let budget = self.budget?;
         let now = std::time::Instant::now();
-        let mut inner = self.lock();
-        let calls = inner.calls.entry(bucket.to_owned()).or_default();
+        let mut meter = self.meter();
+        let calls = meter.calls.entry(bucket.to_owned()).or_default();
         while calls.front().is_some_and(|t| now.duration_since(*t) >= budget.window) {
             calls.pop_front();
         }
@@ -171,17 +177,25 @@ impl State {
     }
 
     pub fn count_throttled(&self, channel: Channel) {
-        *self.lock().throttled.entry(channel).or_default() += 1;
+        *self.meter().throttled.entry(channel).or_default() += 1;
     }
 
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn meter(&self) -> std::sync::MutexGuard<'_, Meter> {
+        self.meter.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn lock(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Counts a request to `channel`'s API; returns how many there have been.
     pub fn count_request(&self, channel: Channel) -> u64 {
-        let mut inner = self.lock();
-        let n = inner.requests.entry(channel).or_default();
+        let mut meter = self.meter();
+        let n = meter.requests.entry(channel).or_default();
         *n += 1;
         *n
     }
@@ -202,7 +216,8 @@ impl State {
     }
 
     pub fn stats(&self) -> Stats {
-        let inner = self.lock();
+        let inner = self.read();
+        let meter = self.meter();
         let mut channels = BTreeMap::new();
         for ch in Channel::ALL {
             let convs: Vec<_> = inner.world.conversations.iter().filter(|c| c.channel == ch).collect();
@@ -215,8 +230,8 @@ impl State {
             let (replies, duplicate_replies) = inner.replies.get(&ch).copied().unwrap_or_default();
             // Channels that share one API (Twilio: SMS and WhatsApp; the Graph API: Messenger and
             // Instagram) have its requests counted under the first.
-            let requests = inner.requests.get(&ch).copied().unwrap_or_default();
-            let throttled = inner.throttled.get(&ch).copied().unwrap_or_default();
+            let requests = meter.requests.get(&ch).copied().unwrap_or_default();
+            let throttled = meter.throttled.get(&ch).copied().unwrap_or_default();
             channels.insert(
                 ch.name().to_owned(),
                 ChannelStats { conversations: convs.len(), messages, replies, requests, duplicate_replies, throttled },

@@ -88,7 +88,7 @@ async fn list(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, header
     let page = get("Page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
     let day = |v: &str| v.parse::<jiff::civil::Date>().ok().map(|d| d.to_zoned(jiff::tz::TimeZone::UTC).expect("utc").timestamp().as_second());
     let (sent_from, sent_before) = (get("DateSent>").and_then(day), get("DateSent<").and_then(day));
-    let inner = state.lock();
+    let inner = state.read();
     let matches = |m: &&TwilioMessage| {
         get("To").is_none_or(|to| m.to == to)
             && get("From").is_none_or(|from| m.from == from)

@@ -156,7 +156,7 @@ async fn dm_events(Shared(state): Shared<Arc<State>>, headers: HeaderMap, Query(
         },
     };
     let oldest = jiff::Timestamp::now().as_second() - HISTORY;
-    let inner = state.lock();
+    let inner = state.read();
     // Ids grow with time: the page starts below the token's id.
     let end = inner.x_events.partition_point(|e| e.id < before);
     let mut older = inner.x_events[..end].iter().rev().take_while(|e| inner.world.conversations[e.conv].turns[e.turn].at >= oldest);

@@ -15,7 +15,7 @@ use switchboard_core::model::{AccountState, AccountView, OutboxItem};
 use switchboard_core::Store;
 use switchboard_core::interchange::Record;
 use switchboard_core::store::CursorBatch;
-use tokio::sync::{broadcast, mpsc, oneshot, Notify};
+use tokio::sync::{broadcast, oneshot, Notify};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -82,7 +82,10 @@ struct WriteJob {
     account_id: i64,
     stream: &'static str,
     records: Vec<Record>,
-    cursor: String,
+    /// `None` for all but the last part of a pull.
+    cursor: Option<String>,
+    /// Its account waits for it before pulling again (Telegram).
+    urgent: bool,
     done: oneshot::Sender<Result<usize, Error>>,
 }
 
@@ -93,57 +96,113 @@ struct Writing {
     caught_up: bool,
 }
 
-/// Batches an account may have pulled and not yet stored.
-const IN_FLIGHT: usize = 4;
+/// Parts of pulls an account may have handed to the writer and not yet seen stored.
+const IN_FLIGHT: usize = 12;
 
-/// Records a write takes at most: enough that a commit and the search-index flush are shared by
-/// many pulls, few enough that a batch is never long in coming.
+/// Records in one part of a pull: the writer commits between parts when an urgent batch waits,
+/// so a part's length is how long Telegram may wait.
+const PART: usize = 250;
+
+/// Records one transaction takes at most: enough that a commit and the search-index flush are
+/// shared by many pulls, few enough that a batch is never long in coming.
 const GROUP_RECORDS: usize = 20_000;
 
-/// Stores the accounts' batches as they come: whatever is waiting goes into one transaction
-/// (each batch still whole with its cursor, or not at all), so the cost of a commit is shared.
-async fn write_loop(store: Arc<Mutex<Store>>, mut jobs: mpsc::Receiver<WriteJob>) {
-    while let Some(first) = jobs.recv().await {
-        let mut records = first.records.len();
-        let mut group = vec![first];
-        while records < GROUP_RECORDS {
-            match jobs.try_recv() {
-                Ok(job) => {
-                    records += job.records.len();
-                    group.push(job);
-                }
-                Err(_) => break,
-            }
+/// A transaction holding an urgent batch commits once it holds this many records (or when no
+/// more batches are waiting): Telegram waits for it, while every commit costs the others.
+const URGENT_GROUP: usize = 5_000;
+
+/// Batches waiting for the store. An urgent one goes first: its account is waiting for it.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<(VecDeque<WriteJob>, bool)>,
+    ready: std::sync::Condvar,
+}
+
+impl Queue {
+    fn state(&self) -> std::sync::MutexGuard<'_, (VecDeque<WriteJob>, bool)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, job: WriteJob) {
+        let mut state = self.state();
+        if job.urgent {
+            state.0.push_front(job);
+        } else {
+            state.0.push_back(job);
         }
-        let store = store.clone();
-        let written = tokio::task::spawn_blocking(move || {
-            let batches: Vec<CursorBatch<'_>> = group
-                .iter()
-                .map(|j| CursorBatch { records: &j.records, account_id: j.account_id, stream: j.stream, cursor: &j.cursor })
-                .collect();
-            let results = lock(&store).write_batches_with_cursors(&batches);
-            drop(batches);
-            (group, results)
-        })
-        .await;
-        let Ok((group, results)) = written else {
-            tracing::error!("the store writer failed");
-            return;
-        };
+        self.ready.notify_one();
+    }
+
+    /// No more batches will come; the writer stops once the queue is empty.
+    fn close(&self) {
+        self.state().1 = true;
+        self.ready.notify_all();
+    }
+
+    fn try_pop(&self) -> Option<WriteJob> {
+        self.state().0.pop_front()
+    }
+
+    /// The next batch, waiting for one; `None` once closed and empty.
+    fn wait(&self) -> Option<WriteJob> {
+        let mut state = self.state();
+        loop {
+            if let Some(job) = state.0.pop_front() {
+                return Some(job);
+            }
+            if state.1 {
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// Closes the queue when dropped.
+struct Closing(Arc<Queue>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// The store's writer, on a thread of its own: each transaction takes the batches waiting, as
+/// they come, each with its cursor, and commits when the queue runs dry or when it holds enough
+/// (sooner with an urgent batch in it).
+fn write_loop(store: &Mutex<Store>, queue: &Queue) {
+    while let Some(first) = queue.wait() {
+        let mut first = Some(first);
+        let mut taken: Vec<WriteJob> = Vec::new();
+        let results = lock(store).write_batches_as_they_come(
+            &mut taken,
+            |so_far| {
+                if let Some(job) = first.take() {
+                    return Some(job);
+                }
+                let records: usize = so_far.iter().map(|j| j.records.len()).sum();
+                let urgent = so_far.iter().any(|j| j.urgent);
+                if records >= GROUP_RECORDS || (urgent && records >= URGENT_GROUP) {
+                    return None;
+                }
+                queue.try_pop()
+            },
+            |j| CursorBatch { records: &j.records, account_id: j.account_id, stream: j.stream, cursor: j.cursor.as_deref() },
+        );
         match results {
-            Ok(results) => {
-                for (job, result) in group.into_iter().zip(results) {
-                    let _ = job.done.send(result.map_err(Error::from));
+            Ok(changed) => {
+                for (job, changed) in taken.into_iter().zip(changed) {
+                    let _ = job.done.send(Ok(changed));
                 }
             }
+            // One batch spoiled the transaction (or the disk is full): each is tried on its own,
+            // so that only the failing one fails.
             Err(e) => {
-                // The whole transaction failed (a full disk, say): every batch in it hears why.
-                let message = e.to_string();
-                tracing::warn!(error = %message, "a write failed; nothing of it was stored");
-                let mut original = Some(e);
-                for job in group {
-                    let error = original.take().unwrap_or_else(|| switchboard_core::Error::Invalid(message.clone()));
-                    let _ = job.done.send(Err(Error::Store(error)));
+                tracing::warn!(error = %e, batches = taken.len(), "a shared write failed; writing its batches one by one");
+                for job in taken {
+                    let batch = CursorBatch { records: &job.records, account_id: job.account_id, stream: job.stream, cursor: job.cursor.as_deref() };
+                    let result = lock(store).write_batches_with_cursors(&[batch]).map(|changed| changed[0]);
+                    let _ = job.done.send(result.map_err(Error::from));
                 }
             }
         }
@@ -185,15 +244,20 @@ impl Engine {
     /// Runs every account; in `Once` mode returns when all are done.
     pub async fn run(&self, mode: Mode) -> Result<Vec<AccountReport>, Error> {
         let accounts = lock(&self.store).accounts()?;
-        let (writes, jobs) = mpsc::channel(64);
-        let writer = tokio::spawn(write_loop(self.store.clone(), jobs));
+        let queue = Arc::new(Queue::default());
+        // Closed however the run ends, dropped midway included: the writer stores what it was
+        // handed and stops.
+        let _closing = Closing(queue.clone());
+        let writer = tokio::task::spawn_blocking({
+            let (store, queue) = (self.store.clone(), queue.clone());
+            move || write_loop(&store, &queue)
+        });
         let mut tasks = tokio::task::JoinSet::new();
         for account in accounts {
             let engine = self.clone();
-            let writes = writes.clone();
-            tasks.spawn(async move { engine.account(account, mode, writes).await });
+            let queue = queue.clone();
+            tasks.spawn(async move { engine.account(account, mode, &queue).await });
         }
-        drop(writes);
         let mut reports = Vec::new();
         let started = std::time::Instant::now();
         while let Some(done) = tasks.join_next().await {
@@ -202,6 +266,7 @@ impl Engine {
             reports.push(report);
         }
         // Every batch handed over is stored before the run ends.
+        queue.close();
         writer.await.map_err(|e| Error::Transient(format!("store writer failed: {e}")))?;
         reports.sort_by(|a, b| a.account.cmp(&b.account));
         Ok(reports)
@@ -237,7 +302,7 @@ impl Engine {
         }
     }
 
-    async fn account(self, account: AccountView, mode: Mode, writes: mpsc::Sender<WriteJob>) -> AccountReport {
+    async fn account(self, account: AccountView, mode: Mode, queue: &Queue) -> AccountReport {
         let mut report = AccountReport { account: account.key.clone(), ..Default::default() };
         let connector = match self.credentials.get(&account.key).map_err(Error::from).and_then(|secret| {
             let secret = secret.ok_or_else(|| Error::NoCredentials(account.key.clone()))?;
@@ -279,12 +344,22 @@ impl Engine {
                     if let Err(e) = self.settle(&account, &mut writing, IN_FLIGHT - 1, &mut report).await {
                         return self.stop(&account, report, e);
                     }
-                    let (done, stored) = oneshot::channel();
-                    let job = WriteJob { account_id: account.id, stream: connector.stream(), records: p.records, cursor: p.cursor.clone(), done };
-                    if writes.send(job).await.is_err() {
-                        return self.stop(&account, report, Error::Transient("the store writer stopped".into()));
+                    // In parts, the cursor with the last; everything before it is re-read harmlessly
+                    // if the app stops in between.
+                    let urgent = connector.pull_confirms();
+                    let mut records = p.records;
+                    loop {
+                        let rest = records.split_off(records.len().min(PART));
+                        let last = rest.is_empty();
+                        let (done, stored) = oneshot::channel();
+                        let position = last.then(|| p.cursor.clone());
+                        queue.push(WriteJob { account_id: account.id, stream: connector.stream(), records, cursor: position, urgent, done });
+                        writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: last && p.caught_up });
+                        if last {
+                            break;
+                        }
+                        records = rest;
                     }
-                    writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: p.caught_up });
                     cursor = Some(p.cursor);
                     // Telegram forgets what the next pull's offset confirms: that must be stored first.
                     if p.caught_up || connector.pull_confirms() {

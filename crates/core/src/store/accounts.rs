@@ -127,41 +127,56 @@ impl Store {
         stream: &str,
         cursor: &str,
     ) -> Result<usize> {
-        let mut results = self.write_batches_with_cursors(&[CursorBatch { records, account_id, stream, cursor }])?;
-        results.pop().expect("one result per batch")
+        Ok(self.write_batches_with_cursors(&[CursorBatch { records, account_id, stream, cursor: Some(cursor) }])?[0])
     }
 
-    /// Writes several pulled batches, each with its cursor, in one transaction: each batch is
-    /// stored whole with its cursor or not at all (its result says why), and all share one commit
-    /// and one search-index flush, which is most of what a batch costs. The outer error is a
-    /// failure of the whole transaction (a full disk), which stores none of them.
-    pub fn write_batches_with_cursors(&mut self, batches: &[CursorBatch<'_>]) -> Result<Vec<Result<usize>>> {
+    /// Writes several pulled batches, each with its cursor, in one transaction, all or nothing:
+    /// they share one commit and one search-index flush, which is most of what a batch costs.
+    /// Returns how many records of each changed the store. If one fails, none is stored; write
+    /// them one by one to find which.
+    pub fn write_batches_with_cursors(&mut self, batches: &[CursorBatch<'_>]) -> Result<Vec<usize>> {
+        let mut rest = batches.iter();
+        let mut taken = Vec::new();
+        self.write_batches_as_they_come(&mut taken, |_| rest.next().copied(), |b| *b)
+    }
+
+    /// `write_batches_with_cursors` for batches that arrive while the transaction is open: `next`
+    /// hands over the next one (seeing those taken so far), or `None` to commit. Taken batches end
+    /// up in `taken` whatever happens.
+    pub fn write_batches_as_they_come<J>(
+        &mut self,
+        taken: &mut Vec<J>,
+        mut next: impl FnMut(&[J]) -> Option<J>,
+        batch: impl for<'j> Fn(&'j J) -> CursorBatch<'j>,
+    ) -> Result<Vec<usize>> {
         self.transaction(|tx| {
+            // No savepoint per batch: a failure is rare (connectors skip what they cannot read)
+            // and savepoints cost a tenth of the writing.
             let mut writer = write::Writer::all_or_nothing(tx);
-            let mut results = Vec::with_capacity(batches.len());
-            for b in batches {
-                let result = writer.guarded(|w| {
-                    let changed = w.apply_all(b.records)?;
-                    tx.prepare_cached(&upsert_sql("sync_cursors", &["account_id", "stream"], &["cursor", "updated_at"], &[]))?
-                        .execute(params![b.account_id, b.stream, b.cursor, now_ms()])?;
-                    Ok(changed)
-                });
-                match result {
-                    // A storage failure ends the transaction itself: nothing of this call is stored.
-                    Err(e) if tx.is_autocommit() => return Err(e),
-                    result => results.push(result),
+            let mut changed = Vec::new();
+            let mut cursor = tx.prepare_cached(&upsert_sql("sync_cursors", &["account_id", "stream"], &["cursor", "updated_at"], &[]))?;
+            while let Some(job) = next(taken) {
+                taken.push(job);
+                let b = batch(taken.last().expect("just pushed"));
+                changed.push(writer.apply_all(b.records)?);
+                if let Some(position) = b.cursor {
+                    cursor.execute(params![b.account_id, b.stream, position, now_ms()])?;
                 }
             }
+            drop(cursor);
             writer.finish()?;
-            Ok(results)
+            Ok(changed)
         })
     }
 }
 
-/// One account's pulled batch and the cursor that follows it.
+/// One account's pulled batch and the cursor that follows it. A batch may come in parts: all but
+/// the last have no cursor. A part stored without the rest is harmless, since the cursor does not
+/// move: the next pull reads it again and writing it again changes nothing.
+#[derive(Clone, Copy)]
 pub struct CursorBatch<'a> {
     pub records: &'a [Record],
     pub account_id: i64,
     pub stream: &'a str,
-    pub cursor: &'a str,
+    pub cursor: Option<&'a str>,
 }
