@@ -7,7 +7,7 @@
 use crate::connector::Connector;
 use crate::error::Error;
 use rand::Rng;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_core::credentials::Credentials;
@@ -171,7 +171,17 @@ impl Drop for Closing {
 /// they come, each with its cursor, and commits when the queue runs dry or when it holds enough
 /// (sooner with an urgent batch in it).
 fn write_loop(store: &Mutex<Store>, queue: &Queue) {
+    // Accounts (and streams) one of whose parts could not be stored: their later parts must not be
+    // stored either, or a later cursor would skip what the failed part held.
+    let mut spoiled: HashSet<(i64, &'static str)> = HashSet::new();
+    let refuse = |job: WriteJob| {
+        let _ = job.done.send(Err(Error::Store(switchboard_core::Error::Invalid("an earlier part of this pull could not be stored".into()))));
+    };
     while let Some(first) = queue.wait() {
+        if spoiled.contains(&(first.account_id, first.stream)) {
+            refuse(first);
+            continue;
+        }
         let mut first = Some(first);
         let mut taken: Vec<WriteJob> = Vec::new();
         let results = lock(store).write_batches_as_they_come(
@@ -185,7 +195,13 @@ fn write_loop(store: &Mutex<Store>, queue: &Queue) {
                 if records >= GROUP_RECORDS || (urgent && records >= URGENT_GROUP) {
                     return None;
                 }
-                queue.try_pop()
+                while let Some(job) = queue.try_pop() {
+                    if !spoiled.contains(&(job.account_id, job.stream)) {
+                        return Some(job);
+                    }
+                    refuse(job);
+                }
+                None
             },
             |j| CursorBatch { records: &j.records, account_id: j.account_id, stream: j.stream, cursor: j.cursor.as_deref() },
         );
@@ -200,8 +216,15 @@ fn write_loop(store: &Mutex<Store>, queue: &Queue) {
             Err(e) => {
                 tracing::warn!(error = %e, batches = taken.len(), "a shared write failed; writing its batches one by one");
                 for job in taken {
+                    if spoiled.contains(&(job.account_id, job.stream)) {
+                        refuse(job);
+                        continue;
+                    }
                     let batch = CursorBatch { records: &job.records, account_id: job.account_id, stream: job.stream, cursor: job.cursor.as_deref() };
                     let result = lock(store).write_batches_with_cursors(&[batch]).map(|changed| changed[0]);
+                    if result.is_err() {
+                        spoiled.insert((job.account_id, job.stream));
+                    }
                     let _ = job.done.send(result.map_err(Error::from));
                 }
             }
@@ -522,5 +545,55 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_core::interchange::{Author, MessageRecord};
+    use switchboard_core::model::{AuthorKind, Direction};
+
+    fn message(account: &str, id: &str) -> Record {
+        Record::Message(MessageRecord {
+            account: account.into(),
+            conversation: "42".into(),
+            id: id.into(),
+            direction: Direction::In,
+            author: Author { kind: AuthorKind::Customer, name: None, handle: Some("42".into()) },
+            text: "where is my parcel?".into(),
+            at: "2026-03-01T00:00:00Z".parse().unwrap(),
+            delivery: None,
+            attachments: vec![],
+        })
+    }
+
+    #[test]
+    fn a_failing_part_fails_alone_and_its_pulls_later_parts_are_refused() {
+        let mut store = Store::open_in_memory().unwrap();
+        let good = store.add_account("telegram:good_bot", None, Default::default()).unwrap().id;
+        let bad = store.add_account("telegram:bad_bot", None, Default::default()).unwrap().id;
+        let store = Mutex::new(store);
+        let queue = Queue::default();
+        let mut answers = Vec::new();
+        // Queued before the writer starts, so that they share a transaction.
+        for (account, key, id, cursor) in [
+            (good, "telegram:good_bot", "42:1", Some("1")),
+            (bad, "telegram:bad_bot", "", None),
+            (bad, "telegram:bad_bot", "42:2", Some("2")),
+            (good, "telegram:good_bot", "42:3", Some("3")),
+        ] {
+            let (done, answer) = oneshot::channel();
+            let records = vec![message(key, id)];
+            queue.push(WriteJob { account_id: account, stream: "updates", records, cursor: cursor.map(str::to_owned), urgent: false, done });
+            answers.push(answer);
+        }
+        queue.close();
+        write_loop(&store, &queue);
+        let results: Vec<bool> = answers.into_iter().map(|mut a| a.try_recv().unwrap().is_ok()).collect();
+        assert_eq!(results, [true, false, false, true]);
+        let store = store.into_inner().unwrap();
+        assert_eq!(store.cursor(good, "updates").unwrap().as_deref(), Some("3"));
+        assert_eq!(store.cursor(bad, "updates").unwrap(), None, "the bad pull's cursor did not move past its failed part");
     }
 }
