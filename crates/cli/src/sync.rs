@@ -185,10 +185,10 @@ fn report_events(engine: &Engine, mut stop: tokio::sync::oneshot::Receiver<()>) 
                     let _ = bars.println(format!("{account}: reply #{reply} failed: {}", printable(&reason)));
                 }
                 (Some(_), SyncEvent::Stored { .. }) | (None, SyncEvent::Progress { .. }) => {}
-                (None, SyncEvent::Stored { account, new }) => {
+                (None, SyncEvent::Stored { account, changed, .. }) => {
                     let total = totals.entry(account.clone()).or_default();
-                    *total += new;
-                    eprintln!("{account}: {new} new or changed ({total} this run)");
+                    *total += changed;
+                    eprintln!("{account}: {changed} new or changed ({total} this run)");
                 }
                 (None, SyncEvent::AccountState { account, state, detail }) => {
                     let detail = detail.map(|d| format!(" ({})", printable(&d))).unwrap_or_default();

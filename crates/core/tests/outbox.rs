@@ -77,7 +77,12 @@ fn batches_written_together_keep_their_cursors_and_are_stored_all_or_none() {
     assert_eq!(cursors(&store), [None, None, None]);
     assert_eq!(search(&store, "parcel") + search(&store, "refund"), 0);
     // Good ones together: each with its cursor, searchable.
-    assert_eq!(store.write_batches_with_cursors(&[batch(&first, "a", "1"), batch(&third, "c", "3")]).unwrap(), [1, 1]);
+    let written = store.write_batches_with_cursors(&[batch(&first, "a", "1"), batch(&third, "c", "3")]).unwrap();
+    assert_eq!(written.iter().map(|w| (w.changed, w.new_messages.len(), w.conversations.len())).collect::<Vec<_>>(), [(1, 1, 1), (1, 1, 1)]);
+    assert_ne!(written[0].conversations, written[1].conversations, "each batch names its own conversation");
+    // Again: nothing new, nothing changed.
+    let again = store.write_batches_with_cursors(&[batch(&first, "a", "1")]).unwrap();
+    assert_eq!((again[0].changed, again[0].new_messages.len()), (0, 0));
     assert_eq!(cursors(&store), [Some("1".to_owned()), None, Some("3".to_owned())]);
     assert_eq!((search(&store, "parcel"), search(&store, "배송")), (1, 1));
 }

@@ -14,7 +14,7 @@ use switchboard_core::credentials::Credentials;
 use switchboard_core::model::{AccountState, AccountView, OutboxItem};
 use switchboard_core::Store;
 use switchboard_core::interchange::Record;
-use switchboard_core::store::CursorBatch;
+use switchboard_core::store::{CursorBatch, Written};
 use tokio::sync::{broadcast, oneshot, Notify};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +27,9 @@ pub enum Mode {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
-    /// A batch changed the store (`new` records added or updated).
-    Stored { account: String, new: usize },
+    /// A batch changed the store: `changed` records added or updated, among them the messages
+    /// `new_messages` (store ids) that it did not have; `conversations` gained or changed messages.
+    Stored { account: String, changed: usize, new_messages: Vec<i64>, conversations: Vec<i64> },
     /// After each batch: records pulled by this run so far, and whether the account has caught up.
     Progress { account: String, pulled: usize, caught_up: bool },
     AccountState { account: String, state: AccountState, detail: Option<String> },
@@ -86,12 +87,12 @@ struct WriteJob {
     cursor: Option<String>,
     /// Its account waits for it before pulling again (Telegram).
     urgent: bool,
-    done: oneshot::Sender<Result<usize, Error>>,
+    done: oneshot::Sender<Result<Written, Error>>,
 }
 
 /// An account's batch being stored, and what to report when it is.
 struct Writing {
-    done: oneshot::Receiver<Result<usize, Error>>,
+    done: oneshot::Receiver<Result<Written, Error>>,
     pulled: usize,
     caught_up: bool,
 }
@@ -221,7 +222,7 @@ fn write_loop(store: &Mutex<Store>, queue: &Queue) {
                         continue;
                     }
                     let batch = CursorBatch { records: &job.records, account_id: job.account_id, stream: job.stream, cursor: job.cursor.as_deref() };
-                    let result = lock(store).write_batches_with_cursors(&[batch]).map(|changed| changed[0]);
+                    let result = lock(store).write_batches_with_cursors(&[batch]).map(|mut written| written.remove(0));
                     if result.is_err() {
                         spoiled.insert((job.account_id, job.stream));
                     }
@@ -300,10 +301,11 @@ impl Engine {
     async fn settle(&self, account: &AccountView, writing: &mut VecDeque<Writing>, keep: usize, report: &mut AccountReport) -> Result<(), Error> {
         while writing.len() > keep {
             let w = writing.pop_front().expect("non-empty");
-            let changed = w.done.await.map_err(|_| Error::Transient("the store writer stopped".into()))??;
-            report.changed += changed;
-            if changed > 0 {
-                let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), new: changed });
+            let written = w.done.await.map_err(|_| Error::Transient("the store writer stopped".into()))??;
+            report.changed += written.changed;
+            if written.changed > 0 {
+                let Written { changed, new_messages, conversations } = written;
+                let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), changed, new_messages, conversations });
             }
             let _ = self.events.send(SyncEvent::Progress { account: account.key.clone(), pulled: w.pulled, caught_up: w.caught_up });
         }

@@ -150,22 +150,25 @@ async fn follow_mode_sees_a_new_telegram_message_through_the_long_poll() {
     while s.sandbox.stats().channels["telegram"].messages == before {
         s.sandbox.customer_writes();
     }
-    let started = std::time::Instant::now();
     let stored = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
-            if let Ok(SyncEvent::Stored { account, .. }) = events.recv().await {
+            if let Ok(SyncEvent::Stored { account, new_messages, conversations, .. }) = events.recv().await {
                 if account == "telegram:acme_support_bot" {
-                    return;
+                    return (new_messages, conversations);
                 }
             }
         }
     })
     .await;
-    assert!(stored.is_ok(), "the new message was not stored");
-    assert!(started.elapsed() < Duration::from_secs(20));
+    let (new_messages, conversations) = stored.expect("the new message was stored and told within 20 s");
     running.abort();
     let store = s.store.lock().unwrap();
     assert_eq!(stored_messages(&store), before + 1);
+    // The event names the message and its conversation, for the UI and the notification.
+    assert_eq!((new_messages.len(), conversations.len()), (1, 1));
+    let thread = store.thread(conversations[0], 1000).unwrap();
+    let newest = thread.messages.iter().max_by_key(|m| m.id).unwrap();
+    assert_eq!(newest.id, new_messages[0]);
 }
 
 fn stored_messages(store: &Store) -> usize {

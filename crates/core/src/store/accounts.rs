@@ -1,6 +1,7 @@
 //! Connected accounts and their sync cursors.
 
 use super::util::{now_ms, upsert_sql};
+use super::Written;
 use super::{write, Store};
 use crate::error::{Error, Result};
 use crate::interchange::Record;
@@ -127,14 +128,13 @@ impl Store {
         stream: &str,
         cursor: &str,
     ) -> Result<usize> {
-        Ok(self.write_batches_with_cursors(&[CursorBatch { records, account_id, stream, cursor: Some(cursor) }])?[0])
+        Ok(self.write_batches_with_cursors(&[CursorBatch { records, account_id, stream, cursor: Some(cursor) }])?[0].changed)
     }
 
     /// Writes several pulled batches, each with its cursor, in one transaction, all or nothing:
     /// they share one commit and one search-index flush, which is most of what a batch costs.
-    /// Returns how many records of each changed the store. If one fails, none is stored; write
-    /// them one by one to find which.
-    pub fn write_batches_with_cursors(&mut self, batches: &[CursorBatch<'_>]) -> Result<Vec<usize>> {
+    /// Returns what each wrote. If one fails, none is stored; write them one by one to find which.
+    pub fn write_batches_with_cursors(&mut self, batches: &[CursorBatch<'_>]) -> Result<Vec<Written>> {
         let mut rest = batches.iter();
         let mut taken = Vec::new();
         self.write_batches_as_they_come(&mut taken, |_| rest.next().copied(), |b| *b)
@@ -148,7 +148,7 @@ impl Store {
         taken: &mut Vec<J>,
         mut next: impl FnMut(&[J]) -> Option<J>,
         batch: impl for<'j> Fn(&'j J) -> CursorBatch<'j>,
-    ) -> Result<Vec<usize>> {
+    ) -> Result<Vec<Written>> {
         self.transaction(|tx| {
             // No savepoint per batch: a failure is rare (connectors skip what they cannot read)
             // and savepoints cost a tenth of the writing.
@@ -158,7 +158,7 @@ impl Store {
             while let Some(job) = next(taken) {
                 taken.push(job);
                 let b = batch(taken.last().expect("just pushed"));
-                changed.push(writer.apply_all(b.records)?);
+                changed.push(writer.apply_noting(b.records)?);
                 if let Some(position) = b.cursor {
                     cursor.execute(params![b.account_id, b.stream, position, now_ms()])?;
                 }

@@ -15,6 +15,17 @@ pub(crate) mod write;
 
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use accounts::CursorBatch;
+
+/// What a pulled batch did to the store: for the events that tell the UI.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Records that changed something.
+    pub changed: usize,
+    /// Messages the store did not have before.
+    pub new_messages: Vec<i64>,
+    /// Conversations that gained or changed a message.
+    pub conversations: Vec<i64>,
+}
 pub use read::{write_thread, TableCount};
 
 use crate::error::{parent_of, Error, Result};

@@ -559,6 +559,20 @@ impl Writer<'_> {
         }
         Ok(changed)
     }
+
+    /// `apply_all`, telling also which messages are new and which conversations changed.
+    pub(crate) fn apply_noting(&mut self, records: &[Record]) -> Result<super::Written> {
+        let messages_before = self.unindexed_messages.len();
+        let earlier = std::mem::take(&mut self.touched);
+        let changed = self.apply_all(records);
+        let touched = std::mem::replace(&mut self.touched, earlier);
+        let changed = changed?;
+        self.touched.extend(touched.iter().copied());
+        // Records that changed nothing leave no conversation changed.
+        let mut conversations: Vec<i64> = if changed > 0 { touched.into_iter().collect() } else { Vec::new() };
+        conversations.sort_unstable();
+        Ok(super::Written { changed, new_messages: self.unindexed_messages[messages_before..].to_vec(), conversations })
+    }
 }
 
 /// Recomputes a conversation's latest message, last customer message and how long the customer
