@@ -213,7 +213,7 @@ async fn run_engine(engine: Engine, mode: Mode) -> Result<()> {
         Mode::Once => engine.run(mode).await.map(Some),
         Mode::Follow => tokio::select! {
             done = engine.run(mode) => done.map(Some),
-            _ = tokio::signal::ctrl_c() => Ok(None),
+            _ = tokio::signal::ctrl_c() => engine.stand_down().map(|()| None),
         },
     };
     let _ = stop.send(());

@@ -260,6 +260,18 @@ impl Engine {
         self.events.subscribe()
     }
 
+    /// After a run was stopped midway (Ctrl+C, the app closing): accounts left showing "syncing"
+    /// or "offline" show "idle"; those that need the agent (re-authentication, an error) keep it.
+    pub fn stand_down(&self) -> Result<(), Error> {
+        let mut store = lock(&self.store);
+        for account in store.accounts()? {
+            if matches!(account.state, AccountState::Syncing | AccountState::Offline) {
+                store.set_account_state(account.id, AccountState::Idle)?;
+            }
+        }
+        Ok(())
+    }
+
     /// A reply was queued: senders waiting in follow mode go now.
     pub fn wake_outbox(&self) {
         self.outbox.notify_waiters();
@@ -341,6 +353,8 @@ impl Engine {
             }
         };
         self.set_state(&account, AccountState::Syncing, None);
+        // What the account shows, so that following changes it only when it changes.
+        let mut shown = AccountState::Syncing;
         let mut cursor = match lock(&self.store).cursor(account.id, connector.stream()) {
             Ok(c) => c,
             Err(e) => return self.stop(&account, report, e.into()),
@@ -360,8 +374,9 @@ impl Engine {
             let caught_up = match pulled {
                 None => true,
                 Some(Ok(p)) => {
-                    if failures > 0 {
+                    if failures > 0 || (shown != AccountState::Syncing && !p.caught_up) {
                         self.set_state(&account, AccountState::Syncing, None);
+                        shown = AccountState::Syncing;
                     }
                     failures = 0;
                     report.pulled += p.records.len();
@@ -424,11 +439,12 @@ impl Engine {
             if let Err(e) = sent {
                 return self.stop(&account, report, e);
             }
+            if shown != AccountState::Idle {
+                self.set_state(&account, AccountState::Idle, None);
+                shown = AccountState::Idle;
+            }
             match mode {
-                Mode::Once => {
-                    self.set_state(&account, AccountState::Idle, None);
-                    return report;
-                }
+                Mode::Once => return report,
                 Mode::Follow if !long_poll => {
                     tokio::select! {
                         _ = tokio::time::sleep(self.poll_interval) => {}

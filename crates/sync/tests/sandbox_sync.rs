@@ -227,3 +227,18 @@ async fn after_a_day_messenger_replies_go_with_the_human_agent_tag_and_closed_wi
     // The sandbox refuses an untagged reply after 24 hours, so arriving proves the tag.
     assert_eq!(s.sandbox.stats().channels["messenger"].replies, 1);
 }
+
+#[tokio::test]
+async fn a_stopped_run_leaves_no_account_showing_syncing_but_keeps_what_needs_the_agent() {
+    let s = setup(plain(12)).await;
+    {
+        let mut store = s.store.lock().unwrap();
+        let accounts = store.accounts().unwrap();
+        store.set_account_state(accounts[0].id, AccountState::Syncing).unwrap();
+        store.set_account_state(accounts[1].id, AccountState::Offline).unwrap();
+        store.set_account_state(accounts[2].id, AccountState::NeedsReauth).unwrap();
+    }
+    engine(&s).stand_down().unwrap();
+    let states: Vec<AccountState> = s.store.lock().unwrap().accounts().unwrap().into_iter().map(|a| a.state).collect();
+    assert_eq!(&states[..3], [AccountState::Idle, AccountState::Idle, AccountState::NeedsReauth]);
+}
