@@ -126,7 +126,15 @@ enum Command {
     /// Reply in a conversation on the customer's channel (sent at once unless --queue-only)
     Reply {
         conversation: i64,
-        text: String,
+        #[arg(required_unless_present = "template", conflicts_with = "template")]
+        text: Option<String>,
+        /// Send an approved message template instead (WhatsApp: its Content SID), e.g. after
+        /// the 24-hour window
+        #[arg(long, value_name = "ID")]
+        template: Option<String>,
+        /// A template variable, e.g. --var 1=Lena (repeatable)
+        #[arg(long = "var", value_name = "NAME=VALUE", requires = "template")]
+        variables: Vec<String>,
         /// Only write it to the outbox; the next sync sends it
         #[arg(long)]
         queue_only: bool,
@@ -353,7 +361,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve { port, ui } => serve(&path, port, ui),
         Command::Account { command } => sync::account(&mut open(&path)?, command),
         Command::Sync { follow, once: _ } => sync::sync(open(&path)?, follow),
-        Command::Reply { conversation, text, queue_only } => sync::reply(open(&path)?, conversation, &text, queue_only),
+        Command::Reply { conversation, text, template, variables, queue_only } => {
+            sync::reply(open(&path)?, conversation, sync::ReplyBody::new(text, template, &variables)?, queue_only)
+        }
         Command::Outbox { json } => sync::outbox(&open(&path)?, json),
         Command::Demo { seed, rate } => {
             // Unless told otherwise, the demo keeps its own store beside the real one.

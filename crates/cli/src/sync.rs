@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use switchboard_core::credentials::{Credentials, KeychainCredentials, MemoryCredentials};
-use switchboard_core::model::printable;
+use switchboard_core::model::{printable, Template};
 use switchboard_core::Store;
 use switchboard_sync::{Engine, Mode, SyncEvent};
 
@@ -245,8 +245,34 @@ pub fn sync(store: Store, follow: bool) -> Result<()> {
     runtime.block_on(run_engine(engine, if follow { Mode::Follow } else { Mode::Once }))
 }
 
-pub fn reply(mut store: Store, conversation: i64, text: &str, queue_only: bool) -> Result<()> {
-    let item = store.enqueue_reply(conversation, text, None, None)?;
+/// What a `reply` sends: text, or an approved template with its variables.
+pub enum ReplyBody {
+    Text(String),
+    Template(Template),
+}
+
+impl ReplyBody {
+    pub fn new(text: Option<String>, template: Option<String>, variables: &[String]) -> Result<ReplyBody> {
+        match (text, template) {
+            (Some(text), None) => Ok(ReplyBody::Text(text)),
+            (None, Some(id)) => {
+                let mut parsed = std::collections::BTreeMap::new();
+                for v in variables {
+                    let (name, value) = v.split_once('=').with_context(|| format!("--var {v:?}: expected NAME=VALUE"))?;
+                    parsed.insert(name.trim().to_owned(), value.to_owned());
+                }
+                Ok(ReplyBody::Template(Template { id, variables: parsed }))
+            }
+            _ => bail!("give either the reply's text or --template"),
+        }
+    }
+}
+
+pub fn reply(mut store: Store, conversation: i64, body: ReplyBody, queue_only: bool) -> Result<()> {
+    let item = match &body {
+        ReplyBody::Text(text) => store.enqueue_reply(conversation, text, None, None)?,
+        ReplyBody::Template(template) => store.enqueue_template(conversation, template, None, None)?,
+    };
     println!("reply #{} queued", item.id);
     if queue_only {
         return Ok(());

@@ -42,6 +42,7 @@ fn accounts_sync_and_reply_through_the_cli() {
         "$SB" --store "$STORE" account add sms --name "$SMS" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN
         "$SB" --store "$STORE" account add instagram --name "$PAGE" --base-url "$URL/v21.0" --token-env PAGE_TOKEN
         "$SB" --store "$STORE" account add x --name @acmesupport --base-url "$URL/2" --token-env X_TOKEN
+        "$SB" --store "$STORE" account add whatsapp --name "$WA" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN
         if "$SB" --store "$STORE" account add sms --name 555 --account-sid "$SID" --token-env TW_TOKEN 2> "$HOME/bad-number.txt"; then exit 3; fi
         if "$SB" --store "$STORE" account add messenger --name acme --token-env PAGE_TOKEN 2> "$HOME/bad-page.txt"; then exit 4; fi
         "$SB" --store "$STORE" sync --once > "$HOME/sync.txt"
@@ -49,6 +50,9 @@ fn accounts_sync_and_reply_through_the_cli() {
         "$SB" --store "$STORE" inbox --channel sms --limit 1 --json > "$HOME/inbox.json"
         ID=$(sed -n 's/^ *"id": \([0-9]*\),$/\1/p' "$HOME/inbox.json" | head -n 1)
         "$SB" --store "$STORE" reply "$ID" "Thanks for waiting, it ships today." > "$HOME/reply.txt"
+        "$SB" --store "$STORE" inbox --channel whatsapp --limit 1 --json > "$HOME/wa.json"
+        WA_ID=$(sed -n 's/^ *"id": \([0-9]*\),$/\1/p' "$HOME/wa.json" | head -n 1)
+        "$SB" --store "$STORE" reply "$WA_ID" --template "$TPL" --var 1=Lena > "$HOME/template.txt"
         "$SB" --store "$STORE" outbox --json > "$HOME/outbox.json"
         secret-tool search --all service switchboard > "$HOME/secrets.txt" 2>&1
         "#,
@@ -61,6 +65,8 @@ fn accounts_sync_and_reply_through_the_cli() {
             ("PAGE", c::PAGE_ID),
             ("PAGE_TOKEN", c::PAGE_TOKEN),
             ("X_TOKEN", c::X_TOKEN),
+            ("WA", "+15550199"),
+            ("TPL", switchboard_sandbox::templates::FOLLOW_UP),
         ],
     );
     let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
@@ -83,6 +89,10 @@ fn accounts_sync_and_reply_through_the_cli() {
     let outbox: serde_json::Value = serde_json::from_str(&read("outbox.json")).unwrap();
     assert_eq!(outbox[0]["state"], "sent");
     assert_eq!((stats["channels"]["sms"]["replies"].as_u64(), stats["channels"]["sms"]["duplicate_replies"].as_u64()), (Some(1), Some(0)));
+    // A template goes to WhatsApp whatever the window.
+    assert!(read("template.txt").contains("1 replies sent"), "{}", read("template.txt"));
+    let stats: serde_json::Value = reqwest::blocking::get(format!("{url}/_sandbox/stats")).unwrap().json().unwrap();
+    assert_eq!(stats["channels"]["whatsapp"]["replies"].as_u64(), Some(1));
 
     // The secrets are keychain items; the store's files never hold them.
     let secrets = read("secrets.txt");

@@ -196,6 +196,16 @@ pub struct OutboxItem {
     pub next_attempt_at: jiff::Timestamp,
     /// When the reply last changed state (for `sending`: when it was handed over).
     pub updated_at: jiff::Timestamp,
+    /// Sent as this approved template instead of as free text.
+    pub template: Option<Template>,
+}
+
+/// An approved message template (WhatsApp through Twilio: a Content SID) and its variables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Template {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub variables: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -46,8 +46,15 @@ fn ago(d: SignedDuration) -> String {
 }
 
 /// Whether `text` may be sent now on `channel` to a customer who last wrote at `last_inbound`;
-/// the reason, in words for the agent, when not.
-pub fn check(channel: Channel, text: &str, last_inbound: Option<Timestamp>, now: Timestamp) -> Result<Window, String> {
+/// the reason, in words for the agent, when not. `template`: it goes as an approved template,
+/// which WhatsApp takes at any time (and no other channel here takes).
+pub fn check(channel: Channel, text: &str, last_inbound: Option<Timestamp>, now: Timestamp, template: bool) -> Result<Window, String> {
+    if template {
+        return match channel {
+            Channel::Whatsapp => Ok(Window::Open),
+            other => Err(format!("{other} has no message templates; send a plain reply")),
+        };
+    }
     match limit(channel) {
         Some(Limit::Chars(max)) if text.chars().count() > max => {
             return Err(format!("{channel} takes replies of at most {max} characters; this one has {}", text.chars().count()))
@@ -68,7 +75,7 @@ pub fn check(channel: Channel, text: &str, last_inbound: Option<Timestamp>, now:
     match channel {
         _ if since <= DAY => Ok(Window::Open),
         Channel::Whatsapp => Err(format!(
-            "outside WhatsApp's 24-hour window (the customer last wrote {}); only an approved message template can be sent now",
+            "outside WhatsApp's 24-hour window (the customer last wrote {}); only an approved message template can be sent now (reply with a template)",
             ago(since)
         )),
         _ if since <= WEEK => Ok(Window::HumanAgent),
@@ -90,24 +97,26 @@ mod tests {
     #[test]
     fn windows_follow_each_platform() {
         let now = Timestamp::from_second(1_800_000_000).unwrap();
-        assert_eq!(check(Channel::Messenger, "hi", hours(2), now), Ok(Window::Open));
-        assert_eq!(check(Channel::Messenger, "hi", hours(30), now), Ok(Window::HumanAgent));
-        assert_eq!(check(Channel::Instagram, "hi", hours(24 * 6), now), Ok(Window::HumanAgent));
-        assert!(check(Channel::Instagram, "hi", hours(24 * 8), now).unwrap_err().contains("8 days ago"));
-        assert!(check(Channel::Whatsapp, "hi", hours(25), now).unwrap_err().contains("template"));
-        assert_eq!(check(Channel::Whatsapp, "hi", hours(23), now), Ok(Window::Open));
-        assert!(check(Channel::Messenger, "hi", None, now).unwrap_err().contains("not written"));
-        assert_eq!(check(Channel::Telegram, "hi", None, now), Ok(Window::Open));
-        assert_eq!(check(Channel::Sms, "hi", hours(24 * 90), now), Ok(Window::Open));
+        assert_eq!(check(Channel::Messenger, "hi", hours(2), now, false), Ok(Window::Open));
+        assert_eq!(check(Channel::Messenger, "hi", hours(30), now, false), Ok(Window::HumanAgent));
+        assert_eq!(check(Channel::Instagram, "hi", hours(24 * 6), now, false), Ok(Window::HumanAgent));
+        assert!(check(Channel::Instagram, "hi", hours(24 * 8), now, false).unwrap_err().contains("8 days ago"));
+        assert!(check(Channel::Whatsapp, "hi", hours(25), now, false).unwrap_err().contains("template"));
+        assert_eq!(check(Channel::Whatsapp, "hi", hours(23), now, false), Ok(Window::Open));
+        assert!(check(Channel::Messenger, "hi", None, now, false).unwrap_err().contains("not written"));
+        assert_eq!(check(Channel::Telegram, "hi", None, now, false), Ok(Window::Open));
+        assert_eq!(check(Channel::Sms, "hi", hours(24 * 90), now, false), Ok(Window::Open));
+        assert_eq!(check(Channel::Whatsapp, "", hours(24 * 30), now, true), Ok(Window::Open), "a template goes at any time");
+        assert!(check(Channel::Messenger, "", hours(1), now, true).unwrap_err().contains("no message templates"));
     }
 
     #[test]
     fn lengths_count_what_each_platform_counts() {
         let now = Timestamp::from_second(1_800_000_000).unwrap();
         let korean = "가".repeat(400);
-        assert!(check(Channel::Messenger, &korean, hours(1), now).is_ok(), "400 characters");
-        assert!(check(Channel::Instagram, &korean, hours(1), now).unwrap_err().contains("1200"), "but 1200 bytes");
-        assert!(check(Channel::Sms, &"a".repeat(1601), hours(1), now).unwrap_err().contains("1600"));
-        assert!(check(Channel::Telegram, &"a".repeat(4096), None, now).is_ok());
+        assert!(check(Channel::Messenger, &korean, hours(1), now, false).is_ok(), "400 characters");
+        assert!(check(Channel::Instagram, &korean, hours(1), now, false).unwrap_err().contains("1200"), "but 1200 bytes");
+        assert!(check(Channel::Sms, &"a".repeat(1601), hours(1), now, false).unwrap_err().contains("1600"));
+        assert!(check(Channel::Telegram, &"a".repeat(4096), None, now, false).is_ok());
     }
 }

@@ -191,7 +191,7 @@ fn replies_the_channel_would_refuse_are_refused_before_queuing() {
 
     let err = store.enqueue_reply(whatsapp, "Any news?", None, None).unwrap_err();
     assert!(matches!(&err, Error::ReplyNotAllowed(why) if why.contains("24-hour") && why.contains("template")), "{err}");
-    assert_eq!(store.check_reply(messenger, "We're on it.", now).unwrap(), Window::HumanAgent);
+    assert_eq!(store.check_reply(messenger, "We're on it.", false, now).unwrap(), Window::HumanAgent);
     store.enqueue_reply(messenger, "We're on it.", None, None).unwrap();
     assert!(store.enqueue_reply(stale, "Sorry for the wait.", None, None).unwrap_err().to_string().contains("7 days"));
     assert!(store.enqueue_reply(messenger, &"x".repeat(2001), None, None).unwrap_err().to_string().contains("2000 characters"));

@@ -42,6 +42,14 @@ pub mod credentials {
     pub const X_TOKEN: &str = "sandbox-x-user-token";
 }
 
+/// The WhatsApp message templates the sandbox's Twilio account has approved: Content SID and text,
+/// `{{1}}` and so on standing for the variables.
+pub mod templates {
+    pub const FOLLOW_UP: &str = "HXb5b62575e6e4ff6129ad7c8efe1f983e";
+    pub(crate) const APPROVED: &[(&str, &str)] =
+        &[(FOLLOW_UP, "Hi {{1}}, we have an update on your request. Reply to this message to continue.")];
+}
+
 /// An account connected to the sandbox: its key, its secret, and its settings.
 pub struct SandboxAccount {
     pub key: &'static str,

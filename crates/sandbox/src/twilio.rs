@@ -151,7 +151,21 @@ async fn create(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, head
             )
         }
     };
-    let text = get("Body").unwrap_or_default();
+    let mut text = get("Body").unwrap_or_default();
+    let template = get("ContentSid");
+    if let Some(sid) = &template {
+        let Some((_, body)) = crate::templates::APPROVED.iter().find(|(id, _)| id == sid) else {
+            return error(StatusCode::BAD_REQUEST, 21655, "The ContentSid is Invalid.");
+        };
+        let variables: std::collections::BTreeMap<String, String> = match get("ContentVariables") {
+            None => Default::default(),
+            Some(json) => match serde_json::from_str(&json) {
+                Ok(v) => v,
+                Err(_) => return error(StatusCode::BAD_REQUEST, 21656, "The ContentVariables Parameter is invalid."),
+            },
+        };
+        text = variables.iter().fold(body.to_string(), |t, (k, v)| t.replace(&format!("{{{{{k}}}}}"), v));
+    }
     let media = params.iter().filter(|(k, _)| k == "MediaUrl").count() as u32;
     if text.is_empty() && media == 0 {
         return error(StatusCode::BAD_REQUEST, 21602, "Message body is required.");
@@ -161,7 +175,7 @@ async fn create(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, head
     }
     let mut inner = state.lock();
     let at = jiff::Timestamp::now().as_second();
-    if channel == Channel::Whatsapp && !params.iter().any(|(k, _)| k == "ContentSid") {
+    if channel == Channel::Whatsapp && template.is_none() {
         let last = inner.conversation_with(channel, &to).and_then(|conv| inner.last_customer_turn(conv));
         if last.is_none_or(|last| at - last > crate::WINDOW) {
             return error(

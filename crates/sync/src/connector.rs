@@ -6,7 +6,7 @@ use crate::pace::Paces;
 use crate::{graph::Graph, telegram::Telegram, twilio::Twilio, x::X};
 use std::time::Duration;
 use switchboard_core::interchange::Record;
-use switchboard_core::model::{AccountView, Channel};
+use switchboard_core::model::{AccountView, Channel, Template};
 use switchboard_core::reply_rules::Window;
 use switchboard_core::sensitive::Sensitive;
 
@@ -112,9 +112,16 @@ impl Connector {
         }
     }
 
-    /// Sends `text` into the conversation `to` (its external id), as `window` allows (see
-    /// `reply_rules`); returns the platform's id for the message, as a sync will later see it.
-    pub async fn send(&self, to: &str, text: &str, window: Window) -> Result<String, Error> {
+    /// Sends `text` (or `template`) into the conversation `to` (its external id), as `window`
+    /// allows (see `reply_rules`); returns the platform's id for the message, as a sync will
+    /// later see it.
+    pub async fn send(&self, to: &str, text: &str, window: Window, template: Option<&Template>) -> Result<String, Error> {
+        if let Some(template) = template {
+            return match self {
+                Connector::Twilio(c) => c.send_template(to, template).await,
+                _ => Err(Error::Refused("this channel has no message templates".into())),
+            };
+        }
         match self {
             Connector::Graph(c) => c.send(to, text, window).await,
             Connector::Telegram(c) => c.send(to, text).await,

@@ -483,7 +483,8 @@ impl Engine {
     }
 
     async fn settle_unknown(&self, account: &AccountView, connector: &Connector, item: &OutboxItem, to: &str, report: &mut AccountReport) -> Result<(), Error> {
-        if connector.can_look_up() {
+        // A template's text is the platform's to render: it cannot be looked for by its text.
+        if connector.can_look_up() && item.template.is_none() {
             let found = match connector.find_sent(to, &item.text, item.next_attempt_at).await {
                 Ok(found) => found,
                 // The platform could not answer now: the reply stays in flight, asked about next round.
@@ -525,7 +526,7 @@ impl Engine {
             for item in due {
                 let (_, to) = self.address(&item)?;
                 // Checked again now: a reply queued offline may have outlived the channel's window.
-                let window = match lock(&self.store).check_reply(item.conversation_id, &item.text, jiff::Timestamp::now()) {
+                let window = match lock(&self.store).check_reply(item.conversation_id, &item.text, item.template.is_some(), jiff::Timestamp::now()) {
                     Ok(window) => window,
                     Err(switchboard_core::Error::ReplyNotAllowed(reason)) => {
                         lock(&self.store).mark_failed(item.id, &reason)?;
@@ -537,7 +538,7 @@ impl Engine {
                 };
                 // Committed before the call: after a crash this reply is "in flight", never resent blindly.
                 let item = lock(&self.store).begin_send(item.id)?;
-                match connector.send(&to, &item.text, window).await {
+                match connector.send(&to, &item.text, window, item.template.as_ref()).await {
                     Ok(id) => {
                         lock(&self.store).mark_sent(item.id, &id)?;
                         report.sent += 1;

@@ -7,7 +7,7 @@ use crate::walk::{Walk, OVERLAP};
 use serde::Deserialize;
 use std::time::Duration;
 use switchboard_core::interchange::{AttachmentRecord, Author, MessageRecord, Record};
-use switchboard_core::model::{AccountView, AttachmentKind, AuthorKind, Direction};
+use switchboard_core::model::{AccountView, AttachmentKind, AuthorKind, Direction, Template};
 use switchboard_core::sensitive::Sensitive;
 
 pub(crate) const DEFAULT_BASE: &str = "https://api.twilio.com";
@@ -158,6 +158,17 @@ impl Twilio {
     pub(crate) async fn send(&self, to: &str, text: &str) -> Result<String, Error> {
         let request = self.http.post(self.messages_url()).form(&[("To", to), ("From", self.number.as_str()), ("Body", text)]);
         let created: Message = self.call(request).await?;
+        Ok(created.sid)
+    }
+
+    /// An approved template (Content SID) with its variables: WhatsApp takes it outside the
+    /// 24-hour window too.
+    pub(crate) async fn send_template(&self, to: &str, template: &Template) -> Result<String, Error> {
+        let mut form = vec![("To", to.to_owned()), ("From", self.number.clone()), ("ContentSid", template.id.clone())];
+        if !template.variables.is_empty() {
+            form.push(("ContentVariables", serde_json::to_string(&template.variables).expect("json")));
+        }
+        let created: Message = self.call(self.http.post(self.messages_url()).form(&form)).await?;
         Ok(created.sid)
     }
 

@@ -215,17 +215,33 @@ async fn after_a_day_messenger_replies_go_with_the_human_agent_tag_and_closed_wi
     let (tagged, whatsapp_closed) = {
         let store = s.store.lock().unwrap();
         let rows = |ch| store.inbox(&InboxFilter { channel: Some(ch), limit: 1000, ..Default::default() }).unwrap();
-        let tagged = rows(Channel::Messenger).into_iter().find(|r| store.check_reply(r.id, "x", now).ok() == Some(Window::HumanAgent)).unwrap().id;
-        let closed = rows(Channel::Whatsapp).into_iter().find(|r| store.check_reply(r.id, "x", now).is_err()).unwrap().id;
+        let tagged = rows(Channel::Messenger).into_iter().find(|r| store.check_reply(r.id, "x", false, now).ok() == Some(Window::HumanAgent)).unwrap().id;
+        let closed = rows(Channel::Whatsapp).into_iter().find(|r| store.check_reply(r.id, "x", false, now).is_err()).unwrap().id;
         (tagged, closed)
     };
     let err = s.store.lock().unwrap().enqueue_reply(whatsapp_closed, "Are you still there?", None, None).unwrap_err();
     assert!(err.to_string().contains("24-hour window"), "{err}");
     s.store.lock().unwrap().enqueue_reply(tagged, "Sorry for the slow answer: your refund went out today.", Some("Sam"), None).unwrap();
+    // Outside WhatsApp's window, an approved template goes.
+    let template = switchboard_core::model::Template {
+        id: switchboard_sandbox::templates::FOLLOW_UP.into(),
+        variables: [("1".to_owned(), "Lena".to_owned())].into(),
+    };
+    let queued = s.store.lock().unwrap().enqueue_template(whatsapp_closed, &template, Some("Sam"), None).unwrap();
+    assert!(queued.text.contains(switchboard_sandbox::templates::FOLLOW_UP));
     let reports = engine(&s).run(Mode::Once).await.unwrap();
-    assert_eq!(reports.iter().map(|r| (r.sent, r.failed)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)), (1, 0), "{reports:?}");
+    assert_eq!(reports.iter().map(|r| (r.sent, r.failed)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)), (2, 0), "{reports:?}");
     // The sandbox refuses an untagged reply after 24 hours, so arriving proves the tag.
-    assert_eq!(s.sandbox.stats().channels["messenger"].replies, 1);
+    let stats = s.sandbox.stats();
+    assert_eq!((stats.channels["messenger"].replies, stats.channels["whatsapp"].replies), (1, 1));
+    let rendered = "Hi Lena, we have an update on your request. Reply to this message to continue.";
+    assert!(s.sandbox.replies().iter().any(|(channel, _, text)| channel == "whatsapp" && text == rendered));
+    // The next sync brings the platform's copy: the thread shows the template's text, once.
+    engine(&s).run(Mode::Once).await.unwrap();
+    let store = s.store.lock().unwrap();
+    let thread = store.thread(whatsapp_closed, 1000).unwrap();
+    assert_eq!(thread.messages.iter().filter(|m| m.text == rendered).count(), 1);
+    assert!(!thread.messages.iter().any(|m| m.text == queued.text), "the placeholder gave way to the platform's copy");
 }
 
 #[tokio::test]

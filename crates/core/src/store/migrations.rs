@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_search.sql"),
     include_str!("migrations/0003_search_filters.sql"),
     include_str!("migrations/0004_outbox_delivery.sql"),
+    include_str!("migrations/0005_outbox_template.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

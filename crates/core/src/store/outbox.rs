@@ -13,12 +13,12 @@ use super::util::{from_ms, now_ms, to_ms};
 use super::write::refresh_conversation;
 use super::Store;
 use crate::error::{Error, Result};
-use crate::model::{AuthorKind, Channel, DeliveryState, Direction, OutboxItem, OutboxState};
+use crate::model::{AuthorKind, Channel, DeliveryState, Direction, OutboxItem, OutboxState, Template};
 use crate::reply_rules::{self, Window};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 const ITEM_SELECT: &str = "SELECT id, conversation_id, message_id, idempotency_key, body, state, attempts, last_error,
-                                  external_id, next_attempt_at, updated_at FROM outbox";
+                                  external_id, next_attempt_at, updated_at, template FROM outbox";
 
 fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
     Ok(OutboxItem {
@@ -33,6 +33,7 @@ fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
         external_id: r.get(8)?,
         next_attempt_at: from_ms(r.get(9)?),
         updated_at: from_ms(r.get(10)?),
+        template: r.get::<_, Option<String>>(11)?.and_then(|t| serde_json::from_str(&t).ok()),
     })
 }
 
@@ -63,20 +64,32 @@ fn set_delivery(tx: &Transaction<'_>, message: Option<i64>, state: DeliveryState
 }
 
 /// The conversation's account, and how the channel lets `text` go out now (see `reply_rules`).
-fn reply_check(conn: &rusqlite::Connection, conversation_id: i64, text: &str, now: jiff::Timestamp) -> Result<(i64, Window)> {
+fn reply_check(conn: &rusqlite::Connection, conversation_id: i64, text: &str, template: bool, now: jiff::Timestamp) -> Result<(i64, Window)> {
     let (account, channel, last_inbound): (i64, Channel, Option<i64>) = conn
         .prepare_cached("SELECT account_id, channel, last_inbound_at FROM conversations WHERE id = ?1")?
         .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
         .ok_or_else(|| Error::Missing { what: "conversation", id: conversation_id.to_string() })?;
-    let window = reply_rules::check(channel, text, last_inbound.map(from_ms), now).map_err(Error::ReplyNotAllowed)?;
+    let window = reply_rules::check(channel, text, last_inbound.map(from_ms), now, template).map_err(Error::ReplyNotAllowed)?;
     Ok((account, window))
 }
 
 impl Store {
-    /// How a reply of `text` in this conversation may go out now, or why it may not.
-    pub fn check_reply(&self, conversation_id: i64, text: &str, now: jiff::Timestamp) -> Result<Window> {
-        Ok(reply_check(&self.conn, conversation_id, text, now)?.1)
+    /// How a reply of `text` (or a template, with `template`) in this conversation may go out
+    /// now, or why it may not.
+    pub fn check_reply(&self, conversation_id: i64, text: &str, template: bool, now: jiff::Timestamp) -> Result<Window> {
+        Ok(reply_check(&self.conn, conversation_id, text, template, now)?.1)
+    }
+
+    /// Writes an approved template reply to the outbox (WhatsApp takes one at any time, also
+    /// after its 24-hour window). The thread shows it by its id until the platform's copy arrives.
+    pub fn enqueue_template(&mut self, conversation_id: i64, template: &Template, author: Option<&str>, idempotency_key: Option<&str>) -> Result<OutboxItem> {
+        if template.id.trim().is_empty() {
+            return Err(Error::invalid("a template needs its id"));
+        }
+        let variables: Vec<String> = template.variables.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let shown = if variables.is_empty() { format!("Template {}", template.id) } else { format!("Template {} ({})", template.id, variables.join(", ")) };
+        self.enqueue(conversation_id, &shown, Some(template), author, idempotency_key)
     }
 
     /// Writes a reply to the outbox and shows it in the thread as `queued`. With the same
@@ -86,6 +99,10 @@ impl Store {
         if text.trim().is_empty() {
             return Err(Error::invalid("a reply needs text"));
         }
+        self.enqueue(conversation_id, text, None, author, idempotency_key)
+    }
+
+    fn enqueue(&mut self, conversation_id: i64, text: &str, template: Option<&Template>, author: Option<&str>, idempotency_key: Option<&str>) -> Result<OutboxItem> {
         let key = idempotency_key.map(str::to_owned).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         self.transaction(|tx| {
             if let Some(id) = tx
@@ -95,7 +112,7 @@ impl Store {
             {
                 return load(tx, id);
             }
-            let (account, _) = reply_check(tx, conversation_id, text, jiff::Timestamp::now())?;
+            let (account, _) = reply_check(tx, conversation_id, text, template.is_some(), jiff::Timestamp::now())?;
             let now = now_ms();
             // A local id until the platform gives its own; "local:" never collides with those.
             let message: i64 = tx
@@ -110,10 +127,10 @@ impl Store {
                 )?;
             let id: i64 = tx
                 .prepare_cached(
-                    "INSERT INTO outbox (conversation_id, idempotency_key, body, state, created_at, updated_at, message_id, next_attempt_at)
-                     VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5, ?4) RETURNING id",
+                    "INSERT INTO outbox (conversation_id, idempotency_key, body, state, created_at, updated_at, message_id, next_attempt_at, template)
+                     VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5, ?4, ?6) RETURNING id",
                 )?
-                .query_row(params![conversation_id, key, text, now, message], |r| r.get(0))?;
+                .query_row(params![conversation_id, key, text, now, message, template.map(|t| serde_json::to_string(t).expect("json"))], |r| r.get(0))?;
             refresh_conversation(tx, conversation_id)?;
             super::index_messages(tx, &[message])?;
             load(tx, id)

@@ -72,7 +72,7 @@ pub fn open_conversation(store: &Store, channel: Channel) -> i64 {
 pub fn replyable(store: &Store, channel: Channel) -> Vec<i64> {
     let now = jiff::Timestamp::now();
     let rows = store.inbox(&InboxFilter { channel: Some(channel), limit: 100_000, ..Default::default() }).unwrap();
-    let ids: Vec<i64> = rows.into_iter().map(|r| r.id).filter(|id| store.check_reply(*id, "Thanks for waiting.", now).is_ok()).collect();
+    let ids: Vec<i64> = rows.into_iter().map(|r| r.id).filter(|id| store.check_reply(*id, "Thanks for waiting.", false, now).is_ok()).collect();
     assert!(!ids.is_empty(), "no {channel} conversation takes a reply now");
     ids
 }
