@@ -261,13 +261,17 @@ impl Store {
         crate::search::register_functions(&self.conn)?;
         // temp_store=MEMORY: sorts and temporary tables never touch the disk, so no plaintext can
         // leak into a temporary file. A 32 MiB page cache keeps decrypted pages for reuse:
-        // with SQLCipher every cache miss is a decryption.
+        // with SQLCipher every cache miss is a decryption. A checkpoint every 10,000 pages (a WAL
+        // of up to 40 MB, encrypted like the rest) rather than 1,000: a sync rewrites the same
+        // index pages over and over, and each checkpoint copies a page once however often it
+        // changed (an initial sync of 1.1M messages: 75 s -> 63 s).
         self.conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;
              PRAGMA synchronous = NORMAL;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -32768;",
+             PRAGMA cache_size = -32768;
+             PRAGMA wal_autocheckpoint = 10000;",
         )?;
         // Plans stay as prepared: otherwise (this SQLite has STAT4) binding a new value to some
         // parameters expires the statement, and the write path re-parsed its conversation refresh
