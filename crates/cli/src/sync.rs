@@ -112,7 +112,8 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
                 println!("(no accounts; add one with `switchboard account add`)");
             } else {
                 for a in accounts {
-                    println!("{:<28} {:<10} {}", a.key, a.channel, a.state);
+                    let detail = a.state_detail.map(|d| format!("  ({})", printable(&d))).unwrap_or_default();
+                    println!("{:<28} {:<10} {}{detail}", a.key, a.channel, a.state);
                 }
             }
             Ok(())

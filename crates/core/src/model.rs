@@ -177,6 +177,9 @@ pub struct AccountView {
     pub name: String,
     pub config: serde_json::Map<String, serde_json::Value>,
     pub state: AccountState,
+    /// Why it is in that state, when that needs saying (offline, re-authentication, an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_detail: Option<String>,
 }
 
 /// One reply in the outbox.

@@ -325,7 +325,7 @@ impl Engine {
     }
 
     fn set_state(&self, account: &AccountView, state: AccountState, detail: Option<String>) {
-        if let Err(e) = lock(&self.store).set_account_state(account.id, state) {
+        if let Err(e) = lock(&self.store).set_account_state_because(account.id, state, detail.as_deref()) {
             tracing::warn!(account = %account.key, error = %e, "could not record the account state");
         }
         let _ = self.events.send(SyncEvent::AccountState { account: account.key.clone(), state, detail });

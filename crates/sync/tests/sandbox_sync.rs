@@ -132,6 +132,12 @@ async fn an_expired_token_stops_its_account_only() {
     assert_eq!(stored(&store, Channel::Whatsapp).1, stats.channels["whatsapp"].messages);
     let states: Vec<_> = store.accounts().unwrap().into_iter().map(|a| (a.key, a.state)).collect();
     assert!(states.contains(&("telegram:acme_support_bot".into(), AccountState::NeedsReauth)), "{states:?}");
+    // The store says why, for Settings, without the token; an account that is fine says nothing.
+    let accounts = store.accounts().unwrap();
+    let telegram = accounts.iter().find(|a| a.key == "telegram:acme_support_bot").unwrap();
+    let why = telegram.state_detail.as_deref().unwrap();
+    assert!(why.contains("re-authenticate") && !why.contains("revoked"), "{why}");
+    assert!(accounts.iter().filter(|a| a.state == AccountState::Idle).all(|a| a.state_detail.is_none()));
     assert!(states.contains(&("sms:+15550100".into(), AccountState::Idle)), "{states:?}");
 }
 

@@ -32,10 +32,11 @@ fn account_view(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountView> {
         name: r.get(3)?,
         config: serde_json::from_str(&config).unwrap_or_default(),
         state: r.get(5)?,
+        state_detail: r.get(6)?,
     })
 }
 
-const ACCOUNT_SELECT: &str = "SELECT id, key, channel, name, config, state FROM accounts";
+const ACCOUNT_SELECT: &str = "SELECT id, key, channel, name, config, state, state_detail FROM accounts";
 
 impl Store {
     /// Connects a new account. Refuses a config that carries anything like a credential.
@@ -100,10 +101,15 @@ impl Store {
     }
 
     pub fn set_account_state(&mut self, account_id: i64, state: AccountState) -> Result<()> {
+        self.set_account_state_because(account_id, state, None)
+    }
+
+    /// Sets the account's state and why (`None` clears the reason).
+    pub fn set_account_state_because(&mut self, account_id: i64, state: AccountState, detail: Option<&str>) -> Result<()> {
         let n = self
             .conn
-            .prepare_cached("UPDATE accounts SET state = ?2 WHERE id = ?1")?
-            .execute(params![account_id, state])?;
+            .prepare_cached("UPDATE accounts SET state = ?2, state_detail = ?3 WHERE id = ?1")?
+            .execute(params![account_id, state, detail])?;
         if n == 0 {
             return Err(Error::Missing { what: "account", id: account_id.to_string() });
         }

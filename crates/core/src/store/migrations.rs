@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_search_filters.sql"),
     include_str!("migrations/0004_outbox_delivery.sql"),
     include_str!("migrations/0005_outbox_template.sql"),
+    include_str!("migrations/0006_account_state_detail.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
