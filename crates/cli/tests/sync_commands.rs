@@ -29,6 +29,23 @@ fn sandbox(conversations: usize) -> (Running, String) {
     (Running(child), line.trim().to_owned())
 }
 
+/// What the test scripts use to connect accounts to the sandbox at `url`: its address, secrets,
+/// numbers, Page and template.
+fn sandbox_vars(url: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("URL", url),
+        ("TG_TOKEN", c::TELEGRAM_BOT_TOKEN),
+        ("TW_TOKEN", c::TWILIO_AUTH_TOKEN),
+        ("SID", c::TWILIO_ACCOUNT_SID),
+        ("SMS", c::SMS_NUMBER),
+        ("WA", c::WHATSAPP_NUMBER.trim_start_matches("whatsapp:")),
+        ("PAGE", c::PAGE_ID),
+        ("PAGE_TOKEN", c::PAGE_TOKEN),
+        ("X_TOKEN", c::X_TOKEN),
+        ("TPL", switchboard_sandbox::templates::FOLLOW_UP),
+    ]
+}
+
 #[test]
 fn accounts_sync_and_reply_through_the_cli() {
     let (_sandbox, url) = sandbox(36);
@@ -56,18 +73,7 @@ fn accounts_sync_and_reply_through_the_cli() {
         "$SB" --store "$STORE" outbox --json > "$HOME/outbox.json"
         secret-tool search --all service switchboard > "$HOME/secrets.txt" 2>&1
         "#,
-        &[
-            ("URL", &url),
-            ("TG_TOKEN", c::TELEGRAM_BOT_TOKEN),
-            ("TW_TOKEN", c::TWILIO_AUTH_TOKEN),
-            ("SMS", c::SMS_NUMBER),
-            ("SID", c::TWILIO_ACCOUNT_SID),
-            ("PAGE", c::PAGE_ID),
-            ("PAGE_TOKEN", c::PAGE_TOKEN),
-            ("X_TOKEN", c::X_TOKEN),
-            ("WA", "+15550199"),
-            ("TPL", switchboard_sandbox::templates::FOLLOW_UP),
-        ],
+        &sandbox_vars(&url),
     );
     let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
     assert!(out.status.success(), "{}\n{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out), read("sync.txt"));
@@ -141,17 +147,7 @@ fn killing_a_syncing_process_fifty_times_loses_and_doubles_nothing() {
         "$SB" --store "$STORE" stats --json > "$HOME/stats.json"
         "$SB" --store "$STORE" sync --once > "$HOME/again.txt"
         "#,
-        &[
-            ("URL", &url),
-            ("TG_TOKEN", c::TELEGRAM_BOT_TOKEN),
-            ("TW_TOKEN", c::TWILIO_AUTH_TOKEN),
-            ("SMS", c::SMS_NUMBER),
-            ("WA", "+15550199"),
-            ("SID", c::TWILIO_ACCOUNT_SID),
-            ("PAGE", c::PAGE_ID),
-            ("PAGE_TOKEN", c::PAGE_TOKEN),
-            ("X_TOKEN", c::X_TOKEN),
-        ],
+        &sandbox_vars(&url),
     );
     let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
     assert!(out.status.success(), "{}\n{}", stderr(&out), read("final.txt"));
@@ -184,7 +180,7 @@ fn on_a_terminal_sync_shows_a_live_line_per_account() {
         TERM=xterm-256color script -qec '"$SB" --store "$STORE" sync --once' /dev/null > "$HOME/tty.txt"
         "$SB" --store "$STORE" sync --once > /dev/null 2> "$HOME/piped.txt"
         "#,
-        &[("URL", &url), ("TG_TOKEN", c::TELEGRAM_BOT_TOKEN), ("X_TOKEN", c::X_TOKEN)],
+        &sandbox_vars(&url),
     );
     let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
     assert!(out.status.success(), "{}\n{}", stderr(&out), read("tty.txt"));
