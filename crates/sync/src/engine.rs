@@ -90,6 +90,12 @@ struct WriteJob {
     done: oneshot::Sender<Result<Written, Error>>,
 }
 
+impl WriteJob {
+    fn batch(&self) -> CursorBatch<'_> {
+        CursorBatch { records: &self.records, account_id: self.account_id, stream: self.stream, cursor: self.cursor.as_deref() }
+    }
+}
+
 /// An account's batch being stored, and what to report when it is.
 struct Writing {
     done: oneshot::Receiver<Result<Written, Error>>,
@@ -183,28 +189,27 @@ fn write_loop(store: &Mutex<Store>, queue: &Queue) {
             refuse(first);
             continue;
         }
-        let mut first = Some(first);
+        let mut next = Some(first);
+        let (mut records, mut urgent) = (0, false);
         let mut taken: Vec<WriteJob> = Vec::new();
         let results = lock(store).write_batches_as_they_come(
             &mut taken,
-            |so_far| {
-                if let Some(job) = first.take() {
-                    return Some(job);
-                }
-                let records: usize = so_far.iter().map(|j| j.records.len()).sum();
-                let urgent = so_far.iter().any(|j| j.urgent);
-                if records >= GROUP_RECORDS || (urgent && records >= URGENT_GROUP) {
-                    return None;
-                }
-                while let Some(job) = queue.try_pop() {
-                    if !spoiled.contains(&(job.account_id, job.stream)) {
-                        return Some(job);
+            || {
+                if next.is_none() && records < GROUP_RECORDS && !(urgent && records >= URGENT_GROUP) {
+                    while let Some(job) = queue.try_pop() {
+                        if !spoiled.contains(&(job.account_id, job.stream)) {
+                            next = Some(job);
+                            break;
+                        }
+                        refuse(job);
                     }
-                    refuse(job);
                 }
-                None
+                let job = next.take()?;
+                records += job.records.len();
+                urgent |= job.urgent;
+                Some(job)
             },
-            |j| CursorBatch { records: &j.records, account_id: j.account_id, stream: j.stream, cursor: j.cursor.as_deref() },
+            WriteJob::batch,
         );
         match results {
             Ok(changed) => {
@@ -221,8 +226,7 @@ fn write_loop(store: &Mutex<Store>, queue: &Queue) {
                         refuse(job);
                         continue;
                     }
-                    let batch = CursorBatch { records: &job.records, account_id: job.account_id, stream: job.stream, cursor: job.cursor.as_deref() };
-                    let result = lock(store).write_batches_with_cursors(&[batch]).map(|mut written| written.remove(0));
+                    let result = lock(store).write_batches_with_cursors(&[job.batch()]).map(|mut written| written.remove(0));
                     if result.is_err() {
                         spoiled.insert((job.account_id, job.stream));
                     }

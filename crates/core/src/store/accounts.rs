@@ -143,16 +143,16 @@ impl Store {
     pub fn write_batches_with_cursors(&mut self, batches: &[CursorBatch<'_>]) -> Result<Vec<Written>> {
         let mut rest = batches.iter();
         let mut taken = Vec::new();
-        self.write_batches_as_they_come(&mut taken, |_| rest.next().copied(), |b| *b)
+        self.write_batches_as_they_come(&mut taken, || rest.next().copied(), |b| *b)
     }
 
     /// `write_batches_with_cursors` for batches that arrive while the transaction is open: `next`
-    /// hands over the next one (seeing those taken so far), or `None` to commit. Taken batches end
-    /// up in `taken` whatever happens.
+    /// hands over the next one, or `None` to commit. Taken batches end up in `taken` whatever
+    /// happens.
     pub fn write_batches_as_they_come<J>(
         &mut self,
         taken: &mut Vec<J>,
-        mut next: impl FnMut(&[J]) -> Option<J>,
+        mut next: impl FnMut() -> Option<J>,
         batch: impl for<'j> Fn(&'j J) -> CursorBatch<'j>,
     ) -> Result<Vec<Written>> {
         self.transaction(|tx| {
@@ -161,7 +161,7 @@ impl Store {
             let mut writer = write::Writer::all_or_nothing(tx);
             let mut changed = Vec::new();
             let mut cursor = tx.prepare_cached(&upsert_sql("sync_cursors", &["account_id", "stream"], &["cursor", "updated_at"], &[]))?;
-            while let Some(job) = next(taken) {
+            while let Some(job) = next() {
                 taken.push(job);
                 let b = batch(taken.last().expect("just pushed"));
                 changed.push(writer.apply_noting(b.records)?);
