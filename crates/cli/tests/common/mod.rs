@@ -84,21 +84,56 @@ pub fn assert_one_line_error(out: &Output, expected: &str) {
     assert!(lines[0].starts_with("error: ") && lines[0].contains(expected), "{err}");
 }
 
-/// Runs `script` in a private D-Bus session, with an unlocked gnome-keyring when `keyring`.
+/// Runs `script` in a private D-Bus session. With `keyring`, the session's Secret Service is
+/// gnome-keyring, started on first use and unlocked with a known password, as a login session
+/// does. gnome-keyring has been seen to crash when its clients are killed mid-call; being
+/// activated on demand, it then comes back unlocked instead of leaving the rest of the test with
+/// a locked keychain.
 pub fn in_session(env: &Env, keyring: bool, script: &str, vars: &[(&str, &str)]) -> std::process::Output {
-    let unlock = if keyring {
-        "eval \"$(printf 'keyring-pw' | gnome-keyring-daemon --unlock --components=secrets)\"\n"
-    } else {
-        ""
-    };
     let mut cmd = Command::new("dbus-run-session");
-    env.isolate(&mut cmd)
-        .env("SB", BIN)
+    env.isolate(&mut cmd);
+    if keyring {
+        cmd.arg(format!("--config-file={}", keyring_session_config(env).display()));
+    }
+    cmd.env("SB", BIN)
         .env("STORE", env.store())
         .env("SAMPLE", env.file("sample.jsonl", SAMPLE))
         .envs(vars.iter().copied())
-        .args(["--", "sh", "-ec"])
-        .arg(format!("{unlock}{script}"));
+        .args(["--", "sh", "-ec", script]);
     cmd.output().expect("dbus-run-session (package dbus) is installed by `cargo xtask setup`")
 }
 
+/// A session bus configuration whose only activatable service is an unlocked gnome-keyring.
+fn keyring_session_config(env: &Env) -> PathBuf {
+    let dir = env.home.path().join("dbus");
+    std::fs::create_dir_all(dir.join("services")).unwrap();
+    std::fs::write(
+        dir.join("services/org.freedesktop.secrets.service"),
+        "[D-BUS Service]\nName=org.freedesktop.secrets\n\
+         Exec=/bin/sh -c \"printf keyring-pw | exec gnome-keyring-daemon --foreground --unlock --components=secrets\"\n",
+    )
+    .unwrap();
+    let config = dir.join("session.conf");
+    std::fs::write(
+        &config,
+        format!(
+            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:tmpdir=/tmp</listen>
+  <servicedir>{}</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+            dir.join("services").display()
+        ),
+    )
+    .unwrap();
+    config
+}
