@@ -12,6 +12,8 @@ const APT_PACKAGES: &[&str] = &[
     "libssl-dev", "libsoup-3.0-dev", "libjavascriptcoregtk-4.1-dev", "libxdo-dev", "libdbus-1-dev",
     // Running headless, the keychain, private mounts for storage-fault tests
     "xvfb", "xauth", "dbus", "dbus-x11", "gnome-keyring", "libsecret-tools", "keyutils", "util-linux", "mount",
+    // Real mail peers for the email tests (started per test on loopback, never as services)
+    "dovecot-imapd", "dovecot-lmtpd", "postfix",
     // The UI build
     "nodejs", "npm",
 ];
@@ -62,6 +64,26 @@ fn setup() {
     let have_node = Command::new("node").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
     let missing: Vec<&str> = missing.into_iter().filter(|p| !(have_node && (*p == "nodejs" || *p == "npm"))).collect();
     if !missing.is_empty() {
+        if missing.contains(&"postfix") {
+            // Postfix's installer asks how mail should flow; the tests configure their own.
+            let mut preseed = Command::new("debconf-set-selections");
+            preseed.stdin(std::process::Stdio::piped());
+            let mut child = preseed.spawn().unwrap_or_else(|e| {
+                eprintln!("xtask: cannot start debconf-set-selections: {e}");
+                exit(1)
+            });
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .expect("piped")
+                .write_all(b"postfix postfix/main_mailer_type select No configuration\n")
+                .expect("preseed");
+            if !child.wait().is_ok_and(|s| s.success()) {
+                eprintln!("xtask: debconf-set-selections failed");
+                exit(1);
+            }
+        }
         run(Command::new("apt-get").arg("update").arg("-q"));
         run(Command::new("apt-get")
             .args(["install", "-y", "-q", "--no-install-recommends"])

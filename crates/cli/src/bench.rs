@@ -136,6 +136,7 @@ fn conversation(k: usize, per: usize, customers: usize, rng: &mut StdRng, out: &
             at: jiff::Timestamp::from_second(start + j as i64 * rng.gen_range(30..900)).expect("in range"),
             delivery: None,
             attachments: vec![],
+            email: None,
         }));
     }
 }

@@ -18,6 +18,7 @@ pub enum Kind {
     Whatsapp,
     Telegram,
     X,
+    Email,
 }
 
 #[derive(Subcommand)]
@@ -26,9 +27,10 @@ pub enum AccountCommand {
     Add {
         kind: Kind,
         /// Messenger and Instagram: the Facebook Page's id; SMS and WhatsApp: the business's number
-        /// (+E.164); Telegram: the bot's name; X: the account's username
+        /// (+E.164); Telegram: the bot's name; X: the account's username; email: the address
+        /// replies come from [default: --user]
         #[arg(long)]
-        name: String,
+        name: Option<String>,
         /// The platform's API base URL, with the API version where it has one [default: the real
         /// platform, e.g. https://graph.facebook.com/v21.0, https://api.x.com/2]
         #[arg(long)]
@@ -36,10 +38,28 @@ pub enum AccountCommand {
         /// The environment variable holding the secret (Messenger and Instagram: the Page access
         /// token; Twilio: auth token; Telegram: bot token; X: OAuth 2.0 user access token)
         #[arg(long, value_name = "VAR")]
-        token_env: String,
+        token_env: Option<String>,
         /// Twilio: the account SID
         #[arg(long)]
         account_sid: Option<String>,
+        /// Email: the IMAP server, HOST:PORT (993 with TLS)
+        #[arg(long, value_name = "HOST:PORT")]
+        imap: Option<String>,
+        /// Email: the SMTP server, HOST:PORT (465: TLS; other ports: STARTTLS)
+        #[arg(long, value_name = "HOST:PORT")]
+        smtp: Option<String>,
+        /// Email: the user name for IMAP and SMTP
+        #[arg(long)]
+        user: Option<String>,
+        /// Email: the environment variable holding the password
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// Email: encrypt both connections (the default)
+        #[arg(long, conflicts_with = "plain")]
+        tls: bool,
+        /// Email: no encryption; allowed only to servers on this machine
+        #[arg(long)]
+        plain: bool,
     },
     /// List connected accounts and their sync state
     List {
@@ -55,13 +75,67 @@ fn keychain(store: &Store) -> Result<Arc<dyn Credentials>> {
 
 pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
     match command {
-        AccountCommand::Add { kind, name, base_url, token_env, account_sid } => {
-            let secret = std::env::var(&token_env).ok().filter(|s| !s.is_empty()).with_context(|| format!("environment variable {token_env} is not set"))?;
+        AccountCommand::Add {
+            kind,
+            name,
+            base_url,
+            token_env,
+            account_sid,
+            imap,
+            smtp,
+            user,
+            password_env,
+            tls: _,
+            plain,
+        } => {
+            let secret_env = if kind == Kind::Email {
+                password_env.context("email accounts need --password-env")?
+            } else {
+                token_env.context("--token-env is required")?
+            };
+            let secret = std::env::var(&secret_env)
+                .ok()
+                .filter(|s| !s.is_empty())
+                .with_context(|| format!("environment variable {secret_env} is not set"))?;
             let mut config = serde_json::Map::new();
             if let Some(url) = base_url {
                 config.insert("base_url".into(), url.into());
             }
+            let name = match (kind, name) {
+                (Kind::Email, name) => name.unwrap_or_default(),
+                (_, Some(name)) => name,
+                (_, None) => bail!("--name is required"),
+            };
             let key = match kind {
+                Kind::Email => {
+                    let (imap, smtp, user) = match (imap, smtp, user) {
+                        (Some(i), Some(s), Some(u)) => (i, s, u),
+                        _ => bail!(
+                            "email accounts need --imap HOST:PORT, --smtp HOST:PORT and --user"
+                        ),
+                    };
+                    for (flag, value) in [("--imap", &imap), ("--smtp", &smtp)] {
+                        if !value
+                            .rsplit_once(':')
+                            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+                        {
+                            bail!("{flag} must be HOST:PORT, e.g. imap.example.com:993");
+                        }
+                    }
+                    if plain {
+                        switchboard_sync::check_plain(&imap, &smtp).map_err(anyhow::Error::msg)?;
+                    }
+                    let address = if name.is_empty() { user.clone() } else { name };
+                    if !address.contains('@') {
+                        bail!("--name must be the address replies come from (the user name is not one)");
+                    }
+                    config.insert("imap".into(), imap.into());
+                    config.insert("smtp".into(), smtp.into());
+                    config.insert("user".into(), user.into());
+                    config.insert("address".into(), address.to_lowercase().into());
+                    config.insert("tls".into(), (!plain).into());
+                    format!("email:{}", address.to_lowercase())
+                }
                 Kind::Messenger | Kind::Instagram => {
                     if name.is_empty() || !name.chars().all(|c| c.is_ascii_digit()) {
                         bail!("--name must be the Facebook Page's numeric id");

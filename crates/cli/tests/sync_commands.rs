@@ -103,12 +103,7 @@ fn accounts_sync_and_reply_through_the_cli() {
     // The secrets are keychain items; the store's files never hold them.
     let secrets = read("secrets.txt");
     assert!(secrets.contains("account:") && secrets.contains(c::TELEGRAM_BOT_TOKEN), "{secrets}");
-    for file in std::fs::read_dir(env.store().parent().unwrap()).unwrap() {
-        let bytes = std::fs::read(file.unwrap().path()).unwrap();
-        for token in [c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN, c::PAGE_TOKEN, c::X_TOKEN] {
-            assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
-        }
-    }
+    assert_not_in_store_files(&env, &[c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN, c::PAGE_TOKEN, c::X_TOKEN]);
     // Nor do the logs.
     for entry in std::fs::read_dir(env.log_dir()).unwrap() {
         let log = std::fs::read_to_string(entry.unwrap().path()).unwrap();
@@ -193,4 +188,73 @@ fn on_a_terminal_sync_shows_a_live_line_per_account() {
     // Piped, the same sync writes one plain line an event instead.
     let piped = read("piped.txt");
     assert!(piped.contains("x:acmesupport: idle") && !piped.contains('\u{1b}'), "{piped}");
+}
+
+#[test]
+fn an_email_account_keeps_its_servers_in_the_store_and_its_password_in_the_keychain() {
+    let env = Env::new(None);
+    let out = in_session(
+        &env,
+        true,
+        r#"
+        "$SB" --store "$STORE" init > /dev/null
+        "$SB" --store "$STORE" account add email --imap imap.acme.test:993 --smtp smtp.acme.test:465 --user Support@Acme.test --password-env MAIL_PW > "$HOME/added.txt"
+        if "$SB" --store "$STORE" account add email --imap mail.acme.test:143 --smtp 127.0.0.1:25 --user a@acme.test --password-env MAIL_PW --plain 2> "$HOME/plain.txt"; then exit 3; fi
+        if "$SB" --store "$STORE" account add email --imap mail.acme.test --smtp mail.acme.test:25 --user a@acme.test --password-env MAIL_PW 2> "$HOME/port.txt"; then exit 4; fi
+        if "$SB" --store "$STORE" account add email --imap mail.acme.test:993 --smtp mail.acme.test:465 --user a@acme.test --password-env UNSET_PW 2> "$HOME/unset.txt"; then exit 5; fi
+        "$SB" --store "$STORE" account add email --imap 127.0.0.1:1143 --smtp localhost:1025 --user help --name help@acme.test --password-env MAIL_PW --plain > /dev/null
+        "$SB" --store "$STORE" account list --json > "$HOME/accounts.json"
+        secret-tool search --all service switchboard > "$HOME/secrets.txt" 2>&1
+        "#,
+        &[("MAIL_PW", "correct horse battery staple")],
+    );
+    let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        stderr(&out),
+        read("plain.txt")
+    );
+    assert!(
+        read("added.txt").contains("connected email:support@acme.test"),
+        "{}",
+        read("added.txt")
+    );
+    assert!(
+        read("plain.txt").contains("unencrypted") && read("plain.txt").contains("mail.acme.test"),
+        "{}",
+        read("plain.txt")
+    );
+    assert!(
+        read("port.txt").contains("HOST:PORT"),
+        "{}",
+        read("port.txt")
+    );
+    assert!(
+        read("unset.txt").contains("UNSET_PW is not set"),
+        "{}",
+        read("unset.txt")
+    );
+    let accounts: serde_json::Value = serde_json::from_str(&read("accounts.json")).unwrap();
+    let by_key = |key: &str| {
+        accounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {key}: {accounts}"))
+    };
+    assert_eq!(
+        by_key("email:support@acme.test")["config"],
+        serde_json::json!({"imap": "imap.acme.test:993", "smtp": "smtp.acme.test:465", "user": "Support@Acme.test", "address": "support@acme.test", "tls": true})
+    );
+    assert_eq!(by_key("email:help@acme.test")["config"]["tls"], false);
+    let secrets = read("secrets.txt");
+    assert!(
+        secrets.contains("correct horse battery staple")
+            && secrets.contains("email:support@acme.test"),
+        "{secrets}"
+    );
+    assert_not_in_store_files(&env, &["correct horse battery staple"]);
 }

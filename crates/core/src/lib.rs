@@ -2,6 +2,7 @@
 //! No network and no UI: the sync crate and the shells build on this.
 
 pub mod credentials;
+pub mod email;
 pub mod error;
 pub mod interchange;
 pub mod keys;

@@ -203,6 +203,17 @@ pub struct OutboxItem {
     pub template: Option<Template>,
 }
 
+/// Where an email reply goes and how it threads; see `Store::email_reply`. Message-IDs are
+/// without angle brackets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmailReply {
+    pub to_address: String,
+    pub to_name: Option<String>,
+    pub subject: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+}
+
 /// An approved message template (WhatsApp through Twilio: a Content SID) and its variables.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Template {
@@ -232,6 +243,9 @@ pub struct MessageView {
     pub at: jiff::Timestamp,
     pub delivery: DeliveryState,
     pub attachments: Vec<Attachment>,
+    /// An email's headers, sanitised HTML, folds and parse warning (without the raw message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<crate::interchange::EmailRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -139,3 +139,54 @@ fn inbox_orders_by_activity_and_filters() {
     assert_eq!(sms.len(), 1);
     assert_eq!(sms[0].customer.as_deref(), Some("Lena Ortiz"), "the SMS number is Lena's known identity");
 }
+
+#[test]
+fn imported_email_html_is_sanitised_and_threads_by_its_headers() {
+    let mut store = Store::open_in_memory().unwrap();
+    let first = r#"{"kind":"message","account":"email:help@acme.test","conversation":"a1@x.test","id":"sha256:01","direction":"in","author":{"kind":"customer","name":"Lena","handle":"lena@x.test"},"text":"Hi","at":"2026-03-04T10:15:00Z","email":{"message_id":"a1@x.test","subject":"Order","html":"<p onmouseover=\"x()\">Hi</p><script>steal()</script><img src=\"http://t.example/p.gif\">"}}"#;
+    // Names the first in In-Reply-To only, with another subject: it joins by the header.
+    let second = r#"{"kind":"message","account":"email:help@acme.test","conversation":"a2@x.test","id":"sha256:02","direction":"in","author":{"kind":"customer","name":"Lena","handle":"lena@x.test"},"text":"Hello?","at":"2026-03-04T11:15:00Z","email":{"message_id":"a2@x.test","in_reply_to":["<a1@x.test>"],"subject":"Anyone there"}}"#;
+    let report = store
+        .import_jsonl(format!("{first}\n{second}\n").as_bytes())
+        .unwrap();
+    assert!(report.errors.is_empty(), "{report:?}");
+    let inbox = store
+        .inbox(&InboxFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(inbox.len(), 1, "one thread");
+    let thread = store.thread(inbox[0].id, 10).unwrap();
+    assert_eq!(thread.messages.len(), 2);
+    let email = thread.messages[0].email.as_ref().unwrap();
+    let html = email.html.as_deref().unwrap();
+    assert!(
+        !html.contains("onmouseover") && !html.contains("script") && !html.contains("t.example"),
+        "{html}"
+    );
+    assert!(email.remote_images_blocked);
+    assert_eq!(
+        thread.contact.unwrap().email.as_deref(),
+        Some("lena@x.test")
+    );
+    // A raw message that is not base64 is refused with a clear error, and nothing else changes.
+    let bad = r#"{"kind":"message","account":"email:help@acme.test","conversation":"a3@x.test","id":"sha256:03","direction":"in","author":{"kind":"customer"},"text":"x","at":"2026-03-04T12:15:00Z","email":{"raw":"%%%"}}"#;
+    let report = store.import_jsonl(bad.as_bytes()).unwrap();
+    assert_eq!(report.errors.len(), 1);
+    assert!(
+        report.errors[0].message.contains("not valid base64"),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(
+        store
+            .inbox(&InboxFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+        1
+    );
+}

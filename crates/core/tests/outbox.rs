@@ -21,6 +21,7 @@ fn message(id: &str, conversation: &str, direction: Direction, text: &str, at: &
         at: at.parse().unwrap(),
         delivery: None,
         attachments: vec![],
+        email: None,
     })
 }
 

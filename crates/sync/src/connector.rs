@@ -3,10 +3,10 @@
 
 use crate::error::Error;
 use crate::pace::Paces;
-use crate::{graph::Graph, telegram::Telegram, twilio::Twilio, x::X};
+use crate::{email::Email, graph::Graph, telegram::Telegram, twilio::Twilio, x::X};
 use std::time::Duration;
 use switchboard_core::interchange::Record;
-use switchboard_core::model::{AccountView, Channel, Template};
+use switchboard_core::model::{AccountView, Channel, EmailReply, Template};
 use switchboard_core::reply_rules::Window;
 use switchboard_core::sensitive::Sensitive;
 
@@ -21,7 +21,21 @@ pub struct Pulled {
     pub skipped: usize,
 }
 
+/// A reply on its way out, with what its channel needs: the window it is sent under, the
+/// template it is sent as, and for email where it goes and how it threads.
+pub struct Outgoing<'a> {
+    /// The conversation's external id.
+    pub to: &'a str,
+    pub text: &'a str,
+    pub window: Window,
+    pub template: Option<&'a Template>,
+    /// The outbox's idempotency key: the same key is the same message.
+    pub key: &'a str,
+    pub email: Option<&'a EmailReply>,
+}
+
 pub enum Connector {
+    Email(Email),
     Graph(Graph),
     Telegram(Telegram),
     Twilio(Twilio),
@@ -81,13 +95,18 @@ impl Connector {
             Channel::Telegram => Ok(Connector::Telegram(Telegram::new(account, secret, http)?)),
             Channel::Sms | Channel::Whatsapp => Ok(Connector::Twilio(Twilio::new(account, secret, http)?)),
             Channel::X => Ok(Connector::X(X::new(account, secret, http, paces)?)),
-            other => Err(Error::Config { account: account.key.clone(), problem: format!("no connector for {other} yet") }),
+            Channel::Email => Ok(Connector::Email(Email::new(account, secret)?)),
+            other => Err(Error::Config {
+                account: account.key.clone(),
+                problem: format!("no connector for {other} yet"),
+            }),
         }
     }
 
     /// The name of the cursor this connector keeps.
     pub fn stream(&self) -> &'static str {
         match self {
+            Connector::Email(_) => "mailbox",
             Connector::Graph(_) => "conversations",
             Connector::Telegram(_) => "updates",
             Connector::Twilio(_) => "messages",
@@ -101,10 +120,16 @@ impl Connector {
         matches!(self, Connector::Telegram(_))
     }
 
+    /// Whether a pull can wait for news (Telegram's long-poll, IMAP IDLE) instead of polling.
+    pub fn long_polls(&self) -> bool {
+        matches!(self, Connector::Telegram(_) | Connector::Email(_))
+    }
+
     /// Pulls what comes after `cursor`. With `wait`, a long-polling platform holds the request
     /// until something arrives or the time passes.
     pub async fn pull(&self, cursor: Option<&str>, wait: Duration) -> Result<Pulled, Error> {
         match self {
+            Connector::Email(c) => c.pull(cursor, wait).await,
             Connector::Graph(c) => c.pull(cursor).await,
             Connector::Telegram(c) => c.pull(cursor, wait).await,
             Connector::Twilio(c) => c.pull(cursor).await,
@@ -112,21 +137,28 @@ impl Connector {
         }
     }
 
-    /// Sends `text` (or `template`) into the conversation `to` (its external id), as `window`
-    /// allows (see `reply_rules`); returns the platform's id for the message, as a sync will
-    /// later see it.
-    pub async fn send(&self, to: &str, text: &str, window: Window, template: Option<&Template>) -> Result<String, Error> {
-        if let Some(template) = template {
+    /// Sends a reply as its `window` allows (see `reply_rules`); returns the platform's id for
+    /// the message, as a sync will later see it.
+    pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, Error> {
+        if let Some(template) = out.template {
             return match self {
-                Connector::Twilio(c) => c.send_template(to, template).await,
-                _ => Err(Error::Refused("this channel has no message templates".into())),
+                Connector::Twilio(c) => c.send_template(out.to, template).await,
+                _ => Err(Error::Refused(
+                    "this channel has no message templates".into(),
+                )),
             };
         }
         match self {
-            Connector::Graph(c) => c.send(to, text, window).await,
-            Connector::Telegram(c) => c.send(to, text).await,
-            Connector::Twilio(c) => c.send(to, text).await,
-            Connector::X(c) => c.send(to, text).await,
+            Connector::Email(c) => match out.email {
+                Some(reply) => c.send(reply, out.text, out.key).await,
+                None => Err(Error::Refused(
+                    "an email reply needs the customer's address".into(),
+                )),
+            },
+            Connector::Graph(c) => c.send(out.to, out.text, out.window).await,
+            Connector::Telegram(c) => c.send(out.to, out.text).await,
+            Connector::Twilio(c) => c.send(out.to, out.text).await,
+            Connector::X(c) => c.send(out.to, out.text).await,
         }
     }
 
@@ -135,15 +167,16 @@ impl Connector {
     pub async fn find_sent(&self, to: &str, text: &str, since: jiff::Timestamp) -> Result<Option<String>, Error> {
         match self {
             Connector::Graph(c) => c.find_sent(to, text, since).await,
-            Connector::Telegram(_) => Ok(None),
+            Connector::Telegram(_) | Connector::Email(_) => Ok(None),
             Connector::Twilio(c) => c.find_sent(to, text, since).await,
             Connector::X(c) => c.find_sent(to, text, since).await,
         }
     }
 
-    /// Whether `find_sent` can answer. A bot cannot read its own sent messages on Telegram.
+    /// Whether `find_sent` can answer. A bot cannot read its own sent messages on Telegram; SMTP
+    /// keeps no record of what it accepted.
     pub fn can_look_up(&self) -> bool {
-        !matches!(self, Connector::Telegram(_))
+        !matches!(self, Connector::Telegram(_) | Connector::Email(_))
     }
 }
 

@@ -4,14 +4,14 @@
 //! expired credentials mark it "needs re-authentication", passing failures back off with jitter
 //! (or for as long as the platform asks), and the other accounts carry on.
 
-use crate::connector::Connector;
+use crate::connector::{Connector, Outgoing};
 use crate::error::Error;
 use rand::Rng;
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_core::credentials::Credentials;
-use switchboard_core::model::{AccountState, AccountView, OutboxItem};
+use switchboard_core::model::{AccountState, AccountView, Channel, OutboxItem};
 use switchboard_core::Store;
 use switchboard_core::interchange::Record;
 use switchboard_core::store::{CursorBatch, Written};
@@ -368,7 +368,7 @@ impl Engine {
         let mut writing: VecDeque<Writing> = VecDeque::new();
         let mut failures = 0u32;
         loop {
-            let long_poll = mode == Mode::Follow && matches!(connector, Connector::Telegram(_));
+            let long_poll = mode == Mode::Follow && connector.long_polls();
             let wait = if long_poll { self.long_poll } else { Duration::ZERO };
             let pulled = tokio::select! {
                 pulled = connector.pull(cursor.as_deref(), wait) => Some(pulled),
@@ -514,10 +514,16 @@ impl Engine {
             }
         } else {
             let reason = "the connection dropped after the reply was handed over; check the conversation before sending it again";
-            lock(&self.store).mark_failed(item.id, reason)?;
-            report.failed += 1;
-            let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply: item.id, reason: reason.into() });
+            self.fail(account, item.id, reason.into(), report)?;
         }
+        Ok(())
+    }
+
+    /// A reply that will not be sent: marked failed with why, counted and announced.
+    fn fail(&self, account: &AccountView, reply: i64, reason: String, report: &mut AccountReport) -> Result<(), Error> {
+        lock(&self.store).mark_failed(reply, &reason)?;
+        report.failed += 1;
+        let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply, reason });
         Ok(())
     }
 
@@ -533,16 +539,25 @@ impl Engine {
                 let window = match lock(&self.store).check_reply(item.conversation_id, &item.text, item.template.is_some(), jiff::Timestamp::now()) {
                     Ok(window) => window,
                     Err(switchboard_core::Error::ReplyNotAllowed(reason)) => {
-                        lock(&self.store).mark_failed(item.id, &reason)?;
-                        report.failed += 1;
-                        let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply: item.id, reason });
+                        self.fail(account, item.id, reason, report)?;
                         continue;
                     }
                     Err(e) => return Err(e.into()),
                 };
+                let email = match account.channel {
+                    Channel::Email => match lock(&self.store).email_reply(item.conversation_id) {
+                        Ok(reply) => Some(reply),
+                        Err(e) => {
+                            self.fail(account, item.id, e.to_string(), report)?;
+                            continue;
+                        }
+                    },
+                    _ => None,
+                };
                 // Committed before the call: after a crash this reply is "in flight", never resent blindly.
                 let item = lock(&self.store).begin_send(item.id)?;
-                match connector.send(&to, &item.text, window, item.template.as_ref()).await {
+                let out = Outgoing { to: &to, text: &item.text, window, template: item.template.as_ref(), key: &item.idempotency_key, email: email.as_ref() };
+                match connector.send(&out).await {
                     Ok(id) => {
                         lock(&self.store).mark_sent(item.id, &id)?;
                         report.sent += 1;
@@ -560,11 +575,7 @@ impl Engine {
                         lock(&self.store).retry_later(item.id, &e.to_string(), jiff::Timestamp::now())?;
                         return Err(e);
                     }
-                    Err(e) => {
-                        lock(&self.store).mark_failed(item.id, &e.to_string())?;
-                        report.failed += 1;
-                        let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply: item.id, reason: e.to_string() });
-                    }
+                    Err(e) => self.fail(account, item.id, e.to_string(), report)?,
                 }
             }
         }
@@ -588,6 +599,7 @@ mod tests {
             at: "2026-03-01T00:00:00Z".parse().unwrap(),
             delivery: None,
             attachments: vec![],
+            email: None,
         })
     }
 

@@ -291,6 +291,7 @@ impl Graph {
             at,
             delivery: None,
             attachments,
+            email: None,
         })
     }
 

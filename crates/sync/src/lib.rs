@@ -3,6 +3,7 @@
 //! the sandbox and the real platforms are the same code path.
 
 pub mod connector;
+mod email;
 pub mod engine;
 mod error;
 mod graph;
@@ -12,6 +13,7 @@ mod twilio;
 mod walk;
 mod x;
 
-pub use connector::{Connector, Pulled};
+pub use connector::{Connector, Outgoing, Pulled};
+pub use email::check_plain;
 pub use engine::{Engine, Mode, SyncEvent};
 pub use error::Error;

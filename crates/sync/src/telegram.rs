@@ -169,6 +169,7 @@ impl Telegram {
             at: jiff::Timestamp::from_second(m.date).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
             delivery: None,
             attachments,
+            email: None,
         })
     }
 

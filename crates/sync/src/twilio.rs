@@ -152,6 +152,7 @@ impl Twilio {
             at,
             delivery: None,
             attachments,
+            email: None,
         }))
     }
 

@@ -206,6 +206,7 @@ impl X {
                 at,
                 delivery: None,
                 attachments,
+                email: None,
             }));
         }
         walk.turn_page(page.meta.and_then(|m| m.next_token), reached_known);

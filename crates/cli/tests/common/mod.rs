@@ -67,6 +67,21 @@ impl Env {
     }
 }
 
+/// Fails if a file of the store (the database, its WAL, anything beside it) holds a secret.
+pub fn assert_not_in_store_files(env: &Env, secrets: &[&str]) {
+    for file in std::fs::read_dir(env.store().parent().unwrap()).unwrap() {
+        let path = file.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        for secret in secrets {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds a secret",
+                path.display()
+            );
+        }
+    }
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }

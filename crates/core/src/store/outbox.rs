@@ -13,7 +13,7 @@ use super::util::{from_ms, now_ms, to_ms};
 use super::write::refresh_conversation;
 use super::Store;
 use crate::error::{Error, Result};
-use crate::model::{AuthorKind, Channel, DeliveryState, Direction, OutboxItem, OutboxState, Template};
+use crate::model::{AuthorKind, Channel, DeliveryState, Direction, EmailReply, OutboxItem, OutboxState, Template};
 use crate::reply_rules::{self, Window};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -174,6 +174,47 @@ impl Store {
             .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
             .ok_or_else(|| Error::Missing { what: "conversation", id: conversation_id.to_string() })
+    }
+
+    /// Whom an email reply in this conversation goes to, and the headers that thread it in the
+    /// customer's mail client: In-Reply-To the latest customer email, References its References
+    /// plus its Message-ID (RFC 5322 3.6.4).
+    pub fn email_reply(&self, conversation_id: i64) -> Result<EmailReply> {
+        let row: Option<(Option<String>, Option<String>, Option<String>, String, Option<String>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT m.author_handle, m.author_name, e.header_id, e.refs, COALESCE(e.subject, c.subject)
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                 LEFT JOIN email_messages e ON e.message_id = m.id
+                 WHERE m.conversation_id = ?1 AND m.direction = 'in'
+                 ORDER BY m.sent_at DESC, m.id DESC LIMIT 1",
+            )?
+            .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<String>>(3)?.unwrap_or_default(), r.get(4)?)))
+            .optional()?;
+        let Some((Some(address), name, header_id, refs, subject)) = row else {
+            return Err(Error::ReplyNotAllowed(
+                "this conversation has no customer email to answer".into(),
+            ));
+        };
+        let mut references: Vec<String> = serde_json::from_str(&refs).unwrap_or_default();
+        references.extend(header_id.clone());
+        // Long threads: the first (the root) and the latest ids are what clients thread by.
+        if references.len() > 20 {
+            references.drain(1..references.len() - 19);
+        }
+        let subject = match subject.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            // Already "Re: …": kept, so the subject does not grow with every answer.
+            Some(s) if s.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("re:")) => s.to_owned(),
+            Some(s) => format!("Re: {s}"),
+            None => "Re: your message".to_owned(),
+        };
+        Ok(EmailReply {
+            to_address: address,
+            to_name: name,
+            subject,
+            in_reply_to: header_id,
+            references,
+        })
     }
 
     /// Every reply, newest first.

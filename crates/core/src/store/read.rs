@@ -36,6 +36,39 @@ const TABLES: &[&str] = &[
     "sync_cursors",
 ];
 
+/// The email part of a message, as the interchange format writes it (raw as base64, and only
+/// `with_raw`: a thread does not need it).
+pub(crate) fn email_record(
+    conn: &Connection,
+    message: i64,
+    with_raw: bool,
+) -> Result<Option<EmailRecord>> {
+    use base64::Engine as _;
+    fn parse<T: serde::de::DeserializeOwned + Default>(text: String) -> T {
+        serde_json::from_str(&text).unwrap_or_default()
+    }
+    Ok(conn
+        .prepare_cached(
+            "SELECT header_id, in_reply_to, refs, subject, html, remote_images_blocked, folds, warning,
+                    CASE WHEN ?2 THEN raw END
+             FROM email_messages WHERE message_id = ?1",
+        )?
+        .query_row(params![message, with_raw], |r| {
+            Ok(EmailRecord {
+                message_id: r.get(0)?,
+                in_reply_to: parse(r.get(1)?),
+                references: parse(r.get(2)?),
+                subject: r.get(3)?,
+                html: r.get(4)?,
+                remote_images_blocked: r.get(5)?,
+                folds: parse(r.get(6)?),
+                warning: r.get(7)?,
+                raw: r.get::<_, Option<Vec<u8>>>(8)?.map(|raw| base64::engine::general_purpose::STANDARD.encode(raw)),
+            })
+        })
+        .optional()?)
+}
+
 pub(crate) fn attachments(conn: &Connection, message: i64) -> Result<Vec<AttachmentRecord>> {
     let mut stmt = conn.prepare_cached(
         "SELECT kind, name, mime, url, size FROM attachments WHERE message_id = ?1 ORDER BY position",
@@ -99,10 +132,21 @@ fn message_view(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<MessageView>
             .into_iter()
             .map(|a| Attachment { kind: a.kind, name: a.name, mime: a.mime, url: a.url, size: a.size })
             .collect(),
+        email: email_record(conn, id, false)?,
     })
 }
 
 impl Store {
+    /// An email exactly as it was received, for export or to save an attachment from it.
+    pub fn raw_email(&self, message_id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT raw FROM email_messages WHERE message_id = ?1")?
+            .query_row([message_id], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
     /// One page of the inbox, newest activity first.
     pub fn inbox(&self, filter: &InboxFilter) -> Result<Vec<InboxRow>> {
         let mut sql = format!("{INBOX_SELECT} WHERE 1");
@@ -291,6 +335,7 @@ impl Store {
                     at: from_ms(r.get(7)?),
                     delivery: Some(r.get(8)?),
                     attachments: attachments(&self.conn, message_id)?,
+                    email: email_record(&self.conn, message_id, true)?.map(Box::new),
                 }))?;
             }
             let mut stmt = self

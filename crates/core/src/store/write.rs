@@ -374,8 +374,10 @@ impl<'a> Writer<'a> {
 
     /// The contact behind a customer's handle on an account, created on first sight.
     fn customer_for(&mut self, account: &str, author: &Author) -> Result<Option<i64>> {
-        let Some(handle) = author.handle.as_deref().filter(|h| !h.is_empty()) else { return Ok(None) };
-        let (account_id, _) = self.account(account)?;
+        let Some(handle) = author.handle.as_deref().filter(|h| !h.is_empty()) else {
+            return Ok(None);
+        };
+        let (account_id, channel) = self.account(account)?;
         let found: Option<i64> = self
             .tx
             .prepare_cached("SELECT contact_id FROM identities WHERE account_id = ?1 AND handle = ?2")?
@@ -384,13 +386,36 @@ impl<'a> Writer<'a> {
         if let Some(id) = found {
             return Ok(Some(id));
         }
-        let name = author.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| handle.to_owned());
-        let uid = format!("ct_{}", uuid::Uuid::new_v4().simple());
-        let id: i64 = self
-            .tx
-            .prepare_cached("INSERT INTO contacts (uid, name, created_at) VALUES (?1, ?2, ?3) RETURNING id")?
-            .query_row(params![uid, name, now_ms()], |r| r.get(0))?;
-        self.unindexed_contacts.insert(id);
+        // An email address is a verifiable key: a customer known by it on another channel is
+        // the same person.
+        let email = (channel == Channel::Email).then(|| handle.to_lowercase());
+        let known: Option<i64> = match &email {
+            Some(address) => self
+                .tx
+                .prepare_cached(
+                    "SELECT id FROM contacts WHERE lower(email) = ?1 ORDER BY id LIMIT 1",
+                )?
+                .query_row([address], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        let id = match known {
+            Some(id) => id,
+            None => {
+                let name = author
+                    .name
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| handle.to_owned());
+                let uid = format!("ct_{}", uuid::Uuid::new_v4().simple());
+                let id: i64 = self
+                    .tx
+                    .prepare_cached("INSERT INTO contacts (uid, name, email, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")?
+                    .query_row(params![uid, name, email, now_ms()], |r| r.get(0))?;
+                self.unindexed_contacts.insert(id);
+                id
+            }
+        };
         self.tx
             .prepare_cached("INSERT INTO identities (contact_id, account_id, handle, display_name) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![id, account_id, handle, author.name])?;
@@ -402,14 +427,22 @@ impl<'a> Writer<'a> {
             return Err(Error::invalid("a message id is empty"));
         }
         let at = to_ms(m.at);
-        let (conversation, contact) = self.ensure_conversation(&m.account, &m.conversation, at)?;
         let (account_id, _) = self.account(&m.account)?;
-        if m.author.kind == AuthorKind::Customer && m.direction == Direction::In && contact.is_none() {
+        let thread = match &m.email {
+            Some(email) => self.email_thread(account_id, m, email)?,
+            None => m.conversation.clone(),
+        };
+        let (conversation, contact) = self.ensure_conversation(&m.account, &thread, at)?;
+        if m.author.kind == AuthorKind::Customer
+            && m.direction == Direction::In
+            && contact.is_none()
+        {
             if let Some(customer) = self.customer_for(&m.account, &m.author)? {
                 self.tx
                     .prepare_cached("UPDATE conversations SET contact_id = ?2 WHERE id = ?1 AND contact_id IS NULL")?
                     .execute(params![conversation, customer])?;
-                self.conversations.insert((account_id, m.conversation.clone()), (conversation, Some(customer)));
+                self.conversations
+                    .insert((account_id, thread.clone()), (conversation, Some(customer)));
             }
         }
         let delivery = m.delivery();
@@ -472,8 +505,140 @@ impl<'a> Writer<'a> {
                 id
             }
         };
+        if let Some(email) = &m.email {
+            self.email_part(id, conversation, email)?;
+        }
         self.touched.insert(conversation);
         Ok(id)
+    }
+
+    /// The conversation an email belongs to, by its external id: the one it is already in;
+    /// else the one holding a message it names in References (newest first), then In-Reply-To;
+    /// else the sender's conversation with the same normalised subject; else a new one, `m.conversation`.
+    fn email_thread(
+        &mut self,
+        account_id: i64,
+        m: &MessageRecord,
+        email: &EmailRecord,
+    ) -> Result<String> {
+        let existing: Option<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT c.external_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                 WHERE m.account_id = ?1 AND m.external_id = ?2",
+            )?
+            .query_row(params![account_id, m.id], |r| r.get(0))
+            .optional()?;
+        if let Some(found) = existing {
+            return Ok(found);
+        }
+        // Our own replies are known by the Message-ID they were sent with (their external id).
+        let mut by_id = self.tx.prepare_cached(
+            "SELECT c.external_id FROM email_messages e JOIN messages m ON m.id = e.message_id
+               JOIN conversations c ON c.id = m.conversation_id
+             WHERE e.header_id = ?2 AND m.account_id = ?1
+             UNION ALL
+             SELECT c.external_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE m.account_id = ?1 AND m.external_id = ?2 AND m.direction = 'out'
+             LIMIT 1",
+        )?;
+        for id in email.references.iter().rev().chain(&email.in_reply_to) {
+            let key = crate::email::id_key(id);
+            if key.is_empty() {
+                continue;
+            }
+            if let Some(found) = by_id
+                .query_row(params![account_id, key], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                return Ok(found);
+            }
+        }
+        let subject = crate::email::subject_key(email.subject.as_deref().unwrap_or_default());
+        let handle = m
+            .author
+            .handle
+            .as_deref()
+            .filter(|_| m.direction == Direction::In && !subject.is_empty());
+        if let Some(handle) = handle {
+            let found: Option<String> = self
+                .tx
+                .prepare_cached(
+                    "SELECT c.external_id FROM identities i
+                       JOIN conversations c ON c.contact_id = i.contact_id AND c.account_id = i.account_id
+                       JOIN messages m ON m.conversation_id = c.id
+                       JOIN email_messages e ON e.message_id = m.id
+                     WHERE i.account_id = ?1 AND i.handle = ?2 AND e.subject_key = ?3
+                     ORDER BY m.sent_at DESC LIMIT 1",
+                )?
+                .query_row(params![account_id, handle, subject], |r| r.get(0))
+                .optional()?;
+            if let Some(found) = found {
+                return Ok(found);
+            }
+        }
+        Ok(m.conversation.clone())
+    }
+
+    /// Stores an email's own part. Its HTML is sanitised here whatever its source (a sync or an
+    /// imported file), so nothing unsanitised is ever stored for the UI.
+    fn email_part(&mut self, message: i64, conversation: i64, email: &EmailRecord) -> Result<()> {
+        use base64::Engine as _;
+        let raw = match &email.raw {
+            Some(b64) => Some(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|_| Error::invalid("an email's raw message is not valid base64"))?,
+            ),
+            None => None,
+        };
+        let (html, blocked) = match &email.html {
+            Some(h) => {
+                let (clean, blocked) = crate::email::sanitise_html(h);
+                (Some(clean), blocked > 0)
+            }
+            None => (None, false),
+        };
+        let subject_key = email.subject.as_deref().map(crate::email::subject_key);
+        self.tx
+            .prepare_cached(&upsert_sql(
+                "email_messages",
+                &["message_id"],
+                &[
+                    "header_id",
+                    "in_reply_to",
+                    "refs",
+                    "subject",
+                    "subject_key",
+                    "html",
+                    "remote_images_blocked",
+                    "folds",
+                    "warning",
+                    "raw",
+                ],
+                &[],
+            ))?
+            .execute(params![
+                message,
+                email.message_id.as_deref().map(crate::email::id_key),
+                json(&email.in_reply_to),
+                json(&email.references),
+                email.subject,
+                subject_key,
+                html,
+                email.remote_images_blocked || blocked,
+                json(&email.folds),
+                email.warning,
+                raw
+            ])?;
+        if let Some(subject) = &email.subject {
+            self.tx
+                .prepare_cached(
+                    "UPDATE conversations SET subject = ?2 WHERE id = ?1 AND subject IS NULL",
+                )?
+                .execute(params![conversation, subject])?;
+        }
+        Ok(())
     }
 
     fn insert_attachments(&self, message: i64, attachments: &[AttachmentRecord]) -> Result<()> {
