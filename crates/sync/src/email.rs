@@ -52,12 +52,12 @@ impl Endpoint {
     }
 
     fn is_loopback(&self) -> bool {
-        self.host == "localhost"
-            || self
-                .host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
+        loopback(&self.host)
     }
+}
+
+fn loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Whether an account's config allows plain (unencrypted) connections: only to loopback, so a
@@ -69,11 +69,7 @@ pub fn check_plain(imap: &str, smtp: &str) -> Result<(), String> {
             .map_or(value, |(h, _)| h)
             .trim_start_matches('[')
             .trim_end_matches(']');
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        if !loopback {
+        if !loopback(host) {
             return Err(format!("--plain sends the password unencrypted; it is allowed only to a server on this machine, not the {name} server {host}"));
         }
     }
