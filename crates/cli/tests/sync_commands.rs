@@ -209,32 +209,15 @@ fn an_email_account_keeps_its_servers_in_the_store_and_its_password_in_the_keych
         &[("MAIL_PW", "correct horse battery staple")],
     );
     let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap_or_default();
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        stderr(&out),
-        read("plain.txt")
-    );
-    assert!(
-        read("added.txt").contains("connected email:support@acme.test"),
-        "{}",
-        read("added.txt")
-    );
-    assert!(
-        read("plain.txt").contains("unencrypted") && read("plain.txt").contains("mail.acme.test"),
-        "{}",
-        read("plain.txt")
-    );
-    assert!(
-        read("port.txt").contains("HOST:PORT"),
-        "{}",
-        read("port.txt")
-    );
-    assert!(
-        read("unset.txt").contains("UNSET_PW is not set"),
-        "{}",
-        read("unset.txt")
-    );
+    assert!(out.status.success(), "{}\n{}", stderr(&out), read("plain.txt"));
+    for (file, said) in [
+        ("added.txt", &["connected email:support@acme.test"][..]),
+        ("plain.txt", &["unencrypted", "mail.acme.test"]),
+        ("port.txt", &["HOST:PORT"]),
+        ("unset.txt", &["UNSET_PW is not set"]),
+    ] {
+        assert!(said.iter().all(|s| read(file).contains(s)), "{file}: {}", read(file));
+    }
     let accounts: serde_json::Value = serde_json::from_str(&read("accounts.json")).unwrap();
     let by_key = |key: &str| {
         accounts
