@@ -417,7 +417,7 @@ impl Email {
                 handle,
             },
             text: parsed.text,
-            at: parsed.at.or(received).unwrap_or_else(jiff::Timestamp::now),
+            at: sent_at(parsed.at, received),
             delivery: None,
             attachments: parsed.attachments,
             email: Some(Box::new(parsed.email)),
@@ -532,6 +532,17 @@ fn smtp_error(e: lettre::transport::smtp::Error, handing_over: bool) -> Error {
         Error::Transient(format!("SMTP: {said}"))
     } else {
         Error::Uncertain(format!("SMTP: {said}"))
+    }
+}
+
+/// When a message was written: its Date header, unless that claims a time after the server
+/// received it (a wrong clock, or a sender pinning its mail to the top of the inbox); then, or
+/// without one, when the server received it.
+fn sent_at(date: Option<jiff::Timestamp>, received: Option<jiff::Timestamp>) -> jiff::Timestamp {
+    let received = received.unwrap_or_else(jiff::Timestamp::now);
+    match date {
+        Some(d) if d <= received + jiff::SignedDuration::from_mins(15) => d,
+        _ => received,
     }
 }
 

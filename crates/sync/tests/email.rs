@@ -246,8 +246,13 @@ async fn mail_is_read_threaded_decoded_and_made_harmless() {
     );
     s.mail.deliver(SUPPORT, &broken).await;
 
+    // A Date far in the future would pin the message to the top of the inbox.
+    s.mail
+        .deliver(SUPPORT, &jane("f1@customer.test", "Fri, 01 Jan 2100 00:00:00 +0000", "URGENT", "", "Read me first."))
+        .await;
+
     let report = sync_once(&s).await;
-    assert_eq!(report.pulled, 8, "{report:?}");
+    assert_eq!(report.pulled, 9, "{report:?}");
     let store = s.store.lock().unwrap();
 
     // Threading: References, then the normalised subject.
@@ -377,6 +382,9 @@ async fn mail_is_read_threaded_decoded_and_made_harmless() {
             .unwrap(),
         raw
     );
+
+    let pinned = first_thread(&store, "Read me first.");
+    assert!(pinned.messages[0].at <= jiff::Timestamp::now(), "a future Date gives way to the time of receipt: {}", pinned.messages[0].at);
     drop(store);
 
     // Nothing is new the second time.
