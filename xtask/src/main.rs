@@ -14,6 +14,8 @@ const APT_PACKAGES: &[&str] = &[
     "xvfb", "xauth", "dbus", "dbus-x11", "gnome-keyring", "libsecret-tools", "keyutils", "util-linux", "mount",
     // Real mail peers for the email tests (started per test on loopback, never as services)
     "dovecot-imapd", "dovecot-lmtpd", "postfix",
+    // Korean glyphs in the browser tests' screenshots
+    "fonts-nanum",
     // The UI build
     "nodejs", "npm",
 ];
@@ -117,8 +119,15 @@ fn main() {
             if has_display() {
                 run(cargo().current_dir(root()).args(["run", "-p", "switchboard-desktop", "--"]).args(rest()));
             } else {
-                eprintln!("xtask: no display; serving the app on 127.0.0.1 (open the URL printed below)");
-                run(cargo().current_dir(root()).args(["run", "-p", "switchboard-cli", "--bin", "switchboard", "--", "serve"]).args(rest()));
+                eprintln!("xtask: no display; serving the app with demo data on 127.0.0.1 (open the URL printed below)");
+                let demo_store = root().join("target/demo/switchboard.db");
+                run(cargo()
+                    .current_dir(root())
+                    .args(["run", "-p", "switchboard-cli", "--bin", "switchboard", "--", "--store"])
+                    .arg(&demo_store)
+                    .args(["serve", "--demo"])
+                    .env("SWITCHBOARD_PASSPHRASE", "demo")
+                    .args(rest()));
             }
         }
         Some("test") => {

@@ -2,13 +2,180 @@
 //! are generated from these (`cargo xtask bindings`); a test fails when they are stale.
 
 use serde::{Deserialize, Serialize};
+use switchboard_core::model::{AccountState, Channel, ConversationStatus, Priority};
 use ts_rs::TS;
+
+/// Everything the UI can ask, as `{"command": "<name>", …arguments}`. The answer of each is
+/// named beside it; errors are an [`ApiError`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// → [`AppStatus`]
+    Status,
+    /// → `InboxRow[]`, newest activity first
+    Inbox(InboxQuery),
+    /// → `Thread`: the conversation, its customer and its latest messages in time order
+    Thread {
+        #[ts(type = "number")]
+        conversation: i64,
+    },
+    /// → null. The agent has seen it.
+    MarkRead {
+        #[ts(type = "number")]
+        conversation: i64,
+    },
+    /// → [`ComposerState`]: what the channel allows for this text, as the agent types
+    Composer {
+        #[ts(type = "number")]
+        conversation: i64,
+        text: String,
+    },
+    /// → `OutboxItem`: queued; sent by the sync. The same `key` twice is the same reply.
+    Reply {
+        #[ts(type = "number")]
+        conversation: i64,
+        text: String,
+        key: String,
+    },
+    /// → `OutboxItem`: a failed reply queued again
+    RetryReply {
+        #[ts(type = "number")]
+        reply: i64,
+    },
+    /// → null
+    SetStatus {
+        #[ts(type = "number")]
+        conversation: i64,
+        status: ConversationStatus,
+    },
+    /// → null
+    SetPriority {
+        #[ts(type = "number")]
+        conversation: i64,
+        priority: Priority,
+    },
+    /// → null. `me` assigns it to this agent; otherwise it is left unassigned.
+    Assign {
+        #[ts(type = "number")]
+        conversation: i64,
+        me: bool,
+    },
+    /// → `SearchHit[]`, best first
+    Search {
+        text: String,
+        #[serde(default)]
+        channel: Option<Channel>,
+        #[serde(default)]
+        status: Option<ConversationStatus>,
+    },
+    /// → `AccountView[]`
+    Accounts,
+    /// → `OutboxItem[]`: the latest 200 replies, newest first
+    Outbox,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+pub struct InboxQuery {
+    #[serde(default)]
+    pub view: InboxView,
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    #[serde(default)]
+    pub status: Option<ConversationStatus>,
+    /// At most this many rows (default 200, at most 1000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxView {
+    #[default]
+    All,
+    Mine,
+    Unassigned,
+}
+
+/// The composer's rules for the text typed so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ComposerState {
+    /// The text's length in the channel's unit, and the channel's limit in it, if it has one.
+    pub length: u32,
+    pub limit: Option<u32>,
+    pub unit: LengthUnit,
+    pub window: ReplyWindow,
+    /// Why this text cannot be sent now, in words for the agent.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LengthUnit {
+    Characters,
+    Bytes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyWindow {
+    /// A normal reply goes.
+    Open,
+    /// Outside 24 hours: sent with the human-agent tag (Messenger, Instagram).
+    HumanAgent,
+    /// Nothing but a template (WhatsApp), or nothing at all.
+    Closed,
+}
+
+/// What the UI hears without asking: sent as `{"event": "<name>", …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// New or changed messages in these conversations; `from_customers` are new customer
+    /// messages (for notifications).
+    Messages {
+        #[ts(type = "number[]")]
+        conversations: Vec<i64>,
+        from_customers: Vec<CustomerMessage>,
+    },
+    AccountState {
+        account: String,
+        state: AccountState,
+        detail: Option<String>,
+    },
+    /// A reply was sent, or failed with `reason`.
+    Reply {
+        #[ts(type = "number")]
+        reply: i64,
+        sent: bool,
+        reason: Option<String>,
+    },
+    /// The initial sync's progress per account.
+    Progress {
+        account: String,
+        #[ts(type = "number")]
+        pulled: u64,
+        caught_up: bool,
+    },
+}
+
+/// A new message from a customer, as a notification shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CustomerMessage {
+    #[ts(type = "number")]
+    pub conversation: i64,
+    pub channel: Channel,
+    pub sender: String,
+    /// The start of the text, on one line.
+    pub preview: String,
+}
 
 /// What the UI shows before anything else: which app, and whether its store is open.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct AppStatus {
     pub app: String,
     pub version: String,
+    /// The agent at this desk, as "Mine" and "assign to me" name them.
+    pub agent: String,
     pub store: StoreStatus,
 }
 
@@ -56,6 +223,8 @@ pub enum ErrorCode {
     StoreLocked,
     NotFound,
     Invalid,
+    /// The channel does not allow this reply now (length, window); the message says why.
+    NotAllowed,
     Internal,
 }
 
@@ -66,6 +235,7 @@ impl From<switchboard_core::Error> for ApiError {
             E::WrongKey(_) | E::PassphraseRequired | E::Keychain(_) | E::KeyMissing => ErrorCode::StoreLocked,
             E::NotFound(_) | E::Missing { .. } => ErrorCode::NotFound,
             E::Invalid(_) => ErrorCode::Invalid,
+            E::ReplyNotAllowed(_) => ErrorCode::NotAllowed,
             _ => ErrorCode::Internal,
         };
         ApiError { code, message: e.to_string() }
@@ -77,7 +247,38 @@ pub fn bindings() -> Vec<(&'static str, String)> {
     fn decl<T: TS + 'static>() -> String {
         T::export_to_string().expect("bindings render")
     }
+    use switchboard_core::interchange as i;
+    use switchboard_core::model as m;
     vec![
+        ("Command.ts", decl::<Command>()),
+        ("InboxQuery.ts", decl::<InboxQuery>()),
+        ("InboxView.ts", decl::<InboxView>()),
+        ("ComposerState.ts", decl::<ComposerState>()),
+        ("LengthUnit.ts", decl::<LengthUnit>()),
+        ("ReplyWindow.ts", decl::<ReplyWindow>()),
+        ("Event.ts", decl::<Event>()),
+        ("CustomerMessage.ts", decl::<CustomerMessage>()),
+        ("InboxRow.ts", decl::<m::InboxRow>()),
+        ("Thread.ts", decl::<m::Thread>()),
+        ("MessageView.ts", decl::<m::MessageView>()),
+        ("ContactView.ts", decl::<m::ContactView>()),
+        ("Attachment.ts", decl::<m::Attachment>()),
+        ("AccountView.ts", decl::<m::AccountView>()),
+        ("OutboxItem.ts", decl::<m::OutboxItem>()),
+        ("Template.ts", decl::<m::Template>()),
+        ("Channel.ts", decl::<m::Channel>()),
+        ("Direction.ts", decl::<m::Direction>()),
+        ("AuthorKind.ts", decl::<m::AuthorKind>()),
+        ("ConversationStatus.ts", decl::<m::ConversationStatus>()),
+        ("Priority.ts", decl::<m::Priority>()),
+        ("DeliveryState.ts", decl::<m::DeliveryState>()),
+        ("AttachmentKind.ts", decl::<m::AttachmentKind>()),
+        ("AccountState.ts", decl::<m::AccountState>()),
+        ("OutboxState.ts", decl::<m::OutboxState>()),
+        ("EmailRecord.ts", decl::<i::EmailRecord>()),
+        ("Fold.ts", decl::<i::Fold>()),
+        ("FoldKind.ts", decl::<i::FoldKind>()),
+        ("SearchHit.ts", decl::<switchboard_core::search::SearchHit>()),
         ("AppStatus.ts", decl::<AppStatus>()),
         ("StoreStatus.ts", decl::<StoreStatus>()),
         ("StoreState.ts", decl::<StoreState>()),

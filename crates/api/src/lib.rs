@@ -8,4 +8,10 @@ pub mod paths;
 mod workspace;
 
 pub use commands::*;
-pub use workspace::Workspace;
+pub use workspace::{Syncing, Workspace};
+
+/// The sandbox the demo reads: a small world (120 conversations a channel) with live traffic at
+/// `rate` new customer messages a minute.
+pub fn demo_config(rate: f64) -> switchboard_sandbox::Config {
+    switchboard_sandbox::Config { seed: 7, conversations: 120, rate_per_minute: rate, ..Default::default() }
+}

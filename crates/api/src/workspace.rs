@@ -1,15 +1,50 @@
-//! The `Workspace`: one store and the commands over it. It holds no UI state.
+//! The `Workspace`: one store, the commands over it, and the sync that feeds it. It holds no UI
+//! state. The UI's commands use a connection of their own, so a sync transaction never makes the
+//! inbox wait; the sync engine writes through a second one (SQLite's WAL lets both work).
 
 use crate::commands::*;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use switchboard_core::credentials::{Credentials, KeychainCredentials, MemoryCredentials};
+use switchboard_core::model::{AuthorKind, Direction, InboxFilter};
+use switchboard_core::reply_rules::{self, Limit, Window};
 use switchboard_core::{Error, Store};
+use switchboard_sync::{Engine, Mode, SyncEvent};
+use tokio::sync::broadcast;
 
 pub struct Workspace {
     path: PathBuf,
+    passphrase: Option<String>,
     store: Mutex<Option<Store>>,
     /// Why the store is not open, when it is not.
     problem: Mutex<Option<(StoreState, String)>>,
+    /// The agent at this desk: "Mine" and "assign to me".
+    agent: String,
+    events: broadcast::Sender<Event>,
+    engine: Mutex<Option<Engine>>,
+}
+
+/// A running sync (and, in a demo, the sandbox it reads): stops when dropped.
+pub struct Syncing {
+    task: tokio::task::JoinHandle<()>,
+    forward: tokio::task::JoinHandle<()>,
+    _sandbox: Option<switchboard_sandbox::Running>,
+    pub sandbox_url: Option<String>,
+}
+
+impl Drop for Syncing {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.forward.abort();
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError { code: ErrorCode::Internal, message: e.to_string() }
+}
+
+fn to_json<T: serde::Serialize>(value: T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(value).map_err(internal)
 }
 
 impl Workspace {
@@ -17,9 +52,9 @@ impl Workspace {
     /// that cannot be opened still gives a Workspace, which reports why in `status`.
     pub fn open(path: &Path, passphrase: Option<String>, create: bool) -> Workspace {
         let opened = if path.exists() {
-            crate::keys::for_store(path, passphrase).and_then(|k| Store::open(path, k.as_ref()))
+            crate::keys::for_store(path, passphrase.clone()).and_then(|k| Store::open(path, k.as_ref()))
         } else if create {
-            crate::keys::for_new_store(passphrase).and_then(|k| Store::create(path, k.as_ref()))
+            crate::keys::for_new_store(passphrase.clone()).and_then(|k| Store::create(path, k.as_ref()))
         } else {
             Err(Error::NotFound(path.to_owned()))
         };
@@ -35,7 +70,34 @@ impl Workspace {
                 (None, Some((state, e.for_store(path).to_string())))
             }
         };
-        Workspace { path: path.to_owned(), store: Mutex::new(store), problem: Mutex::new(problem) }
+        let agent = std::env::var("SWITCHBOARD_AGENT")
+            .or_else(|_| std::env::var("USER"))
+            .ok()
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(|| "agent".into());
+        Workspace {
+            path: path.to_owned(),
+            passphrase,
+            store: Mutex::new(store),
+            problem: Mutex::new(problem),
+            agent,
+            events: broadcast::channel(1024).0,
+            engine: Mutex::new(None),
+        }
+    }
+
+    /// The agent's name, as "Mine" and "assign to me" use it.
+    pub fn with_agent(mut self, agent: &str) -> Workspace {
+        self.agent = agent.to_owned();
+        self
+    }
+
+    pub fn agent(&self) -> &str {
+        &self.agent
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
     }
 
     pub fn status(&self) -> Result<AppStatus, ApiError> {
@@ -56,7 +118,189 @@ impl Workspace {
         Ok(AppStatus {
             app: "Switchboard".into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            agent: self.agent.clone(),
             store: StoreStatus { state, path: self.path.display().to_string(), message, counts },
         })
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> switchboard_core::Result<T>) -> Result<T, ApiError> {
+        let mut guard = self.store.lock().expect("store lock");
+        let store = guard.as_mut().ok_or_else(|| {
+            let message = self.problem.lock().expect("problem lock").clone().map(|p| p.1).unwrap_or_else(|| "the store is not open".into());
+            ApiError { code: ErrorCode::StoreLocked, message }
+        })?;
+        f(store).map_err(ApiError::from)
+    }
+
+    /// Runs one command; the answer is the JSON its doc names.
+    pub fn call(&self, command: Command) -> Result<serde_json::Value, ApiError> {
+        match command {
+            Command::Status => to_json(self.status()?),
+            Command::Inbox(q) => {
+                let filter = InboxFilter {
+                    channel: q.channel,
+                    status: q.status,
+                    assignee: (q.view == InboxView::Mine).then(|| self.agent.clone()),
+                    unassigned: q.view == InboxView::Unassigned,
+                    limit: q.limit.unwrap_or(200).clamp(1, 1000) as usize,
+                    ..Default::default()
+                };
+                to_json(self.with_store(|s| s.inbox(&filter))?)
+            }
+            Command::Thread { conversation } => to_json(self.with_store(|s| s.thread(conversation, 200))?),
+            Command::MarkRead { conversation } => to_json(self.with_store(|s| s.mark_read(conversation))?),
+            Command::Composer { conversation, text } => to_json(self.composer(conversation, &text)?),
+            Command::Reply { conversation, text, key } => {
+                if text.trim().is_empty() {
+                    return Err(ApiError { code: ErrorCode::Invalid, message: "the reply is empty".into() });
+                }
+                let agent = self.agent.clone();
+                let item = self.with_store(|s| s.enqueue_reply(conversation, &text, Some(&agent), Some(&key)))?;
+                self.wake_sender();
+                to_json(item)
+            }
+            Command::RetryReply { reply } => {
+                let item = self.with_store(|s| s.retry_reply(reply))?;
+                self.wake_sender();
+                to_json(item)
+            }
+            Command::SetStatus { conversation, status } => to_json(self.with_store(|s| s.set_status(conversation, status))?),
+            Command::SetPriority { conversation, priority } => to_json(self.with_store(|s| s.set_priority(conversation, priority))?),
+            Command::Assign { conversation, me } => {
+                let agent = self.agent.clone();
+                to_json(self.with_store(|s| s.assign(conversation, me.then_some(agent.as_str())))?)
+            }
+            Command::Search { text, channel, status } => {
+                let query = switchboard_core::search::SearchQuery { text, channel, contact_id: None, status, since: None, until: None, limit: 100 };
+                to_json(self.with_store(|s| s.search(&query))?)
+            }
+            Command::Accounts => to_json(self.with_store(|s| s.accounts())?),
+            Command::Outbox => to_json(self.with_store(|s| s.outbox(200))?),
+        }
+    }
+
+    fn composer(&self, conversation: i64, text: &str) -> Result<ComposerState, ApiError> {
+        let (channel, checked) = self.with_store(|s| {
+            let channel = s.thread(conversation, 1)?.conversation.channel;
+            Ok((channel, s.check_reply(conversation, text, false, jiff::Timestamp::now())))
+        })?;
+        let (length, limit, unit) = match reply_rules::limit(channel) {
+            Some(Limit::Bytes(max)) => (text.len(), Some(max), LengthUnit::Bytes),
+            Some(Limit::Chars(max)) => (text.chars().count(), Some(max), LengthUnit::Characters),
+            None => (text.chars().count(), None, LengthUnit::Characters),
+        };
+        let (window, problem) = match checked {
+            Ok(Window::Open) => (ReplyWindow::Open, None),
+            Ok(Window::HumanAgent) => (ReplyWindow::HumanAgent, None),
+            Err(Error::ReplyNotAllowed(why)) => {
+                // Too long is the text's problem, not the window's.
+                let too_long = limit.is_some_and(|max| length > max);
+                (if too_long { ReplyWindow::Open } else { ReplyWindow::Closed }, Some(why))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(ComposerState { length: length as u32, limit: limit.map(|l| l as u32), unit, window, problem })
+    }
+
+    fn wake_sender(&self) {
+        if let Some(engine) = self.engine.lock().expect("engine lock").as_ref() {
+            engine.wake_outbox();
+        }
+    }
+
+    /// Starts following every account of the store on the current tokio runtime. With `demo`,
+    /// first starts the sandbox (live traffic at `rate_per_minute`) and connects its six
+    /// accounts, their secrets held in memory only.
+    pub async fn start_sync(self: &Arc<Self>, demo: Option<switchboard_sandbox::Config>) -> Result<Syncing, ApiError> {
+        let (store, credentials, sandbox): (Store, Arc<dyn Credentials>, _) = {
+            // The key provider is not Send: it is done with before anything is awaited.
+            let mut store = {
+                let keys = crate::keys::for_store(&self.path, self.passphrase.clone()).map_err(ApiError::from)?;
+                Store::open(&self.path, keys.as_ref()).map_err(ApiError::from)?
+            };
+            match demo {
+                Some(config) => {
+                    let running = switchboard_sandbox::Sandbox::start(config, 0).await.map_err(internal)?;
+                    let credentials = Arc::new(MemoryCredentials::default());
+                    for account in switchboard_sandbox::accounts(&running.base_url) {
+                        match store.account(account.key).map_err(ApiError::from)? {
+                            // A demo store from an earlier run: this run's sandbox, read from the start.
+                            Some(existing) => {
+                                store.set_account_config(account.key, account.config).map_err(ApiError::from)?;
+                                store.reset_cursors(existing.id).map_err(ApiError::from)?;
+                            }
+                            None => {
+                                store.add_account(account.key, None, account.config).map_err(ApiError::from)?;
+                            }
+                        }
+                        credentials.set(account.key, account.secret).map_err(ApiError::from)?;
+                    }
+                    (store, credentials as Arc<dyn Credentials>, Some(running))
+                }
+                None => {
+                    let id = store.id().ok_or_else(|| internal("this store has no id for keychain entries"))?.to_owned();
+                    (store, Arc::new(KeychainCredentials::new(&id)) as Arc<dyn Credentials>, None)
+                }
+            }
+        };
+        let engine = Engine::new(Arc::new(Mutex::new(store)), credentials);
+        let mut sync_events = engine.subscribe();
+        *self.engine.lock().expect("engine lock") = Some(engine.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = engine.run(Mode::Follow).await {
+                tracing::warn!(error = %e, "sync stopped");
+            }
+        });
+        let me = self.clone();
+        let forward = tokio::spawn(async move {
+            loop {
+                match sync_events.recv().await {
+                    Ok(event) => {
+                        if let Some(event) = me.event(event) {
+                            let _ = me.events.send(event);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "events fell behind"),
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        let sandbox_url = sandbox.as_ref().map(|s| s.base_url.clone());
+        Ok(Syncing { task, forward, _sandbox: sandbox, sandbox_url })
+    }
+
+    /// A sync event as the UI hears it; new customer messages are described for notifications.
+    fn event(&self, event: SyncEvent) -> Option<Event> {
+        Some(match event {
+            SyncEvent::Stored { conversations, new_messages, .. } => {
+                let from_customers = if new_messages.is_empty() {
+                    vec![]
+                } else {
+                    self.with_store(|s| s.messages_by_id(&new_messages)).unwrap_or_default().into_iter()
+                        .filter(|(_, m)| m.direction == Direction::In && m.author_kind == AuthorKind::Customer)
+                        .map(|(conversation, m)| CustomerMessage {
+                            conversation,
+                            channel: m.channel,
+                            sender: m.author_name.clone().unwrap_or_else(|| m.channel.to_string()),
+                            preview: preview(&m.text),
+                        })
+                        .collect()
+                };
+                Event::Messages { conversations, from_customers }
+            }
+            SyncEvent::AccountState { account, state, detail } => Event::AccountState { account, state, detail },
+            SyncEvent::ReplySent { reply, .. } => Event::Reply { reply, sent: true, reason: None },
+            SyncEvent::ReplyFailed { reply, reason, .. } => Event::Reply { reply, sent: false, reason: Some(reason) },
+            SyncEvent::Progress { account, pulled, caught_up } => Event::Progress { account, pulled: pulled as u64, caught_up },
+        })
+    }
+}
+
+/// The first 140 characters of a message, on one line.
+fn preview(text: &str) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(140) {
+        Some((end, _)) => format!("{}…", &one_line[..end]),
+        None => one_line,
     }
 }

@@ -42,3 +42,85 @@ fn generated_typescript_is_current() {
     }
     assert!(stale.is_empty(), "stale TypeScript bindings {stale:?}: run `cargo xtask bindings`");
 }
+
+mod live {
+    use std::sync::Arc;
+    use switchboard_api::{Command, ComposerState, Event, InboxQuery, InboxView, ReplyWindow, Workspace};
+    use switchboard_core::model::{Channel, ConversationStatus, InboxRow, OutboxItem, Thread};
+
+    fn call<T: serde::de::DeserializeOwned>(ws: &Workspace, command: Command) -> T {
+        serde_json::from_value(ws.call(command).unwrap()).unwrap()
+    }
+
+    fn inbox(ws: &Workspace, q: InboxQuery) -> Vec<InboxRow> {
+        call(ws, Command::Inbox(q))
+    }
+
+    /// The demo's accounts sync through the Workspace; its commands read and act on what they
+    /// bring, and its events say so.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_workspace_syncs_reads_replies_and_triages() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent("mina"));
+        let mut events = ws.subscribe();
+        let syncing = ws.start_sync(Some(switchboard_api::demo_config(0.0))).await.unwrap();
+        let sandbox = syncing.sandbox_url.clone().unwrap();
+        // Every account reports caught up.
+        let mut caught_up = std::collections::BTreeSet::new();
+        while caught_up.len() < 6 {
+            if let Event::Progress { account, caught_up: true, .. } = events.recv().await.unwrap() {
+                caught_up.insert(account);
+            }
+        }
+        let rows = inbox(&ws, InboxQuery { channel: Some(Channel::Telegram), ..Default::default() });
+        assert!(!rows.is_empty() && rows.iter().all(|r| r.channel == Channel::Telegram));
+        let id = rows[0].id;
+        let thread: Thread = call(&ws, Command::Thread { conversation: id });
+        assert!(!thread.messages.is_empty());
+
+        // The composer's rules as the agent types.
+        let state: ComposerState = call(&ws, Command::Composer { conversation: id, text: "x".repeat(4097) });
+        assert_eq!((state.length, state.limit, state.window), (4097, Some(4096), ReplyWindow::Open));
+        assert!(state.problem.unwrap().contains("4096"));
+        let too_long = ws.call(Command::Reply { conversation: id, text: "x".repeat(4097), key: "k0".into() }).unwrap_err();
+        assert_eq!(too_long.code, switchboard_api::ErrorCode::NotAllowed);
+
+        // A reply goes out through the sync, once, and the event says so.
+        let item: OutboxItem = call(&ws, Command::Reply { conversation: id, text: "On its way today.".into(), key: "k1".into() });
+        let again: OutboxItem = call(&ws, Command::Reply { conversation: id, text: "On its way today.".into(), key: "k1".into() });
+        assert_eq!(item.id, again.id, "the same key is the same reply");
+        loop {
+            if let Event::Reply { reply, sent, reason } = events.recv().await.unwrap() {
+                assert_eq!(reply, item.id);
+                assert!(sent, "{reason:?}");
+                break;
+            }
+        }
+        let stats: serde_json::Value = reqwest::get(format!("{sandbox}/_sandbox/stats")).await.unwrap().json().await.unwrap();
+        assert_eq!(stats["channels"]["telegram"]["replies"], 1);
+
+        // A customer writes: the event names the conversation and describes the message.
+        let written: serde_json::Value =
+            reqwest::Client::new().post(format!("{sandbox}/_sandbox/customer-writes?channel=telegram")).send().await.unwrap().json().await.unwrap();
+        let new = loop {
+            if let Event::Messages { from_customers, .. } = events.recv().await.unwrap() {
+                if let Some(m) = from_customers.into_iter().next() {
+                    break m;
+                }
+            }
+        };
+        assert_eq!(new.channel, Channel::Telegram);
+        assert!(written["text"].as_str().unwrap().starts_with(new.preview.trim_end_matches('…')));
+
+        // Triage: solve, assign to me, read.
+        ws.call(Command::SetStatus { conversation: id, status: ConversationStatus::Solved }).unwrap();
+        ws.call(Command::Assign { conversation: id, me: true }).unwrap();
+        ws.call(Command::MarkRead { conversation: id }).unwrap();
+        let mine = inbox(&ws, InboxQuery { view: InboxView::Mine, ..Default::default() });
+        assert_eq!(mine.iter().map(|r| (r.id, r.status, r.unread)).collect::<Vec<_>>(), [(id, ConversationStatus::Solved, 0)]);
+        assert!(inbox(&ws, InboxQuery { view: InboxView::Unassigned, ..Default::default() }).iter().all(|r| r.id != id));
+        let missing = ws.call(Command::SetStatus { conversation: 999_999, status: ConversationStatus::Open }).unwrap_err();
+        assert_eq!(missing.code, switchboard_api::ErrorCode::NotFound);
+        drop(syncing);
+    }
+}

@@ -108,6 +108,12 @@ enum Command {
         /// The built UI [default: ui/dist of this source tree]
         #[arg(long, env = "SWITCHBOARD_UI_DIR")]
         ui: Option<PathBuf>,
+        /// Start the bundled sandbox and sync its six demo accounts into the store (live traffic)
+        #[arg(long)]
+        demo: bool,
+        /// With --demo: new customer messages a minute
+        #[arg(long, default_value_t = 6.0)]
+        rate: f64,
     },
     /// Connected accounts
     Account {
@@ -358,7 +364,7 @@ fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
         }
-        Command::Serve { port, ui } => serve(&path, port, ui),
+        Command::Serve { port, ui, demo, rate } => serve(&path, port, ui, demo.then_some(rate)),
         Command::Account { command } => sync::account(&mut open(&path)?, command),
         Command::Sync { follow, once: _ } => sync::sync(open(&path)?, follow),
         Command::Reply { conversation, text, template, variables, queue_only } => {
@@ -381,15 +387,31 @@ fn run(cli: Cli) -> Result<()> {
     })
 }
 
-fn serve(path: &Path, port: u16, ui: Option<PathBuf>) -> Result<()> {
+/// Web mode. The first line of output is the URL to open, token included; the store's accounts
+/// sync while it serves (with `demo`: the sandbox's, at `demo` new messages a minute).
+fn serve(path: &Path, port: u16, ui: Option<PathBuf>, demo: Option<f64>) -> Result<()> {
     let ui = ui.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist"));
     let workspace = std::sync::Arc::new(switchboard_api::Workspace::open(path, keys::passphrase(), true));
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let server = switchboard_web::Server::bind(workspace, port, ui).await?;
+        let server = switchboard_web::Server::bind(workspace.clone(), port, ui).await?;
         println!("{}", server.url);
         std::io::stdout().flush()?;
         tracing::info!(addr = %server.addr, "web mode listening");
+        let demo = demo.map(switchboard_api::demo_config);
+        // A locked store serves its unlock status; there is nothing to sync until it opens.
+        let _syncing = match workspace.start_sync(demo).await {
+            Ok(s) => {
+                if let Some(url) = &s.sandbox_url {
+                    eprintln!("demo: sandbox at {url} (GET {url}/_sandbox/stats)");
+                }
+                Some(s)
+            }
+            Err(e) => {
+                eprintln!("warning: not syncing: {}", e.message);
+                None
+            }
+        };
         server
             .serve(async {
                 let _ = tokio::signal::ctrl_c().await;

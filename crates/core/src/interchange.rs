@@ -167,6 +167,7 @@ pub struct MessageRecord {
 /// export can give it back byte for byte.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EmailRecord {
     /// The Message-ID header, without angle brackets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +195,7 @@ pub struct EmailRecord {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FoldKind {
     Quote,
     Signature,
@@ -202,9 +204,12 @@ pub enum FoldKind {
 /// A byte range of a message's text that the UI folds: quoted history or a signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Fold {
     pub kind: FoldKind,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub start: usize,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub end: usize,
 }
 

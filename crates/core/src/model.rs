@@ -9,6 +9,7 @@ macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
@@ -135,8 +136,10 @@ impl std::fmt::Display for AccountKey {
 }
 
 /// One row of the inbox.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InboxRow {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub account: String,
     pub channel: Channel,
@@ -147,10 +150,13 @@ pub struct InboxRow {
     pub status: ConversationStatus,
     pub priority: Priority,
     pub assignee: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub unread: i64,
     pub public: bool,
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub last_message_at: Option<jiff::Timestamp>,
     /// When the oldest customer message still waiting for an answer arrived.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub waiting_since: Option<jiff::Timestamp>,
 }
 
@@ -170,11 +176,14 @@ pub struct InboxFilter {
 
 /// A connected account. `config` holds connector settings; credentials live in the keychain.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AccountView {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub key: String,
     pub channel: Channel,
     pub name: String,
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub config: serde_json::Map<String, serde_json::Value>,
     pub state: AccountState,
     /// Why it is in that state, when that needs saying (offline, re-authentication, an error).
@@ -183,21 +192,28 @@ pub struct AccountView {
 }
 
 /// One reply in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OutboxItem {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub conversation_id: i64,
     /// The message that shows this reply in the thread.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub message_id: Option<i64>,
     pub idempotency_key: String,
     pub text: String,
     pub state: OutboxState,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub attempts: i64,
     pub last_error: Option<String>,
     /// The platform's id once it accepted the reply.
     pub external_id: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub next_attempt_at: jiff::Timestamp,
     /// When the reply last changed state (for `sending`: when it was handed over).
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub updated_at: jiff::Timestamp,
     /// Sent as this approved template instead of as free text.
     pub template: Option<Template>,
@@ -206,6 +222,7 @@ pub struct OutboxItem {
 /// Where an email reply goes and how it threads; see `Store::email_reply`. Message-IDs are
 /// without angle brackets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EmailReply {
     pub to_address: String,
     pub to_name: Option<String>,
@@ -216,23 +233,28 @@ pub struct EmailReply {
 
 /// An approved message template (WhatsApp through Twilio: a Content SID) and its variables.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Template {
     pub id: String,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub variables: std::collections::BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Attachment {
     pub kind: AttachmentKind,
     pub name: Option<String>,
     pub mime: Option<String>,
     pub url: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub size: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MessageView {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub external_id: String,
     pub channel: Channel,
@@ -240,6 +262,7 @@ pub struct MessageView {
     pub author_kind: AuthorKind,
     pub author_name: Option<String>,
     pub text: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub at: jiff::Timestamp,
     pub delivery: DeliveryState,
     pub attachments: Vec<Attachment>,
@@ -248,8 +271,10 @@ pub struct MessageView {
     pub email: Option<crate::interchange::EmailRecord>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContactView {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub uid: String,
     pub name: String,
@@ -261,7 +286,8 @@ pub struct ContactView {
 }
 
 /// A conversation opened: the conversation, its customer, and its latest messages in time order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Thread {
     pub conversation: InboxRow,
     pub contact: Option<ContactView>,

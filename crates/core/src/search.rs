@@ -124,14 +124,18 @@ pub struct SearchQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub message_id: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub conversation_id: i64,
     pub channel: Channel,
     pub customer: Option<String>,
     pub direction: Direction,
     pub author_kind: AuthorKind,
     pub author_name: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub at: jiff::Timestamp,
     pub text: String,
 }

@@ -345,8 +345,17 @@ pub fn generate(seed: u64, conversations: usize, now: i64) -> World {
 }
 
 /// A new customer message in live mode: someone writes again in an existing conversation.
-pub fn live_turn(rng: &mut StdRng, world: &World, now: i64) -> (usize, Turn) {
-    let conv = rng.gen_range(0..world.conversations.len());
+/// A customer's new message in a random conversation (on `channel`, when given and served).
+pub fn live_turn(rng: &mut StdRng, world: &World, now: i64, channel: Option<Channel>) -> (usize, Turn) {
+    let candidates: Vec<usize> = match channel {
+        Some(ch) => (0..world.conversations.len()).filter(|&i| world.conversations[i].channel == ch).collect(),
+        None => vec![],
+    };
+    let conv = if candidates.is_empty() {
+        rng.gen_range(0..world.conversations.len())
+    } else {
+        candidates[rng.gen_range(0..candidates.len())]
+    };
     let c = &world.customers[world.conversations[conv].customer];
     let pool = if c.lang == Lang::Ko { LIVE_KO } else { LIVE_EN };
     let text = fill(pool[rng.gen_range(0..pool.len())], &c.first_name, rng.gen_range(1000..99_999));

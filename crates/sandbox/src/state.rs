@@ -201,18 +201,21 @@ impl State {
     }
 
     /// Live mode: a customer writes again.
-    pub fn live_message(&self, now: i64) {
+    /// A customer writes now (on `channel`, if given); returns the channel and the text.
+    pub fn live_message(&self, now: i64, channel: Option<Channel>) -> (Channel, String) {
         let mut inner = self.lock();
         let (conv, turn) = {
             let Inner { rng, world, .. } = &mut *inner;
-            script::live_turn(rng, world, now)
+            script::live_turn(rng, world, now, channel)
         };
-        let telegram = inner.world.conversations[conv].channel == Channel::Telegram;
+        let channel = inner.world.conversations[conv].channel;
+        let text = turn.text.clone();
         inner.append_turn(conv, turn, None);
         drop(inner);
-        if telegram {
+        if channel == Channel::Telegram {
             self.telegram_update.notify_waiters();
         }
+        (channel, text)
     }
 
     pub fn stats(&self) -> Stats {

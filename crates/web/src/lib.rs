@@ -5,18 +5,19 @@
 //! printed once in the URL); the Host header must name this loopback address, which defeats DNS
 //! rebinding; every response carries the same CSP as the desktop window.
 
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use rand::RngCore;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
-use switchboard_api::{ApiError, ErrorCode, Workspace};
+use switchboard_api::{ApiError, Command, ErrorCode, Workspace};
 
 /// The Content-Security-Policy of every page: nothing but this origin's own files.
 pub const CSP: &str =
@@ -64,6 +65,8 @@ impl Server {
         });
         let api = Router::new()
             .route("/status", get(status))
+            .route("/call", post(call))
+            .route("/events", get(events))
             .layer(middleware::from_fn_with_state(state.clone(), require_token));
         let router = Router::new()
             .nest("/api", api)
@@ -94,12 +97,21 @@ async fn check_host(State(state): State<Arc<AppState>>, req: Request, next: Next
 }
 
 async fn require_token(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    // A browser cannot set headers on a WebSocket: the event stream takes the token in its URL.
+    let from_query = req
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("token=")))
+        .filter(|_| req.uri().path() == "/events")
+        .map(str::to_owned);
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or("");
+        .map(str::to_owned)
+        .or(from_query)
+        .unwrap_or_default();
     if bool::from(given.as_bytes().ct_eq(state.token.as_bytes())) {
         next.run(req).await
     } else {
@@ -132,6 +144,7 @@ fn respond<T: serde::Serialize>(result: Result<T, ApiError>) -> Response {
             let status = match e.code {
                 ErrorCode::NotFound => StatusCode::NOT_FOUND,
                 ErrorCode::Invalid => StatusCode::BAD_REQUEST,
+                ErrorCode::NotAllowed => StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::StoreLocked => StatusCode::LOCKED,
                 ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             };
@@ -145,4 +158,48 @@ async fn status(State(state): State<Arc<AppState>>) -> Response {
     respond(tokio::task::spawn_blocking(move || ws.status()).await.unwrap_or_else(|e| {
         Err(ApiError { code: ErrorCode::Internal, message: format!("status failed: {e}") })
     }))
+}
+
+/// One command of the command list, as JSON in and JSON out.
+async fn call(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    let command: Command = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return api_error(StatusCode::BAD_REQUEST, ApiError { code: ErrorCode::Invalid, message: format!("not a command: {e}") })
+        }
+    };
+    let ws = state.workspace.clone();
+    respond(tokio::task::spawn_blocking(move || ws.call(command)).await.unwrap_or_else(|e| {
+        Err(ApiError { code: ErrorCode::Internal, message: format!("the command failed: {e}") })
+    }))
+}
+
+/// The workspace's events as a WebSocket stream of JSON texts.
+async fn events(State(state): State<Arc<AppState>>, upgrade: WebSocketUpgrade) -> Response {
+    let events = state.workspace.subscribe();
+    upgrade.on_upgrade(move |socket| forward(socket, events))
+}
+
+async fn forward(mut socket: WebSocket, mut events: tokio::sync::broadcast::Receiver<switchboard_api::Event>) {
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => {
+                    let Ok(text) = serde_json::to_string(&event) else { continue };
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                // Too slow a reader: it is told to reload rather than shown a partial picture.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = socket.send(Message::Text(r#"{"event":"lagged"}"#.into())).await;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(_)) => {}
+                _ => return,
+            },
+        }
+    }
 }

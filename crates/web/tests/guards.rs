@@ -81,3 +81,39 @@ async fn every_response_carries_the_csp() {
     let page = client.get(format!("{base}/inbox/42")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("<title>Switchboard</title>"));
 }
+
+#[tokio::test]
+async fn commands_and_the_event_stream_need_the_token_too() {
+    let (url, base, _dir, _stop) = start().await;
+    let token = url.split("token=").nth(1).unwrap();
+    let client = reqwest::Client::new();
+    let call = |auth: Option<&str>, body: &str| {
+        let mut req = client.post(format!("{base}/api/call")).body(body.to_owned());
+        if let Some(t) = auth {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    assert_eq!(call(None, r#"{"command":"status"}"#).await.unwrap().status(), 401);
+    let ok = call(Some(token), r#"{"command":"inbox"}"#).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.json::<serde_json::Value>().await.unwrap(), serde_json::json!([]));
+    let bad = call(Some(token), r#"{"command":"drop_tables"}"#).await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.json::<serde_json::Value>().await.unwrap()["code"], "invalid");
+    let missing = call(Some(token), r#"{"command":"thread","conversation":42}"#).await.unwrap();
+    assert_eq!(missing.status(), 404);
+    // The WebSocket takes the token in its URL; without it, or elsewhere than /events, no.
+    let upgrade = |path: String| {
+        client
+            .get(format!("{base}{path}"))
+            .header("Connection", "Upgrade")
+            .header("Upgrade", "websocket")
+            .header("Sec-WebSocket-Version", "13")
+            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .send()
+    };
+    assert_eq!(upgrade("/api/events".into()).await.unwrap().status(), 401);
+    assert_eq!(upgrade(format!("/api/events?token={token}")).await.unwrap().status(), 101);
+    assert_eq!(client.get(format!("{base}/api/status?token={token}")).send().await.unwrap().status(), 401);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, pickLang, t } from './i18n';
+import { formatCount, keysOf, pickLang, t } from './i18n';
 
 describe('i18n', () => {
   it('follows the first supported OS locale', () => {
@@ -10,6 +10,7 @@ describe('i18n', () => {
   });
 
   it('has every string in both languages', () => {
+    expect(keysOf('ko').sort()).toEqual(keysOf('en').sort());
     expect(t('ko', 'unlocked')).toBe('잠금 해제됨');
     expect(t('en', 'unlocked')).toBe('Unlocked');
   });

@@ -9,6 +9,7 @@
 mod accounts;
 mod migrations;
 mod outbox;
+mod triage;
 pub(crate) mod read;
 pub(crate) mod util;
 pub(crate) mod write;

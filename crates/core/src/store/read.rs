@@ -147,6 +147,23 @@ impl Store {
             .flatten())
     }
 
+    /// These messages (those that exist), each with its conversation.
+    pub fn messages_by_id(&self, ids: &[i64]) -> Result<Vec<(i64, MessageView)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id, m.external_id, c.channel, m.direction, m.author_kind, m.author_name, m.body, m.sent_at, m.delivery,
+                    m.conversation_id
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?1",
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut rows = stmt.query([id])?;
+            if let Some(r) = rows.next()? {
+                out.push((r.get(9)?, message_view(&self.conn, r)?));
+            }
+        }
+        Ok(out)
+    }
+
     /// One page of the inbox, newest activity first.
     pub fn inbox(&self, filter: &InboxFilter) -> Result<Vec<InboxRow>> {
         let mut sql = format!("{INBOX_SELECT} WHERE 1");

@@ -14,6 +14,11 @@ pub(crate) struct Writer<'a> {
     tx: &'a Transaction<'a>,
     /// Roll a failed record back on its own (imports); a batch that fails as a whole needs none.
     savepoints: bool,
+    /// New customer messages arrive now (a sync), rather than from a file: they count as
+    /// unread and reopen a pending or solved conversation.
+    live: bool,
+    /// With `live`: new customer messages per conversation, applied once per batch in `finish`.
+    new_from_customers: HashMap<i64, i64>,
     accounts: HashMap<String, (i64, Channel)>,
     conversations: HashMap<(i64, String), (i64, Option<i64>)>,
     touched: HashSet<i64>,
@@ -32,6 +37,8 @@ impl<'a> Writer<'a> {
         Writer {
             tx,
             savepoints: true,
+            live: false,
+            new_from_customers: HashMap::new(),
             accounts: HashMap::new(),
             conversations: HashMap::new(),
             touched: HashSet::new(),
@@ -42,7 +49,7 @@ impl<'a> Writer<'a> {
 
     /// A writer for a batch that is stored whole or not at all.
     pub(crate) fn all_or_nothing(tx: &'a Transaction<'a>) -> Self {
-        Writer { savepoints: false, ..Self::per_record(tx) }
+        Writer { savepoints: false, live: true, ..Self::per_record(tx) }
     }
 
     /// Applies one record; returns whether the store changed.
@@ -100,6 +107,14 @@ impl<'a> Writer<'a> {
 
     /// Refreshes the derived fields of every conversation this batch touched.
     pub(crate) fn finish(self) -> Result<()> {
+        let mut unread = self.tx.prepare_cached(
+            "UPDATE conversations SET unread = unread + ?2,
+                    status = CASE WHEN status IN ('pending', 'solved') THEN 'open' ELSE status END
+             WHERE id = ?1",
+        )?;
+        for (id, new) in &self.new_from_customers {
+            unread.execute([id, new])?;
+        }
         for id in self.touched {
             refresh_conversation(self.tx, id)?;
         }
@@ -477,6 +492,9 @@ impl<'a> Writer<'a> {
                     )?;
                 self.unindexed_messages.push(id);
                 self.insert_attachments(id, &m.attachments)?;
+                if self.live && m.direction == Direction::In && m.author.kind == AuthorKind::Customer {
+                    *self.new_from_customers.entry(conversation).or_default() += 1;
+                }
                 id
             }
             Some(id) => {

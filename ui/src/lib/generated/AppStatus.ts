@@ -4,4 +4,8 @@ import type { StoreStatus } from "./StoreStatus";
 /**
  * What the UI shows before anything else: which app, and whether its store is open.
  */
-export type AppStatus = { app: string, version: string, store: StoreStatus, };
+export type AppStatus = { app: string, version: string, 
+/**
+ * The agent at this desk, as "Mine" and "assign to me" name them.
+ */
+agent: string, store: StoreStatus, };

@@ -1,5 +1,6 @@
 import type { AppStatus } from '../generated/AppStatus';
-import type { Platform } from './index';
+import type { Command } from '../generated/Command';
+import { ApiFailure, type Heard, type Platform } from './index';
 
 // Web mode hands out a per-launch token in the URL it prints. Keep it for this tab only and
 // drop it from the address bar so it is not bookmarked or shared by accident.
@@ -15,15 +16,48 @@ function token(): string {
   return sessionStorage.getItem('switchboard-token') ?? '';
 }
 
-async function call<T>(path: string): Promise<T> {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(path, {
+    ...init,
+    headers: { Authorization: `Bearer ${token()}`, 'Content-Type': 'application/json' },
+  });
   if (!res.ok) {
-    const body = await res.json().catch(() => ({ message: res.statusText }));
-    throw new Error(body.message ?? res.statusText);
+    const body = await res.json().catch(() => ({ code: 'internal', message: res.statusText }));
+    throw new ApiFailure(body.code ?? 'internal', body.message ?? res.statusText);
   }
   return res.json() as Promise<T>;
 }
 
 export const webPlatform: Platform = {
-  status: () => call<AppStatus>('/api/status'),
+  status: () => request<AppStatus>('/api/status'),
+  call: <T>(command: Command) => request<T>('/api/call', { method: 'POST', body: JSON.stringify(command) }),
+  listen(on) {
+    let socket: WebSocket | null = null;
+    let stopped = false;
+    let retry = 500;
+    const open = () => {
+      const url = new URL('/api/events', window.location.href);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('token', token());
+      socket = new WebSocket(url);
+      socket.onopen = () => (retry = 500);
+      socket.onmessage = (m) => on(JSON.parse(m.data) as Heard);
+      // The server went away (restart, sleep): come back, and tell the views to reload.
+      socket.onclose = () => {
+        if (stopped) return;
+        setTimeout(() => {
+          if (!stopped) {
+            on({ event: 'lagged' });
+            open();
+          }
+        }, retry);
+        retry = Math.min(retry * 2, 10_000);
+      };
+    };
+    open();
+    return () => {
+      stopped = true;
+      socket?.close();
+    };
+  },
 };

@@ -1,0 +1,36 @@
+// Typed calls of the command list. The answers' types are those the command's doc names.
+import type { AccountView } from './generated/AccountView';
+import type { ComposerState } from './generated/ComposerState';
+import type { ConversationStatus } from './generated/ConversationStatus';
+import type { InboxQuery } from './generated/InboxQuery';
+import type { InboxRow } from './generated/InboxRow';
+import type { OutboxItem } from './generated/OutboxItem';
+import type { Priority } from './generated/Priority';
+import type { SearchHit } from './generated/SearchHit';
+import type { Thread } from './generated/Thread';
+import { platform } from './platform';
+
+const p = () => platform();
+
+export const api = {
+  inbox: (q: InboxQuery) => p().call<InboxRow[]>({ command: 'inbox', ...q }),
+  thread: (conversation: number) => p().call<Thread>({ command: 'thread', conversation }),
+  markRead: (conversation: number) => p().call<null>({ command: 'mark_read', conversation }),
+  composer: (conversation: number, text: string) => p().call<ComposerState>({ command: 'composer', conversation, text }),
+  reply: (conversation: number, text: string, key: string) =>
+    p().call<OutboxItem>({ command: 'reply', conversation, text, key }),
+  retry: (reply: number) => p().call<OutboxItem>({ command: 'retry_reply', reply }),
+  outbox: () => p().call<OutboxItem[]>({ command: 'outbox' }),
+  /** Queues a failed reply again, found by the thread message that shows it. */
+  async retryMessage(messageId: number) {
+    const item = (await api.outbox()).find((i) => i.message_id === messageId);
+    if (item) await api.retry(item.id);
+  },
+  setStatus: (conversation: number, status: ConversationStatus) =>
+    p().call<null>({ command: 'set_status', conversation, status }),
+  setPriority: (conversation: number, priority: Priority) =>
+    p().call<null>({ command: 'set_priority', conversation, priority }),
+  assign: (conversation: number, me: boolean) => p().call<null>({ command: 'assign', conversation, me }),
+  search: (text: string) => p().call<SearchHit[]>({ command: 'search', text, channel: null, status: null }),
+  accounts: () => p().call<AccountView[]>({ command: 'accounts' }),
+};

@@ -1,0 +1,88 @@
+// The main flow in real Chromium against web mode and the sandbox: the inbox fills from the
+// sync, a thread opens, a reply reaches the sandbox, and a customer's new message appears live.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, screenshots, startWebMode, type WebMode } from './web-mode';
+
+let web: WebMode;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  web = await startWebMode();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  (page as unknown as { errors: string[] }).errors = errors;
+  await page.goto(web.url);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+});
+
+const sandboxStats = async () => (await fetch(`${web.sandbox}/_sandbox/stats`)).json();
+
+describe('web mode', () => {
+  it('shows the synced inbox, with the token gone from the address bar', async () => {
+    await page.getByTestId('conversation').first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('conversation').count()).toBeGreaterThan(5);
+    expect(page.url()).not.toContain('token=');
+    await page.screenshot({ path: join(screenshots, 'inbox.png') });
+  });
+
+  it('opens a Telegram thread and sends a reply that the sandbox receives', async () => {
+    await page.getByRole('button', { name: 'telegram', exact: true }).click();
+    const first = page.getByTestId('conversation').first();
+    await first.waitFor();
+    await expect.poll(async () => page.locator('[data-testid=conversation] .badge').allTextContents()).toSatisfy(
+      (badges: string[]) => badges.length > 0 && badges.every((b) => b === 'telegram'),
+    );
+    await first.getByRole('button').click();
+    await page.getByTestId('thread').waitFor();
+    expect(await page.getByTestId('message').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(screenshots, 'thread.png') });
+
+    const before = (await sandboxStats()).channels.telegram.replies;
+    const reply = `Thanks for waiting: it ships today. ${Date.now()}`;
+    await page.keyboard.press('r');
+    await page.getByTestId('composer').fill(reply);
+    await expect.poll(async () => page.getByTestId('count').textContent()).toContain(`${reply.length} / 4096`);
+    await page.keyboard.press('Control+Enter');
+    const sent = page.getByTestId('message').filter({ hasText: reply });
+    await sent.waitFor();
+    await expect.poll(async () => sent.getAttribute('data-delivery'), { timeout: 20_000 }).toBe('sent');
+    expect((await sandboxStats()).channels.telegram.replies).toBe(before + 1);
+    await page.screenshot({ path: join(screenshots, 'reply.png') });
+  });
+
+  it('shows a new customer message live, without a reload', async () => {
+    const written = await (await fetch(`${web.sandbox}/_sandbox/customer-writes?channel=telegram`, { method: 'POST' })).json();
+    expect(written.channel).toBe('telegram');
+    await page.getByTestId('inbox').getByText(written.text).first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(screenshots, 'live.png') });
+  });
+
+  it('answers the keyboard and speaks Korean', async () => {
+    await page.locator('body').click({ position: { x: 700, y: 10 } });
+    await page.keyboard.press('?');
+    await page.getByTestId('help').waitFor();
+    await page.screenshot({ path: join(screenshots, 'shortcuts.png') });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('help').waitFor({ state: 'detached' });
+    const selected = async () => page.locator('[data-testid=conversation][aria-selected=true]').getAttribute('data-id');
+    const was = await selected();
+    await page.keyboard.press('j');
+    await expect.poll(selected).not.toBe(was);
+
+    await page.getByLabel('Language').selectOption('ko');
+    await page.getByRole('button', { name: '내 담당' }).waitFor();
+    await page.getByLabel('테마').selectOption('dark');
+    await page.screenshot({ path: join(screenshots, 'korean-dark.png') });
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+  });
+});

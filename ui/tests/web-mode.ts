@@ -1,0 +1,68 @@
+// Starts the real `switchboard serve --demo` (web mode over the bundled sandbox) in an isolated
+// home, and Debian's Chromium through playwright-core. Used by the browser tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const screenshots = join(root, 'target/screenshots');
+
+export interface WebMode {
+  url: string;
+  sandbox: string;
+  stop(): Promise<void>;
+}
+
+/** `serve --demo --rate 0`: the sandbox's six accounts, no traffic but what a test makes. */
+export async function startWebMode(): Promise<WebMode> {
+  const bin = join(root, 'target/debug/switchboard');
+  const home = mkdtempSync(join(tmpdir(), 'switchboard-web-'));
+  const child: ChildProcess = spawn(bin, ['--store', join(home, 'data/s.db'), 'serve', '--demo', '--rate', '0', '--ui', join(root, 'ui/dist')], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      XDG_STATE_HOME: join(home, 'state'),
+      XDG_DATA_HOME: join(home, 'data'),
+      SWITCHBOARD_PASSPHRASE: 'browser-test',
+      SWITCHBOARD_AGENT: 'mina',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((ok) => child.on('exit', ok));
+  const lines = (stream: NodeJS.ReadableStream) => createInterface({ input: stream })[Symbol.asyncIterator]();
+  const out = lines(child.stdout!);
+  const err = lines(child.stderr!);
+  const first = await Promise.race([out.next(), exited.then(() => null)]);
+  if (!first || first.done) throw new Error(`switchboard serve exited before printing its URL (is ${bin} built?)`);
+  let sandbox = '';
+  for (;;) {
+    const line = await err.next();
+    if (line.done) throw new Error('switchboard serve ended before starting the sandbox');
+    const m = /demo: sandbox at (\S+)/.exec(line.value);
+    if (m) {
+      sandbox = m[1];
+      break;
+    }
+  }
+  return {
+    url: first.value,
+    sandbox,
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  mkdirSync(screenshots, { recursive: true });
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
