@@ -103,6 +103,11 @@ fn setup() {
         run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&ui));
     }
     run(Command::new("npm").args(["run", "build"]).current_dir(&ui));
+    // The desktop tests' WebDriver bridge (to WebKitWebDriver); ~30 s to build once.
+    let has_driver = Command::new("tauri-driver").arg("--help").output().is_ok();
+    if !has_driver {
+        run(cargo().args(["install", "--locked", "tauri-driver", "--version", "2.1.0"]));
+    }
 }
 
 fn has_display() -> bool {
@@ -133,6 +138,8 @@ fn main() {
         Some("test") => {
             setup();
             run(cargo().current_dir(root()).args(["test", "--workspace", "--locked"]).args(rest()));
+            // The UI's browser and desktop tests drive these two binaries.
+            run(cargo().current_dir(root()).args(["build", "--locked", "-p", "switchboard-cli", "-p", "switchboard-desktop"]));
             run(Command::new("npm").args(["test"]).current_dir(root().join("ui")));
         }
         Some("bench") => {
