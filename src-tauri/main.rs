@@ -45,8 +45,20 @@ fn main() {
             let mut events = workspace.subscribe();
             tauri::async_runtime::spawn(async move {
                 while let Ok(event) = events.recv().await {
+                    // A clicked notification brings the window forward; the UI opens the thread.
+                    if let switchboard_api::Event::Open { .. } = event {
+                        if let Some(window) = handle.get_webview_window("main") {
+                            let _ = window.unminimize();
+                            let _ = window.show();
+                            let _ = window.set_focus();
+                        }
+                    }
                     let _ = handle.emit(EVENT, event);
                 }
+            });
+            let notifications = workspace.clone();
+            tauri::async_runtime::spawn(async move {
+                let _ = notifications.start_notifications().await;
             });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -41,6 +41,8 @@ beforeAll(async () => {
         WEBKIT_DISABLE_COMPOSITING_MODE: '1',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
+      // Its own process group: the bus, Xvfb, the driver and the app all stop together.
+      detached: true,
     },
   );
   // The app's stderr comes through tauri-driver: it names the demo's sandbox.
@@ -55,7 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await driver?.quit().catch(() => {});
-  driverProcess?.kill();
+  if (driverProcess?.pid) process.kill(-driverProcess.pid, 'SIGTERM');
   rmSync(home, { recursive: true, force: true });
 });
 

@@ -67,6 +67,19 @@ describe('web mode', () => {
     await page.screenshot({ path: join(screenshots, 'live.png') });
   });
 
+  it('shows the accounts syncing and keeps the notification settings', async () => {
+    await page.getByTestId('open-settings').click();
+    await expect.poll(async () => page.getByTestId('account').count()).toBe(6);
+    await expect.poll(async () => page.locator('[data-testid=account] .state.idle').count(), { timeout: 20_000 }).toBe(6);
+    await page.getByTestId('dnd').check();
+    await page.screenshot({ path: join(screenshots, 'settings.png') });
+    // Saved in the store: a fresh page reads it back.
+    await page.reload();
+    await page.getByTestId('open-settings').click();
+    await expect.poll(async () => page.getByTestId('dnd').isChecked()).toBe(true);
+    await page.keyboard.press('Escape');
+  });
+
   it('answers the keyboard and speaks Korean', async () => {
     await page.locator('body').click({ position: { x: 700, y: 10 } });
     await page.keyboard.press('?');
@@ -74,7 +87,8 @@ describe('web mode', () => {
     await page.screenshot({ path: join(screenshots, 'shortcuts.png') });
     await page.keyboard.press('Escape');
     await page.getByTestId('help').waitFor({ state: 'detached' });
-    const selected = async () => page.locator('[data-testid=conversation][aria-selected=true]').getAttribute('data-id');
+    const selected = async () =>
+      page.evaluate(() => document.querySelector('[data-testid=conversation][aria-selected=true]')?.getAttribute('data-id') ?? null);
     const was = await selected();
     await page.keyboard.press('j');
     await expect.poll(selected).not.toBe(was);

@@ -72,6 +72,26 @@ pub enum Command {
     Accounts,
     /// → `OutboxItem[]`: the latest 200 replies, newest first
     Outbox,
+    /// → [`NotificationSettings`]
+    NotificationSettings,
+    /// → null
+    SaveNotificationSettings(NotificationSettings),
+}
+
+/// When a new customer message shows a desktop notification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct NotificationSettings {
+    pub enabled: bool,
+    pub do_not_disturb: bool,
+    /// Channels whose messages never notify.
+    pub muted_channels: Vec<Channel>,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings { enabled: true, do_not_disturb: false, muted_channels: vec![] }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
@@ -148,6 +168,11 @@ pub enum Event {
         reply: i64,
         sent: bool,
         reason: Option<String>,
+    },
+    /// The agent clicked a notification: show this conversation.
+    Open {
+        #[ts(type = "number")]
+        conversation: i64,
     },
     /// The initial sync's progress per account.
     Progress {
@@ -258,6 +283,7 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("ReplyWindow.ts", decl::<ReplyWindow>()),
         ("Event.ts", decl::<Event>()),
         ("CustomerMessage.ts", decl::<CustomerMessage>()),
+        ("NotificationSettings.ts", decl::<NotificationSettings>()),
         ("InboxRow.ts", decl::<m::InboxRow>()),
         ("Thread.ts", decl::<m::Thread>()),
         ("MessageView.ts", decl::<m::MessageView>()),

@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod keys;
 pub mod logging;
+pub mod notifications;
 pub mod paths;
 mod workspace;
 

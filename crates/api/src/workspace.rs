@@ -22,7 +22,11 @@ pub struct Workspace {
     agent: String,
     events: broadcast::Sender<Event>,
     engine: Mutex<Option<Engine>>,
+    notifier: crate::notifications::Notifier,
 }
+
+/// The settings key of the notification settings.
+const NOTIFICATIONS: &str = "notifications";
 
 /// A running sync (and, in a demo, the sandbox it reads): stops when dropped.
 pub struct Syncing {
@@ -83,6 +87,7 @@ impl Workspace {
             agent,
             events: broadcast::channel(1024).0,
             engine: Mutex::new(None),
+            notifier: Default::default(),
         }
     }
 
@@ -148,7 +153,10 @@ impl Workspace {
                 to_json(self.with_store(|s| s.inbox(&filter))?)
             }
             Command::Thread { conversation } => to_json(self.with_store(|s| s.thread(conversation, 200))?),
-            Command::MarkRead { conversation } => to_json(self.with_store(|s| s.mark_read(conversation))?),
+            Command::MarkRead { conversation } => {
+                self.notifier.seen(conversation);
+                to_json(self.with_store(|s| s.mark_read(conversation))?)
+            }
             Command::Composer { conversation, text } => to_json(self.composer(conversation, &text)?),
             Command::Reply { conversation, text, key } => {
                 if text.trim().is_empty() {
@@ -176,6 +184,8 @@ impl Workspace {
             }
             Command::Accounts => to_json(self.with_store(|s| s.accounts())?),
             Command::Outbox => to_json(self.with_store(|s| s.outbox(200))?),
+            Command::NotificationSettings => to_json(self.with_store(|s| s.setting::<NotificationSettings>(NOTIFICATIONS))?),
+            Command::SaveNotificationSettings(settings) => to_json(self.with_store(|s| s.set_setting(NOTIFICATIONS, &settings))?),
         }
     }
 
@@ -267,6 +277,37 @@ impl Workspace {
         });
         let sandbox_url = sandbox.as_ref().map(|s| s.base_url.clone());
         Ok(Syncing { task, forward, _sandbox: sandbox, sandbox_url })
+    }
+
+    /// Shows a desktop notification for each new customer message, as the settings allow; a
+    /// click is announced as `Event::Open`. Runs until the returned task is aborted.
+    pub fn start_notifications(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        let mut events = self.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let from_customers = match events.recv().await {
+                    Ok(Event::Messages { from_customers, .. }) => from_customers,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let settings: NotificationSettings = me.with_store(|s| s.setting(NOTIFICATIONS)).unwrap_or_default();
+                for message in from_customers {
+                    let (me, settings) = (me.clone(), settings.clone());
+                    // The D-Bus call blocks: off the async threads.
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let events = me.events.clone();
+                        let open = move |conversation| {
+                            let _ = events.send(Event::Open { conversation });
+                        };
+                        if let Err(e) = me.notifier.notify(&settings, &message, open) {
+                            tracing::warn!(error = %e, "notification not shown");
+                        }
+                    })
+                    .await;
+                }
+            }
+        })
     }
 
     /// A sync event as the UI hears it; new customer messages are described for notifications.

@@ -3,6 +3,7 @@ import type { AccountView } from './generated/AccountView';
 import type { ComposerState } from './generated/ComposerState';
 import type { ConversationStatus } from './generated/ConversationStatus';
 import type { InboxQuery } from './generated/InboxQuery';
+import type { NotificationSettings } from './generated/NotificationSettings';
 import type { InboxRow } from './generated/InboxRow';
 import type { OutboxItem } from './generated/OutboxItem';
 import type { Priority } from './generated/Priority';
@@ -33,4 +34,7 @@ export const api = {
   assign: (conversation: number, me: boolean) => p().call<null>({ command: 'assign', conversation, me }),
   search: (text: string) => p().call<SearchHit[]>({ command: 'search', text, channel: null, status: null }),
   accounts: () => p().call<AccountView[]>({ command: 'accounts' }),
+  notificationSettings: () => p().call<NotificationSettings>({ command: 'notification_settings' }),
+  saveNotificationSettings: (s: NotificationSettings) =>
+    p().call<null>({ command: 'save_notification_settings', ...s }),
 };

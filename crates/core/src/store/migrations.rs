@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_outbox_template.sql"),
     include_str!("migrations/0006_account_state_detail.sql"),
     include_str!("migrations/0007_email.sql"),
+    include_str!("migrations/0008_settings.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

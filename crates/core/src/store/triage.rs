@@ -1,9 +1,10 @@
-//! What an agent does to a conversation: its status, who has it, its priority, and reading it.
+//! What an agent does to a conversation (its status, who has it, its priority, reading it), and
+//! the app's settings.
 
 use super::Store;
 use crate::error::{Error, Result};
 use crate::model::{ConversationStatus, Priority};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 impl Store {
     fn update_conversation(&mut self, id: i64, sql: &str, value: &dyn rusqlite::ToSql) -> Result<()> {
@@ -30,6 +31,25 @@ impl Store {
     pub fn assign(&mut self, id: i64, assignee: Option<&str>) -> Result<()> {
         let assignee = assignee.map(str::trim).filter(|a| !a.is_empty());
         self.update_conversation(id, "UPDATE conversations SET assignee = ?2 WHERE id = ?1 AND assignee IS NOT ?2", &assignee)
+    }
+
+    /// A setting's value, or the default when it was never set (or no longer reads).
+    pub fn setting<T: serde::de::DeserializeOwned + Default>(&self, key: &str) -> Result<T> {
+        let value: Option<String> = self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        Ok(value.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+    }
+
+    pub fn set_setting<T: serde::Serialize>(&mut self, key: &str, value: &T) -> Result<()> {
+        let json = serde_json::to_string(value).map_err(|e| Error::invalid(format!("setting {key}: {e}")))?;
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, json],
+        )?;
+        Ok(())
     }
 
     pub fn mark_read(&mut self, id: i64) -> Result<()> {

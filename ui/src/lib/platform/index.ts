@@ -11,6 +11,8 @@ export type Heard = Event | { event: 'lagged' };
 export interface Platform {
   status(): Promise<AppStatus>;
   call<T>(command: Command): Promise<T>;
+  /** The window's title (the unread count shows there). */
+  setTitle(title: string): void;
   /** Calls `on` for every workspace event until the returned function is called. */
   listen(on: (event: Heard) => void): () => void;
 }

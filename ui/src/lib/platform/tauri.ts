@@ -1,5 +1,6 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import { getCurrentWindow } from '@tauri-apps/api/window';
 import type { AppStatus } from '../generated/AppStatus';
 import type { Command } from '../generated/Command';
 import { ApiFailure, type Heard, type Platform } from './index';
@@ -18,6 +19,7 @@ async function call<T>(command: Command): Promise<T> {
 
 export const tauriPlatform: Platform = {
   status: () => invoke<AppStatus>('status'),
+  setTitle: (title) => void getCurrentWindow().setTitle(title),
   call,
   listen(on) {
     const stop = listen<Heard>(EVENT, (e) => on(e.payload));

@@ -1,0 +1,142 @@
+//! Desktop notifications reach a real notification daemon (dunst) on a private D-Bus under
+//! Xvfb: the test watches the Notify calls with dbus-monitor.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use switchboard_api::notifications::Notifier;
+use switchboard_api::{CustomerMessage, NotificationSettings};
+use switchboard_core::model::Channel;
+
+struct Bus {
+    daemon: Child,
+    monitor: Child,
+    lines: std::io::Lines<BufReader<ChildStdout>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        let _ = self.monitor.kill();
+        // xvfb-run, Xvfb, the bus and dunst are one process group.
+        let _ = Command::new("kill").arg("--").arg(format!("-{}", self.daemon.id())).status();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// A session bus whose notification service is dunst, started on first use (D-Bus activation,
+/// so the first Notify waits for it), with a display from Xvfb; and dbus-monitor watching it.
+fn bus() -> Bus {
+    let dir = tempfile::tempdir().unwrap();
+    let services = dir.path().join("services");
+    std::fs::create_dir(&services).unwrap();
+    std::fs::write(services.join("org.freedesktop.Notifications.service"), "[D-BUS Service]\nName=org.freedesktop.Notifications\nExec=/usr/bin/dunst\n").unwrap();
+    let config = dir.path().join("session.conf");
+    std::fs::write(
+        &config,
+        format!(
+            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <servicedir>{}</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+            services.display()
+        ),
+    )
+    .unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    use std::os::unix::process::CommandExt;
+    let mut daemon = Command::new("xvfb-run")
+        .process_group(0)
+        .args(["-a", "dbus-daemon", "--nofork", "--print-address=1"])
+        .arg(format!("--config-file={}", config.display()))
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xvfb-run and dbus-daemon are installed by `cargo xtask setup`");
+    let mut address = String::new();
+    BufReader::new(daemon.stdout.take().unwrap()).read_line(&mut address).unwrap();
+    let address = address.trim().to_owned();
+    assert!(address.starts_with("unix:"), "the bus printed {address:?}");
+    let mut monitor = Command::new("dbus-monitor")
+        .args(["--address", &address, "interface='org.freedesktop.Notifications'"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(monitor.stdout.take().unwrap()).lines();
+    // Its first line is the bus greeting it: from then on it sees every call.
+    lines.next().unwrap().unwrap();
+    // notify-rust connects to the session bus this names. This test binary has one test, so no
+    // other test reads the variable meanwhile.
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &address);
+    Bus { daemon, monitor, lines, _dir: dir }
+}
+
+/// The string and uint32 arguments of the next Notify call the monitor prints.
+fn next_notify(bus: &mut Bus) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut inside = false;
+    for line in bus.lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("method call") {
+            if inside {
+                break;
+            }
+            inside = line.contains("member=Notify");
+            continue;
+        }
+        if inside {
+            let l = line.trim();
+            if l.starts_with("string ") || l.starts_with("uint32 ") {
+                args.push(l.to_owned());
+            }
+            // The last argument of Notify is the expiry timeout.
+            if l.starts_with("int32 ") {
+                break;
+            }
+        }
+    }
+    args
+}
+
+#[test]
+fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview() {
+    let mut bus = bus();
+    let notifier = Notifier::default();
+    let settings = NotificationSettings::default();
+    let m = CustomerMessage { conversation: 12, channel: Channel::Telegram, sender: "한다은".into(), preview: "주문 1043 언제 와요?".into() };
+    let first = notifier.notify(&settings, &m, |_| {}).unwrap().expect("shown");
+    let call = next_notify(&mut bus);
+    assert_eq!(call[0], r#"string "Switchboard""#, "{call:?}");
+    assert_eq!(call[1], "uint32 0", "a new notification: {call:?}");
+    assert!(call.contains(&r#"string "한다은 · telegram""#.to_owned()), "{call:?}");
+    assert!(call.contains(&r#"string "주문 1043 언제 와요?""#.to_owned()), "{call:?}");
+
+    // The same conversation again: the notification is replaced, not added.
+    let again = CustomerMessage { preview: "빨리 답해 주세요".into(), ..m.clone() };
+    notifier.notify(&settings, &again, |_| {}).unwrap();
+    let call = next_notify(&mut bus);
+    assert_eq!(call[1], format!("uint32 {first}"), "{call:?}");
+    assert!(call.contains(&r#"string "2 new messages: 빨리 답해 주세요""#.to_owned()), "{call:?}");
+
+    // Do not disturb: nothing reaches the daemon.
+    let quiet = NotificationSettings { do_not_disturb: true, ..Default::default() };
+    assert_eq!(notifier.notify(&quiet, &m, |_| {}).unwrap(), None);
+    // Another conversation shows at once, and it is the next call the daemon sees.
+    let other = CustomerMessage { conversation: 13, sender: "Lena Ortiz".into(), preview: "Thanks!".into(), ..m };
+    notifier.notify(&settings, &other, |_| {}).unwrap();
+    let call = next_notify(&mut bus);
+    assert!(call.contains(&r#"string "Lena Ortiz · telegram""#.to_owned()), "do-not-disturb sent nothing: {call:?}");
+}
