@@ -14,7 +14,8 @@ pub enum Command {
     Status,
     /// → `InboxRow[]`, newest activity first
     Inbox(InboxQuery),
-    /// → `Thread`: the conversation, its customer and its latest messages in time order
+    /// → `Thread`: the conversation, its customer, and the customer's latest messages on every
+    /// channel in time order (each names its conversation)
     Thread {
         #[ts(type = "number")]
         conversation: i64,

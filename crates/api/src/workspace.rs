@@ -152,7 +152,7 @@ impl Workspace {
                 };
                 to_json(self.with_store(|s| s.inbox(&filter))?)
             }
-            Command::Thread { conversation } => to_json(self.with_store(|s| s.thread(conversation, 200))?),
+            Command::Thread { conversation } => to_json(self.with_store(|s| s.timeline(conversation, 200))?),
             Command::MarkRead { conversation } => {
                 self.notifier.seen(conversation);
                 to_json(self.with_store(|s| s.mark_read(conversation))?)
@@ -318,9 +318,9 @@ impl Workspace {
                     vec![]
                 } else {
                     self.with_store(|s| s.messages_by_id(&new_messages)).unwrap_or_default().into_iter()
-                        .filter(|(_, m)| m.direction == Direction::In && m.author_kind == AuthorKind::Customer)
-                        .map(|(conversation, m)| CustomerMessage {
-                            conversation,
+                        .filter(|m| m.direction == Direction::In && m.author_kind == AuthorKind::Customer)
+                        .map(|m| CustomerMessage {
+                            conversation: m.conversation_id,
                             channel: m.channel,
                             sender: m.author_name.clone().unwrap_or_else(|| m.channel.to_string()),
                             preview: preview(&m.text),

@@ -269,6 +269,9 @@ pub struct MessageView {
     /// An email's headers, sanitised HTML, folds and parse warning (without the raw message).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<crate::interchange::EmailRecord>,
+    /// The conversation it belongs to (a customer's timeline spans several).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub conversation_id: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

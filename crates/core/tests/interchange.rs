@@ -190,3 +190,27 @@ fn imported_email_html_is_sanitised_and_threads_by_its_headers() {
         1
     );
 }
+
+#[test]
+fn a_customers_timeline_holds_every_channel_in_time_order() {
+    let mut store = Store::open_in_memory().unwrap();
+    let lines = [
+        r#"{"kind":"contact","id":"ct_lena","name":"Lena Ortiz","identities":[{"account":"telegram:acme_bot","handle":"501"},{"account":"sms:+15550100","handle":"+15550001"}]}"#,
+        r#"{"kind":"conversation","account":"telegram:acme_bot","id":"501","customer":"ct_lena"}"#,
+        r#"{"kind":"conversation","account":"sms:+15550100","id":"+15550001","customer":"ct_lena"}"#,
+        r#"{"kind":"message","account":"telegram:acme_bot","conversation":"501","id":"t1","direction":"in","author":{"kind":"customer","handle":"501"},"text":"first, on Telegram","at":"2026-03-04T10:00:00Z"}"#,
+        r#"{"kind":"message","account":"sms:+15550100","conversation":"+15550001","id":"s1","direction":"in","author":{"kind":"customer","handle":"+15550001"},"text":"then by SMS","at":"2026-03-04T11:00:00Z"}"#,
+        r#"{"kind":"message","account":"telegram:acme_bot","conversation":"501","id":"t2","direction":"in","author":{"kind":"customer","handle":"501"},"text":"and Telegram again","at":"2026-03-04T12:00:00Z"}"#,
+        r#"{"kind":"message","account":"x:other","conversation":"9","id":"x1","direction":"in","author":{"kind":"customer","handle":"9"},"text":"someone else","at":"2026-03-04T11:30:00Z"}"#,
+    ];
+    let report = store.import_jsonl(lines.join("\n").as_bytes()).unwrap();
+    assert!(report.errors.is_empty(), "{report:?}");
+    let inbox = store.inbox(&InboxFilter { limit: 10, ..Default::default() }).unwrap();
+    let telegram = inbox.iter().find(|r| r.external_id == "501").unwrap().id;
+    let texts = |t: &switchboard_core::model::Thread| t.messages.iter().map(|m| m.text.clone()).collect::<Vec<_>>();
+    let timeline = store.timeline(telegram, 50).unwrap();
+    assert_eq!(texts(&timeline), ["first, on Telegram", "then by SMS", "and Telegram again"]);
+    assert_eq!(timeline.conversation.id, telegram);
+    assert_ne!(timeline.messages[1].conversation_id, telegram, "the SMS message names its own conversation");
+    assert_eq!(texts(&store.thread(telegram, 50).unwrap()), ["first, on Telegram", "and Telegram again"]);
+}

@@ -133,6 +133,7 @@ fn message_view(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<MessageView>
             .map(|a| Attachment { kind: a.kind, name: a.name, mime: a.mime, url: a.url, size: a.size })
             .collect(),
         email: email_record(conn, id, false)?,
+        conversation_id: r.get(9)?,
     })
 }
 
@@ -147,8 +148,8 @@ impl Store {
             .flatten())
     }
 
-    /// These messages (those that exist), each with its conversation.
-    pub fn messages_by_id(&self, ids: &[i64]) -> Result<Vec<(i64, MessageView)>> {
+    /// These messages (those that exist).
+    pub fn messages_by_id(&self, ids: &[i64]) -> Result<Vec<MessageView>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.id, m.external_id, c.channel, m.direction, m.author_kind, m.author_name, m.body, m.sent_at, m.delivery,
                     m.conversation_id
@@ -158,7 +159,7 @@ impl Store {
         for id in ids {
             let mut rows = stmt.query([id])?;
             if let Some(r) = rows.next()? {
-                out.push((r.get(9)?, message_view(&self.conn, r)?));
+                out.push(message_view(&self.conn, r)?);
             }
         }
         Ok(out)
@@ -208,6 +209,17 @@ impl Store {
 
     /// A conversation with its customer and its latest `limit` messages, oldest first.
     pub fn thread(&self, conversation: i64, limit: usize) -> Result<Thread> {
+        self.thread_of(conversation, limit, false)
+    }
+
+    /// A conversation with every message of its customer, on any channel and in any of their
+    /// conversations, in time order: the agent sees the whole story. Without a known customer,
+    /// the conversation alone.
+    pub fn timeline(&self, conversation: i64, limit: usize) -> Result<Thread> {
+        self.thread_of(conversation, limit, true)
+    }
+
+    fn thread_of(&self, conversation: i64, limit: usize, whole_customer: bool) -> Result<Thread> {
         let row = self
             .conn
             .prepare_cached(&format!("{INBOX_SELECT} WHERE c.id = ?1"))?
@@ -235,12 +247,15 @@ impl Store {
             .optional()?;
         let tags = self.conversation_tags(conversation)?;
         let limit = limit.max(1);
+        let contact_id = contact.as_ref().map(|c| c.id).filter(|_| whole_customer);
         let mut stmt = self.conn.prepare_cached(
-            "SELECT m.id, m.external_id, c.channel, m.direction, m.author_kind, m.author_name, m.body, m.sent_at, m.delivery
+            "SELECT m.id, m.external_id, c.channel, m.direction, m.author_kind, m.author_name, m.body, m.sent_at, m.delivery,
+                    m.conversation_id
              FROM messages m JOIN conversations c ON c.id = m.conversation_id
-             WHERE m.conversation_id = ?1 ORDER BY m.sent_at DESC, m.id DESC LIMIT ?2",
+             WHERE m.conversation_id IN (SELECT ?1 UNION SELECT id FROM conversations WHERE contact_id = ?3)
+             ORDER BY m.sent_at DESC, m.id DESC LIMIT ?2",
         )?;
-        let mut rows = stmt.query(params![conversation, i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1)])?;
+        let mut rows = stmt.query(params![conversation, i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1), contact_id])?;
         let mut messages = Vec::new();
         while let Some(r) = rows.next()? {
             messages.push(message_view(&self.conn, r)?);

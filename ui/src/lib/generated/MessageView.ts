@@ -10,4 +10,8 @@ export type MessageView = { id: number, external_id: string, channel: Channel, d
 /**
  * An email's headers, sanitised HTML, folds and parse warning (without the raw message).
  */
-email: EmailRecord | null, };
+email: EmailRecord | null, 
+/**
+ * The conversation it belongs to (a customer's timeline spans several).
+ */
+conversation_id: number, };
