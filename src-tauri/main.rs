@@ -4,7 +4,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use switchboard_api::{ApiError, AppStatus, Command, Workspace};
 use tauri::{Emitter, Manager};
 
@@ -13,8 +13,6 @@ const EVENT: &str = "switchboard://event";
 
 struct Shell {
     workspace: Arc<Workspace>,
-    /// The running sync; dropped with the app.
-    syncing: Mutex<Option<switchboard_api::Syncing>>,
 }
 
 #[tauri::command]
@@ -39,7 +37,7 @@ fn main() {
     let workspace = Arc::new(Workspace::open(&path, std::env::var("SWITCHBOARD_PASSPHRASE").ok(), true));
     let demo = std::env::var_os("SWITCHBOARD_DEMO").is_some();
     tauri::Builder::default()
-        .manage(Shell { workspace: workspace.clone(), syncing: Mutex::new(None) })
+        .manage(Shell { workspace: workspace.clone() })
         .setup(move |app| {
             let handle = app.handle().clone();
             let mut events = workspace.subscribe();
@@ -53,6 +51,9 @@ fn main() {
                             let _ = window.set_focus();
                         }
                     }
+                    if let switchboard_api::Event::Demo { sandbox } = &event {
+                        eprintln!("demo: sandbox at {sandbox}");
+                    }
                     let _ = handle.emit(EVENT, event);
                 }
             });
@@ -60,18 +61,10 @@ fn main() {
             tauri::async_runtime::spawn(async move {
                 let _ = notifications.start_notifications().await;
             });
-            let handle = app.handle().clone();
+            // Syncs now, or once the agent unlocks the store; the demo when asked.
+            let syncing = workspace.clone();
             tauri::async_runtime::spawn(async move {
-                let config = demo.then(|| switchboard_api::demo_config(6.0));
-                match workspace.start_sync(config).await {
-                    Ok(syncing) => {
-                        if let Some(url) = &syncing.sandbox_url {
-                            eprintln!("demo: sandbox at {url}");
-                        }
-                        *handle.state::<Shell>().syncing.lock().expect("sync lock") = Some(syncing);
-                    }
-                    Err(e) => tracing::warn!(error = %e.message, "not syncing"),
-                }
+                let _ = syncing.keep_syncing(demo, 6.0).await;
             });
             Ok(())
         })

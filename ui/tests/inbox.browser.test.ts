@@ -25,7 +25,7 @@ afterAll(async () => {
   await web?.stop();
 });
 
-const sandboxStats = async () => (await fetch(`${web.sandbox}/_sandbox/stats`)).json();
+const sandboxStats = async () => (await fetch(`${await web.sandbox}/_sandbox/stats`)).json();
 
 describe('web mode', () => {
   it('shows the synced inbox, with the token gone from the address bar', async () => {
@@ -61,7 +61,7 @@ describe('web mode', () => {
   });
 
   it('shows a new customer message live, without a reload', async () => {
-    const written = await (await fetch(`${web.sandbox}/_sandbox/customer-writes?channel=telegram`, { method: 'POST' })).json();
+    const written = await (await fetch(`${await web.sandbox}/_sandbox/customer-writes?channel=telegram`, { method: 'POST' })).json();
     expect(written.channel).toBe('telegram');
     await page.getByTestId('inbox').getByText(written.text).first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(screenshots, 'live.png') });

@@ -1,6 +1,6 @@
 // Starts the real `switchboard serve --demo` (web mode over the bundled sandbox) in an isolated
 // home, and Debian's Chromium through playwright-core. Used by the browser tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,23 +13,34 @@ export const screenshots = join(root, 'target/screenshots');
 
 export interface WebMode {
   url: string;
-  sandbox: string;
+  sandbox: Promise<string>;
   stop(): Promise<void>;
 }
 
-/** `serve --demo --rate 0`: the sandbox's six accounts, no traffic but what a test makes. */
-export async function startWebMode(): Promise<WebMode> {
+export interface Options {
+  /** `--demo --rate 0`: the sandbox's six accounts, no traffic but what a test makes. */
+  demo: boolean;
+  /** Made beforehand with this passphrase, and served without it: the UI must unlock it. */
+  lockedWith?: string;
+}
+
+export async function startWebMode(options: Options = { demo: true }): Promise<WebMode> {
   const bin = join(root, 'target/debug/switchboard');
   const home = mkdtempSync(join(tmpdir(), 'switchboard-web-'));
-  const child: ChildProcess = spawn(bin, ['--store', join(home, 'data/s.db'), 'serve', '--demo', '--rate', '0', '--ui', join(root, 'ui/dist')], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      XDG_STATE_HOME: join(home, 'state'),
-      XDG_DATA_HOME: join(home, 'data'),
-      SWITCHBOARD_PASSPHRASE: 'browser-test',
-      SWITCHBOARD_AGENT: 'mina',
-    },
+  const store = join(home, 'data/s.db');
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_STATE_HOME: join(home, 'state'),
+    XDG_DATA_HOME: join(home, 'data'),
+    SWITCHBOARD_AGENT: 'mina',
+  };
+  if (options.lockedWith) {
+    execFileSync(bin, ['--store', store, 'init'], { env: { ...env, SWITCHBOARD_PASSPHRASE: options.lockedWith }, stdio: 'ignore' });
+  }
+  const args = ['--store', store, 'serve', '--ui', join(root, 'ui/dist'), ...(options.demo ? ['--demo', '--rate', '0'] : [])];
+  const child: ChildProcess = spawn(bin, args, {
+    env: options.lockedWith ? env : { ...env, SWITCHBOARD_PASSPHRASE: 'browser-test' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((ok) => child.on('exit', ok));
@@ -38,16 +49,17 @@ export async function startWebMode(): Promise<WebMode> {
   const err = lines(child.stderr!);
   const first = await Promise.race([out.next(), exited.then(() => null)]);
   if (!first || first.done) throw new Error(`switchboard serve exited before printing its URL (is ${bin} built?)`);
-  let sandbox = '';
-  for (;;) {
-    const line = await err.next();
-    if (line.done) throw new Error('switchboard serve ended before starting the sandbox');
-    const m = /demo: sandbox at (\S+)/.exec(line.value);
-    if (m) {
-      sandbox = m[1];
-      break;
+  // The demo's sandbox is named on stderr once it runs (now, or when the UI starts the demo).
+  const sandbox = (async () => {
+    for (;;) {
+      const line = await err.next();
+      if (line.done) throw new Error('switchboard serve ended before starting the sandbox');
+      const m = /demo: sandbox at (\S+)/.exec(line.value);
+      if (m) return m[1];
     }
-  }
+  })();
+  sandbox.catch(() => {});
+  if (options.demo) await sandbox;
   return {
     url: first.value,
     sandbox,

@@ -73,6 +73,11 @@ pub enum Command {
     Accounts,
     /// → `OutboxItem[]`: the latest 200 replies, newest first
     Outbox,
+    /// → [`AppStatus`]. Opens a locked store with its passphrase, or creates the store with
+    /// this passphrase when there is none yet (where no keychain answers).
+    Unlock { passphrase: String },
+    /// → null. Syncs the bundled sandbox's six demo accounts (first run: "try it with demo data").
+    StartDemo,
     /// → [`NotificationSettings`]
     NotificationSettings,
     /// → null
@@ -170,6 +175,10 @@ pub enum Event {
         sent: bool,
         reason: Option<String>,
     },
+    /// The store opened (unlocked or created); views should load.
+    StoreOpened,
+    /// The demo's sandbox runs at this address.
+    Demo { sandbox: String },
     /// The agent clicked a notification: show this conversation.
     Open {
         #[ts(type = "number")]

@@ -14,7 +14,7 @@ use tokio::sync::broadcast;
 
 pub struct Workspace {
     path: PathBuf,
-    passphrase: Option<String>,
+    passphrase: Mutex<Option<String>>,
     store: Mutex<Option<Store>>,
     /// Why the store is not open, when it is not.
     problem: Mutex<Option<(StoreState, String)>>,
@@ -23,6 +23,9 @@ pub struct Workspace {
     events: broadcast::Sender<Event>,
     engine: Mutex<Option<Engine>>,
     notifier: crate::notifications::Notifier,
+    /// What `keep_syncing` is asked to do: (re)start the sync, with the demo's sandbox or not.
+    sync_requests: tokio::sync::mpsc::UnboundedSender<bool>,
+    sync_requests_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<bool>>>,
 }
 
 /// The settings key of the notification settings.
@@ -79,15 +82,18 @@ impl Workspace {
             .ok()
             .filter(|a| !a.trim().is_empty())
             .unwrap_or_else(|| "agent".into());
+        let requests = tokio::sync::mpsc::unbounded_channel();
         Workspace {
             path: path.to_owned(),
-            passphrase,
+            passphrase: Mutex::new(passphrase),
             store: Mutex::new(store),
             problem: Mutex::new(problem),
             agent,
             events: broadcast::channel(1024).0,
             engine: Mutex::new(None),
             notifier: Default::default(),
+            sync_requests: requests.0,
+            sync_requests_rx: Mutex::new(Some(requests.1)),
         }
     }
 
@@ -184,9 +190,38 @@ impl Workspace {
             }
             Command::Accounts => to_json(self.with_store(|s| s.accounts())?),
             Command::Outbox => to_json(self.with_store(|s| s.outbox(200))?),
+            Command::Unlock { passphrase } => to_json(self.unlock(passphrase)?),
+            Command::StartDemo => {
+                let _ = self.sync_requests.send(true);
+                to_json(())
+            }
             Command::NotificationSettings => to_json(self.with_store(|s| s.setting::<NotificationSettings>(NOTIFICATIONS))?),
             Command::SaveNotificationSettings(settings) => to_json(self.with_store(|s| s.set_setting(NOTIFICATIONS, &settings))?),
         }
+    }
+
+    /// Opens the store with `passphrase` (creating it, when there is none yet); the sync starts
+    /// (see `keep_syncing`). A wrong passphrase changes nothing and says so.
+    pub fn unlock(&self, passphrase: String) -> Result<AppStatus, ApiError> {
+        if passphrase.is_empty() {
+            return Err(ApiError { code: ErrorCode::Invalid, message: "enter the passphrase".into() });
+        }
+        {
+            let mut store = self.store.lock().expect("store lock");
+            if store.is_none() {
+                let opened = if self.path.exists() {
+                    crate::keys::for_store(&self.path, Some(passphrase.clone())).and_then(|k| Store::open(&self.path, k.as_ref()))
+                } else {
+                    crate::keys::for_new_store(Some(passphrase.clone())).and_then(|k| Store::create(&self.path, k.as_ref()))
+                };
+                *store = Some(opened.map_err(|e| ApiError::from(e.for_store(&self.path)))?);
+                *self.problem.lock().expect("problem lock") = None;
+                *self.passphrase.lock().expect("passphrase lock") = Some(passphrase);
+                let _ = self.events.send(Event::StoreOpened);
+                let _ = self.sync_requests.send(false);
+            }
+        }
+        self.status()
     }
 
     fn composer(&self, conversation: i64, text: &str) -> Result<ComposerState, ApiError> {
@@ -225,7 +260,7 @@ impl Workspace {
         let (store, credentials, sandbox): (Store, Arc<dyn Credentials>, _) = {
             // The key provider is not Send: it is done with before anything is awaited.
             let mut store = {
-                let keys = crate::keys::for_store(&self.path, self.passphrase.clone()).map_err(ApiError::from)?;
+                let keys = crate::keys::for_store(&self.path, self.passphrase.lock().expect("passphrase lock").clone()).map_err(ApiError::from)?;
                 Store::open(&self.path, keys.as_ref()).map_err(ApiError::from)?
             };
             match demo {
@@ -277,6 +312,38 @@ impl Workspace {
         });
         let sandbox_url = sandbox.as_ref().map(|s| s.base_url.clone());
         Ok(Syncing { task, forward, _sandbox: sandbox, sandbox_url })
+    }
+
+    /// Keeps the store's accounts syncing (with `demo`, the sandbox's, which writes `demo_rate`
+    /// new customer messages a minute) for as long as the returned task runs: starts now if the
+    /// store is open, after an unlock if not, and over again with the demo when the agent asks
+    /// for it. Shells call this once.
+    pub fn keep_syncing(self: &Arc<Self>, demo: bool, demo_rate: f64) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        let mut requests = self.sync_requests_rx.lock().expect("requests lock").take().expect("keep_syncing runs once");
+        if self.store.lock().expect("store lock").is_some() {
+            let _ = self.sync_requests.send(demo);
+        }
+        tokio::spawn(async move {
+            let mut running: Option<(Syncing, bool)> = None;
+            while let Some(want_demo) = requests.recv().await {
+                // Already running as asked (a second unlock, a second click): nothing to do.
+                if running.as_ref().is_some_and(|(_, d)| *d || *d == want_demo) {
+                    continue;
+                }
+                running = None;
+                let config = want_demo.then(|| crate::demo_config(demo_rate));
+                match me.start_sync(config).await {
+                    Ok(syncing) => {
+                        if let Some(url) = &syncing.sandbox_url {
+                            let _ = me.events.send(Event::Demo { sandbox: url.clone() });
+                        }
+                        running = Some((syncing, want_demo));
+                    }
+                    Err(e) => tracing::warn!(error = %e.message, "not syncing"),
+                }
+            }
+        })
     }
 
     /// Shows a desktop notification for each new customer message, as the settings allow; a

@@ -124,3 +124,24 @@ mod live {
         drop(syncing);
     }
 }
+
+#[test]
+fn a_locked_store_opens_with_its_passphrase_only_and_a_missing_one_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(Workspace::open(&path, Some("right".into()), true));
+    let ws = Workspace::open(&path, None, false);
+    assert_eq!(ws.status().unwrap().store.state, StoreState::Locked);
+    let wrong = ws.unlock("wrong".into()).unwrap_err();
+    assert_eq!(wrong.code, switchboard_api::ErrorCode::StoreLocked);
+    assert!(wrong.message.contains("wrong key or passphrase"), "{}", wrong.message);
+    assert_eq!(ws.status().unwrap().store.state, StoreState::Locked, "a wrong passphrase changes nothing");
+    assert_eq!(ws.unlock("right".into()).unwrap().store.state, StoreState::Unlocked);
+
+    let fresh = dir.path().join("new/s.db");
+    let ws = Workspace::open(&fresh, None, false);
+    assert_eq!(ws.status().unwrap().store.state, StoreState::Missing);
+    assert_eq!(ws.unlock("chosen".into()).unwrap().store.state, StoreState::Unlocked);
+    drop(ws);
+    assert_eq!(Workspace::open(&fresh, Some("chosen".into()), false).status().unwrap().store.state, StoreState::Unlocked);
+}

@@ -398,20 +398,16 @@ fn serve(path: &Path, port: u16, ui: Option<PathBuf>, demo: Option<f64>) -> Resu
         println!("{}", server.url);
         std::io::stdout().flush()?;
         tracing::info!(addr = %server.addr, "web mode listening");
-        let demo = demo.map(switchboard_api::demo_config);
-        // A locked store serves its unlock status; there is nothing to sync until it opens.
-        let _syncing = match workspace.start_sync(demo).await {
-            Ok(s) => {
-                if let Some(url) = &s.sandbox_url {
-                    eprintln!("demo: sandbox at {url} (GET {url}/_sandbox/stats)");
+        let mut events = workspace.subscribe();
+        tokio::spawn(async move {
+            while let Ok(event) = events.recv().await {
+                if let switchboard_api::Event::Demo { sandbox } = event {
+                    eprintln!("demo: sandbox at {sandbox} (GET {sandbox}/_sandbox/stats)");
                 }
-                Some(s)
             }
-            Err(e) => {
-                eprintln!("warning: not syncing: {}", e.message);
-                None
-            }
-        };
+        });
+        // A locked store syncs once it is unlocked.
+        let _syncing = workspace.keep_syncing(demo.is_some(), demo.unwrap_or(6.0));
         server
             .serve(async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -9,6 +9,7 @@ import type { OutboxItem } from './generated/OutboxItem';
 import type { Priority } from './generated/Priority';
 import type { SearchHit } from './generated/SearchHit';
 import type { Thread } from './generated/Thread';
+import type { AppStatus } from './generated/AppStatus';
 import { platform } from './platform';
 
 const p = () => platform();
@@ -33,6 +34,8 @@ export const api = {
     p().call<null>({ command: 'set_priority', conversation, priority }),
   assign: (conversation: number, me: boolean) => p().call<null>({ command: 'assign', conversation, me }),
   search: (text: string) => p().call<SearchHit[]>({ command: 'search', text, channel: null, status: null }),
+  unlock: (passphrase: string) => p().call<AppStatus>({ command: 'unlock', passphrase }),
+  startDemo: () => p().call<null>({ command: 'start_demo' }),
   accounts: () => p().call<AccountView[]>({ command: 'accounts' }),
   notificationSettings: () => p().call<NotificationSettings>({ command: 'notification_settings' }),
   saveNotificationSettings: (s: NotificationSettings) =>

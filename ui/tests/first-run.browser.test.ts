@@ -1,0 +1,43 @@
+// A store protected by a passphrase, served without it: the UI asks for the passphrase, says
+// clearly when it is wrong, and then offers the demo to a store with no accounts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, screenshots, startWebMode, type WebMode } from './web-mode';
+
+let web: WebMode;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  web = await startWebMode({ demo: false, lockedWith: 'correct horse' });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  await page.goto(web.url);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+});
+
+describe('first run', () => {
+  it('unlocks the store with its passphrase, and only with it', async () => {
+    await page.getByTestId('passphrase').waitFor();
+    expect(await page.getByTestId('store-state').textContent()).toBe('Locked');
+    await page.getByTestId('passphrase').fill('wrong horse');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => page.getByTestId('unlock-error').textContent()).toContain('wrong key or passphrase');
+    await page.screenshot({ path: join(screenshots, 'unlock.png') });
+    await page.getByTestId('passphrase').fill('correct horse');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('first-run').waitFor();
+    await page.screenshot({ path: join(screenshots, 'first-run.png') });
+  });
+
+  it('offers the demo, which fills the inbox', async () => {
+    await page.getByTestId('try-demo').click();
+    await page.getByTestId('conversation').first().waitFor({ timeout: 30_000 });
+    expect((await (await fetch(`${await web.sandbox}/_sandbox/stats`)).json()).channels.telegram.conversations).toBeGreaterThan(0);
+  });
+});
