@@ -35,6 +35,17 @@ describe('first run', () => {
     await page.screenshot({ path: join(screenshots, 'first-run.png') });
   });
 
+  it('explains what an account form is missing', async () => {
+    await page.getByRole('button', { name: 'Connect an account' }).click();
+    await page.getByTestId('connect-channel').selectOption('x');
+    await page.getByTestId('connect-name').fill('not a handle!');
+    await page.getByTestId('connect-secret').fill('token');
+    await page.getByTestId('connect-submit').click();
+    await expect.poll(async () => page.getByTestId('connect-error').textContent()).toContain("X account's username");
+    await page.screenshot({ path: join(screenshots, 'connect-account.png') });
+    await page.keyboard.press('Escape');
+  });
+
   it('offers the demo, which fills the inbox', async () => {
     await page.getByTestId('try-demo').click();
     await page.getByTestId('conversation').first().waitFor({ timeout: 30_000 });

@@ -73,6 +73,12 @@ pub enum Command {
     Accounts,
     /// → `OutboxItem[]`: the latest 200 replies, newest first
     Outbox,
+    /// → `AccountView`: connected, its secret in the keychain; the sync restarts with it.
+    AddAccount(crate::accounts::NewAccount),
+    /// → null. Stops syncing the account and forgets its secret; its conversations stay.
+    DisconnectAccount { key: String },
+    /// → null. A new secret for an account (after "needs re-authentication"); it syncs again.
+    Reauthenticate { key: String, secret: String },
     /// → [`AppStatus`]. Opens a locked store with its passphrase, or creates the store with
     /// this passphrase when there is none yet (where no keychain answers).
     Unlock { passphrase: String },
@@ -294,6 +300,7 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("Event.ts", decl::<Event>()),
         ("CustomerMessage.ts", decl::<CustomerMessage>()),
         ("NotificationSettings.ts", decl::<NotificationSettings>()),
+        ("NewAccount.ts", decl::<crate::accounts::NewAccount>()),
         ("InboxRow.ts", decl::<m::InboxRow>()),
         ("Thread.ts", decl::<m::Thread>()),
         ("MessageView.ts", decl::<m::MessageView>()),

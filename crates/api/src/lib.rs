@@ -1,6 +1,7 @@
 //! The command list and the `Workspace` that executes it. The desktop shell and web mode are
 //! thin adapters over this crate; tests call `Workspace` directly, without a window.
 
+pub mod accounts;
 pub mod commands;
 pub mod keys;
 pub mod logging;
@@ -8,6 +9,7 @@ pub mod notifications;
 pub mod paths;
 mod workspace;
 
+pub use accounts::NewAccount;
 pub use commands::*;
 pub use workspace::{Syncing, Workspace};
 

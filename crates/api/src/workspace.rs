@@ -24,8 +24,18 @@ pub struct Workspace {
     engine: Mutex<Option<Engine>>,
     notifier: crate::notifications::Notifier,
     /// What `keep_syncing` is asked to do: (re)start the sync, with the demo's sandbox or not.
-    sync_requests: tokio::sync::mpsc::UnboundedSender<bool>,
-    sync_requests_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<bool>>>,
+    sync_requests: tokio::sync::mpsc::UnboundedSender<SyncRequest>,
+    sync_requests_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<SyncRequest>>>,
+    /// Where account secrets live: the OS keychain unless a test gives another.
+    credentials: Mutex<Option<Arc<dyn Credentials>>>,
+}
+
+/// What `keep_syncing` is asked: sync (the demo's sandbox or the store's accounts), and whether
+/// to start over even if already syncing (the accounts changed).
+#[derive(Debug, Clone, Copy)]
+struct SyncRequest {
+    demo: bool,
+    restart: bool,
 }
 
 /// The settings key of the notification settings.
@@ -94,6 +104,7 @@ impl Workspace {
             notifier: Default::default(),
             sync_requests: requests.0,
             sync_requests_rx: Mutex::new(Some(requests.1)),
+            credentials: Mutex::new(None),
         }
     }
 
@@ -101,6 +112,21 @@ impl Workspace {
     pub fn with_agent(mut self, agent: &str) -> Workspace {
         self.agent = agent.to_owned();
         self
+    }
+
+    /// Account secrets in `credentials` instead of the OS keychain (tests, a keychain-less demo).
+    pub fn with_credentials(self, credentials: Arc<dyn Credentials>) -> Workspace {
+        *self.credentials.lock().expect("credentials lock") = Some(credentials);
+        self
+    }
+
+    /// The account secrets: as given, else the OS keychain under this store's id.
+    fn credentials(&self) -> Result<Arc<dyn Credentials>, ApiError> {
+        if let Some(c) = self.credentials.lock().expect("credentials lock").clone() {
+            return Ok(c);
+        }
+        let id = self.with_store(|s| Ok(s.id().map(str::to_owned)))?.ok_or_else(|| internal("this store has no id for keychain entries"))?;
+        Ok(Arc::new(KeychainCredentials::new(&id)))
     }
 
     pub fn agent(&self) -> &str {
@@ -192,7 +218,31 @@ impl Workspace {
             Command::Outbox => to_json(self.with_store(|s| s.outbox(200))?),
             Command::Unlock { passphrase } => to_json(self.unlock(passphrase)?),
             Command::StartDemo => {
-                let _ = self.sync_requests.send(true);
+                let _ = self.sync_requests.send(SyncRequest { demo: true, restart: false });
+                to_json(())
+            }
+            Command::AddAccount(new) => {
+                let credentials = self.credentials()?;
+                let account = self.with_store(|s| crate::accounts::connect(s, credentials.as_ref(), &new))?;
+                let _ = self.sync_requests.send(SyncRequest { demo: false, restart: true });
+                to_json(account)
+            }
+            Command::DisconnectAccount { key } => {
+                let credentials = self.credentials()?;
+                self.with_store(|s| s.set_account_disabled(&key, true))?;
+                credentials.delete(&key).map_err(ApiError::from)?;
+                let _ = self.sync_requests.send(SyncRequest { demo: false, restart: true });
+                to_json(())
+            }
+            Command::Reauthenticate { key, secret } => {
+                if secret.trim().is_empty() {
+                    return Err(ApiError { code: ErrorCode::Invalid, message: "the new secret is empty".into() });
+                }
+                let credentials = self.credentials()?;
+                self.with_store(|s| s.account(&key)?.ok_or_else(|| Error::Missing { what: "account", id: key.clone() }))?;
+                credentials.set(&key, secret.trim()).map_err(ApiError::from)?;
+                self.with_store(|s| s.set_account_disabled(&key, false))?;
+                let _ = self.sync_requests.send(SyncRequest { demo: false, restart: true });
                 to_json(())
             }
             Command::NotificationSettings => to_json(self.with_store(|s| s.setting::<NotificationSettings>(NOTIFICATIONS))?),
@@ -218,7 +268,7 @@ impl Workspace {
                 *self.problem.lock().expect("problem lock") = None;
                 *self.passphrase.lock().expect("passphrase lock") = Some(passphrase);
                 let _ = self.events.send(Event::StoreOpened);
-                let _ = self.sync_requests.send(false);
+                let _ = self.sync_requests.send(SyncRequest { demo: false, restart: false });
             }
         }
         self.status()
@@ -282,10 +332,7 @@ impl Workspace {
                     }
                     (store, credentials as Arc<dyn Credentials>, Some(running))
                 }
-                None => {
-                    let id = store.id().ok_or_else(|| internal("this store has no id for keychain entries"))?.to_owned();
-                    (store, Arc::new(KeychainCredentials::new(&id)) as Arc<dyn Credentials>, None)
-                }
+                None => (store, self.credentials()?, None),
             }
         };
         let engine = Engine::new(Arc::new(Mutex::new(store)), credentials);
@@ -322,13 +369,15 @@ impl Workspace {
         let me = self.clone();
         let mut requests = self.sync_requests_rx.lock().expect("requests lock").take().expect("keep_syncing runs once");
         if self.store.lock().expect("store lock").is_some() {
-            let _ = self.sync_requests.send(demo);
+            let _ = self.sync_requests.send(SyncRequest { demo, restart: false });
         }
         tokio::spawn(async move {
             let mut running: Option<(Syncing, bool)> = None;
-            while let Some(want_demo) = requests.recv().await {
-                // Already running as asked (a second unlock, a second click): nothing to do.
-                if running.as_ref().is_some_and(|(_, d)| *d || *d == want_demo) {
+            while let Some(request) = requests.recv().await {
+                // A demo stays a demo; otherwise, already running as asked (a second unlock, a
+                // second click) needs nothing.
+                let want_demo = request.demo || running.as_ref().is_some_and(|(_, d)| *d);
+                if !request.restart && running.as_ref().is_some_and(|(_, d)| *d == want_demo) {
                     continue;
                 }
                 running = None;

@@ -145,3 +145,61 @@ fn a_locked_store_opens_with_its_passphrase_only_and_a_missing_one_is_created() 
     drop(ws);
     assert_eq!(Workspace::open(&fresh, Some("chosen".into()), false).status().unwrap().store.state, StoreState::Unlocked);
 }
+
+mod connecting {
+    use std::sync::Arc;
+    use switchboard_api::{Command, Event, NewAccount, Workspace};
+    use switchboard_core::credentials::{Credentials, MemoryCredentials};
+    use switchboard_core::model::{AccountState, AccountView, Channel};
+    use switchboard_sandbox::credentials as c;
+
+    async fn state_of(events: &mut tokio::sync::broadcast::Receiver<Event>, key: &str, want: AccountState) {
+        loop {
+            if let Event::AccountState { account, state, .. } = events.recv().await.unwrap() {
+                if account == key && state == want {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// An account connected from Settings syncs at once; a bad token asks for
+    /// re-authentication, a good one brings it back; disconnecting forgets the secret.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_account_connects_reauthenticates_and_disconnects() {
+        let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::Config { seed: 3, conversations: 30, ..Default::default() }, 0).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let credentials = Arc::new(MemoryCredentials::default());
+        let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_credentials(credentials.clone()));
+        let mut events = ws.subscribe();
+        let _syncing = ws.keep_syncing(false, 0.0);
+        let form = NewAccount {
+            channel: Channel::Telegram,
+            name: "acme_bot".into(),
+            secret: "123456:not-the-token".into(),
+            base_url: Some(sandbox.base_url.clone()),
+            account_sid: None,
+            imap: None,
+            smtp: None,
+            user: None,
+            plain: false,
+        };
+        let bad = ws.call(Command::AddAccount(NewAccount { name: String::new(), ..form.clone() })).unwrap_err();
+        assert!(bad.message.contains("bot's name"), "{}", bad.message);
+        let account: AccountView = serde_json::from_value(ws.call(Command::AddAccount(form)).unwrap()).unwrap();
+        assert_eq!(account.key, "telegram:acme_bot");
+        state_of(&mut events, "telegram:acme_bot", AccountState::NeedsReauth).await;
+
+        ws.call(Command::Reauthenticate { key: account.key.clone(), secret: c::TELEGRAM_BOT_TOKEN.into() }).unwrap();
+        state_of(&mut events, "telegram:acme_bot", AccountState::Idle).await;
+        let rows: Vec<serde_json::Value> = serde_json::from_value(ws.call(Command::Inbox(Default::default())).unwrap()).unwrap();
+        assert!(!rows.is_empty(), "the account's conversations synced");
+
+        ws.call(Command::DisconnectAccount { key: account.key.clone() }).unwrap();
+        assert!(credentials.get(&account.key).unwrap().is_none(), "the secret is forgotten");
+        let accounts: Vec<AccountView> = serde_json::from_value(ws.call(Command::Accounts).unwrap()).unwrap();
+        assert_eq!(accounts[0].config.get("disabled"), Some(&serde_json::Value::Bool(true)));
+        let still: Vec<serde_json::Value> = serde_json::from_value(ws.call(Command::Inbox(Default::default())).unwrap()).unwrap();
+        assert_eq!(still.len(), rows.len(), "its conversations stay");
+    }
+}

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use switchboard_core::credentials::{Credentials, KeychainCredentials, MemoryCredentials};
-use switchboard_core::model::{printable, Template};
+use switchboard_core::model::{printable, Channel, Template};
 use switchboard_core::Store;
 use switchboard_sync::{Engine, Mode, SyncEvent};
 
@@ -97,84 +97,32 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
                 .ok()
                 .filter(|s| !s.is_empty())
                 .with_context(|| format!("environment variable {secret_env} is not set"))?;
-            let mut config = serde_json::Map::new();
-            if let Some(url) = base_url {
-                config.insert("base_url".into(), url.into());
-            }
-            let name = match (kind, name) {
-                (Kind::Email, name) => name.unwrap_or_default(),
-                (_, Some(name)) => name,
-                (_, None) => bail!("--name is required"),
+            let channel = match kind {
+                Kind::Messenger => Channel::Messenger,
+                Kind::Instagram => Channel::Instagram,
+                Kind::Sms => Channel::Sms,
+                Kind::Whatsapp => Channel::Whatsapp,
+                Kind::Telegram => Channel::Telegram,
+                Kind::X => Channel::X,
+                Kind::Email => Channel::Email,
             };
-            let key = match kind {
-                Kind::Email => {
-                    let (imap, smtp, user) = match (imap, smtp, user) {
-                        (Some(i), Some(s), Some(u)) => (i, s, u),
-                        _ => bail!(
-                            "email accounts need --imap HOST:PORT, --smtp HOST:PORT and --user"
-                        ),
-                    };
-                    for (flag, value) in [("--imap", &imap), ("--smtp", &smtp)] {
-                        if !value
-                            .rsplit_once(':')
-                            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
-                        {
-                            bail!("{flag} must be HOST:PORT, e.g. imap.example.com:993");
-                        }
-                    }
-                    if plain {
-                        switchboard_sync::check_plain(&imap, &smtp).map_err(anyhow::Error::msg)?;
-                    }
-                    let address = if name.is_empty() { user.clone() } else { name };
-                    if !address.contains('@') {
-                        bail!("--name must be the address replies come from (the user name is not one)");
-                    }
-                    config.insert("imap".into(), imap.into());
-                    config.insert("smtp".into(), smtp.into());
-                    config.insert("user".into(), user.into());
-                    config.insert("address".into(), address.to_lowercase().into());
-                    config.insert("tls".into(), (!plain).into());
-                    format!("email:{}", address.to_lowercase())
-                }
-                Kind::Messenger | Kind::Instagram => {
-                    if name.is_empty() || !name.chars().all(|c| c.is_ascii_digit()) {
-                        bail!("--name must be the Facebook Page's numeric id");
-                    }
-                    config.insert("page_id".into(), name.clone().into());
-                    format!("{}:{name}", if kind == Kind::Messenger { "messenger" } else { "instagram" })
-                }
-                Kind::X => {
-                    let user = name.trim_start_matches('@');
-                    if user.is_empty() || user.len() > 15 || !user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                        bail!("--name must be the X account's username (letters, digits and _, at most 15)");
-                    }
-                    format!("x:{user}")
-                }
-                Kind::Telegram => format!("telegram:{name}"),
-                Kind::Sms | Kind::Whatsapp => {
-                    let number = name.trim_start_matches("whatsapp:");
-                    if !number.starts_with('+') || number.len() < 8 || !number[1..].chars().all(|c| c.is_ascii_digit()) {
-                        bail!("--name must be the business's number in E.164 form, e.g. +15550100");
-                    }
-                    let sid = account_sid.context("Twilio accounts need --account-sid")?;
-                    config.insert("account_sid".into(), sid.into());
-                    let number = if kind == Kind::Whatsapp { format!("whatsapp:{number}") } else { number.to_owned() };
-                    config.insert("number".into(), number.clone().into());
-                    if kind == Kind::Whatsapp { format!("whatsapp:{}", number.trim_start_matches("whatsapp:")) } else { format!("sms:{number}") }
-                }
-            };
-            let credentials = keychain(store)?;
-            credentials.set(&key, &secret)?;
-            match store.add_account(&key, None, config) {
-                Ok(account) => {
-                    println!("connected {}; run `switchboard sync` to fetch its conversations", account.key);
-                    Ok(())
-                }
-                Err(e) => {
-                    let _ = credentials.delete(&key);
-                    Err(e.into())
-                }
+            if kind != Kind::Email && name.is_none() {
+                bail!("--name is required");
             }
+            let new = switchboard_api::NewAccount {
+                channel,
+                name: name.unwrap_or_default(),
+                secret,
+                base_url,
+                account_sid,
+                imap,
+                smtp,
+                user,
+                plain,
+            };
+            let account = switchboard_api::accounts::connect(store, keychain(store)?.as_ref(), &new)?;
+            println!("connected {}; run `switchboard sync` to fetch its conversations", account.key);
+            Ok(())
         }
         AccountCommand::List { json } => {
             let accounts = store.accounts()?;

@@ -175,7 +175,7 @@ pub struct InboxFilter {
 }
 
 /// A connected account. `config` holds connector settings; credentials live in the keychain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AccountView {
     #[cfg_attr(feature = "ts", ts(type = "number"))]

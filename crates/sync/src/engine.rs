@@ -283,7 +283,12 @@ impl Engine {
 
     /// Runs every account; in `Once` mode returns when all are done.
     pub async fn run(&self, mode: Mode) -> Result<Vec<AccountReport>, Error> {
-        let accounts = lock(&self.store).accounts()?;
+        // A disconnected account keeps its history but is not synced.
+        let accounts: Vec<_> = lock(&self.store)
+            .accounts()?
+            .into_iter()
+            .filter(|a| a.config.get("disabled").and_then(|v| v.as_bool()) != Some(true))
+            .collect();
         let queue = Arc::new(Queue::default());
         // Closed however the run ends, dropped midway included: the writer stores what it was
         // handed and stops.

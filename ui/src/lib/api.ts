@@ -4,6 +4,7 @@ import type { ComposerState } from './generated/ComposerState';
 import type { ConversationStatus } from './generated/ConversationStatus';
 import type { InboxQuery } from './generated/InboxQuery';
 import type { NotificationSettings } from './generated/NotificationSettings';
+import type { NewAccount } from './generated/NewAccount';
 import type { InboxRow } from './generated/InboxRow';
 import type { OutboxItem } from './generated/OutboxItem';
 import type { Priority } from './generated/Priority';
@@ -36,6 +37,9 @@ export const api = {
   search: (text: string) => p().call<SearchHit[]>({ command: 'search', text, channel: null, status: null }),
   unlock: (passphrase: string) => p().call<AppStatus>({ command: 'unlock', passphrase }),
   startDemo: () => p().call<null>({ command: 'start_demo' }),
+  addAccount: (form: NewAccount) => p().call<AccountView>({ command: 'add_account', ...form }),
+  disconnect: (key: string) => p().call<null>({ command: 'disconnect_account', key }),
+  reauthenticate: (key: string, secret: string) => p().call<null>({ command: 'reauthenticate', key, secret }),
   accounts: () => p().call<AccountView[]>({ command: 'accounts' }),
   notificationSettings: () => p().call<NotificationSettings>({ command: 'notification_settings' }),
   saveNotificationSettings: (s: NotificationSettings) =>

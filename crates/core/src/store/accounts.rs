@@ -81,6 +81,19 @@ impl Store {
 
     /// Forgets where an account's sync stopped: the next sync reads everything again (upserts
     /// make that harmless). For an account pointed at a new server.
+    /// A disconnected account keeps its conversations but is not synced (`disabled` in its
+    /// config) until it is re-authenticated.
+    pub fn set_account_disabled(&mut self, key: &str, disabled: bool) -> Result<()> {
+        let account = self.account(key)?.ok_or_else(|| crate::Error::Missing { what: "account", id: key.to_owned() })?;
+        let mut config = account.config;
+        if disabled {
+            config.insert("disabled".into(), true.into());
+        } else {
+            config.remove("disabled");
+        }
+        self.set_account_config(key, config)
+    }
+
     pub fn reset_cursors(&mut self, account_id: i64) -> Result<()> {
         self.conn.prepare_cached("DELETE FROM sync_cursors WHERE account_id = ?1")?.execute([account_id])?;
         Ok(())

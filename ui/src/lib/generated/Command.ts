@@ -2,6 +2,7 @@
 import type { Channel } from "./Channel";
 import type { ConversationStatus } from "./ConversationStatus";
 import type { InboxQuery } from "./InboxQuery";
+import type { NewAccount } from "./NewAccount";
 import type { NotificationSettings } from "./NotificationSettings";
 import type { Priority } from "./Priority";
 
@@ -9,4 +10,4 @@ import type { Priority } from "./Priority";
  * Everything the UI can ask, as `{"command": "<name>", …arguments}`. The answer of each is
  * named beside it; errors are an [`ApiError`].
  */
-export type Command = { "command": "status" } | { "command": "inbox" } & InboxQuery | { "command": "thread", conversation: number, } | { "command": "mark_read", conversation: number, } | { "command": "composer", conversation: number, text: string, } | { "command": "reply", conversation: number, text: string, key: string, } | { "command": "retry_reply", reply: number, } | { "command": "set_status", conversation: number, status: ConversationStatus, } | { "command": "set_priority", conversation: number, priority: Priority, } | { "command": "assign", conversation: number, me: boolean, } | { "command": "search", text: string, channel: Channel | null, status: ConversationStatus | null, } | { "command": "accounts" } | { "command": "outbox" } | { "command": "unlock", passphrase: string, } | { "command": "start_demo" } | { "command": "notification_settings" } | { "command": "save_notification_settings" } & NotificationSettings;
+export type Command = { "command": "status" } | { "command": "inbox" } & InboxQuery | { "command": "thread", conversation: number, } | { "command": "mark_read", conversation: number, } | { "command": "composer", conversation: number, text: string, } | { "command": "reply", conversation: number, text: string, key: string, } | { "command": "retry_reply", reply: number, } | { "command": "set_status", conversation: number, status: ConversationStatus, } | { "command": "set_priority", conversation: number, priority: Priority, } | { "command": "assign", conversation: number, me: boolean, } | { "command": "search", text: string, channel: Channel | null, status: ConversationStatus | null, } | { "command": "accounts" } | { "command": "outbox" } | { "command": "add_account" } & NewAccount | { "command": "disconnect_account", key: string, } | { "command": "reauthenticate", key: string, secret: string, } | { "command": "unlock", passphrase: string, } | { "command": "start_demo" } | { "command": "notification_settings" } | { "command": "save_notification_settings" } & NotificationSettings;

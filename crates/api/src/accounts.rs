@@ -1,0 +1,178 @@
+//! Connecting an account: what each channel needs, checked before anything is stored; the
+//! secret goes to the keychain, the rest to the account's config. The CLI and the Settings view
+//! both come through here.
+
+use serde::{Deserialize, Serialize};
+use switchboard_core::credentials::Credentials;
+use switchboard_core::model::{AccountView, Channel};
+use switchboard_core::Store;
+use ts_rs::TS;
+
+/// An account to connect, as the agent fills it in. Which fields matter depends on `channel`.
+#[derive(Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NewAccount {
+    pub channel: Channel,
+    /// Messenger and Instagram: the Facebook Page's id; SMS and WhatsApp: the business's number
+    /// (+E.164); Telegram: the bot's name; X: the account's username; email: the address replies
+    /// come from (default: `user`).
+    #[serde(default)]
+    pub name: String,
+    /// The Page access token, Twilio auth token, bot token, X user token or email password.
+    pub secret: String,
+    /// The platform's API base URL, when not the real platform's (the sandbox, a proxy).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Twilio: the account SID.
+    #[serde(default)]
+    pub account_sid: Option<String>,
+    /// Email: HOST:PORT of the IMAP and SMTP servers, and the user name for both.
+    #[serde(default)]
+    pub imap: Option<String>,
+    #[serde(default)]
+    pub smtp: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Email: no TLS (allowed only to servers on this machine).
+    #[serde(default)]
+    pub plain: bool,
+}
+
+impl std::fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccount").field("channel", &self.channel).field("name", &self.name).field("secret", &"[redacted]").finish_non_exhaustive()
+    }
+}
+
+type Config = serde_json::Map<String, serde_json::Value>;
+
+impl NewAccount {
+    /// The account's key and config, or what is wrong with the form, in words for the agent.
+    pub fn prepare(&self) -> Result<(String, Config), String> {
+        if self.secret.trim().is_empty() {
+            return Err("the secret (token or password) is empty".into());
+        }
+        let mut config = Config::new();
+        if let Some(url) = self.base_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(format!("the base URL must start with https:// (got {url:?})"));
+            }
+            config.insert("base_url".into(), url.into());
+        }
+        let name = self.name.trim();
+        let key = match self.channel {
+            Channel::Email => {
+                let (Some(imap), Some(smtp), Some(user)) = (self.imap.as_deref(), self.smtp.as_deref(), self.user.as_deref()) else {
+                    return Err("an email account needs its IMAP server, SMTP server and user name".into());
+                };
+                for (what, value) in [("IMAP", imap), ("SMTP", smtp)] {
+                    if !value.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()) {
+                        return Err(format!("the {what} server must be HOST:PORT, e.g. mail.example.com:993"));
+                    }
+                }
+                if self.plain {
+                    switchboard_sync::check_plain(imap, smtp)?;
+                }
+                let address = if name.is_empty() { user.trim() } else { name }.to_lowercase();
+                if !address.contains('@') {
+                    return Err("the account's name must be the address replies come from (the user name is not one)".into());
+                }
+                config.insert("imap".into(), imap.into());
+                config.insert("smtp".into(), smtp.into());
+                config.insert("user".into(), user.into());
+                config.insert("address".into(), address.clone().into());
+                config.insert("tls".into(), (!self.plain).into());
+                format!("email:{address}")
+            }
+            Channel::Messenger | Channel::Instagram => {
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_digit()) {
+                    return Err("the name must be the Facebook Page's numeric id".into());
+                }
+                config.insert("page_id".into(), name.into());
+                format!("{}:{name}", self.channel)
+            }
+            Channel::X => {
+                let user = name.trim_start_matches('@');
+                if user.is_empty() || user.len() > 15 || !user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err("the name must be the X account's username (letters, digits and _, at most 15)".into());
+                }
+                format!("x:{user}")
+            }
+            Channel::Telegram => {
+                if name.is_empty() {
+                    return Err("the name must be the bot's name".into());
+                }
+                format!("telegram:{name}")
+            }
+            Channel::Sms | Channel::Whatsapp => {
+                let number = name.trim_start_matches("whatsapp:");
+                if !number.starts_with('+') || number.len() < 8 || !number[1..].chars().all(|c| c.is_ascii_digit()) {
+                    return Err("the name must be the business's number in E.164 form, e.g. +15550100".into());
+                }
+                let sid = self.account_sid.as_deref().map(str::trim).filter(|s| !s.is_empty());
+                let sid = sid.ok_or("a Twilio account needs its account SID")?;
+                config.insert("account_sid".into(), sid.into());
+                let (key, number) = if self.channel == Channel::Whatsapp {
+                    (format!("whatsapp:{number}"), format!("whatsapp:{number}"))
+                } else {
+                    (format!("sms:{number}"), number.to_owned())
+                };
+                config.insert("number".into(), number.into());
+                key
+            }
+            Channel::Webchat => return Err("webchat accounts cannot be connected yet".into()),
+        };
+        Ok((key, config))
+    }
+}
+
+/// Checks the form, puts the secret in `credentials` and the account in the store: both or
+/// neither.
+pub fn connect(store: &mut Store, credentials: &dyn Credentials, new: &NewAccount) -> switchboard_core::Result<AccountView> {
+    let (key, config) = new.prepare().map_err(switchboard_core::Error::invalid)?;
+    credentials.set(&key, new.secret.trim())?;
+    store.add_account(&key, None, config).inspect_err(|_| {
+        let _ = credentials.delete(&key);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(channel: Channel, name: &str) -> NewAccount {
+        NewAccount {
+            channel,
+            name: name.into(),
+            secret: "s3cret".into(),
+            base_url: None,
+            account_sid: None,
+            imap: None,
+            smtp: None,
+            user: None,
+            plain: false,
+        }
+    }
+
+    #[test]
+    fn each_channel_says_what_is_missing() {
+        assert!(form(Channel::Messenger, "acme").prepare().unwrap_err().contains("numeric id"));
+        assert_eq!(form(Channel::Instagram, "1047").prepare().unwrap().0, "instagram:1047");
+        assert!(form(Channel::Sms, "555").prepare().unwrap_err().contains("E.164"));
+        assert!(form(Channel::Sms, "+15550100").prepare().unwrap_err().contains("account SID"));
+        let wa = NewAccount { account_sid: Some("AC1".into()), ..form(Channel::Whatsapp, "+15550199") };
+        let (key, config) = wa.prepare().unwrap();
+        assert_eq!((key.as_str(), config["number"].as_str()), ("whatsapp:+15550199", Some("whatsapp:+15550199")));
+        assert_eq!(form(Channel::X, "@acme_help").prepare().unwrap().0, "x:acme_help");
+        assert!(form(Channel::Email, "").prepare().unwrap_err().contains("IMAP"));
+        let plain = NewAccount {
+            imap: Some("mail.acme.test:143".into()),
+            smtp: Some("mail.acme.test:25".into()),
+            user: Some("help@acme.test".into()),
+            plain: true,
+            ..form(Channel::Email, "")
+        };
+        assert!(plain.prepare().unwrap_err().contains("unencrypted"));
+        assert!(NewAccount { secret: " ".into(), ..form(Channel::Telegram, "bot") }.prepare().unwrap_err().contains("empty"));
+        assert!(!format!("{:?}", form(Channel::Telegram, "bot")).contains("s3cret"), "the secret is never printed");
+    }
+}
