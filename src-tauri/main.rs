@@ -28,6 +28,21 @@ async fn call(shell: tauri::State<'_, Shell>, command: Command) -> Result<serde_
         .unwrap_or_else(|e| Err(ApiError { code: switchboard_api::ErrorCode::Internal, message: e.to_string() }))
 }
 
+/// Opens a link from a message in the system browser: http(s) only, and only because the agent
+/// clicked it.
+#[tauri::command]
+fn open_link(url: String) -> Result<(), String> {
+    let parsed = tauri::Url::parse(&url).map_err(|_| "not a link".to_owned())?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("{} links are not opened", parsed.scheme()));
+    }
+    std::process::Command::new("xdg-open")
+        .arg(parsed.as_str())
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| format!("no browser could be started: {e}"))
+}
+
 fn main() {
     switchboard_api::logging::init(false);
     let path = std::env::var_os("SWITCHBOARD_STORE")
@@ -68,7 +83,7 @@ fn main() {
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![status, call])
+        .invoke_handler(tauri::generate_handler![status, call, open_link])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("error: cannot start the window: {e}");

@@ -7,6 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { PAYLOADS, payloadJsonl } from './payloads';
 import { CTRL_ENTER, WebDriver } from './webdriver';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,6 +24,13 @@ beforeAll(async () => {
   mkdirSync(screenshots, { recursive: true });
   home = mkdtempSync(join(tmpdir(), 'switchboard-desktop-'));
   const port = 4444 + Math.floor(Math.random() * 1000);
+  // The store holds the hostile payloads before the app first opens it.
+  const cli = join(root, 'target/debug/switchboard');
+  const store = join(home, 'data/s.db');
+  const env = { PATH: process.env.PATH, HOME: home, SWITCHBOARD_PASSPHRASE: 'desktop-test' };
+  execFileSync(cli, ['--store', store, 'init'], { env, stdio: 'ignore' });
+  writeFileSync(join(home, 'payloads.jsonl'), payloadJsonl());
+  execFileSync(cli, ['--store', store, 'import', join(home, 'payloads.jsonl')], { env, stdio: 'ignore' });
   driverProcess = spawn(
     'dbus-run-session',
     ['--', 'xvfb-run', '-a', '-s', '-screen 0 1280x800x24', 'tauri-driver', '--port', String(port), '--native-port', String(port + 1000)],
@@ -82,5 +91,39 @@ describe('desktop app', () => {
     expect(await sent.text()).toContain('From the desktop: it ships today.');
     expect((await stats()).channels.telegram.replies).toBe(before + 1);
     await save('desktop-reply.png');
+  });
+
+  it('shows a new customer message live', async () => {
+    const written = await (await fetch(`${await sandbox}/_sandbox/customer-writes?channel=telegram`, { method: 'POST' })).json();
+    await driver.findXPath(`//*[@data-testid='inbox']//*[contains(text(), ${JSON.stringify(written.text.slice(0, 20))})]`);
+  });
+
+  it('renders hostile content as text in WebKit: nothing runs', async () => {
+    await (await driver.findXPath("//nav//button[normalize-space()='x']")).click();
+    await driver.find('[data-testid=conversation] .badge.x');
+    // Each conversation is opened in turn, and its thread rendered, inside the page: rows off
+    // screen are not laid out, which WebDriver's own click refuses.
+    await driver.cmd('timeouts', { script: 120_000 });
+    const opened = await driver.cmd('execute/async', {
+      script: `const done = arguments[arguments.length - 1];
+        (async () => {
+          const rows = [...document.querySelectorAll('[data-testid=conversation]')];
+          for (const row of rows) {
+            row.scrollIntoView();
+            row.querySelector('button').click();
+            const who = row.querySelector('.customer').textContent;
+            while (document.querySelector('[data-testid=thread]')?.getAttribute('aria-label') !== who) {
+              await new Promise((ok) => requestAnimationFrame(ok));
+            }
+          }
+          return rows.length;
+        })().then(done, (e) => done(String(e)));`,
+      args: [],
+    });
+    expect(opened).toBeGreaterThanOrEqual(PAYLOADS.length);
+    await save('desktop-hostile.png');
+    expect(await driver.run<unknown>('return window.__pwned === undefined')).toBe(true);
+    // No alert, confirm or prompt is open.
+    await expect(driver.cmd('alert/text')).rejects.toThrow(/no such alert/);
   });
 });

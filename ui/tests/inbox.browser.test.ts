@@ -57,6 +57,9 @@ describe('web mode', () => {
     await sent.waitFor();
     await expect.poll(async () => sent.getAttribute('data-delivery'), { timeout: 20_000 }).toBe('sent');
     expect((await sandboxStats()).channels.telegram.replies).toBe(before + 1);
+    await page.getByTestId('add-tag').fill('shipping');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('tags').getByText('shipping').waitFor();
     await page.screenshot({ path: join(screenshots, 'reply.png') });
   });
 
@@ -77,6 +80,15 @@ describe('web mode', () => {
     await page.reload();
     await page.getByTestId('open-settings').click();
     await expect.poll(async () => page.getByTestId('dnd').isChecked()).toBe(true);
+    await page.keyboard.press('Escape');
+  });
+
+  it('searches all history', async () => {
+    await page.keyboard.press('/');
+    await page.getByTestId('search').fill('refund');
+    await page.keyboard.press('Enter');
+    await page.locator('.hits li button').first().waitFor();
+    await page.screenshot({ path: join(screenshots, 'search.png') });
     await page.keyboard.press('Escape');
   });
 

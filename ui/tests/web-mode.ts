@@ -1,7 +1,7 @@
 // Starts the real `switchboard serve --demo` (web mode over the bundled sandbox) in an isolated
 // home, and Debian's Chromium through playwright-core. Used by the browser tests.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +22,8 @@ export interface Options {
   demo: boolean;
   /** Made beforehand with this passphrase, and served without it: the UI must unlock it. */
   lockedWith?: string;
+  /** Interchange records imported into the store before it is served. */
+  importJsonl?: string;
 }
 
 export async function startWebMode(options: Options = { demo: true }): Promise<WebMode> {
@@ -35,12 +37,18 @@ export async function startWebMode(options: Options = { demo: true }): Promise<W
     XDG_DATA_HOME: join(home, 'data'),
     SWITCHBOARD_AGENT: 'mina',
   };
-  if (options.lockedWith) {
-    execFileSync(bin, ['--store', store, 'init'], { env: { ...env, SWITCHBOARD_PASSPHRASE: options.lockedWith }, stdio: 'ignore' });
+  const passphrase = options.lockedWith ?? 'browser-test';
+  if (options.lockedWith || options.importJsonl) {
+    execFileSync(bin, ['--store', store, 'init'], { env: { ...env, SWITCHBOARD_PASSPHRASE: passphrase }, stdio: 'ignore' });
+  }
+  if (options.importJsonl) {
+    const file = join(home, 'import.jsonl');
+    writeFileSync(file, options.importJsonl);
+    execFileSync(bin, ['--store', store, 'import', file], { env: { ...env, SWITCHBOARD_PASSPHRASE: passphrase }, stdio: 'ignore' });
   }
   const args = ['--store', store, 'serve', '--ui', join(root, 'ui/dist'), ...(options.demo ? ['--demo', '--rate', '0'] : [])];
   const child: ChildProcess = spawn(bin, args, {
-    env: options.lockedWith ? env : { ...env, SWITCHBOARD_PASSPHRASE: 'browser-test' },
+    env: options.lockedWith ? env : { ...env, SWITCHBOARD_PASSPHRASE: passphrase },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((ok) => child.on('exit', ok));

@@ -150,6 +150,25 @@ fn main() {
                 .args(["run", "--release", "-p", "switchboard-cli", "--bin", "switchboard", "--", "bench", which])
                 .args(args.iter().skip(2)));
         }
+        Some("bundle") => {
+            setup();
+            // The Tauri CLI (npm, prebuilt) bundles the root package: a release build and a .deb.
+            run(Command::new(root().join("ui/node_modules/.bin/tauri"))
+                .current_dir(root())
+                .args(["build", "--bundles", "deb", "--", "-p", "switchboard-desktop"])
+                .env("TAURI_FRONTEND_PATH", "ui"));
+            let dir = root().join("target/release/bundle/deb");
+            let debs: Vec<_> = std::fs::read_dir(&dir)
+                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "deb")).collect())
+                .unwrap_or_default();
+            for deb in &debs {
+                println!("{}", deb.display());
+            }
+            if debs.is_empty() {
+                eprintln!("xtask: no .deb in {}", dir.display());
+                exit(1);
+            }
+        }
         Some("bindings") => {
             run(cargo()
                 .current_dir(root())
@@ -158,7 +177,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  setup      install system and npm packages, build the UI\n  run        run the app: a window with a display, web mode on 127.0.0.1 without\n  test       every test (Rust and UI)\n  bench X    a benchmark in release mode (X: store or sync)\n  bindings   regenerate the UI's TypeScript types"
+                "usage: cargo xtask <command>\n\n  setup      install system and npm packages, build the UI\n  run        run the app: a window with a display, web mode on 127.0.0.1 without\n  test       every test (Rust and UI)\n  bench X    a benchmark in release mode (X: store or sync)\n  bundle     the desktop app as a .deb (target/release/bundle/deb)\n  bindings   regenerate the UI's TypeScript types"
             );
             exit(2);
         }

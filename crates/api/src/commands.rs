@@ -55,6 +55,12 @@ pub enum Command {
         conversation: i64,
         priority: Priority,
     },
+    /// → null. The conversation's tags become exactly these.
+    SetTags {
+        #[ts(type = "number")]
+        conversation: i64,
+        tags: Vec<String>,
+    },
     /// → null. `me` assigns it to this agent; otherwise it is left unassigned.
     Assign {
         #[ts(type = "number")]
@@ -114,6 +120,8 @@ pub struct InboxQuery {
     pub channel: Option<Channel>,
     #[serde(default)]
     pub status: Option<ConversationStatus>,
+    #[serde(default)]
+    pub tag: Option<String>,
     /// At most this many rows (default 200, at most 1000).
     #[serde(default)]
     pub limit: Option<u32>,

@@ -179,6 +179,7 @@ impl Workspace {
                     status: q.status,
                     assignee: (q.view == InboxView::Mine).then(|| self.agent.clone()),
                     unassigned: q.view == InboxView::Unassigned,
+                    tag: q.tag,
                     limit: q.limit.unwrap_or(200).clamp(1, 1000) as usize,
                     ..Default::default()
                 };
@@ -205,6 +206,7 @@ impl Workspace {
                 to_json(item)
             }
             Command::SetStatus { conversation, status } => to_json(self.with_store(|s| s.set_status(conversation, status))?),
+            Command::SetTags { conversation, tags } => to_json(self.with_store(|s| s.set_conversation_tags(conversation, &tags))?),
             Command::SetPriority { conversation, priority } => to_json(self.with_store(|s| s.set_priority(conversation, priority))?),
             Command::Assign { conversation, me } => {
                 let agent = self.agent.clone();

@@ -119,6 +119,12 @@ mod live {
         let mine = inbox(&ws, InboxQuery { view: InboxView::Mine, ..Default::default() });
         assert_eq!(mine.iter().map(|r| (r.id, r.status, r.unread)).collect::<Vec<_>>(), [(id, ConversationStatus::Solved, 0)]);
         assert!(inbox(&ws, InboxQuery { view: InboxView::Unassigned, ..Default::default() }).iter().all(|r| r.id != id));
+        ws.call(Command::SetTags { conversation: id, tags: vec!["refund".into(), "vip".into()] }).unwrap();
+        ws.call(Command::SetTags { conversation: id, tags: vec!["refund".into()] }).unwrap();
+        let thread: Thread = call(&ws, Command::Thread { conversation: id });
+        assert_eq!(thread.tags, ["refund"]);
+        let tagged = inbox(&ws, InboxQuery { tag: Some("refund".into()), ..Default::default() });
+        assert_eq!(tagged.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
         let missing = ws.call(Command::SetStatus { conversation: 999_999, status: ConversationStatus::Open }).unwrap_err();
         assert_eq!(missing.code, switchboard_api::ErrorCode::NotFound);
         drop(syncing);

@@ -172,7 +172,7 @@ impl Sandbox {
                 tick.tick().await;
                 loop {
                     tick.tick().await;
-                    state.live_message(jiff::Timestamp::now().as_second(), None);
+                    state.live_message(jiff::Timestamp::now().as_second(), None, None);
                 }
             });
         }
@@ -226,18 +226,19 @@ impl Controller {
 
     /// A customer writes again, now, as in live mode.
     pub fn customer_writes(&self) {
-        self.0.live_message(jiff::Timestamp::now().as_second(), None);
+        self.0.live_message(jiff::Timestamp::now().as_second(), None, None);
     }
 }
 
 /// A customer writes now, as live mode does on its own: for tests and demos that need a message
-/// at a known moment, on `?channel=NAME` if given. Answers `{"channel": …, "text": …}`.
+/// at a known moment, on `?channel=NAME` and with `?text=…` if given (tests feed hostile text
+/// this way). Answers `{"channel": …, "text": …}`.
 async fn customer_writes(
     axum::extract::State(state): axum::extract::State<Arc<state::State>>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> axum::Json<serde_json::Value> {
     let channel = q.get("channel").and_then(|name| script::Channel::ALL.into_iter().find(|c| c.name() == name));
-    let (channel, text) = state.live_message(jiff::Timestamp::now().as_second(), channel);
+    let (channel, text) = state.live_message(jiff::Timestamp::now().as_second(), channel, q.get("text").cloned());
     axum::Json(serde_json::json!({ "channel": channel.name(), "text": text }))
 }
 

@@ -201,13 +201,17 @@ impl State {
     }
 
     /// Live mode: a customer writes again.
-    /// A customer writes now (on `channel`, if given); returns the channel and the text.
-    pub fn live_message(&self, now: i64, channel: Option<Channel>) -> (Channel, String) {
+    /// A customer writes now (on `channel`, if given; `text`, if given, else from the templates);
+    /// returns the channel and the text.
+    pub fn live_message(&self, now: i64, channel: Option<Channel>, text: Option<String>) -> (Channel, String) {
         let mut inner = self.lock();
-        let (conv, turn) = {
+        let (conv, mut turn) = {
             let Inner { rng, world, .. } = &mut *inner;
             script::live_turn(rng, world, now, channel)
         };
+        if let Some(text) = text {
+            turn.text = text;
+        }
         let channel = inner.world.conversations[conv].channel;
         let text = turn.text.clone();
         inner.append_turn(conv, turn, None);

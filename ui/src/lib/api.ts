@@ -1,5 +1,6 @@
 // Typed calls of the command list. The answers' types are those the command's doc names.
 import type { AccountView } from './generated/AccountView';
+import type { Channel } from './generated/Channel';
 import type { ComposerState } from './generated/ComposerState';
 import type { ConversationStatus } from './generated/ConversationStatus';
 import type { InboxQuery } from './generated/InboxQuery';
@@ -34,7 +35,9 @@ export const api = {
   setPriority: (conversation: number, priority: Priority) =>
     p().call<null>({ command: 'set_priority', conversation, priority }),
   assign: (conversation: number, me: boolean) => p().call<null>({ command: 'assign', conversation, me }),
-  search: (text: string) => p().call<SearchHit[]>({ command: 'search', text, channel: null, status: null }),
+  search: (text: string, channel: Channel | null = null, status: ConversationStatus | null = null) =>
+    p().call<SearchHit[]>({ command: 'search', text, channel, status }),
+  setTags: (conversation: number, tags: string[]) => p().call<null>({ command: 'set_tags', conversation, tags }),
   unlock: (passphrase: string) => p().call<AppStatus>({ command: 'unlock', passphrase }),
   startDemo: () => p().call<null>({ command: 'start_demo' }),
   addAccount: (form: NewAccount) => p().call<AccountView>({ command: 'add_account', ...form }),

@@ -33,6 +33,17 @@ impl Store {
         self.update_conversation(id, "UPDATE conversations SET assignee = ?2 WHERE id = ?1 AND assignee IS NOT ?2", &assignee)
     }
 
+    /// Makes the conversation's tags exactly `tags` (new names become tags).
+    pub fn set_conversation_tags(&mut self, id: i64, tags: &[String]) -> Result<()> {
+        if !self.conversation_exists(id)? {
+            return Err(Error::Missing { what: "conversation", id: id.to_string() });
+        }
+        let tx = self.conn.transaction()?;
+        super::write::Writer::all_or_nothing(&tx).set_tags("conversation_tags", "conversation_id", id, tags)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// A setting's value, or the default when it was never set (or no longer reads).
     pub fn setting<T: serde::de::DeserializeOwned + Default>(&self, key: &str) -> Result<T> {
         let value: Option<String> = self

@@ -176,7 +176,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Makes the tags of `owner` exactly `names`, writing only when they differ.
-    fn set_tags(&self, table: &str, owner_col: &str, owner: i64, names: &[String]) -> Result<()> {
+    pub(crate) fn set_tags(&self, table: &str, owner_col: &str, owner: i64, names: &[String]) -> Result<()> {
         let wanted = self.tag_ids(names)?;
         let current: BTreeSet<i64> = self
             .tx

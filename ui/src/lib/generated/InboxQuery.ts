@@ -3,7 +3,7 @@ import type { Channel } from "./Channel";
 import type { ConversationStatus } from "./ConversationStatus";
 import type { InboxView } from "./InboxView";
 
-export type InboxQuery = { view: InboxView, channel: Channel | null, status: ConversationStatus | null, 
+export type InboxQuery = { view: InboxView, channel: Channel | null, status: ConversationStatus | null, tag: string | null, 
 /**
  * At most this many rows (default 200, at most 1000).
  */

@@ -11,6 +11,8 @@ export type Heard = Event | { event: 'lagged' };
 export interface Platform {
   status(): Promise<AppStatus>;
   call<T>(command: Command): Promise<T>;
+  /** Opens an http(s) link in the system browser. */
+  openLink(url: string): void;
   /** The window's title (the unread count shows there). */
   setTitle(title: string): void;
   /** Calls `on` for every workspace event until the returned function is called. */

@@ -20,6 +20,7 @@ async function call<T>(command: Command): Promise<T> {
 export const tauriPlatform: Platform = {
   status: () => invoke<AppStatus>('status'),
   setTitle: (title) => void getCurrentWindow().setTitle(title),
+  openLink: (url) => void invoke('open_link', { url }),
   call,
   listen(on) {
     const stop = listen<Heard>(EVENT, (e) => on(e.payload));

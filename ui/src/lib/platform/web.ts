@@ -31,6 +31,7 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
 export const webPlatform: Platform = {
   status: () => request<AppStatus>('/api/status'),
   setTitle: (title) => void (document.title = title),
+  openLink: (url) => void window.open(url, '_blank', 'noopener,noreferrer'),
   call: <T>(command: Command) => request<T>('/api/call', { method: 'POST', body: JSON.stringify(command) }),
   listen(on) {
     let socket: WebSocket | null = null;

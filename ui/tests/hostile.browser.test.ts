@@ -1,0 +1,69 @@
+// Customer content is untrusted: 50+ script-injection payloads, imported into every rendered
+// field and sent by a "customer" through the sandbox, render as text in Chromium. Nothing runs:
+// the sentinel stays unset and no dialog opens.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { PAYLOADS, payloadJsonl } from './payloads';
+import { launchChromium, screenshots, startWebMode, type WebMode } from './web-mode';
+
+let web: WebMode;
+let browser: Browser;
+let page: Page;
+const dialogs: string[] = [];
+
+beforeAll(async () => {
+  web = await startWebMode({ demo: true, importJsonl: payloadJsonl() });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(web.url);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+});
+
+const pwned = () => page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned);
+
+describe('hostile customer content', () => {
+  it('imported into every field, renders as text in the inbox, threads and search', async () => {
+    expect(PAYLOADS.length).toBeGreaterThanOrEqual(50);
+    await page.getByRole('button', { name: 'x', exact: true }).click();
+    await page.getByRole('button', { name: 'All', exact: true }).nth(2).click();
+    const rows = page.getByTestId('conversation');
+    await expect.poll(async () => rows.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(PAYLOADS.length);
+    const count = await rows.count();
+    for (let i = 0; i < count; i++) {
+      await rows.nth(i).getByRole('button').click();
+      await page.getByTestId('thread').waitFor();
+    }
+    // The payloads are there, as text.
+    await page.getByTestId('inbox').getByText(PAYLOADS[0]).first().waitFor();
+    await page.keyboard.press('/');
+    await page.getByTestId('search').fill('script');
+    await page.keyboard.press('Enter');
+    await page.locator('.hits li button').first().waitFor();
+    await page.screenshot({ path: join(screenshots, 'hostile.png') });
+    expect(await pwned()).toBeUndefined();
+    expect(dialogs).toEqual([]);
+  });
+
+  it('sent by a customer through the sandbox, renders as text when it arrives live', async () => {
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'telegram', exact: true }).click();
+    const sandbox = await web.sandbox;
+    for (const p of PAYLOADS.slice(0, 12)) {
+      await fetch(`${sandbox}/_sandbox/customer-writes?channel=telegram&text=${encodeURIComponent(p)}`, { method: 'POST' });
+    }
+    await page.getByTestId('inbox').getByText(PAYLOADS[11]).first().waitFor({ timeout: 20_000 });
+    await page.getByTestId('conversation').first().getByRole('button').click();
+    await page.getByTestId('thread').waitFor();
+    expect(await pwned()).toBeUndefined();
+    expect(dialogs).toEqual([]);
+  });
+});
