@@ -105,6 +105,11 @@ describe('web mode', () => {
     await page.keyboard.press('j');
     await expect.poll(selected).not.toBe(was);
 
+    // A large screen: the same layout, nothing stretched or cut off.
+    await page.setViewportSize({ width: 2560, height: 1440 });
+    await page.screenshot({ path: join(screenshots, 'inbox-2560.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
+
     await page.getByLabel('Language').selectOption('ko');
     await page.getByRole('button', { name: '내 담당' }).waitFor();
     await page.getByLabel('테마').selectOption('dark');
