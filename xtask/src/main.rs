@@ -153,6 +153,11 @@ fn main() {
         Some("bundle") => {
             setup();
             // The Tauri CLI (npm, prebuilt) bundles the root package: a release build and a .deb.
+            // Installed here only, without saving: the registry here does not list its builds for
+            // other platforms, which would leave package-lock.json unusable for `npm ci`.
+            run(Command::new("npm")
+                .args(["install", "--no-save", "--no-audit", "--no-fund", "@tauri-apps/cli@2.12.5"])
+                .current_dir(root().join("ui")));
             run(Command::new(root().join("ui/node_modules/.bin/tauri"))
                 .current_dir(root())
                 .args(["build", "--bundles", "deb", "--", "-p", "switchboard-desktop"])
