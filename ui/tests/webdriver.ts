@@ -7,8 +7,9 @@ export class WebDriver {
     public session: string,
   ) {}
 
-  /** Opens a session on the app. tauri-driver says nothing when it is ready, so a refused
-   * connection is tried again, for up to 20 s. */
+  /** Opens a session on the app. tauri-driver says nothing when it is ready, and until its
+   * WebKitWebDriver listens it refuses or drops the request: either is tried again, for up to
+   * 20 s. */
   static async start(base: string, application: string): Promise<WebDriver> {
     const body = { capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application } } } };
     let res;
@@ -17,8 +18,9 @@ export class WebDriver {
         res = await post(`${base}/session`, body);
         break;
       } catch (e) {
-        const refused = (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
-        if (!refused || wait > 10_000) throw e;
+        const code = (e as { cause?: { code?: string } }).cause?.code;
+        const notReady = code === 'ECONNREFUSED' || code === 'UND_ERR_SOCKET';
+        if (!notReady || wait > 10_000) throw e;
         await new Promise((ok) => setTimeout(ok, wait));
       }
     }

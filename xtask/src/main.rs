@@ -14,8 +14,9 @@ const APT_PACKAGES: &[&str] = &[
     "xvfb", "xauth", "dbus", "dbus-x11", "gnome-keyring", "libsecret-tools", "keyutils", "util-linux", "mount",
     // Real mail peers for the email tests (started per test on loopback, never as services)
     "dovecot-imapd", "dovecot-lmtpd", "postfix",
-    // Korean glyphs in the browser tests' screenshots
-    "fonts-nanum",
+    // The browser and desktop tests (Chromium; WebKitWebDriver under tauri-driver), the
+    // notification daemon they talk to, and Korean glyphs for their screenshots
+    "chromium", "webkit2gtk-driver", "dunst", "libnotify-bin", "fonts-nanum",
     // The UI build
     "nodejs", "npm",
 ];
