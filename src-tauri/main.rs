@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 use switchboard_api::{ApiError, AppStatus, Command, Workspace};
-use tauri::{Emitter, Manager};
+use tauri::menu::{Menu, MenuItem};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Emitter, Manager};
 
 /// The event every workspace event is emitted as; the UI listens to this one name.
 const EVENT: &str = "switchboard://event";
@@ -43,6 +45,38 @@ fn open_link(url: String) -> Result<(), String> {
         .map_err(|e| format!("no browser could be started: {e}"))
 }
 
+fn show_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// The tray icon: the unread count beside it, and a menu to bring the window back or quit.
+fn tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
+    let open = MenuItem::with_id(app, "open", "Open Switchboard", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let mut builder = TrayIconBuilder::with_id("main")
+        .tooltip("Switchboard")
+        .menu(&Menu::with_items(app, &[&open, &quit])?)
+        .on_menu_event(|app, event| match event.id.as_ref() {
+            "open" => show_window(app),
+            "quit" => app.exit(0),
+            _ => {}
+        });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    builder.build(app)
+}
+
+/// The unread count in the tray (its label; and its tooltip where the desktop shows one).
+fn show_unread(tray: &TrayIcon, total: i64) {
+    let _ = tray.set_title(if total > 0 { Some(total.to_string()) } else { None });
+    let _ = tray.set_tooltip(Some(if total > 0 { format!("Switchboard: {total} unread") } else { "Switchboard".to_owned() }));
+}
+
 fn main() {
     switchboard_api::logging::init(false);
     let path = std::env::var_os("SWITCHBOARD_STORE")
@@ -54,17 +88,21 @@ fn main() {
     tauri::Builder::default()
         .manage(Shell { workspace: workspace.clone() })
         .setup(move |app| {
+            // A desktop without a tray (no StatusNotifier host) still gets the window and title.
+            let tray = tray(app.handle()).inspect_err(|e| tracing::warn!(error = %e, "no tray icon")).ok();
+            if let (Some(tray), Ok(status)) = (&tray, workspace.status()) {
+                show_unread(tray, status.store.counts.map_or(0, |c| c.unread));
+            }
             let handle = app.handle().clone();
             let mut events = workspace.subscribe();
             tauri::async_runtime::spawn(async move {
                 while let Ok(event) = events.recv().await {
                     // A clicked notification brings the window forward; the UI opens the thread.
                     if let switchboard_api::Event::Open { .. } = event {
-                        if let Some(window) = handle.get_webview_window("main") {
-                            let _ = window.unminimize();
-                            let _ = window.show();
-                            let _ = window.set_focus();
-                        }
+                        show_window(&handle);
+                    }
+                    if let (switchboard_api::Event::Unread { total }, Some(tray)) = (&event, &tray) {
+                        show_unread(tray, *total);
                     }
                     if let switchboard_api::Event::Demo { sandbox } = &event {
                         eprintln!("demo: sandbox at {sandbox}");

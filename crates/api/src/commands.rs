@@ -189,6 +189,11 @@ pub enum Event {
         sent: bool,
         reason: Option<String>,
     },
+    /// The unread count over every conversation changed (new messages, or the agent read some).
+    Unread {
+        #[ts(type = "number")]
+        total: i64,
+    },
     /// The store opened (unlocked or created); views should load.
     StoreOpened,
     /// The demo's sandbox runs at this address.
@@ -256,6 +261,9 @@ pub struct StoreCounts {
     pub conversations: i64,
     #[ts(type = "number")]
     pub messages: i64,
+    /// Unread customer messages over every conversation.
+    #[ts(type = "number")]
+    pub unread: i64,
 }
 
 /// An error as it crosses to the UI: a stable code the UI may act on, and a message.

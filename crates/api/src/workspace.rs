@@ -143,7 +143,11 @@ impl Workspace {
             Some(store) => {
                 let stats = store.stats().map_err(ApiError::from)?;
                 let count = |t: &str| stats.iter().find(|s| s.table == t).map(|s| s.rows).unwrap_or(0);
-                let counts = StoreCounts { conversations: count("conversations"), messages: count("messages") };
+                let counts = StoreCounts {
+                    conversations: count("conversations"),
+                    messages: count("messages"),
+                    unread: store.unread_total().map_err(ApiError::from)?,
+                };
                 (StoreState::Unlocked, None, Some(counts))
             }
             None => {
@@ -188,7 +192,9 @@ impl Workspace {
             Command::Thread { conversation } => to_json(self.with_store(|s| s.timeline(conversation, 200))?),
             Command::MarkRead { conversation } => {
                 self.notifier.seen(conversation);
-                to_json(self.with_store(|s| s.mark_read(conversation))?)
+                self.with_store(|s| s.mark_read(conversation))?;
+                self.announce_unread();
+                to_json(())
             }
             Command::Composer { conversation, text } => to_json(self.composer(conversation, &text)?),
             Command::Reply { conversation, text, key } => {
@@ -347,11 +353,25 @@ impl Workspace {
         });
         let me = self.clone();
         let forward = tokio::spawn(async move {
+            // The unread total is summed after each live message (a small batch), at most twice
+            // a second while an initial sync streams in, and once it has caught up.
+            let mut counted = std::time::Instant::now();
             loop {
                 match sync_events.recv().await {
                     Ok(event) => {
+                        let recount = match &event {
+                            SyncEvent::Stored { new_messages, .. } => {
+                                !new_messages.is_empty() && (new_messages.len() < 50 || counted.elapsed().as_millis() >= 500)
+                            }
+                            SyncEvent::Progress { caught_up, .. } => *caught_up,
+                            _ => false,
+                        };
                         if let Some(event) = me.event(event) {
                             let _ = me.events.send(event);
+                        }
+                        if recount {
+                            counted = std::time::Instant::now();
+                            me.announce_unread();
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "events fell behind"),
@@ -426,6 +446,12 @@ impl Workspace {
                 }
             }
         })
+    }
+
+    fn announce_unread(&self) {
+        if let Ok(total) = self.with_store(|s| s.unread_total()) {
+            let _ = self.events.send(Event::Unread { total });
+        }
     }
 
     /// A sync event as the UI hears it; new customer messages are described for notifications.

@@ -110,6 +110,24 @@ mod live {
             }
         };
         assert_eq!(new.channel, Channel::Telegram);
+        // The unread total follows: announced once the new message is stored, and on reading.
+        let total = loop {
+            if let Event::Unread { total } = events.recv().await.unwrap() {
+                break total;
+            }
+        };
+        assert!(total > 0);
+        let unread_here = inbox(&ws, InboxQuery::default()).iter().find(|r| r.id == new.conversation).unwrap().unread;
+        ws.call(Command::MarkRead { conversation: new.conversation }).unwrap();
+        // Other batches may announce the same total meanwhile; the reading lowers it.
+        let after = loop {
+            if let Event::Unread { total: now } = events.recv().await.unwrap() {
+                if now != total {
+                    break now;
+                }
+            }
+        };
+        assert_eq!(after, total - unread_here);
         assert!(written["text"].as_str().unwrap().starts_with(new.preview.trim_end_matches('…')));
 
         // Triage: solve, assign to me, read.

@@ -275,6 +275,11 @@ impl Store {
     }
 
     /// Row counts per table.
+    /// Unread customer messages over every conversation (the tray and the window title show it).
+    pub fn unread_total(&self) -> Result<i64> {
+        Ok(self.conn.prepare_cached("SELECT COALESCE(SUM(unread), 0) FROM conversations")?.query_row([], |r| r.get(0))?)
+    }
+
     pub fn stats(&self) -> Result<Vec<TableCount>> {
         TABLES
             .iter()

@@ -5,4 +5,4 @@ import type { CustomerMessage } from "./CustomerMessage";
 /**
  * What the UI hears without asking: sent as `{"event": "<name>", …}`.
  */
-export type Event = { "event": "messages", conversations: number[], from_customers: Array<CustomerMessage>, } | { "event": "account_state", account: string, state: AccountState, detail: string | null, } | { "event": "reply", reply: number, sent: boolean, reason: string | null, } | { "event": "store_opened" } | { "event": "demo", sandbox: string, } | { "event": "open", conversation: number, } | { "event": "progress", account: string, pulled: number, caught_up: boolean, };
+export type Event = { "event": "messages", conversations: number[], from_customers: Array<CustomerMessage>, } | { "event": "account_state", account: string, state: AccountState, detail: string | null, } | { "event": "reply", reply: number, sent: boolean, reason: string | null, } | { "event": "unread", total: number, } | { "event": "store_opened" } | { "event": "demo", sandbox: string, } | { "event": "open", conversation: number, } | { "event": "progress", account: string, pulled: number, caught_up: boolean, };
