@@ -90,6 +90,12 @@ pub enum Command {
     Unlock { passphrase: String },
     /// → null. Syncs the bundled sandbox's six demo accounts (first run: "try it with demo data").
     StartDemo,
+    /// → [`AttachmentData`]: an email attachment's bytes (to show an image, or save a file)
+    Attachment {
+        #[ts(type = "number")]
+        message: i64,
+        index: u32,
+    },
     /// → [`NotificationSettings`]
     NotificationSettings,
     /// → null
@@ -212,6 +218,14 @@ pub enum Event {
     },
 }
 
+/// An attachment's content, base64, with its name and type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AttachmentData {
+    pub name: Option<String>,
+    pub mime: String,
+    pub base64: String,
+}
+
 /// A new message from a customer, as a notification shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CustomerMessage {
@@ -317,6 +331,7 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("CustomerMessage.ts", decl::<CustomerMessage>()),
         ("NotificationSettings.ts", decl::<NotificationSettings>()),
         ("NewAccount.ts", decl::<crate::accounts::NewAccount>()),
+        ("AttachmentData.ts", decl::<AttachmentData>()),
         ("InboxRow.ts", decl::<m::InboxRow>()),
         ("Thread.ts", decl::<m::Thread>()),
         ("MessageView.ts", decl::<m::MessageView>()),

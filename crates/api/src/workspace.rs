@@ -253,6 +253,15 @@ impl Workspace {
                 let _ = self.sync_requests.send(SyncRequest { demo: false, restart: true });
                 to_json(())
             }
+            Command::Attachment { message, index } => {
+                use base64::Engine as _;
+                let (name, mime, bytes) = self.with_store(|s| s.email_attachment(message, index as usize))?;
+                to_json(AttachmentData {
+                    name,
+                    mime: mime.unwrap_or_else(|| "application/octet-stream".into()),
+                    base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+                })
+            }
             Command::NotificationSettings => to_json(self.with_store(|s| s.setting::<NotificationSettings>(NOTIFICATIONS))?),
             Command::SaveNotificationSettings(settings) => to_json(self.with_store(|s| s.set_setting(NOTIFICATIONS, &settings))?),
         }

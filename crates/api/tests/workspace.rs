@@ -227,3 +227,39 @@ mod connecting {
         assert_eq!(still.len(), rows.len(), "its conversations stay");
     }
 }
+
+#[test]
+fn an_email_attachment_comes_back_from_the_raw_message() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(Workspace::open(&path, Some("pw".into()), true));
+    let raw = "From: Jane <jane@x.test>\r\nSubject: photo\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"zip.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n";
+    let parsed = switchboard_core::email::parse(raw.as_bytes());
+    let record = switchboard_core::interchange::Record::Message(switchboard_core::interchange::MessageRecord {
+        account: "email:help@acme.test".into(),
+        conversation: "m1@x.test".into(),
+        id: "sha256:1".into(),
+        direction: switchboard_core::model::Direction::In,
+        author: switchboard_core::interchange::Author { kind: switchboard_core::model::AuthorKind::Customer, name: Some("Jane".into()), handle: Some("jane@x.test".into()) },
+        text: parsed.text,
+        at: "2026-11-23T10:00:00Z".parse().unwrap(),
+        delivery: None,
+        attachments: parsed.attachments,
+        email: Some(Box::new(parsed.email)),
+    });
+    {
+        let keys = switchboard_api::keys::for_store(&path, Some("pw".into())).unwrap();
+        switchboard_core::Store::open(&path, keys.as_ref()).unwrap().write_batch(&[record]).unwrap();
+    }
+    let ws = Workspace::open(&path, Some("pw".into()), false);
+    let rows: Vec<serde_json::Value> = serde_json::from_value(ws.call(switchboard_api::Command::Inbox(Default::default())).unwrap()).unwrap();
+    let thread: switchboard_core::model::Thread =
+        serde_json::from_value(ws.call(switchboard_api::Command::Thread { conversation: rows[0]["id"].as_i64().unwrap() }).unwrap()).unwrap();
+    let message = thread.messages[0].id;
+    let data: switchboard_api::AttachmentData = serde_json::from_value(ws.call(switchboard_api::Command::Attachment { message, index: 0 }).unwrap()).unwrap();
+    assert_eq!((data.name.as_deref(), data.mime.as_str()), (Some("zip.png"), "image/png"));
+    assert_eq!(base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap(), b"\x89PNG\r\n\x1a\n");
+    let missing = ws.call(switchboard_api::Command::Attachment { message, index: 1 }).unwrap_err();
+    assert_eq!(missing.code, switchboard_api::ErrorCode::NotFound);
+}

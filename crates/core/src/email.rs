@@ -146,6 +146,15 @@ impl ParsedEmail {
     }
 }
 
+/// The `index`th attachment of a raw message (in the order `parse` lists them): its name, type
+/// and bytes, decoded.
+pub fn attachment(raw: &[u8], index: usize) -> Option<(Option<String>, Option<String>, Vec<u8>)> {
+    let message = MessageParser::default().parse(raw)?;
+    let part = message.attachments().nth(index)?;
+    let mime = part.content_type().map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")).to_lowercase());
+    Some((part.attachment_name().map(str::to_owned), mime, part.contents().to_vec()))
+}
+
 fn cut(mut text: String) -> String {
     if text.len() > TEXT_LIMIT {
         let mut end = TEXT_LIMIT;
@@ -382,6 +391,14 @@ mod tests {
             "{clean}"
         );
         assert_eq!(blocked, 1);
+    }
+
+    #[test]
+    fn an_attachment_comes_back_decoded() {
+        let raw = b"From: a@b.test\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Disposition: attachment; filename=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQ=\r\n--b--\r\n";
+        let (name, mime, bytes) = attachment(raw, 0).unwrap();
+        assert_eq!((name.as_deref(), mime.as_deref(), bytes.as_slice()), (Some("a.pdf"), Some("application/pdf"), &b"%PDF-1.4"[..]));
+        assert!(attachment(raw, 1).is_none());
     }
 
     #[test]

@@ -19,9 +19,10 @@ use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use switchboard_api::{ApiError, Command, ErrorCode, Workspace};
 
-/// The Content-Security-Policy of every page: nothing but this origin's own files.
+/// The Content-Security-Policy of every page: nothing but this origin's own files, and images
+/// the page makes from an attachment's bytes (`data:`), never from elsewhere.
 pub const CSP: &str =
-    "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; form-action 'none'";
+    "default-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; form-action 'none'";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

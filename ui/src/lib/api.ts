@@ -12,6 +12,7 @@ import type { Priority } from './generated/Priority';
 import type { SearchHit } from './generated/SearchHit';
 import type { Thread } from './generated/Thread';
 import type { AppStatus } from './generated/AppStatus';
+import type { AttachmentData } from './generated/AttachmentData';
 import { platform } from './platform';
 
 const p = () => platform();
@@ -43,6 +44,7 @@ export const api = {
   addAccount: (form: NewAccount) => p().call<AccountView>({ command: 'add_account', ...form }),
   disconnect: (key: string) => p().call<null>({ command: 'disconnect_account', key }),
   reauthenticate: (key: string, secret: string) => p().call<null>({ command: 'reauthenticate', key, secret }),
+  attachment: (message: number, index: number) => p().call<AttachmentData>({ command: 'attachment', message, index }),
   accounts: () => p().call<AccountView[]>({ command: 'accounts' }),
   notificationSettings: () => p().call<NotificationSettings>({ command: 'notification_settings' }),
   saveNotificationSettings: (s: NotificationSettings) =>

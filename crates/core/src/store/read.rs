@@ -165,6 +165,12 @@ impl Store {
         Ok(out)
     }
 
+    /// An email attachment's name, type and bytes, from the raw message it came in.
+    pub fn email_attachment(&self, message_id: i64, index: usize) -> Result<(Option<String>, Option<String>, Vec<u8>)> {
+        let raw = self.raw_email(message_id)?.ok_or_else(|| Error::Missing { what: "email message", id: message_id.to_string() })?;
+        crate::email::attachment(&raw, index).ok_or_else(|| Error::Missing { what: "attachment", id: format!("{message_id}/{index}") })
+    }
+
     /// One page of the inbox, newest activity first.
     pub fn inbox(&self, filter: &InboxFilter) -> Result<Vec<InboxRow>> {
         let mut sql = format!("{INBOX_SELECT} WHERE 1");
