@@ -1,0 +1,58 @@
+// A view of a thousand conversations: only the rows in view are in the page, scrolling shows the
+// rest, and the keyboard brings the selected one into view.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, startWebMode, type WebMode } from './web-mode';
+
+const N = 1000;
+const lines = Array.from({ length: N }, (_, i) =>
+  JSON.stringify({
+    kind: 'message',
+    account: 'telegram:many_bot',
+    conversation: String(i),
+    id: `m${i}`,
+    direction: 'in',
+    author: { kind: 'customer', name: `Customer ${String(i).padStart(4, '0')}`, handle: String(i) },
+    text: `Message number ${i}`,
+    // Newest first in the inbox: customer 0000 on top, 0999 at the bottom.
+    at: new Date(Date.UTC(2026, 10, 23, 12) - i * 60_000).toISOString(),
+  }),
+);
+
+let web: WebMode;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  web = await startWebMode({ demo: false, importJsonl: lines.join('\n') + '\n' });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  await page.goto(web.url);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+});
+
+describe('a long inbox', () => {
+  it('renders only the rows in view', async () => {
+    await page.getByText('Customer 0000').waitFor();
+    const rendered = await page.getByTestId('conversation').count();
+    expect(rendered).toBeGreaterThan(5);
+    expect(rendered).toBeLessThan(40);
+    await page.getByTestId('inbox').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.getByText('Customer 0999').waitFor();
+    expect(await page.getByTestId('conversation').count()).toBeLessThan(40);
+  });
+
+  it('keeps the selected conversation in view as j moves down', async () => {
+    await page.getByTestId('inbox').evaluate((el) => (el.scrollTop = 0));
+    await page.getByText('Customer 0000').click();
+    for (let i = 0; i < 30; i++) await page.keyboard.press('j');
+    const row = page.locator('[data-testid=conversation][aria-selected=true]');
+    await expect.poll(async () => row.textContent()).toContain('Customer 0030');
+    const box = await row.boundingBox();
+    expect(box && box.y >= 0 && box.y + box.height <= 800).toBe(true);
+  });
+});
