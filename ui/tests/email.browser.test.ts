@@ -2,8 +2,8 @@
 // file saved as a download.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshots, startWebMode, type WebMode } from './web-mode';
+import type { Page } from 'playwright-core';
+import { openApp, screenshots, type App, type WebMode } from './web-mode';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const text = 'Here is the photo of the zipper.\n\nOn Mon, 23 Nov 2026, Acme <help@acme.test> wrote:\n> Could you send a photo?\n';
@@ -56,21 +56,16 @@ const record = {
   },
 };
 
+let app: App;
 let web: WebMode;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  web = await startWebMode({ demo: false, importJsonl: JSON.stringify(record) + '\n' });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US', acceptDownloads: true });
-  await page.goto(web.url);
+  app = await openApp({ demo: false, importJsonl: JSON.stringify(record) + '\n' });
+  ({ web, page } = app);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-});
+afterAll(async () => app?.close());
 
 describe('an email in the thread', () => {
   it('folds the quote, shows the image and saves the file', async () => {

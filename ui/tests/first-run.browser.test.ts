@@ -2,24 +2,19 @@
 // clearly when it is wrong, and then offers the demo to a store with no accounts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshots, startWebMode, type WebMode } from './web-mode';
+import type { Page } from 'playwright-core';
+import { openApp, screenshots, type App, type WebMode } from './web-mode';
 
+let app: App;
 let web: WebMode;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  web = await startWebMode({ demo: false, lockedWith: 'correct horse' });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-  await page.goto(web.url);
+  app = await openApp({ demo: false, lockedWith: 'correct horse' });
+  ({ web, page } = app);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-});
+afterAll(async () => app?.close());
 
 describe('first run', () => {
   it('unlocks the store with its passphrase, and only with it', async () => {

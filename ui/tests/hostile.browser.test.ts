@@ -3,30 +3,20 @@
 // the sentinel stays unset and no dialog opens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PAYLOADS, payloadJsonl } from './payloads';
-import { launchChromium, screenshots, startWebMode, type WebMode } from './web-mode';
+import { openApp, screenshots, type App, type WebMode } from './web-mode';
 
+let app: App;
 let web: WebMode;
-let browser: Browser;
 let page: Page;
-const dialogs: string[] = [];
 
 beforeAll(async () => {
-  web = await startWebMode({ demo: true, importJsonl: payloadJsonl() });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.goto(web.url);
+  app = await openApp({ demo: true, importJsonl: payloadJsonl() });
+  ({ web, page } = app);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-});
+afterAll(async () => app?.close());
 
 const pwned = () => page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned);
 
@@ -55,7 +45,7 @@ describe('hostile customer content', () => {
     expect(await page.locator('.hits').textContent()).toContain('<script>window.__pwned=1</script>');
     await page.screenshot({ path: join(screenshots, 'hostile.png') });
     expect(await pwned()).toBeUndefined();
-    expect(dialogs).toEqual([]);
+    expect(app.dialogs).toEqual([]);
   });
 
   it('sent by a customer through the sandbox, renders as text when it arrives live', async () => {
@@ -69,6 +59,6 @@ describe('hostile customer content', () => {
     await page.getByTestId('conversation').first().getByRole('button').click();
     await page.getByTestId('thread').waitFor();
     expect(await pwned()).toBeUndefined();
-    expect(dialogs).toEqual([]);
+    expect(app.dialogs).toEqual([]);
   });
 });

@@ -2,28 +2,19 @@
 // sync, a thread opens, a reply reaches the sandbox, and a customer's new message appears live.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshots, startWebMode, type WebMode } from './web-mode';
+import type { Page } from 'playwright-core';
+import { openApp, screenshots, type App, type WebMode } from './web-mode';
 
+let app: App;
 let web: WebMode;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  web = await startWebMode();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  (page as unknown as { errors: string[] }).errors = errors;
-  await page.goto(web.url);
+  app = await openApp();
+  ({ web, page } = app);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-});
+afterAll(async () => app?.close());
 
 const sandboxStats = async () => (await fetch(`${await web.sandbox}/_sandbox/stats`)).json();
 
@@ -114,6 +105,6 @@ describe('web mode', () => {
     await page.getByRole('button', { name: '내 담당' }).waitFor();
     await page.getByLabel('테마').selectOption('dark');
     await page.screenshot({ path: join(screenshots, 'korean-dark.png') });
-    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    expect(app.errors).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 // A view of a thousand conversations: only the rows in view are in the page, scrolling shows the
 // rest, and the keyboard brings the selected one into view.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, startWebMode, type WebMode } from './web-mode';
+import type { Page } from 'playwright-core';
+import { openApp, type App, type WebMode } from './web-mode';
 
 const N = 1000;
 const lines = Array.from({ length: N }, (_, i) =>
@@ -19,21 +19,16 @@ const lines = Array.from({ length: N }, (_, i) =>
   }),
 );
 
+let app: App;
 let web: WebMode;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  web = await startWebMode({ demo: false, importJsonl: lines.join('\n') + '\n' });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-  await page.goto(web.url);
+  app = await openApp({ demo: false, importJsonl: lines.join('\n') + '\n' });
+  ({ web, page } = app);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-});
+afterAll(async () => app?.close());
 
 describe('a long inbox', () => {
   it('renders only the rows in view', async () => {

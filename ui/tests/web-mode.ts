@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const screenshots = join(root, 'target/screenshots');
@@ -85,4 +85,42 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
+}
+
+export interface App {
+  web: WebMode;
+  browser: Browser;
+  page: Page;
+  /** Uncaught page errors and console errors, in order. */
+  errors: string[];
+  /** Every dialog the page tried to open (each dismissed). */
+  dialogs: string[];
+  close(): Promise<void>;
+}
+
+/** Web mode as `options` say, Chromium, and a 1280×800 page open on the app. */
+export async function openApp(options: Options = { demo: true }): Promise<App> {
+  const web = await startWebMode(options);
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US', acceptDownloads: true });
+  const errors: string[] = [];
+  const dialogs: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(web.url);
+  return {
+    web,
+    browser,
+    page,
+    errors,
+    dialogs,
+    async close() {
+      await browser.close();
+      await web.stop();
+    },
+  };
 }
