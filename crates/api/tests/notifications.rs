@@ -8,6 +8,7 @@ use switchboard_api::{CustomerMessage, NotificationSettings};
 use switchboard_core::model::Channel;
 
 struct Bus {
+    address: String,
     daemon: Child,
     monitor: Child,
     lines: std::io::Lines<BufReader<ChildStdout>>,
@@ -81,7 +82,7 @@ fn bus() -> Bus {
     // notify-rust connects to the session bus this names. This test binary has one test, so no
     // other test reads the variable meanwhile.
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &address);
-    Bus { daemon, monitor, lines, _dir: dir }
+    Bus { address, daemon, monitor, lines, _dir: dir }
 }
 
 /// The string and uint32 arguments of the next Notify call the monitor prints.
@@ -117,12 +118,18 @@ fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview() {
     let notifier = Notifier::default();
     let settings = NotificationSettings::default();
     let m = CustomerMessage { conversation: 12, channel: Channel::Telegram, sender: "한다은".into(), preview: "주문 1043 언제 와요?".into() };
-    let first = notifier.notify(&settings, &m, |_| {}).unwrap().expect("shown");
+    let (clicked, opened) = std::sync::mpsc::channel();
+    let first = notifier.notify(&settings, &m, move |conversation| clicked.send(conversation).unwrap()).unwrap().expect("shown");
     let call = next_notify(&mut bus);
     assert_eq!(call[0], r#"string "Switchboard""#, "{call:?}");
     assert_eq!(call[1], "uint32 0", "a new notification: {call:?}");
     assert!(call.contains(&r#"string "한다은 · telegram""#.to_owned()), "{call:?}");
     assert!(call.contains(&r#"string "주문 1043 언제 와요?""#.to_owned()), "{call:?}");
+
+    // The agent clicks it (dunst's default action on the newest notification): the conversation opens.
+    let status = Command::new("dunstctl").args(["action", "0"]).env("DBUS_SESSION_BUS_ADDRESS", &bus.address).status().unwrap();
+    assert!(status.success());
+    assert_eq!(opened.recv_timeout(std::time::Duration::from_secs(10)), Ok(12), "the click names the conversation");
 
     // The same conversation again: the notification is replaced, not added.
     let again = CustomerMessage { preview: "빨리 답해 주세요".into(), ..m.clone() };
