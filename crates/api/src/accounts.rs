@@ -3,7 +3,7 @@
 //! both come through here.
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::credentials::Credentials;
+use switchboard_core::credentials::{Credentials, MemoryCredentials};
 use switchboard_core::model::{AccountView, Channel};
 use switchboard_core::Store;
 use ts_rs::TS;
@@ -123,6 +123,26 @@ impl NewAccount {
         };
         Ok((key, config))
     }
+}
+
+/// Points the store at a running sandbox's six demo accounts, their secrets held in memory only.
+/// A demo store from an earlier run is re-pointed at this run's sandbox and read from the start
+/// (its update ids and page tokens belong to the sandbox it came from).
+pub fn connect_demo(store: &mut Store, sandbox_url: &str) -> switchboard_core::Result<std::sync::Arc<MemoryCredentials>> {
+    let credentials = std::sync::Arc::new(MemoryCredentials::default());
+    for account in switchboard_sandbox::accounts(sandbox_url) {
+        match store.account(account.key)? {
+            Some(existing) => {
+                store.set_account_config(account.key, account.config)?;
+                store.reset_cursors(existing.id)?;
+            }
+            None => {
+                store.add_account(account.key, None, account.config)?;
+            }
+        }
+        credentials.set(account.key, account.secret)?;
+    }
+    Ok(credentials)
 }
 
 /// Checks the form, puts the secret in `credentials` and the account in the store: both or

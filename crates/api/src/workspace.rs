@@ -5,8 +5,8 @@
 use crate::commands::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use switchboard_core::credentials::{Credentials, KeychainCredentials, MemoryCredentials};
-use switchboard_core::model::{AuthorKind, Direction, InboxFilter};
+use switchboard_core::credentials::{Credentials, KeychainCredentials};
+use switchboard_core::model::{preview, AuthorKind, Direction, InboxFilter};
 use switchboard_core::reply_rules::{self, Limit, Window};
 use switchboard_core::{Error, Store};
 use switchboard_sync::{Engine, Mode, SyncEvent};
@@ -333,20 +333,7 @@ impl Workspace {
             match demo {
                 Some(config) => {
                     let running = switchboard_sandbox::Sandbox::start(config, 0).await.map_err(internal)?;
-                    let credentials = Arc::new(MemoryCredentials::default());
-                    for account in switchboard_sandbox::accounts(&running.base_url) {
-                        match store.account(account.key).map_err(ApiError::from)? {
-                            // A demo store from an earlier run: this run's sandbox, read from the start.
-                            Some(existing) => {
-                                store.set_account_config(account.key, account.config).map_err(ApiError::from)?;
-                                store.reset_cursors(existing.id).map_err(ApiError::from)?;
-                            }
-                            None => {
-                                store.add_account(account.key, None, account.config).map_err(ApiError::from)?;
-                            }
-                        }
-                        credentials.set(account.key, account.secret).map_err(ApiError::from)?;
-                    }
+                    let credentials = crate::accounts::connect_demo(&mut store, &running.base_url).map_err(ApiError::from)?;
                     (store, credentials as Arc<dyn Credentials>, Some(running))
                 }
                 None => (store, self.credentials()?, None),
@@ -487,14 +474,5 @@ impl Workspace {
             SyncEvent::ReplyFailed { reply, reason, .. } => Event::Reply { reply, sent: false, reason: Some(reason) },
             SyncEvent::Progress { account, pulled, caught_up } => Event::Progress { account, pulled: pulled as u64, caught_up },
         })
-    }
-}
-
-/// The first 140 characters of a message, on one line.
-fn preview(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match one_line.char_indices().nth(140) {
-        Some((end, _)) => format!("{}…", &one_line[..end]),
-        None => one_line,
     }
 }

@@ -5,7 +5,7 @@ use clap::{Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use switchboard_core::credentials::{Credentials, KeychainCredentials, MemoryCredentials};
+use switchboard_core::credentials::{Credentials, KeychainCredentials};
 use switchboard_core::model::{printable, Channel, Template};
 use switchboard_core::Store;
 use switchboard_sync::{Engine, Mode, SyncEvent};
@@ -330,21 +330,7 @@ pub fn demo(path: &Path, keys: Box<dyn switchboard_core::keys::KeyProvider>, see
         let config = switchboard_sandbox::Config { seed, conversations: 120, rate_per_minute: rate, ..Default::default() };
         let sandbox = switchboard_sandbox::Sandbox::start(config, 0).await?;
         let base = sandbox.base_url.clone();
-        let credentials = Arc::new(MemoryCredentials::default());
-        for switchboard_sandbox::SandboxAccount { key, secret, config } in switchboard_sandbox::accounts(&base) {
-            match store.account(key)? {
-                // A demo store made by an earlier run: point it at this run's sandbox and read it
-                // from the start (its update ids and page tokens are this run's).
-                Some(account) => {
-                    store.set_account_config(key, config)?;
-                    store.reset_cursors(account.id)?;
-                }
-                None => {
-                    store.add_account(key, None, config)?;
-                }
-            }
-            credentials.set(key, secret)?;
-        }
+        let credentials = switchboard_api::accounts::connect_demo(&mut store, &base)?;
         println!("demo: sandbox at {base}; syncing 6 accounts into {}", path.display());
         println!("demo: in another terminal: switchboard --store {} inbox", path.display());
         run_engine(Engine::new(Arc::new(Mutex::new(store)), credentials), Mode::Follow).await

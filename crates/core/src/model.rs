@@ -300,6 +300,16 @@ pub struct Thread {
     pub has_older: bool,
 }
 
+/// The start of a message on one line, as the inbox row and a notification show it: spaces
+/// collapsed, at most 140 characters.
+pub fn preview(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(140) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
 /// Text safe to print on a terminal or in a plain-text file: control characters other than
 /// newline and tab (terminal escape sequences among them) become U+FFFD, so customer text
 /// can never drive the agent's terminal.

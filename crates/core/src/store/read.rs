@@ -10,7 +10,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::io::Write;
 
-const PREVIEW_CHARS: usize = 140;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TableCount {
@@ -79,16 +78,6 @@ pub(crate) fn attachments(conn: &Connection, message: i64) -> Result<Vec<Attachm
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn preview(body: Option<String>) -> Option<String> {
-    body.map(|b| {
-        let flat: String = b.split_whitespace().collect::<Vec<_>>().join(" ");
-        match flat.char_indices().nth(PREVIEW_CHARS) {
-            Some((cut, _)) => format!("{}…", &flat[..cut]),
-            None => flat,
-        }
-    })
-}
-
 const INBOX_SELECT: &str = "
     SELECT c.id, a.key, c.channel, c.external_id, ct.name, c.subject, m.body, c.status, c.priority,
            c.assignee, c.unread, c.public, c.last_message_at, c.waiting_since
@@ -105,7 +94,7 @@ fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
         external_id: r.get(3)?,
         customer: r.get(4)?,
         subject: r.get(5)?,
-        preview: preview(r.get(6)?),
+        preview: r.get::<_, Option<String>>(6)?.as_deref().map(preview),
         status: r.get(7)?,
         priority: r.get(8)?,
         assignee: r.get(9)?,
