@@ -143,8 +143,9 @@ pub struct Email {
     /// The address replies come from and the agent's own mail is recognised by.
     address: String,
     mailbox: String,
-    /// One IMAP connection, kept between pulls; dropped (and made again) after any error.
-    session: tokio::sync::Mutex<Option<Session>>,
+    /// One IMAP connection, kept between pulls, and whether its server offers CONDSTORE (asked
+    /// once per connection); dropped (and made again) after any error.
+    session: tokio::sync::Mutex<Option<(Session, bool)>>,
 }
 
 fn io_error(e: async_imap::error::Error) -> Error {
@@ -204,7 +205,7 @@ impl Email {
         })
     }
 
-    async fn connect(&self) -> Result<Session, Error> {
+    async fn connect(&self) -> Result<(Session, bool), Error> {
         let Endpoint { host, port } = &self.imap;
         let tcp = tokio::time::timeout(TIMEOUT, TcpStream::connect((host.as_str(), *port)))
             .await
@@ -236,7 +237,10 @@ impl Email {
             }
         }
         match client.login(&self.user, self.password.expose()).await {
-            Ok(session) => Ok(session),
+            Ok(mut session) => {
+                let condstore = session.capabilities().await.map_err(io_error)?.has_str("CONDSTORE");
+                Ok((session, condstore))
+            }
             Err((async_imap::error::Error::No(_), _)) => Err(Error::Auth(
                 "the IMAP server refused the user name or password".into(),
             )),
@@ -248,29 +252,25 @@ impl Email {
     pub(crate) async fn pull(&self, cursor: Option<&str>, wait: Duration) -> Result<Pulled, Error> {
         let mut slot = self.session.lock().await;
         // Taken out: if anything fails (or this pull is dropped), the connection goes with it.
-        let session = match slot.take() {
+        let (session, condstore) = match slot.take() {
             Some(s) => s,
             None => self.connect().await?,
         };
         let stored: Option<Cursor> = cursor.and_then(|c| serde_json::from_str(c).ok());
-        let (session, pulled) = self.pull_with(session, stored, wait).await?;
-        *slot = Some(session);
+        let (session, pulled) = self.pull_with(session, condstore, stored, wait).await?;
+        *slot = Some((session, condstore));
         Ok(pulled)
     }
 
     async fn pull_with(
         &self,
         mut session: Session,
+        condstore: bool,
         stored: Option<Cursor>,
         wait: Duration,
     ) -> Result<(Session, Pulled), Error> {
         let mut idled = false;
         loop {
-            let condstore = session
-                .capabilities()
-                .await
-                .map_err(io_error)?
-                .has_str("CONDSTORE");
             let mailbox = if condstore {
                 session.select_condstore(&self.mailbox).await
             } else {
