@@ -236,8 +236,10 @@ pub struct NoteRecord {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OrderItem {
     pub title: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub quantity: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
@@ -247,6 +249,7 @@ pub struct OrderItem {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Tracking {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,

@@ -288,6 +288,100 @@ pub struct ContactView {
     pub status: Option<String>,
 }
 
+/// One of a customer's handles: who they are on one account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IdentityView {
+    pub account: String,
+    pub channel: Channel,
+    pub handle: String,
+    pub display_name: Option<String>,
+}
+
+/// An order from the shop, as cached in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OrderView {
+    pub shop: String,
+    pub external_id: String,
+    pub number: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub placed_at: jiff::Timestamp,
+    pub currency: String,
+    /// Decimal text: money is never a float.
+    pub total: String,
+    pub financial_status: Option<String>,
+    pub fulfillment_status: Option<String>,
+    pub items: Vec<crate::interchange::OrderItem>,
+    pub tracking: Vec<crate::interchange::Tracking>,
+}
+
+/// A merge that can be undone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MergeView {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    /// The customer that was merged in.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub absorbed_id: i64,
+    pub absorbed_name: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub merged_at: jiff::Timestamp,
+    pub merged_by: Option<String>,
+}
+
+/// Everything the profile panel shows about one customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CustomerProfile {
+    pub contact: ContactView,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    pub identities: Vec<IdentityView>,
+    /// Every conversation with this customer, newest first.
+    pub conversations: Vec<InboxRow>,
+    /// Newest first.
+    pub orders: Vec<OrderView>,
+    /// When the orders were last looked up in the shop, and why that failed if it did.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub orders_checked_at: Option<jiff::Timestamp>,
+    pub orders_error: Option<String>,
+    /// Merges into this customer, newest first.
+    pub merges: Vec<MergeView>,
+}
+
+/// A customer's editable fields, all at once: `None` clears a field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ContactEdit {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// A language tag such as `ko` or `en-GB`.
+    pub language: Option<String>,
+    /// An IANA time zone such as `Asia/Seoul`.
+    pub time_zone: Option<String>,
+    /// e.g. `vip`, `blocked`.
+    pub status: Option<String>,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+}
+
+/// An internal note on a conversation: never sent to the customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NoteView {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub conversation_id: i64,
+    pub author: Option<String>,
+    pub text: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub at: jiff::Timestamp,
+}
+
 /// A conversation opened: the conversation, its customer, and its latest messages in time order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -296,6 +390,8 @@ pub struct Thread {
     pub contact: Option<ContactView>,
     pub tags: Vec<String>,
     pub messages: Vec<MessageView>,
+    /// Internal notes on the conversations shown, oldest first.
+    pub notes: Vec<NoteView>,
     /// Whether older messages exist than the ones returned.
     pub has_older: bool,
 }

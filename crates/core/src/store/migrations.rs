@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_account_state_detail.sql"),
     include_str!("migrations/0007_email.sql"),
     include_str!("migrations/0008_settings.sql"),
+    include_str!("migrations/0009_customers.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

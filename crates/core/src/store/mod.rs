@@ -7,6 +7,7 @@
 //! (inbox, thread, stats), `util` (SQL helpers and time conversion).
 
 mod accounts;
+mod customers;
 mod migrations;
 mod outbox;
 mod triage;
@@ -16,6 +17,7 @@ pub(crate) mod write;
 
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use accounts::CursorBatch;
+pub use customers::normalise_phone;
 
 /// What a pulled batch did to the store: for the events that tell the UI.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -28,6 +28,7 @@ const TABLES: &[&str] = &[
     "orders",
     "tags",
     "notes",
+    "contact_merges",
     "canned_replies",
     "sla_policies",
     "business_calendars",
@@ -78,7 +79,7 @@ pub(crate) fn attachments(conn: &Connection, message: i64) -> Result<Vec<Attachm
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-const INBOX_SELECT: &str = "
+pub(crate) const INBOX_SELECT: &str = "
     SELECT c.id, a.key, c.channel, c.external_id, ct.name, c.subject, m.body, c.status, c.priority,
            c.assignee, c.unread, c.public, c.last_message_at, c.waiting_since
     FROM conversations c
@@ -86,7 +87,7 @@ const INBOX_SELECT: &str = "
     LEFT JOIN contacts ct ON ct.id = c.contact_id
     LEFT JOIN messages m ON m.id = c.last_message_id";
 
-fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
+pub(crate) fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
     Ok(InboxRow {
         id: r.get(0)?,
         account: r.get(1)?,
@@ -258,7 +259,21 @@ impl Store {
         let has_older = messages.len() > limit;
         messages.truncate(limit);
         messages.reverse();
-        Ok(Thread { conversation: row, contact, tags, messages, has_older })
+        let since = if has_older { messages.first().map(|m| super::util::to_ms(m.at)) } else { None };
+        let notes = self.notes_of(conversation, contact_id, since)?;
+        Ok(Thread { conversation: row, contact, tags, messages, notes, has_older })
+    }
+
+    /// Notes on the conversation (or on every conversation of `contact`), from `since` on.
+    fn notes_of(&self, conversation: i64, contact: Option<i64>, since: Option<i64>) -> Result<Vec<NoteView>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, conversation_id, author, body, created_at FROM notes
+             WHERE conversation_id IN (SELECT ?1 UNION SELECT id FROM conversations WHERE contact_id = ?2)
+               AND created_at >= coalesce(?3, 0)
+             ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map(params![conversation, contact, since], super::customers::note_view)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn conversation_tags(&self, conversation: i64) -> Result<Vec<String>> {

@@ -401,18 +401,22 @@ impl<'a> Writer<'a> {
         if let Some(id) = found {
             return Ok(Some(id));
         }
-        // An email address is a verifiable key: a customer known by it on another channel is
-        // the same person.
+        // An email address or a phone number is a verifiable key: a customer known by it on
+        // another channel is the same person.
         let email = (channel == Channel::Email).then(|| handle.to_lowercase());
-        let known: Option<i64> = match &email {
-            Some(address) => self
+        let phone = matches!(channel, Channel::Sms | Channel::Whatsapp).then(|| super::normalise_phone(handle)).flatten();
+        let known: Option<i64> = match (&email, &phone) {
+            (Some(address), _) => self
                 .tx
-                .prepare_cached(
-                    "SELECT id FROM contacts WHERE lower(email) = ?1 ORDER BY id LIMIT 1",
-                )?
+                .prepare_cached("SELECT id FROM contacts WHERE lower(email) = ?1 AND merged_into IS NULL ORDER BY id LIMIT 1")?
                 .query_row([address], |r| r.get(0))
                 .optional()?,
-            None => None,
+            (None, Some(number)) => self
+                .tx
+                .prepare_cached("SELECT id FROM contacts WHERE phone = ?1 AND merged_into IS NULL ORDER BY id LIMIT 1")?
+                .query_row([number], |r| r.get(0))
+                .optional()?,
+            (None, None) => None,
         };
         let id = match known {
             Some(id) => id,
@@ -425,8 +429,8 @@ impl<'a> Writer<'a> {
                 let uid = format!("ct_{}", uuid::Uuid::new_v4().simple());
                 let id: i64 = self
                     .tx
-                    .prepare_cached("INSERT INTO contacts (uid, name, email, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id")?
-                    .query_row(params![uid, name, email, now_ms()], |r| r.get(0))?;
+                    .prepare_cached("INSERT INTO contacts (uid, name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id")?
+                    .query_row(params![uid, name, email, phone, now_ms()], |r| r.get(0))?;
                 self.unindexed_contacts.insert(id);
                 id
             }
