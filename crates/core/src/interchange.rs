@@ -283,6 +283,7 @@ pub struct OrderRecord {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CannedVariant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -293,6 +294,7 @@ pub struct CannedVariant {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CannedAction {
     SetStatus(ConversationStatus),
     AddTag(String),
@@ -301,6 +303,7 @@ pub enum CannedAction {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CannedReplyRecord {
     pub shortcut: String,
     pub title: String,
@@ -397,6 +400,8 @@ pub struct ImportReport {
 pub enum ExportScope {
     All,
     Conversation(i64),
+    /// The canned-reply library alone, to share it between stores.
+    CannedReplies,
 }
 
 impl Store {

@@ -11,6 +11,7 @@ pub mod reply_rules;
 pub mod search;
 pub mod sensitive;
 pub mod store;
+pub mod templates;
 
 pub use error::{Error, Result};
 pub use store::Store;

@@ -55,6 +55,9 @@ pub fn check(channel: Channel, text: &str, last_inbound: Option<Timestamp>, now:
             other => Err(format!("{other} has no message templates; send a plain reply")),
         };
     }
+    if let Some((_, name)) = crate::templates::placeholders(text).first() {
+        return Err(format!("fill in {{{{{name}}}}} before sending: the customer would see it as written"));
+    }
     match limit(channel) {
         Some(Limit::Chars(max)) if text.chars().count() > max => {
             return Err(format!("{channel} takes replies of at most {max} characters; this one has {}", text.chars().count()))

@@ -302,9 +302,12 @@ impl Store {
 
     /// Streams every record in `scope` to `emit`, in an order that imports cleanly.
     pub fn export_records(&self, scope: ExportScope, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        if scope == ExportScope::CannedReplies {
+            return self.canned_replies()?.into_iter().try_for_each(|r| emit(Record::CannedReply(r)));
+        }
         let conversations: Vec<(i64, String, String, Option<i64>)> = {
             let (filter, id) = match scope {
-                ExportScope::All => ("1", 0),
+                ExportScope::All | ExportScope::CannedReplies => ("1", 0),
                 ExportScope::Conversation(id) => ("c.id = ?1", id),
             };
             let sql = format!(
@@ -429,23 +432,70 @@ impl Store {
         Ok(())
     }
 
+    /// The canned-reply library, by shortcut.
+    pub fn canned_replies(&self) -> Result<Vec<CannedReplyRecord>> {
+        let mut replies = Vec::new();
+        let mut stmt = self.conn.prepare_cached("SELECT id, shortcut, title, actions FROM canned_replies ORDER BY shortcut")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let actions: String = r.get(3)?;
+            let variants = self
+                .conn
+                .prepare_cached(
+                    "SELECT language, channel, body FROM canned_reply_variants WHERE reply_id = ?1 ORDER BY language, channel",
+                )?
+                .query_map([id], |v| {
+                    let language: String = v.get(0)?;
+                    let channel: String = v.get(1)?;
+                    Ok((language, channel, v.get::<_, String>(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|(language, channel, body)| {
+                    Ok(CannedVariant {
+                        language: Some(language).filter(|l| !l.is_empty()),
+                        channel: if channel.is_empty() { None } else { Some(channel.parse()?) },
+                        body,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            replies.push(CannedReplyRecord {
+                shortcut: r.get(1)?,
+                title: r.get(2)?,
+                variants,
+                actions: parse_stored(&actions)?,
+            });
+        }
+        Ok(replies)
+    }
+
+    /// The business calendars, by name.
+    pub fn calendars(&self) -> Result<Vec<CalendarRecord>> {
+        let mut stmt = self.conn.prepare_cached("SELECT name, time_zone, hours, holidays FROM business_calendars ORDER BY name")?;
+        let mut rows = stmt.query([])?;
+        let mut calendars = Vec::new();
+        while let Some(r) = rows.next()? {
+            let hours: String = r.get(2)?;
+            let holidays: String = r.get(3)?;
+            calendars.push(CalendarRecord {
+                name: r.get(0)?,
+                time_zone: r.get(1)?,
+                hours: parse_stored(&hours)?,
+                holidays: parse_stored(&holidays)?,
+            });
+        }
+        Ok(calendars)
+    }
+
     fn export_settings(&self, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
         let mut stmt = self.conn.prepare("SELECT name, color FROM tags ORDER BY name")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             emit(Record::Tag(TagRecord { name: r.get(0)?, color: r.get(1)? }))?;
         }
-        let mut stmt = self.conn.prepare("SELECT name, time_zone, hours, holidays FROM business_calendars ORDER BY name")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let hours: String = r.get(2)?;
-            let holidays: String = r.get(3)?;
-            emit(Record::Calendar(CalendarRecord {
-                name: r.get(0)?,
-                time_zone: r.get(1)?,
-                hours: parse_stored(&hours)?,
-                holidays: parse_stored(&holidays)?,
-            }))?;
+        for calendar in self.calendars()? {
+            emit(Record::Calendar(calendar))?;
         }
         let mut stmt = self.conn.prepare(
             "SELECT s.name, s.priority, s.channel, s.first_reply_minutes, s.next_reply_minutes, s.resolution_minutes, b.name
@@ -476,37 +526,8 @@ impl Store {
                 actions: parse_stored(&actions)?,
             }))?;
         }
-        let mut stmt = self.conn.prepare("SELECT id, shortcut, title, actions FROM canned_replies ORDER BY shortcut")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let actions: String = r.get(3)?;
-            let variants = self
-                .conn
-                .prepare_cached(
-                    "SELECT language, channel, body FROM canned_reply_variants WHERE reply_id = ?1 ORDER BY language, channel",
-                )?
-                .query_map([id], |v| {
-                    let language: String = v.get(0)?;
-                    let channel: String = v.get(1)?;
-                    Ok((language, channel, v.get::<_, String>(2)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .map(|(language, channel, body)| {
-                    Ok(CannedVariant {
-                        language: Some(language).filter(|l| !l.is_empty()),
-                        channel: if channel.is_empty() { None } else { Some(channel.parse()?) },
-                        body,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            emit(Record::CannedReply(CannedReplyRecord {
-                shortcut: r.get(1)?,
-                title: r.get(2)?,
-                variants,
-                actions: parse_stored(&actions)?,
-            }))?;
+        for reply in self.canned_replies()? {
+            emit(Record::CannedReply(reply))?;
         }
         Ok(())
     }
@@ -579,6 +600,7 @@ impl Store {
     pub fn export_transcript(&self, scope: ExportScope, out: &mut dyn Write) -> Result<()> {
         let ids: Vec<i64> = match scope {
             ExportScope::Conversation(id) => vec![id],
+            ExportScope::CannedReplies => return Err(Error::invalid("a transcript is of conversations, not of canned replies")),
             ExportScope::All => self
                 .conn
                 .prepare("SELECT id FROM conversations ORDER BY last_message_at, id")?
