@@ -7,11 +7,13 @@
 //! 20-newest rule, usage headers, send with the messaging window), Twilio Messages (list with
 //! paging, create) for SMS and WhatsApp numbers, the Telegram Bot API (`getUpdates` as a real
 //! long-poll, `sendMessage`) and X API v2 direct messages (`dm_events`, DM create, rate-limit
-//! headers). `GET /_sandbox/stats` tells what a full sync must find and which replies arrived.
+//! headers), and Shopify's GraphQL Admin API for the customers' orders (cost-metered, with
+//! THROTTLED). `GET /_sandbox/stats` tells what a full sync must find and which replies arrived.
 
 mod faults;
 mod graph;
 pub mod script;
+pub mod shopify;
 mod state;
 mod telegram;
 mod twilio;
@@ -40,6 +42,9 @@ pub mod credentials {
     /// The business's X account and its OAuth 2.0 user token.
     pub const X_USER_ID: &str = "1490000000000000001";
     pub const X_TOKEN: &str = "sandbox-x-user-token";
+    /// The shop (Shopify Admin API) and its Admin API access token.
+    pub const SHOP: &str = "acme-demo";
+    pub const SHOPIFY_TOKEN: &str = "shpat_sandbox00000000000000000000";
 }
 
 /// The WhatsApp message templates the sandbox's Twilio account has approved: Content SID and text,
@@ -183,6 +188,7 @@ impl Sandbox {
             .merge(twilio::routes())
             .merge(graph::routes(self.state.clone()))
             .merge(x::routes(self.state.clone()))
+            .merge(shopify::routes())
             .layer(axum::middleware::from_fn_with_state(self.state.clone(), faults::inject))
             .with_state(self.state);
         axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.map_err(Error::Serve)
@@ -227,6 +233,16 @@ impl Controller {
     /// A customer writes again, now, as in live mode.
     pub fn customer_writes(&self) {
         self.0.live_message(jiff::Timestamp::now().as_second(), None, None);
+    }
+
+    /// How many orders the shop holds for the customer with this phone number.
+    pub fn shop_orders(&self, phone: &str) -> Option<usize> {
+        shopify::order_count(&self.0.read().world.customers, self.0.seed, phone)
+    }
+
+    /// Empties the shop's cost bucket, so the next query is THROTTLED until it refills.
+    pub fn drain_shop(&self) {
+        self.0.shop.lock().unwrap_or_else(|p| p.into_inner()).drain();
     }
 }
 

@@ -45,6 +45,8 @@ pub(crate) struct TwilioMessage {
     pub to: String,
     pub body: String,
     pub inbound: bool,
+    /// Sent by the business's auto-responder (TwiML), not by a person: `outbound-reply`.
+    pub automated: bool,
     pub at: i64,
     pub num_media: u32,
 }
@@ -112,6 +114,9 @@ pub(crate) struct State {
     /// Woken when a Telegram update arrives, for the long-poll.
     pub telegram_update: Notify,
     pub budget: Option<crate::Budget>,
+    /// The shop's GraphQL cost bucket.
+    pub shop: Mutex<crate::shopify::Bucket>,
+    pub seed: u64,
 }
 
 pub(crate) fn twilio_sid(prefix: &str, n: u64) -> String {
@@ -158,6 +163,8 @@ impl State {
             faults: crate::faults::Injector::new(config.faults.clone(), config.seed),
             telegram_update: Notify::new(),
             budget: config.budget,
+            shop: Mutex::new(crate::shopify::Bucket::default()),
+            seed: config.seed,
         }
     }
 
@@ -315,6 +322,7 @@ impl Inner {
             to,
             body: t.text.clone(),
             inbound,
+            automated: t.speaker == Speaker::Bot,
             at: t.at,
             num_media: t.attachment.is_some() as u32,
         };

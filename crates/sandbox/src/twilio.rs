@@ -61,7 +61,11 @@ fn message_json(m: &TwilioMessage, status: &str) -> Value {
         "date_created": date,
         "date_sent": if status == "queued" { Value::Null } else { json!(date) },
         "date_updated": date,
-        "direction": if m.inbound { "inbound" } else { "outbound-api" },
+        "direction": match (m.inbound, m.automated) {
+            (true, _) => "inbound",
+            (false, true) => "outbound-reply",
+            (false, false) => "outbound-api",
+        },
         "error_code": null,
         "error_message": null,
         "from": m.from,
@@ -192,6 +196,7 @@ async fn create(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, head
         to: to.clone(),
         body: text.clone(),
         inbound: false,
+        automated: false,
         at,
         num_media: media,
     };

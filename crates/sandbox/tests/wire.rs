@@ -390,3 +390,46 @@ async fn x_dm_events_page_newest_first_and_dms_are_created() {
     assert_eq!(unauthorized.status(), 401);
     assert_eq!(unauthorized.json::<Value>().await.unwrap()["type"], "about:blank");
 }
+
+#[tokio::test]
+async fn shopify_graphql_answers_field_by_field_with_cost_and_shopifys_errors() {
+    let (base, sandbox, _stop) = start(30).await;
+    let http = reqwest::Client::new();
+    let url = format!("{base}/admin/api/{}/graphql.json", switchboard_sandbox::shopify::VERSION);
+    let ask = |token: &'static str, query: &'static str, variables: Value| {
+        let request = http.post(&url).header("X-Shopify-Access-Token", token).json(&serde_json::json!({"query": query, "variables": variables}));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let world = switchboard_sandbox::script::generate(7, 30, 0);
+    let customer = world.customers.iter().find(|c| sandbox.shop_orders(&c.phone).is_some_and(|n| n > 0)).unwrap();
+    let query = "query($q: String!) { customers(first: 1, query: $q) { edges { node { id displayName orders(first: 2, reverse: true) { edges { node { name } } pageInfo { hasNextPage } } } } } }";
+    let (status, body) = ask(c::SHOPIFY_TOKEN, query, serde_json::json!({"q": format!("phone:{}", customer.phone)})).await;
+    assert_eq!(status, 200);
+    let node = &body["data"]["customers"]["edges"][0]["node"];
+    assert_eq!(node["displayName"], customer.name.as_str());
+    // Only the fields asked for.
+    assert!(node.get("email").is_none());
+    assert!(node["orders"]["edges"][0]["node"]["name"].as_str().unwrap().starts_with('#'));
+    let cost = &body["extensions"]["cost"];
+    assert!(cost["requestedQueryCost"].as_f64().unwrap() >= cost["actualQueryCost"].as_f64().unwrap());
+    assert_eq!(cost["throttleStatus"]["maximumAvailable"], 1000.0);
+
+    let (_, body) = ask(c::SHOPIFY_TOKEN, "{ customers(first: 1) { edges { node { shoeSize } } } }", Value::Null).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "undefinedField", "{body}");
+    assert_eq!(body["errors"][0]["message"], "Field 'shoeSize' doesn't exist on type 'Customer'");
+    let (_, body) = ask(c::SHOPIFY_TOKEN, "{ customers { edges { node { id } } } }", Value::Null).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "MISSING_PAGINATION_ARGUMENT");
+    let (_, body) = ask(c::SHOPIFY_TOKEN, "{ customers(first: 1) { ", Value::Null).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PARSE_ERROR");
+    let (status, _) = ask("shpat_wrong", query, Value::Null).await;
+    assert_eq!(status, 401);
+    // An empty bucket: THROTTLED with HTTP 200 and the bucket's state.
+    sandbox.drain_shop();
+    let (status, body) = ask(c::SHOPIFY_TOKEN, query, serde_json::json!({"q": "phone:+1"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "THROTTLED");
+    assert!(body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"].as_f64().unwrap() < 10.0);
+}

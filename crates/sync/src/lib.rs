@@ -8,6 +8,7 @@ pub mod engine;
 mod error;
 mod graph;
 mod pace;
+pub mod shopify;
 mod telegram;
 mod twilio;
 mod walk;

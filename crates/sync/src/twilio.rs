@@ -144,7 +144,13 @@ impl Twilio {
             id: m.sid,
             direction: if inbound { Direction::In } else { Direction::Out },
             author: Author {
-                kind: if inbound { AuthorKind::Customer } else { AuthorKind::Agent },
+                // `outbound-reply` answers an incoming message through TwiML: an auto-responder
+                // or a Studio flow, not a person.
+                kind: match m.direction.as_str() {
+                    "inbound" => AuthorKind::Customer,
+                    "outbound-reply" => AuthorKind::Bot,
+                    _ => AuthorKind::Agent,
+                },
                 name: None,
                 handle: Some(customer.clone()),
             },
