@@ -2,7 +2,10 @@
 //! are generated from these (`cargo xtask bindings`); a test fails when they are stale.
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::model::{AccountState, Channel, ConversationStatus, Priority};
+use switchboard_core::interchange::CannedAction;
+use switchboard_core::model::{AccountState, Channel, ContactEdit, ConversationStatus, Priority};
+use switchboard_core::templates::SignatureSettings;
+use switchboard_sync::shopify::ShopSettings;
 use ts_rs::TS;
 
 /// Everything the UI can ask, as `{"command": "<name>", …arguments}`. The answer of each is
@@ -31,12 +34,16 @@ pub enum Command {
         conversation: i64,
         text: String,
     },
-    /// → `OutboxItem`: queued; sent by the sync. The same `key` twice is the same reply.
+    /// → `OutboxItem`: queued; sent by the sync. The same `key` twice is the same reply. The
+    /// channel's signature (see `signature_settings`) is added; `actions` (from a canned reply)
+    /// are applied to the conversation once the reply is queued.
     Reply {
         #[ts(type = "number")]
         conversation: i64,
         text: String,
         key: String,
+        #[serde(default)]
+        actions: Vec<CannedAction>,
     },
     /// → `OutboxItem`: a failed reply queued again
     RetryReply {
@@ -96,6 +103,68 @@ pub enum Command {
         message: i64,
         index: u32,
     },
+    /// → `CustomerProfile`: what the store holds now (see `refresh_orders` for the shop's news)
+    Customer {
+        #[ts(type = "number")]
+        customer: i64,
+    },
+    /// → `CustomerProfile`, after looking the customer's orders up in the shop if the cached ones
+    /// are older than the shop's refresh age (or always, with `force`). A failed lookup keeps
+    /// the cached orders and says why in `orders_error`.
+    RefreshOrders {
+        #[ts(type = "number")]
+        customer: i64,
+        #[serde(default)]
+        force: bool,
+    },
+    /// → `CustomerProfile`. The fields are checked whole: nothing is stored on an error.
+    EditCustomer {
+        #[ts(type = "number")]
+        customer: i64,
+        edit: ContactEdit,
+    },
+    /// → `ContactHit[]`: customers by name, email or phone (to pick one to merge)
+    FindCustomers { text: String },
+    /// → `CustomerProfile` of `keep`, which `absorb` is now part of
+    MergeCustomers {
+        #[ts(type = "number")]
+        keep: i64,
+        #[ts(type = "number")]
+        absorb: i64,
+    },
+    /// → `CustomerProfile` of the customer the merge was undone from
+    Unmerge {
+        #[ts(type = "number")]
+        merge: i64,
+    },
+    /// → string: an order on a few lines, to insert into a reply
+    OrderSummary {
+        #[ts(type = "number")]
+        customer: i64,
+        order: String,
+    },
+    /// → `NoteView`: an internal note, never sent
+    AddNote {
+        #[ts(type = "number")]
+        conversation: i64,
+        text: String,
+    },
+    /// → `CannedReplyRecord[]`, by shortcut
+    CannedReplies,
+    /// → `CannedRender`: the reply's variant for this conversation's customer and channel
+    RenderCanned {
+        shortcut: String,
+        #[ts(type = "number")]
+        conversation: i64,
+    },
+    /// → [`ShopView`]
+    ShopSettings,
+    /// → [`ShopView`]. A new `token` goes to the keychain; none keeps the one there.
+    SaveShopSettings { settings: ShopSettings, token: Option<String> },
+    /// → `SignatureSettings`
+    SignatureSettings,
+    /// → null
+    SaveSignatureSettings(SignatureSettings),
     /// → [`NotificationSettings`]
     NotificationSettings,
     /// → null
@@ -142,9 +211,18 @@ pub enum InboxView {
     Unassigned,
 }
 
+/// The shop's settings, and whether its access token is in the keychain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ShopView {
+    pub settings: ShopSettings,
+    pub has_token: bool,
+}
+
 /// The composer's rules for the text typed so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ComposerState {
+    /// Added at the end of the reply on this channel (counted in `length`).
+    pub signature: Option<String>,
     /// The text's length in the channel's unit, and the channel's limit in it, if it has one.
     pub length: u32,
     pub limit: Option<u32>,
@@ -187,6 +265,11 @@ pub enum Event {
         account: String,
         state: AccountState,
         detail: Option<String>,
+    },
+    /// The customer's profile changed (orders looked up, an edit, a merge): read it again.
+    Customer {
+        #[ts(type = "number")]
+        customer: i64,
     },
     /// A reply was sent, or failed with `reason`.
     Reply {
@@ -332,6 +415,25 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("NotificationSettings.ts", decl::<NotificationSettings>()),
         ("NewAccount.ts", decl::<crate::accounts::NewAccount>()),
         ("AttachmentData.ts", decl::<AttachmentData>()),
+        ("ShopView.ts", decl::<ShopView>()),
+        ("ShopSettings.ts", decl::<ShopSettings>()),
+        ("SignatureSettings.ts", decl::<SignatureSettings>()),
+        ("SignatureMode.ts", decl::<switchboard_core::templates::SignatureMode>()),
+        ("CannedRender.ts", decl::<switchboard_core::templates::CannedRender>()),
+        ("Unfilled.ts", decl::<switchboard_core::templates::Unfilled>()),
+        ("UnfilledReason.ts", decl::<switchboard_core::templates::UnfilledReason>()),
+        ("CannedReplyRecord.ts", decl::<i::CannedReplyRecord>()),
+        ("CannedVariant.ts", decl::<i::CannedVariant>()),
+        ("CannedAction.ts", decl::<i::CannedAction>()),
+        ("OrderItem.ts", decl::<i::OrderItem>()),
+        ("Tracking.ts", decl::<i::Tracking>()),
+        ("CustomerProfile.ts", decl::<m::CustomerProfile>()),
+        ("ContactEdit.ts", decl::<m::ContactEdit>()),
+        ("IdentityView.ts", decl::<m::IdentityView>()),
+        ("OrderView.ts", decl::<m::OrderView>()),
+        ("MergeView.ts", decl::<m::MergeView>()),
+        ("NoteView.ts", decl::<m::NoteView>()),
+        ("ContactHit.ts", decl::<switchboard_core::search::ContactHit>()),
         ("InboxRow.ts", decl::<m::InboxRow>()),
         ("Thread.ts", decl::<m::Thread>()),
         ("MessageView.ts", decl::<m::MessageView>()),

@@ -7,10 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use switchboard_core::credentials::{Credentials, KeychainCredentials};
 use switchboard_core::model::{preview, AuthorKind, Direction, InboxFilter};
+use switchboard_core::search::SearchHit;
 use switchboard_core::reply_rules::{self, Limit, Window};
 use switchboard_core::{Error, Store};
 use switchboard_sync::{Engine, Mode, SyncEvent};
 use tokio::sync::broadcast;
+
+#[path = "customers.rs"]
+mod customers;
 
 pub struct Workspace {
     path: PathBuf,
@@ -28,6 +32,8 @@ pub struct Workspace {
     sync_requests_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<SyncRequest>>>,
     /// Where account secrets live: the OS keychain unless a test gives another.
     credentials: Mutex<Option<Arc<dyn Credentials>>>,
+    /// The shop's client, once built (see `customers`).
+    shop: Mutex<Option<Arc<switchboard_sync::shopify::Shop>>>,
 }
 
 /// What `keep_syncing` is asked: sync (the demo's sandbox or the store's accounts), and whether
@@ -58,6 +64,15 @@ impl Drop for Syncing {
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError { code: ErrorCode::Internal, message: e.to_string() }
+}
+
+/// The reply with the agent's signature at its end (once: an agent who typed it gets no second).
+fn signed(text: &str, signature: Option<&str>) -> String {
+    let text = text.trim_end();
+    match signature {
+        Some(sig) if !sig.trim().is_empty() && !text.ends_with(sig.trim()) => format!("{text}{sig}"),
+        _ => text.to_owned(),
+    }
 }
 
 fn to_json<T: serde::Serialize>(value: T) -> Result<serde_json::Value, ApiError> {
@@ -105,6 +120,7 @@ impl Workspace {
             sync_requests: requests.0,
             sync_requests_rx: Mutex::new(Some(requests.1)),
             credentials: Mutex::new(None),
+            shop: Mutex::new(None),
         }
     }
 
@@ -197,13 +213,17 @@ impl Workspace {
                 to_json(())
             }
             Command::Composer { conversation, text } => to_json(self.composer(conversation, &text)?),
-            Command::Reply { conversation, text, key } => {
+            Command::Reply { conversation, text, key, actions } => {
                 if text.trim().is_empty() {
                     return Err(ApiError { code: ErrorCode::Invalid, message: "the reply is empty".into() });
                 }
                 let agent = self.agent.clone();
-                let item = self.with_store(|s| s.enqueue_reply(conversation, &text, Some(&agent), Some(&key)))?;
+                let item = self.with_store(|s| {
+                    let text = signed(&text, s.signature(s.thread(conversation, 1)?.conversation.channel, &agent)?.as_deref());
+                    s.enqueue_reply(conversation, &text, Some(&agent), Some(&key))
+                })?;
                 self.wake_sender();
+                self.apply_actions(conversation, &actions)?;
                 to_json(item)
             }
             Command::RetryReply { reply } => {
@@ -220,7 +240,27 @@ impl Workspace {
             }
             Command::Search { text, channel, status } => {
                 let query = switchboard_core::search::SearchQuery { text, channel, contact_id: None, status, since: None, until: None, limit: 100 };
-                to_json(self.with_store(|s| s.search(&query))?)
+                to_json(self.with_store(|s| {
+                    // Internal notes first: few, and written by agents for agents.
+                    let mut hits: Vec<SearchHit> = s
+                        .search_notes(&query.text, channel, 20)?
+                        .into_iter()
+                        .map(|(note, channel, customer)| SearchHit {
+                            message_id: note.id,
+                            conversation_id: note.conversation_id,
+                            channel,
+                            customer,
+                            direction: Direction::Out,
+                            author_kind: AuthorKind::Agent,
+                            author_name: note.author,
+                            at: note.at,
+                            text: note.text,
+                            note: true,
+                        })
+                        .collect();
+                    hits.extend(s.search(&query)?);
+                    Ok(hits)
+                })?)
             }
             Command::Accounts => to_json(self.with_store(|s| s.accounts())?),
             Command::Outbox => to_json(self.with_store(|s| s.outbox(200))?),
@@ -262,6 +302,20 @@ impl Workspace {
                     base64: base64::engine::general_purpose::STANDARD.encode(bytes),
                 })
             }
+            command @ (Command::Customer { .. }
+            | Command::RefreshOrders { .. }
+            | Command::EditCustomer { .. }
+            | Command::FindCustomers { .. }
+            | Command::MergeCustomers { .. }
+            | Command::Unmerge { .. }
+            | Command::OrderSummary { .. }
+            | Command::AddNote { .. }
+            | Command::CannedReplies
+            | Command::RenderCanned { .. }
+            | Command::ShopSettings
+            | Command::SaveShopSettings { .. }
+            | Command::SignatureSettings
+            | Command::SaveSignatureSettings(_)) => self.customer_command(command),
             Command::NotificationSettings => to_json(self.with_store(|s| s.setting::<NotificationSettings>(NOTIFICATIONS))?),
             Command::SaveNotificationSettings(settings) => to_json(self.with_store(|s| s.set_setting(NOTIFICATIONS, &settings))?),
         }
@@ -292,10 +346,15 @@ impl Workspace {
     }
 
     fn composer(&self, conversation: i64, text: &str) -> Result<ComposerState, ApiError> {
-        let (channel, checked) = self.with_store(|s| {
+        let agent = self.agent.clone();
+        let (channel, signature, text, checked) = self.with_store(|s| {
             let channel = s.thread(conversation, 1)?.conversation.channel;
-            Ok((channel, s.check_reply(conversation, text, false, jiff::Timestamp::now())))
+            let signature = s.signature(channel, &agent)?;
+            let text = signed(text, signature.as_deref());
+            let checked = s.check_reply(conversation, &text, false, jiff::Timestamp::now());
+            Ok((channel, signature, text, checked))
         })?;
+        let text = text.as_str();
         let (length, limit, unit) = match reply_rules::limit(channel) {
             Some(Limit::Bytes(max)) => (text.len(), Some(max), LengthUnit::Bytes),
             Some(Limit::Chars(max)) => (text.chars().count(), Some(max), LengthUnit::Characters),
@@ -311,7 +370,7 @@ impl Workspace {
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(ComposerState { length: length as u32, limit: limit.map(|l| l as u32), unit, window, problem })
+        Ok(ComposerState { signature, length: length as u32, limit: limit.map(|l| l as u32), unit, window, problem })
     }
 
     fn wake_sender(&self) {
@@ -334,6 +393,11 @@ impl Workspace {
                 Some(config) => {
                     let running = switchboard_sandbox::Sandbox::start(config, 0).await.map_err(internal)?;
                     let credentials = crate::accounts::connect_demo(&mut store, &running.base_url).map_err(ApiError::from)?;
+                    self.connect_demo_shop(&running.base_url)?;
+                    // A starter library, unless the agent has one.
+                    if store.canned_replies().map_err(ApiError::from)?.is_empty() {
+                        store.import_jsonl(include_str!("demo_library.jsonl").as_bytes()).map_err(ApiError::from)?;
+                    }
                     (store, credentials as Arc<dyn Credentials>, Some(running))
                 }
                 None => (store, self.credentials()?, None),

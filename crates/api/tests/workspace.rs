@@ -82,12 +82,12 @@ mod live {
         let state: ComposerState = call(&ws, Command::Composer { conversation: id, text: "x".repeat(4097) });
         assert_eq!((state.length, state.limit, state.window), (4097, Some(4096), ReplyWindow::Open));
         assert!(state.problem.unwrap().contains("4096"));
-        let too_long = ws.call(Command::Reply { conversation: id, text: "x".repeat(4097), key: "k0".into() }).unwrap_err();
+        let too_long = ws.call(Command::Reply { conversation: id, text: "x".repeat(4097), key: "k0".into(), actions: vec![] }).unwrap_err();
         assert_eq!(too_long.code, switchboard_api::ErrorCode::NotAllowed);
 
         // A reply goes out through the sync, once, and the event says so.
-        let item: OutboxItem = call(&ws, Command::Reply { conversation: id, text: "On its way today.".into(), key: "k1".into() });
-        let again: OutboxItem = call(&ws, Command::Reply { conversation: id, text: "On its way today.".into(), key: "k1".into() });
+        let item: OutboxItem = call(&ws, Command::Reply { conversation: id, text: "On its way today.".into(), key: "k1".into(), actions: vec![] });
+        let again: OutboxItem = call(&ws, Command::Reply { conversation: id, text: "On its way today.".into(), key: "k1".into(), actions: vec![] });
         assert_eq!(item.id, again.id, "the same key is the same reply");
         loop {
             if let Event::Reply { reply, sent, reason } = events.recv().await.unwrap() {

@@ -123,7 +123,7 @@ pub struct SearchQuery {
     pub limit: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
@@ -138,10 +138,15 @@ pub struct SearchHit {
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub at: jiff::Timestamp,
     pub text: String,
+    /// An internal note (then `message_id` is the note's id), not a message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub note: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContactHit {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub uid: String,
     pub name: String,
@@ -235,6 +240,7 @@ impl Store {
                 author_name: r.get(6)?,
                 at: from_ms(r.get(7)?),
                 text: r.get(8)?,
+                note: false,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

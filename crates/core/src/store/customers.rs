@@ -361,6 +361,15 @@ impl Store {
         self.customer(keep)?.merges.into_iter().find(|m| m.id == merge).ok_or_else(|| Error::Missing { what: "merge", id: merge.to_string() })
     }
 
+    /// The customer a merge went into.
+    pub fn customer_id_of_merge(&self, merge: i64) -> Result<i64> {
+        self.conn
+            .prepare_cached("SELECT kept_id FROM contact_merges WHERE id = ?1")?
+            .query_row([merge], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::Missing { what: "merge", id: merge.to_string() })
+    }
+
     /// Undoes a merge: the merged-in customer comes back with the same id, handles,
     /// conversations (including ones started since through its handles), orders, fields and
     /// tags. A field of the kept customer goes back to its earlier value unless an agent changed

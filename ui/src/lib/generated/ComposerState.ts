@@ -7,6 +7,10 @@ import type { ReplyWindow } from "./ReplyWindow";
  */
 export type ComposerState = { 
 /**
+ * Added at the end of the reply on this channel (counted in `length`).
+ */
+signature: string | null, 
+/**
  * The text's length in the channel's unit, and the channel's limit in it, if it has one.
  */
 length: number, limit: number | null, unit: LengthUnit, window: ReplyWindow, 

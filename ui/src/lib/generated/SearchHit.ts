@@ -3,4 +3,8 @@ import type { AuthorKind } from "./AuthorKind";
 import type { Channel } from "./Channel";
 import type { Direction } from "./Direction";
 
-export type SearchHit = { message_id: number, conversation_id: number, channel: Channel, customer: string | null, direction: Direction, author_kind: AuthorKind, author_name: string | null, at: string, text: string, };
+export type SearchHit = { message_id: number, conversation_id: number, channel: Channel, customer: string | null, direction: Direction, author_kind: AuthorKind, author_name: string | null, at: string, text: string, 
+/**
+ * An internal note (then `message_id` is the note's id), not a message.
+ */
+note?: boolean, };

@@ -2,11 +2,16 @@
 import type { ContactView } from "./ContactView";
 import type { InboxRow } from "./InboxRow";
 import type { MessageView } from "./MessageView";
+import type { NoteView } from "./NoteView";
 
 /**
  * A conversation opened: the conversation, its customer, and its latest messages in time order.
  */
 export type Thread = { conversation: InboxRow, contact: ContactView | null, tags: Array<string>, messages: Array<MessageView>, 
+/**
+ * Internal notes on the conversations shown, oldest first.
+ */
+notes: Array<NoteView>, 
 /**
  * Whether older messages exist than the ones returned.
  */
