@@ -433,6 +433,7 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("OrderView.ts", decl::<m::OrderView>()),
         ("MergeView.ts", decl::<m::MergeView>()),
         ("NoteView.ts", decl::<m::NoteView>()),
+        ("Handoff.ts", decl::<m::Handoff>()),
         ("ContactHit.ts", decl::<switchboard_core::search::ContactHit>()),
         ("InboxRow.ts", decl::<m::InboxRow>()),
         ("Thread.ts", decl::<m::Thread>()),

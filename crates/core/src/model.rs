@@ -392,8 +392,59 @@ pub struct Thread {
     pub messages: Vec<MessageView>,
     /// Internal notes on the conversations shown, oldest first.
     pub notes: Vec<NoteView>,
+    /// Where a bot talked before a person took over (see `handoffs`).
+    pub handoffs: Vec<Handoff>,
     /// Whether older messages exist than the ones returned.
     pub has_older: bool,
+}
+
+/// A bot's part of a conversation, ended by a person taking over: the messages from `first` to
+/// `last` (ids, in the thread's order) fold under one line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Handoff {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub first: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub last: i64,
+    pub messages: u32,
+    /// The customer's first words to the bot.
+    pub asked: Option<String>,
+    /// What the customer told the bot after that, one preview each.
+    pub collected: Vec<String>,
+}
+
+/// The bot parts of `messages` (in time order) that a person took over. Between two agent
+/// messages of a conversation, a stretch with bot messages followed by an agent's message folds
+/// from its start to the bot's last message; customer messages after that stay in view, since
+/// they are what the agent is answering.
+pub fn handoffs(messages: &[MessageView]) -> Vec<Handoff> {
+    let mut found = Vec::new();
+    let mut start = 0;
+    for (i, m) in messages.iter().enumerate() {
+        let boundary = i > 0 && messages[i - 1].conversation_id != m.conversation_id;
+        if boundary {
+            start = i;
+        }
+        if m.author_kind != AuthorKind::Agent {
+            continue;
+        }
+        let stretch = &messages[start..i];
+        if let Some(last_bot) = stretch.iter().rposition(|x| x.author_kind == AuthorKind::Bot) {
+            let folded = &stretch[..=last_bot];
+            let mut said = folded.iter().filter(|x| x.author_kind == AuthorKind::Customer).map(|x| preview(&x.text)).filter(|t| !t.is_empty());
+            let asked = said.next();
+            found.push(Handoff {
+                first: folded[0].id,
+                last: folded[last_bot].id,
+                messages: folded.len() as u32,
+                asked,
+                collected: said.map(|t| t.chars().take(60).collect()).collect(),
+            });
+        }
+        start = i + 1;
+    }
+    found
 }
 
 /// The start of a message on one line, as the inbox row and a notification show it: spaces
@@ -420,6 +471,42 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bots_part_folds_up_to_its_last_message_once_a_person_answers() {
+        use super::*;
+        let m = |id: i64, kind: AuthorKind, text: &str| MessageView {
+            id,
+            external_id: id.to_string(),
+            channel: Channel::Sms,
+            direction: if kind == AuthorKind::Customer { Direction::In } else { Direction::Out },
+            author_kind: kind,
+            author_name: None,
+            text: text.into(),
+            at: jiff::Timestamp::UNIX_EPOCH,
+            delivery: DeliveryState::Sent,
+            attachments: vec![],
+            email: None,
+            conversation_id: 1,
+        };
+        use AuthorKind::{Agent, Bot, Customer};
+        let thread = [
+            m(1, Bot, "Hi! What can I help with?"),
+            m(2, Customer, "Where is my parcel?"),
+            m(3, Bot, "Your order number?"),
+            m(4, Customer, "1043"),
+            m(5, Bot, "Connecting you to a person."),
+            m(6, Customer, "hello??"),
+            m(7, Agent, "Hi, Mina here."),
+            m(8, Customer, "thanks"),
+        ];
+        assert_eq!(
+            handoffs(&thread),
+            [Handoff { first: 1, last: 5, messages: 5, asked: Some("Where is my parcel?".into()), collected: vec!["1043".into()] }]
+        );
+        // Nobody took over yet: nothing folds.
+        assert!(handoffs(&thread[..6]).is_empty());
+    }
+
     #[test]
     fn printable_neutralises_terminal_escapes() {
         assert_eq!(super::printable("hi\x1b[2J\x07 there\n\tok"), "hi\u{FFFD}[2J\u{FFFD} there\n\tok");

@@ -261,7 +261,8 @@ impl Store {
         messages.reverse();
         let since = if has_older { messages.first().map(|m| super::util::to_ms(m.at)) } else { None };
         let notes = self.notes_of(conversation, contact_id, since)?;
-        Ok(Thread { conversation: row, contact, tags, messages, notes, has_older })
+        let handoffs = handoffs(&messages);
+        Ok(Thread { conversation: row, contact, tags, messages, notes, handoffs, has_older })
     }
 
     /// Notes on the conversation (or on every conversation of `contact`), from `since` on.
