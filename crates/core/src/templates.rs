@@ -167,13 +167,19 @@ pub fn business_hours(calendar: &CalendarRecord) -> String {
     format!("{} ({})", parts.join(", "), calendar.time_zone)
 }
 
+/// An amount as a customer reads it: Shopify writes whole amounts as "44200.0"; the lone ".0"
+/// goes, cents stay ("59.00").
+pub fn amount(decimal: &str) -> &str {
+    decimal.strip_suffix(".0").unwrap_or(decimal)
+}
+
 /// An order on a few lines, for the agent to insert into a reply.
 pub fn order_summary(order: &OrderView) -> String {
     let mut lines = vec![format!(
         "Order {} ({}): {} {}{}",
         order.number,
         order.placed_at.strftime("%Y-%m-%d"),
-        order.total,
+        amount(&order.total),
         order.currency,
         order_status(order).map(|s| format!(", {s}")).unwrap_or_default()
     )];
@@ -335,5 +341,6 @@ mod tests {
         };
         assert_eq!(business_hours(&calendar), "Mon–Fri 09:00–18:00, Sat 10:00–14:00 (Asia/Seoul)");
         assert_eq!(initials("Mina  park"), "MP");
+        assert_eq!((amount("44200.0"), amount("59.00"), amount("10")), ("44200", "59.00", "10"));
     }
 }

@@ -13,6 +13,16 @@ import type { SearchHit } from './generated/SearchHit';
 import type { Thread } from './generated/Thread';
 import type { AppStatus } from './generated/AppStatus';
 import type { AttachmentData } from './generated/AttachmentData';
+import type { CannedAction } from './generated/CannedAction';
+import type { CannedRender } from './generated/CannedRender';
+import type { CannedReplyRecord } from './generated/CannedReplyRecord';
+import type { ContactEdit } from './generated/ContactEdit';
+import type { ContactHit } from './generated/ContactHit';
+import type { CustomerProfile } from './generated/CustomerProfile';
+import type { NoteView } from './generated/NoteView';
+import type { ShopSettings } from './generated/ShopSettings';
+import type { ShopView } from './generated/ShopView';
+import type { SignatureSettings } from './generated/SignatureSettings';
 import { platform } from './platform';
 
 const p = () => platform();
@@ -22,8 +32,8 @@ export const api = {
   thread: (conversation: number) => p().call<Thread>({ command: 'thread', conversation }),
   markRead: (conversation: number) => p().call<null>({ command: 'mark_read', conversation }),
   composer: (conversation: number, text: string) => p().call<ComposerState>({ command: 'composer', conversation, text }),
-  reply: (conversation: number, text: string, key: string) =>
-    p().call<OutboxItem>({ command: 'reply', conversation, text, key }),
+  reply: (conversation: number, text: string, key: string, actions: CannedAction[] = []) =>
+    p().call<OutboxItem>({ command: 'reply', conversation, text, key, actions }),
   retry: (reply: number) => p().call<OutboxItem>({ command: 'retry_reply', reply }),
   outbox: () => p().call<OutboxItem[]>({ command: 'outbox' }),
   /** Queues a failed reply again, found by the thread message that shows it. */
@@ -46,6 +56,20 @@ export const api = {
   reauthenticate: (key: string, secret: string) => p().call<null>({ command: 'reauthenticate', key, secret }),
   attachment: (message: number, index: number) => p().call<AttachmentData>({ command: 'attachment', message, index }),
   accounts: () => p().call<AccountView[]>({ command: 'accounts' }),
+  customer: (customer: number) => p().call<CustomerProfile>({ command: 'customer', customer }),
+  refreshOrders: (customer: number, force = false) => p().call<CustomerProfile>({ command: 'refresh_orders', customer, force }),
+  editCustomer: (customer: number, edit: ContactEdit) => p().call<CustomerProfile>({ command: 'edit_customer', customer, edit }),
+  findCustomers: (text: string) => p().call<ContactHit[]>({ command: 'find_customers', text }),
+  merge: (keep: number, absorb: number) => p().call<CustomerProfile>({ command: 'merge_customers', keep, absorb }),
+  unmerge: (merge: number) => p().call<CustomerProfile>({ command: 'unmerge', merge }),
+  orderSummary: (customer: number, order: string) => p().call<string>({ command: 'order_summary', customer, order }),
+  addNote: (conversation: number, text: string) => p().call<NoteView>({ command: 'add_note', conversation, text }),
+  cannedReplies: () => p().call<CannedReplyRecord[]>({ command: 'canned_replies' }),
+  renderCanned: (shortcut: string, conversation: number) => p().call<CannedRender>({ command: 'render_canned', shortcut, conversation }),
+  shopSettings: () => p().call<ShopView>({ command: 'shop_settings' }),
+  saveShopSettings: (settings: ShopSettings, token: string | null) => p().call<ShopView>({ command: 'save_shop_settings', settings, token }),
+  signatureSettings: () => p().call<SignatureSettings>({ command: 'signature_settings' }),
+  saveSignatureSettings: (s: SignatureSettings) => p().call<null>({ command: 'save_signature_settings', ...s }),
   notificationSettings: () => p().call<NotificationSettings>({ command: 'notification_settings' }),
   saveNotificationSettings: (s: NotificationSettings) =>
     p().call<null>({ command: 'save_notification_settings', ...s }),
