@@ -1,6 +1,7 @@
 //! `switchboard`: the headless command line over the core.
 
 mod bench;
+mod customers;
 mod keys;
 mod sync;
 mod table;
@@ -36,8 +37,11 @@ enum Command {
     /// Export records as JSON Lines, or conversations as a readable transcript
     Export {
         /// Only this conversation
-        #[arg(long)]
+        #[arg(long, conflicts_with = "canned")]
         conversation: Option<i64>,
+        /// Only the canned-reply library
+        #[arg(long)]
+        canned: bool,
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
         format: Format,
         /// Write to this file instead of standard output
@@ -114,6 +118,16 @@ enum Command {
         /// With --demo: new customer messages a minute
         #[arg(long, default_value_t = 6.0)]
         rate: f64,
+    },
+    /// Customers: profile, merge, un-merge
+    Customer {
+        #[command(subcommand)]
+        command: customers::CustomerCommand,
+    },
+    /// The canned-reply library (import and export it with `import` and `export --canned`)
+    Canned {
+        #[command(subcommand)]
+        command: customers::CannedCommand,
     },
     /// Connected accounts
     Account {
@@ -267,9 +281,13 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Export { conversation, format, output } => {
+        Command::Export { conversation, canned, format, output } => {
             let store = open(&path)?;
-            let scope = conversation.map(ExportScope::Conversation).unwrap_or(ExportScope::All);
+            let scope = match (conversation, canned) {
+                (Some(id), _) => ExportScope::Conversation(id),
+                (None, true) => ExportScope::CannedReplies,
+                (None, false) => ExportScope::All,
+            };
             let write = |out: &mut dyn Write| -> Result<()> {
                 match format {
                     Format::Jsonl => {
@@ -365,6 +383,8 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve { port, ui, demo, rate } => serve(&path, port, ui, demo.then_some(rate)),
+        Command::Customer { command } => customers::customer(&mut open(&path)?, command),
+        Command::Canned { command } => customers::canned(&open(&path)?, command),
         Command::Account { command } => sync::account(&mut open(&path)?, command),
         Command::Sync { follow, once: _ } => sync::sync(open(&path)?, follow),
         Command::Reply { conversation, text, template, variables, queue_only } => {

@@ -116,3 +116,36 @@ fn customer_text_cannot_drive_the_terminal() {
     // JSON keeps the exact text, escaped.
     assert!(env.ok(&["thread", "1", "--json"]).contains(r"\u001b[2J"));
 }
+
+#[test]
+fn customers_show_merge_and_unmerge_and_the_canned_library_renders() {
+    let env = Env::new(Some("customers"));
+    env.ok(&["init"]);
+    env.ok(&["import", env.file("sample.jsonl", SAMPLE).to_str().unwrap()]);
+    let show = |id: &str| -> Value { serde_json::from_str(&env.ok(&["customer", "show", id, "--json"])).unwrap() };
+    let (lena, minji) = (show("ct_lena"), show("ct_minji"));
+    assert_eq!(lena["contact"]["name"], "Lena Ortiz");
+    assert_eq!(lena["identities"].as_array().unwrap().len(), 2);
+    let text = env.ok(&["customer", "show", "ct_minji"]);
+    assert!(text.starts_with("김민지 (") && text.contains("Asia/Seoul (now "), "{text}");
+
+    let merged = env.ok(&["customer", "merge", "ct_lena", "ct_minji"]);
+    assert!(merged.starts_with("merged 김민지 into customer"), "{merged}");
+    let both = show("ct_lena");
+    assert_eq!(both["identities"].as_array().unwrap().len(), 3);
+    // The merged-away id leads to the merged customer.
+    assert_eq!(show("ct_minji")["contact"]["uid"], "ct_lena");
+    let merge = both["merges"][0]["id"].as_i64().unwrap().to_string();
+    assert!(env.ok(&["customer", "unmerge", &merge]).contains("separate again"));
+    assert_eq!((show("ct_lena"), show("ct_minji")), (lena, minji));
+    let out = env.run(&["customer", "unmerge", &merge]);
+    assert_one_line_error(&out, "merge");
+
+    let list = env.ok(&["canned", "list"]);
+    assert!(list.starts_with("/where") && list.contains("Where is my order"), "{list}");
+    // Lena reads English; her latest order fills the number.
+    let rendered = env.ok(&["canned", "render", "where", "--conversation", "1"]);
+    assert!(rendered.starts_with("Hi Lena, order 1043 is on its way."), "{rendered}");
+    let library = env.ok(&["export", "--canned"]);
+    assert!(library.lines().count() >= 1 && library.lines().all(|l| l.contains(r#""kind":"canned_reply""#)), "{library}");
+}
