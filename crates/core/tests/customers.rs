@@ -232,3 +232,24 @@ fn orders_are_cached_per_customer_and_refreshed_in_place() {
     let profile = store.customer(lena.contact.id).unwrap();
     assert_eq!((profile.orders.len(), profile.orders_error.as_deref()), (1, Some("the shop is unreachable")));
 }
+
+#[test]
+fn an_export_carries_the_profile_notes_and_one_customer_per_merge() {
+    let mut store = store();
+    let messenger = customer_of(&store, "messenger:acme-page");
+    let phone = customer_of(&store, "sms:+15550100");
+    store
+        .edit_customer(messenger.contact.id, &ContactEdit { name: "Lena Ortiz".into(), notes: Some("Allergic to peanuts".into()), ..Default::default() })
+        .unwrap();
+    store.merge_customers(messenger.contact.id, phone.contact.id, None).unwrap();
+    let mut out = Vec::new();
+    store.export_jsonl(switchboard_core::interchange::ExportScope::All, &mut out).unwrap();
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(!text.contains(&phone.contact.uid), "the merged-away customer is not exported");
+    let mut copy = Store::open_in_memory().unwrap();
+    assert!(copy.import_jsonl(out.as_slice()).unwrap().errors.is_empty());
+    let id = copy.customer_id(&messenger.contact.uid).unwrap();
+    let profile = copy.customer(id).unwrap();
+    assert_eq!(profile.notes.as_deref(), Some("Allergic to peanuts"));
+    assert_eq!(profile.identities.len(), 3);
+}

@@ -123,6 +123,7 @@ async fn mail_is_read_threaded_decoded_and_made_harmless() {
                 language: Some("ko".into()),
                 time_zone: None,
                 status: None,
+                notes: None,
                 tags: vec![],
                 identities: vec![IdentityRecord {
                     account: "telegram:acme_bot".into(),

@@ -356,7 +356,8 @@ impl Store {
         // Contacts.
         let contact_ids: Vec<i64> = if whole {
             self.conn
-                .prepare("SELECT id FROM contacts ORDER BY uid")?
+                // A merged-away customer lives on in the one it became part of.
+                .prepare("SELECT id FROM contacts WHERE merged_into IS NULL ORDER BY uid")?
                 .query_map([], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         } else {
@@ -535,7 +536,7 @@ impl Store {
 
     fn contact_record(&self, id: i64) -> Result<ContactRecord> {
         let mut record = self.conn.prepare_cached(
-            "SELECT uid, name, email, phone, language, time_zone, status, created_at FROM contacts WHERE id = ?1",
+            "SELECT uid, name, email, phone, language, time_zone, status, created_at, notes FROM contacts WHERE id = ?1",
         )?
         .query_row([id], |r| {
             Ok(ContactRecord {
@@ -546,6 +547,7 @@ impl Store {
                 language: r.get(4)?,
                 time_zone: r.get(5)?,
                 status: r.get(6)?,
+                notes: r.get(8)?,
                 tags: Vec::new(),
                 identities: Vec::new(),
                 created_at: Some(from_ms(r.get(7)?)),

@@ -319,10 +319,10 @@ impl<'a> Writer<'a> {
             .prepare_cached(&upsert_sql(
                 "contacts",
                 &["uid"],
-                &["name", "email", "phone", "language", "time_zone", "status"],
+                &["name", "email", "phone", "language", "time_zone", "status", "notes"],
                 &["created_at"],
             ))?
-            .execute(params![r.id, r.name, r.email, r.phone, r.language, r.time_zone, r.status, created])?;
+            .execute(params![r.id, r.name, r.email, r.phone, r.language, r.time_zone, r.status, r.notes, created])?;
         let id = self.contact_id(&r.id)?;
         self.unindexed_contacts.insert(id);
         if let Some(at) = r.created_at {
