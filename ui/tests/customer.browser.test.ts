@@ -104,6 +104,27 @@ describe('customer context', () => {
     expect(await page.getByTestId('customer-name').textContent()).toBe(before);
   });
 
+  it('edits the canned-reply library in Settings, refusing an unknown placeholder', async () => {
+    await page.getByTestId('open-settings').click();
+    await page.getByTestId('canned-new').click();
+    await page.getByTestId('canned-shortcut').fill('late');
+    await page.getByTestId('canned-title').fill('Running late');
+    await page.getByTestId('canned-body').fill('Sorry {{customer.firstname}}, it is running late.');
+    await page.getByTestId('canned-save').click();
+    await page.getByTestId('canned-library').getByRole('alert').filter({ hasText: 'is not a placeholder' }).waitFor();
+    await page.getByTestId('canned-body').fill('Sorry {{customer.first_name}}, it is running late.');
+    await page.getByTestId('canned-save').click();
+    await page.getByTestId('canned-library').getByText('/late').waitFor();
+    await page.keyboard.press('Escape');
+    const composer = page.getByTestId('composer');
+    await composer.fill('');
+    await composer.pressSequentially('/late');
+    await expect.poll(async () => page.getByTestId('canned-list').textContent()).toContain('Running late');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => composer.inputValue()).toMatch(/^Sorry .+, it is running late\.$/);
+    await composer.fill('');
+  });
+
   it('folds a bot\'s part under what the customer asked once a person took over', async () => {
     await openSmsUntil(async () => (await page.getByTestId('handoff').count()) > 0);
     const handoff = page.getByTestId('handoff').first();

@@ -2,7 +2,7 @@
 //! are generated from these (`cargo xtask bindings`); a test fails when they are stale.
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::interchange::CannedAction;
+use switchboard_core::interchange::{CannedAction, CannedReplyRecord};
 use switchboard_core::model::{AccountState, Channel, ContactEdit, ConversationStatus, Priority};
 use switchboard_core::templates::SignatureSettings;
 use switchboard_sync::shopify::ShopSettings;
@@ -151,6 +151,10 @@ pub enum Command {
     },
     /// → `CannedReplyRecord[]`, by shortcut
     CannedReplies,
+    /// → `CannedReplyRecord[]`: the library after adding or replacing this reply (by shortcut)
+    SaveCannedReply(CannedReplyRecord),
+    /// → `CannedReplyRecord[]`: the library without this reply
+    DeleteCannedReply { shortcut: String },
     /// → `CannedRender`: the reply's variant for this conversation's customer and channel
     RenderCanned {
         shortcut: String,

@@ -51,6 +51,14 @@ impl Workspace {
                 to_json(note)
             }
             Command::CannedReplies => to_json(self.with_store(|s| s.canned_replies())?),
+            Command::SaveCannedReply(reply) => to_json(self.with_store(|s| {
+                s.save_canned_reply(&reply)?;
+                s.canned_replies()
+            })?),
+            Command::DeleteCannedReply { shortcut } => to_json(self.with_store(|s| {
+                s.delete_canned_reply(&shortcut)?;
+                s.canned_replies()
+            })?),
             Command::RenderCanned { shortcut, conversation } => {
                 let agent = self.agent.clone();
                 to_json(self.with_store(|s| s.render_canned(&shortcut, conversation, &agent))?)

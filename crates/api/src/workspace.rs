@@ -311,6 +311,8 @@ impl Workspace {
             | Command::OrderSummary { .. }
             | Command::AddNote { .. }
             | Command::CannedReplies
+            | Command::SaveCannedReply(_)
+            | Command::DeleteCannedReply { .. }
             | Command::RenderCanned { .. }
             | Command::ShopSettings
             | Command::SaveShopSettings { .. }

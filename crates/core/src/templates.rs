@@ -4,7 +4,7 @@
 //! Also the agent's signature per channel and the order summary the panel inserts.
 
 use crate::error::{Error, Result};
-use crate::interchange::{CalendarRecord, CannedAction, CannedVariant};
+use crate::interchange::{CalendarRecord, CannedAction, CannedReplyRecord, CannedVariant};
 use crate::model::{Channel, ContactView, OrderView};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
@@ -231,6 +231,32 @@ impl Default for SignatureSettings {
 pub const SIGNATURE_SETTING: &str = "signature";
 
 impl Store {
+    /// Adds or replaces a canned reply, as an agent edits the library: checked like an imported
+    /// one, and every placeholder must be one Switchboard knows.
+    pub fn save_canned_reply(&mut self, reply: &CannedReplyRecord) -> Result<()> {
+        if reply.title.trim().is_empty() {
+            return Err(Error::invalid("a canned reply needs a title"));
+        }
+        for variant in &reply.variants {
+            if variant.body.trim().is_empty() {
+                return Err(Error::invalid(format!("canned reply {:?} has an empty variant", reply.shortcut)));
+            }
+            if let Some((_, name)) = placeholders(&variant.body).into_iter().find(|(_, name)| !PLACEHOLDERS.contains(name)) {
+                return Err(Error::invalid(format!("{{{{{name}}}}} is not a placeholder; use one of {}", PLACEHOLDERS.join(", "))));
+            }
+        }
+        self.write_batch(&[crate::interchange::Record::CannedReply(reply.clone())])?;
+        Ok(())
+    }
+
+    pub fn delete_canned_reply(&mut self, shortcut: &str) -> Result<()> {
+        let deleted = self.conn.execute("DELETE FROM canned_replies WHERE shortcut = ?1", [shortcut])?;
+        if deleted == 0 {
+            return Err(Error::Missing { what: "canned reply", id: shortcut.to_owned() });
+        }
+        Ok(())
+    }
+
     fn values(&self, contact: Option<&ContactView>, agent: &str) -> Result<BTreeMap<&'static str, Option<String>>> {
         let order = match contact {
             Some(c) => self.orders(c.id)?.into_iter().next(),

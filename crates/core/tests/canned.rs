@@ -112,3 +112,25 @@ fn the_library_exports_alone_and_imports_unchanged() {
     // Re-importing changes nothing.
     assert_eq!(other.import_jsonl(out.as_slice()).unwrap().changed, 0);
 }
+
+#[test]
+fn the_library_is_edited_with_known_placeholders_only() {
+    use switchboard_core::interchange::{CannedReplyRecord, CannedVariant};
+    let (mut store, conversation, _) = store();
+    let mut reply = CannedReplyRecord {
+        shortcut: "late".into(),
+        title: "Running late".into(),
+        variants: vec![CannedVariant { language: None, channel: None, body: "Sorry {{customer.firstname}}!".into() }],
+        actions: vec![],
+    };
+    let err = store.save_canned_reply(&reply).unwrap_err();
+    assert!(matches!(&err, Error::Invalid(m) if m.contains("{{customer.firstname}} is not a placeholder")), "{err}");
+    reply.variants[0].body = "Sorry {{customer.first_name}}, it is running late.".into();
+    store.save_canned_reply(&reply).unwrap();
+    assert_eq!(store.render_canned("late", conversation, "Mina").unwrap().text, "Sorry Sam, it is running late.");
+    reply.shortcut = "two words".into();
+    assert!(matches!(store.save_canned_reply(&reply), Err(Error::Invalid(_))));
+    store.delete_canned_reply("late").unwrap();
+    assert!(matches!(store.render_canned("late", conversation, "Mina"), Err(Error::Missing { .. })));
+    assert!(matches!(store.delete_canned_reply("late"), Err(Error::Missing { .. })));
+}

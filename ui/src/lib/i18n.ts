@@ -173,6 +173,13 @@ const strings = {
     sigInitials: 'Initials',
     sigFull: 'Signature',
     saved: 'Saved.',
+    shortcut: 'Shortcut',
+    title: 'Title',
+    addVariant: '+ Variant (language or channel)',
+    removeVariant: 'Remove',
+    placeholders: 'Placeholders',
+    delete: 'Delete',
+    newCanned: '+ New canned reply',
   },
   ko: {
     tagline: '모든 고객 대화를 하나의 받은편지함에서.',
@@ -344,6 +351,13 @@ const strings = {
     sigInitials: '이니셜',
     sigFull: '서명',
     saved: '저장했습니다.',
+    shortcut: '단축어',
+    title: '제목',
+    addVariant: '+ 변형 (언어 또는 채널)',
+    removeVariant: '삭제',
+    placeholders: '자리표시자',
+    delete: '삭제',
+    newCanned: '+ 새 답변',
   },
 } as const;
 
