@@ -1,7 +1,7 @@
 //! Customers: the profile panel's view of one person, the agent's edits to it, manual merges
 //! (and their exact undoing), internal notes, and the shop's orders cached for offline use.
 
-use super::read::{inbox_row, INBOX_SELECT};
+use super::read::{contact_view, inbox_row, CONTACT_COLUMNS, INBOX_SELECT};
 use super::util::{from_ms, now_ms, to_ms};
 use super::Store;
 use crate::error::{Error, Result};
@@ -164,22 +164,8 @@ impl Store {
     pub fn customer(&self, id: i64) -> Result<CustomerProfile> {
         let (contact, notes) = self
             .conn
-            .prepare_cached("SELECT id, uid, name, email, phone, language, time_zone, status, notes FROM contacts WHERE id = ?1")?
-            .query_row([id], |r| {
-                Ok((
-                    ContactView {
-                        id: r.get(0)?,
-                        uid: r.get(1)?,
-                        name: r.get(2)?,
-                        email: r.get(3)?,
-                        phone: r.get(4)?,
-                        language: r.get(5)?,
-                        time_zone: r.get(6)?,
-                        status: r.get(7)?,
-                    },
-                    r.get(8)?,
-                ))
-            })
+            .prepare_cached(&format!("SELECT {CONTACT_COLUMNS}, ct.notes FROM contacts ct WHERE ct.id = ?1"))?
+            .query_row([id], |r| Ok((contact_view(r)?, r.get(8)?)))
             .optional()?
             .ok_or_else(|| Error::Missing { what: "customer", id: id.to_string() })?;
         let tags = {

@@ -106,6 +106,22 @@ pub(crate) fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
     })
 }
 
+/// A contact from a row whose first columns are `CONTACT_COLUMNS`.
+pub(crate) const CONTACT_COLUMNS: &str = "ct.id, ct.uid, ct.name, ct.email, ct.phone, ct.language, ct.time_zone, ct.status";
+
+pub(crate) fn contact_view(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactView> {
+    Ok(ContactView {
+        id: r.get(0)?,
+        uid: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        phone: r.get(4)?,
+        language: r.get(5)?,
+        time_zone: r.get(6)?,
+        status: r.get(7)?,
+    })
+}
+
 fn message_view(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<MessageView> {
     let id: i64 = r.get(0)?;
     Ok(MessageView {
@@ -224,22 +240,10 @@ impl Store {
             .ok_or_else(|| Error::Missing { what: "conversation", id: conversation.to_string() })?;
         let contact = self
             .conn
-            .prepare_cached(
-                "SELECT ct.id, ct.uid, ct.name, ct.email, ct.phone, ct.language, ct.time_zone, ct.status
-                 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ?1",
-            )?
-            .query_row([conversation], |r| {
-                Ok(ContactView {
-                    id: r.get(0)?,
-                    uid: r.get(1)?,
-                    name: r.get(2)?,
-                    email: r.get(3)?,
-                    phone: r.get(4)?,
-                    language: r.get(5)?,
-                    time_zone: r.get(6)?,
-                    status: r.get(7)?,
-                })
-            })
+            .prepare_cached(&format!(
+                "SELECT {CONTACT_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ?1"
+            ))?
+            .query_row([conversation], contact_view)
             .optional()?;
         let tags = self.conversation_tags(conversation)?;
         let limit = limit.max(1);
