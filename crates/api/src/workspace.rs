@@ -66,6 +66,13 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError { code: ErrorCode::Internal, message: e.to_string() }
 }
 
+/// The store, with a default calendar and SLA policies if it never had them: clocks run from the
+/// first start.
+fn with_sla_defaults(mut store: Store) -> switchboard_core::Result<Store> {
+    store.seed_sla_defaults(&switchboard_core::sla::local_zone())?;
+    Ok(store)
+}
+
 /// The reply with the agent's signature at its end (once: an agent who typed it gets no second).
 fn signed(text: &str, signature: Option<&str>) -> String {
     let text = text.trim_end();
@@ -90,6 +97,7 @@ impl Workspace {
         } else {
             Err(Error::NotFound(path.to_owned()))
         };
+        let opened = opened.and_then(with_sla_defaults);
         let (store, problem) = match opened {
             Ok(store) => (Some(store), None),
             Err(e) => {
@@ -336,7 +344,8 @@ impl Workspace {
                     crate::keys::for_store(&self.path, Some(passphrase.clone())).and_then(|k| Store::open(&self.path, k.as_ref()))
                 } else {
                     crate::keys::for_new_store(Some(passphrase.clone())).and_then(|k| Store::create(&self.path, k.as_ref()))
-                };
+                }
+                .and_then(with_sla_defaults);
                 *store = Some(opened.map_err(|e| ApiError::from(e.for_store(&self.path)))?);
                 *self.problem.lock().expect("problem lock") = None;
                 *self.passphrase.lock().expect("passphrase lock") = Some(passphrase);

@@ -2,6 +2,7 @@
 
 mod bench;
 mod customers;
+mod sla;
 mod keys;
 mod sync;
 mod table;
@@ -118,6 +119,14 @@ enum Command {
         /// With --demo: new customer messages a minute
         #[arg(long, default_value_t = 6.0)]
         rate: f64,
+    },
+    /// SLA clocks of every conversation not solved, most urgent first
+    Sla {
+        #[arg(long)]
+        json: bool,
+        /// As of this date or time (2026-03-01 or RFC 3339) instead of now
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Customers: profile, merge, un-merge
     Customer {
@@ -250,7 +259,8 @@ fn run(cli: Cli) -> Result<()> {
     let result = match cli.command {
         Command::Init => {
             let keys = keys::for_new_store()?;
-            let store = Store::create(&path, keys.as_ref())?;
+            let mut store = Store::create(&path, keys.as_ref())?;
+            store.seed_sla_defaults(&switchboard_core::sla::local_zone())?;
             println!("created an encrypted store at {} (schema {})", path.display(), store.schema_version()?);
             Ok(())
         }
@@ -383,6 +393,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve { port, ui, demo, rate } => serve(&path, port, ui, demo.then_some(rate)),
+        Command::Sla { json, at } => sla::run(&mut open(&path)?, json, at.as_deref().map(parse_time).transpose()?),
         Command::Customer { command } => customers::customer(&mut open(&path)?, command),
         Command::Canned { command } => customers::canned(&open(&path)?, command),
         Command::Account { command } => sync::account(&mut open(&path)?, command),

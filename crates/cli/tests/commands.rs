@@ -149,3 +149,22 @@ fn customers_show_merge_and_unmerge_and_the_canned_library_renders() {
     let library = env.ok(&["export", "--canned"]);
     assert!(library.lines().count() >= 1 && library.lines().all(|l| l.contains(r#""kind":"canned_reply""#)), "{library}");
 }
+
+#[test]
+fn sla_prints_each_open_conversations_clocks_as_of_a_time() {
+    let env = Env::new(Some("clocks"));
+    env.ok(&["init"]);
+    env.ok(&["import", env.file("sample.jsonl", SAMPLE).to_str().unwrap()]);
+    // The sample's conversations began on 2026-03-04; a week later every first reply not given
+    // is long over, whatever the calendar.
+    let views: Value = serde_json::from_str(&env.ok(&["sla", "--json", "--at", "2026-03-11T12:00:00Z"])).unwrap();
+    let views = views.as_array().unwrap();
+    assert!(!views.is_empty());
+    assert!(views.iter().all(|v| v["policy"].is_string()), "a default policy covers every priority: {views:?}");
+    let states: Vec<&str> = views.iter().flat_map(|v| v["clocks"].as_array().unwrap()).map(|c| c["state"].as_str().unwrap()).collect();
+    assert!(states.contains(&"breached"), "{states:?}");
+    let text = env.ok(&["sla", "--at", "2026-03-11T12:00:00Z"]);
+    assert!(text.starts_with("ID") && text.contains("over by"), "{text}");
+    let out = env.run(&["sla", "--at", "next tuesday"]);
+    assert_one_line_error(&out, "neither a date");
+}

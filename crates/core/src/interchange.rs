@@ -344,6 +344,12 @@ pub struct SlaPolicyRecord {
     /// The business calendar's name; none: around the clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<String>,
+    /// Only for conversations with one of these tags (none: any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Only for customers with one of these statuses, e.g. `vip` (none: any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customer_statuses: Vec<String>,
 }
 
 /// A triage condition. All of a rule's conditions must hold.

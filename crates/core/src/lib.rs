@@ -10,6 +10,7 @@ pub mod model;
 pub mod reply_rules;
 pub mod search;
 pub mod sensitive;
+pub mod sla;
 pub mod store;
 pub mod templates;
 

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_email.sql"),
     include_str!("migrations/0008_settings.sql"),
     include_str!("migrations/0009_customers.sql"),
+    include_str!("migrations/0010_sla.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

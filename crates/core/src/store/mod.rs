@@ -8,6 +8,7 @@
 
 mod accounts;
 mod customers;
+mod sla;
 mod migrations;
 mod outbox;
 mod triage;
@@ -18,6 +19,7 @@ pub(crate) mod write;
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use accounts::CursorBatch;
 pub use customers::normalise_phone;
+pub use sla::{Policies, SlaView, DEFAULT_CALENDAR};
 
 /// What a pulled batch did to the store: for the events that tell the UI.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -246,10 +248,15 @@ impl Store {
     }
 
     /// Runs `f` in one transaction: all of it is stored, or none.
+    ///
+    /// The transaction takes the write lock at once (IMMEDIATE). A deferred one that reads first
+    /// and then writes fails at once with "database is locked" if another connection (the UI's
+    /// and the sync's share the file) wrote meanwhile: SQLite cannot move its snapshot forward,
+    /// so the busy timeout never applies. Taken up front, the lock waits like any other.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let path = self.path.clone();
         let run = || -> Result<T> {
-            let tx = self.conn.transaction()?;
+            let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)

@@ -476,6 +476,32 @@ impl Store {
         Ok(replies)
     }
 
+    /// The SLA policies, by name.
+    pub fn sla_policies(&self) -> Result<Vec<SlaPolicyRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.name, s.priority, s.channel, s.first_reply_minutes, s.next_reply_minutes, s.resolution_minutes, b.name,
+                    s.tags, s.customer_statuses
+             FROM sla_policies s LEFT JOIN business_calendars b ON b.id = s.calendar_id ORDER BY s.name",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut policies = Vec::new();
+        while let Some(r) = rows.next()? {
+            let (tags, statuses): (String, String) = (r.get(7)?, r.get(8)?);
+            policies.push(SlaPolicyRecord {
+                name: r.get(0)?,
+                priority: r.get(1)?,
+                channel: r.get(2)?,
+                first_reply_minutes: r.get(3)?,
+                next_reply_minutes: r.get(4)?,
+                resolution_minutes: r.get(5)?,
+                calendar: r.get(6)?,
+                tags: parse_stored(&tags)?,
+                customer_statuses: parse_stored(&statuses)?,
+            });
+        }
+        Ok(policies)
+    }
+
     /// The business calendars, by name.
     pub fn calendars(&self) -> Result<Vec<CalendarRecord>> {
         let mut stmt = self.conn.prepare_cached("SELECT name, time_zone, hours, holidays FROM business_calendars ORDER BY name")?;
@@ -503,21 +529,8 @@ impl Store {
         for calendar in self.calendars()? {
             emit(Record::Calendar(calendar))?;
         }
-        let mut stmt = self.conn.prepare(
-            "SELECT s.name, s.priority, s.channel, s.first_reply_minutes, s.next_reply_minutes, s.resolution_minutes, b.name
-             FROM sla_policies s LEFT JOIN business_calendars b ON b.id = s.calendar_id ORDER BY s.name",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            emit(Record::SlaPolicy(SlaPolicyRecord {
-                name: r.get(0)?,
-                priority: r.get(1)?,
-                channel: r.get(2)?,
-                first_reply_minutes: r.get(3)?,
-                next_reply_minutes: r.get(4)?,
-                resolution_minutes: r.get(5)?,
-                calendar: r.get(6)?,
-            }))?;
+        for policy in self.sla_policies()? {
+            emit(Record::SlaPolicy(policy))?;
         }
         let mut stmt = self.conn.prepare("SELECT name, position, enabled, conditions, actions FROM rules ORDER BY position, name")?;
         let mut rows = stmt.query([])?;

@@ -238,8 +238,16 @@ impl<'a> Writer<'a> {
                     .ok_or_else(|| Error::Missing { what: "calendar", id: name.clone() })?,
             ),
         };
-        let cols =
-            ["priority", "channel", "first_reply_minutes", "next_reply_minutes", "resolution_minutes", "calendar_id"];
+        let cols = [
+            "priority",
+            "channel",
+            "first_reply_minutes",
+            "next_reply_minutes",
+            "resolution_minutes",
+            "calendar_id",
+            "tags",
+            "customer_statuses",
+        ];
         self.tx.prepare_cached(&upsert_sql("sla_policies", &["name"], &cols, &[]))?.execute(params![
             r.name,
             r.priority,
@@ -247,7 +255,9 @@ impl<'a> Writer<'a> {
             r.first_reply_minutes,
             r.next_reply_minutes,
             r.resolution_minutes,
-            calendar
+            calendar,
+            json(&r.tags),
+            json(&r.customer_statuses)
         ])?;
         Ok(())
     }
@@ -765,7 +775,8 @@ impl Writer<'_> {
 /// Recomputes a conversation's latest message, last customer message and how long the customer
 /// has waited (since their first message after the last agent reply that actually went out).
 pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> {
-    let (last_id, last_at, inbound_at, waiting): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) = tx
+    type Row = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let (last_id, last_at, inbound_at, waiting, first_in, first_reply): Row = tx
         .prepare_cached(
             "SELECT
                (SELECT id FROM messages WHERE conversation_id = ?1 ORDER BY sent_at DESC, id DESC LIMIT 1),
@@ -776,13 +787,21 @@ pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> 
                    AND sent_at > coalesce((SELECT max(sent_at) FROM messages
                                             WHERE conversation_id = ?1 AND direction = 'out' AND author_kind = 'agent'
                                               AND delivery NOT IN ('queued', 'failed')),
-                                          -9223372036854775808))",
+                                          -9223372036854775808)),
+               f.first_in,
+               (SELECT min(sent_at) FROM messages
+                 WHERE conversation_id = ?1 AND direction = 'out' AND author_kind = 'agent'
+                   AND delivery NOT IN ('queued', 'failed') AND sent_at >= f.first_in)
+             FROM (SELECT min(sent_at) AS first_in FROM messages
+                    WHERE conversation_id = ?1 AND direction = 'in' AND author_kind = 'customer') f",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
     tx.prepare_cached(
-        "UPDATE conversations SET last_message_id = ?2, last_message_at = ?3, last_inbound_at = ?4, waiting_since = ?5
-         WHERE id = ?1 AND (last_message_id, last_message_at, last_inbound_at, waiting_since) IS NOT (?2, ?3, ?4, ?5)",
+        "UPDATE conversations SET last_message_id = ?2, last_message_at = ?3, last_inbound_at = ?4, waiting_since = ?5,
+                first_inbound_at = ?6, first_reply_at = ?7
+         WHERE id = ?1 AND (last_message_id, last_message_at, last_inbound_at, waiting_since, first_inbound_at, first_reply_at)
+                           IS NOT (?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![id, last_id, last_at, inbound_at, waiting])?;
+    .execute(params![id, last_id, last_at, inbound_at, waiting, first_in, first_reply])?;
     Ok(())
 }
