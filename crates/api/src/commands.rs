@@ -2,8 +2,9 @@
 //! are generated from these (`cargo xtask bindings`); a test fails when they are stale.
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::interchange::{CannedAction, CannedReplyRecord};
+use switchboard_core::interchange::{CalendarRecord, CannedAction, CannedReplyRecord, SlaPolicyRecord};
 use switchboard_core::model::{AccountState, Channel, ContactEdit, ConversationStatus, Priority};
+use switchboard_core::sla::ClockKind;
 use switchboard_core::templates::SignatureSettings;
 use switchboard_sync::shopify::ShopSettings;
 use ts_rs::TS;
@@ -169,6 +170,22 @@ pub enum Command {
     SignatureSettings,
     /// → null
     SaveSignatureSettings(SignatureSettings),
+    /// → `Board`: queues per agent and channel, breaching soon, breached, oldest waiting, the
+    /// last hour's volume
+    Board,
+    /// → [`SlaSettings`]
+    SlaSettings,
+    /// → [`SlaSettings`], after adding or replacing this calendar (by name)
+    SaveCalendar(CalendarRecord),
+    /// → [`SlaSettings`], after adding or replacing this policy (by name)
+    SaveSlaPolicy(SlaPolicyRecord),
+    /// → [`SlaSettings`], without this policy
+    DeleteSlaPolicy { name: String },
+    /// → `SlaView`: a conversation's policy and clocks
+    Sla {
+        #[ts(type = "number")]
+        conversation: i64,
+    },
     /// → [`NotificationSettings`]
     NotificationSettings,
     /// → null
@@ -204,6 +221,18 @@ pub struct InboxQuery {
     /// At most this many rows (default 200, at most 1000).
     #[serde(default)]
     pub limit: Option<u32>,
+    #[serde(default)]
+    pub sort: InboxSort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxSort {
+    /// Newest activity first.
+    #[default]
+    Recent,
+    /// The next SLA breach first (breached ones first of all).
+    NextBreach,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
@@ -213,6 +242,13 @@ pub enum InboxView {
     All,
     Mine,
     Unassigned,
+}
+
+/// The business calendars and SLA policies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SlaSettings {
+    pub calendars: Vec<CalendarRecord>,
+    pub policies: Vec<SlaPolicyRecord>,
 }
 
 /// The shop's settings, and whether its access token is in the keychain.
@@ -269,6 +305,13 @@ pub enum Event {
         account: String,
         state: AccountState,
         detail: Option<String>,
+    },
+    /// A conversation's SLA clock went past its target.
+    Breach {
+        #[ts(type = "number")]
+        conversation: i64,
+        kind: ClockKind,
+        assignee: Option<String>,
     },
     /// The customer's profile changed (orders looked up, an edit, a merge): read it again.
     Customer {
@@ -420,6 +463,17 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("NewAccount.ts", decl::<crate::accounts::NewAccount>()),
         ("AttachmentData.ts", decl::<AttachmentData>()),
         ("ShopView.ts", decl::<ShopView>()),
+        ("InboxSort.ts", decl::<InboxSort>()),
+        ("SlaSettings.ts", decl::<SlaSettings>()),
+        ("CalendarRecord.ts", decl::<i::CalendarRecord>()),
+        ("SlaPolicyRecord.ts", decl::<i::SlaPolicyRecord>()),
+        ("Board.ts", decl::<switchboard_core::store::Board>()),
+        ("Queue.ts", decl::<switchboard_core::store::Queue>()),
+        ("ChannelVolume.ts", decl::<switchboard_core::store::ChannelVolume>()),
+        ("SlaView.ts", decl::<switchboard_core::store::SlaView>()),
+        ("Clock.ts", decl::<switchboard_core::sla::Clock>()),
+        ("ClockKind.ts", decl::<ClockKind>()),
+        ("ClockState.ts", decl::<switchboard_core::sla::ClockState>()),
         ("ShopSettings.ts", decl::<ShopSettings>()),
         ("SignatureSettings.ts", decl::<SignatureSettings>()),
         ("SignatureMode.ts", decl::<switchboard_core::templates::SignatureMode>()),

@@ -53,35 +53,51 @@ impl Notifier {
         }
         let previous = self.shown.lock().expect("notifier lock").get(&m.conversation).copied();
         let count = previous.map_or(1, |p| p.count + 1);
-        let Text { summary, body } = text(m, count);
-        let mut n = notify_rust::Notification::new();
-        n.appname("Switchboard")
-            .summary(&summary)
-            .body(&body)
-            .action("default", "Open")
-            .hint(notify_rust::Hint::Category("im.received".into()));
-        if let Some(p) = previous {
-            n.id(p.id);
-        }
-        let handle = n.show().map_err(|e| format!("the notification could not be shown: {e}"))?;
-        let id = handle.id();
+        let id = show(&text(m, count), previous.map(|p| p.id), "im.received", m.conversation, on_open)?;
         self.shown.lock().expect("notifier lock").insert(m.conversation, Shown { id, count });
-        let conversation = m.conversation;
-        // The daemon answers a click on its own time; a thread waits for it.
-        std::thread::spawn(move || {
-            handle.wait_for_action(|action| {
-                if action == "default" {
-                    on_open(conversation);
-                }
-            })
-        });
         Ok(Some(id))
+    }
+
+    /// Tells the agent a conversation of theirs went past its SLA target (do-not-disturb keeps
+    /// it quiet too); `on_open` runs on a click.
+    pub fn breach(
+        &self,
+        settings: &NotificationSettings,
+        conversation: i64,
+        what: &str,
+        on_open: impl FnOnce(i64) + Send + 'static,
+    ) -> Result<Option<u32>, String> {
+        if !settings.enabled || settings.do_not_disturb {
+            return Ok(None);
+        }
+        let text = Text { summary: "SLA breached".into(), body: what.to_owned() };
+        show(&text, None, "im.error", conversation, on_open).map(Some)
     }
 
     /// The agent opened the conversation: its next notification starts afresh.
     pub fn seen(&self, conversation: i64) {
         self.shown.lock().expect("notifier lock").remove(&conversation);
     }
+}
+
+/// Shows a notification (replacing `replaces`) with an Open action for `conversation`.
+fn show(text: &Text, replaces: Option<u32>, category: &str, conversation: i64, on_open: impl FnOnce(i64) + Send + 'static) -> Result<u32, String> {
+    let mut n = notify_rust::Notification::new();
+    n.appname("Switchboard").summary(&text.summary).body(&text.body).action("default", "Open").hint(notify_rust::Hint::Category(category.into()));
+    if let Some(id) = replaces {
+        n.id(id);
+    }
+    let handle = n.show().map_err(|e| format!("the notification could not be shown: {e}"))?;
+    let id = handle.id();
+    // The daemon answers a click on its own time; a thread waits for it.
+    std::thread::spawn(move || {
+        handle.wait_for_action(|action| {
+            if action == "default" {
+                on_open(conversation);
+            }
+        })
+    });
+    Ok(id)
 }
 
 #[cfg(test)]

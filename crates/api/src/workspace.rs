@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use switchboard_core::credentials::{Credentials, KeychainCredentials};
 use switchboard_core::model::{preview, AuthorKind, Direction, InboxFilter};
 use switchboard_core::search::SearchHit;
+use switchboard_core::sla::{ClockKind, ClockState};
 use switchboard_core::reply_rules::{self, Limit, Window};
 use switchboard_core::{Error, Store};
 use switchboard_sync::{Engine, Mode, SyncEvent};
@@ -64,6 +65,30 @@ impl Drop for Syncing {
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError { code: ErrorCode::Internal, message: e.to_string() }
+}
+
+/// How often `keep_syncing` looks for clocks that breached.
+const CLOCK_CHECK: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Aborts a task when dropped, so a loop's helpers stop with it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn sla_settings(store: &Store) -> switchboard_core::Result<SlaSettings> {
+    Ok(SlaSettings { calendars: store.calendars()?, policies: store.sla_policies()? })
+}
+
+fn clock_words(kind: ClockKind) -> &'static str {
+    match kind {
+        ClockKind::FirstReply => "first reply overdue",
+        ClockKind::NextReply => "reply overdue",
+        ClockKind::Resolution => "resolution overdue",
+    }
 }
 
 /// The store, with a default calendar and SLA policies if it never had them: clocks run from the
@@ -209,6 +234,7 @@ impl Workspace {
                     unassigned: q.view == InboxView::Unassigned,
                     tag: q.tag,
                     limit: q.limit.unwrap_or(200).clamp(1, 1000) as usize,
+                    by_breach: q.sort == InboxSort::NextBreach,
                     ..Default::default()
                 };
                 to_json(self.with_store(|s| s.inbox(&filter))?)
@@ -326,6 +352,21 @@ impl Workspace {
             | Command::SaveShopSettings { .. }
             | Command::SignatureSettings
             | Command::SaveSignatureSettings(_)) => self.customer_command(command),
+            Command::Board => to_json(self.with_store(|s| s.board(jiff::Timestamp::now()))?),
+            Command::SlaSettings => to_json(self.with_store(|s| sla_settings(s))?),
+            Command::SaveCalendar(calendar) => to_json(self.with_store(|s| {
+                s.save_calendar(&calendar)?;
+                sla_settings(s)
+            })?),
+            Command::SaveSlaPolicy(policy) => to_json(self.with_store(|s| {
+                s.save_sla_policy(&policy)?;
+                sla_settings(s)
+            })?),
+            Command::DeleteSlaPolicy { name } => to_json(self.with_store(|s| {
+                s.delete_sla_policy(&name)?;
+                sla_settings(s)
+            })?),
+            Command::Sla { conversation } => to_json(self.with_store(|s| s.sla(conversation, jiff::Timestamp::now()))?),
             Command::NotificationSettings => to_json(self.with_store(|s| s.setting::<NotificationSettings>(NOTIFICATIONS))?),
             Command::SaveNotificationSettings(settings) => to_json(self.with_store(|s| s.set_setting(NOTIFICATIONS, &settings))?),
         }
@@ -465,6 +506,7 @@ impl Workspace {
             let _ = self.sync_requests.send(SyncRequest { demo, restart: false });
         }
         tokio::spawn(async move {
+            let _clocks = AbortOnDrop(me.clone().watch_clocks(CLOCK_CHECK).await);
             let mut running: Option<(Syncing, bool)> = None;
             while let Some(request) = requests.recv().await {
                 // A demo stays a demo; otherwise, already running as asked (a second unlock, a
@@ -488,6 +530,48 @@ impl Workspace {
         })
     }
 
+    /// Looks at the open conversations' clocks every `every` and announces each clock that went
+    /// past its target since the last look (`Event::Breach`). Returns once the first look has
+    /// learnt what is already breached (so nothing old is announced), with the task that goes
+    /// on looking until it is aborted.
+    pub async fn watch_clocks(self: Arc<Self>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let mut known = self.breached_clocks().await;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(breached) = self.breached_clocks().await else { continue };
+                if let Some(before) = &known {
+                    for &(conversation, kind) in breached.difference(before) {
+                        let assignee = self.with_store(|s| s.thread(conversation, 1)).ok().and_then(|t| t.conversation.assignee);
+                        let _ = self.events.send(Event::Breach { conversation, kind, assignee });
+                    }
+                }
+                known = Some(breached);
+            }
+        })
+    }
+
+    /// Every running clock past its target now; `None` while the store is not open.
+    async fn breached_clocks(self: &Arc<Self>) -> Option<std::collections::HashSet<(i64, ClockKind)>> {
+        let me = self.clone();
+        let looked = tokio::task::spawn_blocking(move || {
+            me.with_store(|s| {
+                Ok(s.sla_open(jiff::Timestamp::now())?
+                    .into_iter()
+                    .flat_map(|v| {
+                        let id = v.conversation;
+                        v.clocks.into_iter().filter(|c| c.state == ClockState::Breached && c.breach_at.is_some()).map(move |c| (id, c.kind))
+                    })
+                    .collect())
+            })
+        })
+        .await;
+        looked.ok()?.ok()
+    }
+
     /// Shows a desktop notification for each new customer message, as the settings allow; a
     /// click is announced as `Event::Open`. Runs until the returned task is aborted.
     pub fn start_notifications(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
@@ -497,6 +581,26 @@ impl Workspace {
             loop {
                 let from_customers = match events.recv().await {
                     Ok(Event::Messages { from_customers, .. }) => from_customers,
+                    // A breach notifies the agent it is assigned to.
+                    Ok(Event::Breach { conversation, kind, assignee }) if assignee.as_deref() == Some(me.agent.as_str()) => {
+                        let settings: NotificationSettings = me.with_store(|s| s.setting(NOTIFICATIONS)).unwrap_or_default();
+                        let what = me.with_store(|s| s.thread(conversation, 1)).map(|t| {
+                            let who = t.contact.map(|c| c.name).or(t.conversation.customer).unwrap_or_default();
+                            format!("{who} · {}: {}", t.conversation.channel, clock_words(kind))
+                        });
+                        let me = me.clone();
+                        let _ = tokio::task::spawn_blocking(move || {
+                            let events = me.events.clone();
+                            let open = move |conversation| {
+                                let _ = events.send(Event::Open { conversation });
+                            };
+                            if let Err(e) = me.notifier.breach(&settings, conversation, &what.unwrap_or_default(), open) {
+                                tracing::warn!(error = %e, "notification not shown");
+                            }
+                        })
+                        .await;
+                        continue;
+                    }
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return,
                 };

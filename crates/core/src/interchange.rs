@@ -317,6 +317,7 @@ pub struct CannedReplyRecord {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CalendarRecord {
     pub name: String,
     /// An IANA time zone, e.g. "Asia/Seoul".
@@ -324,11 +325,13 @@ pub struct CalendarRecord {
     /// Opening hours per weekday (`mon` … `sun`), as `[["09:00","18:00"], …]`.
     pub hours: BTreeMap<String, Vec<[String; 2]>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(type = "Array<string>"))]
     pub holidays: Vec<jiff::civil::Date>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SlaPolicyRecord {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -158,6 +158,9 @@ pub struct InboxRow {
     /// When the oldest customer message still waiting for an answer arrived.
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub waiting_since: Option<jiff::Timestamp>,
+    /// Its most urgent SLA clock, as of when the row was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<crate::sla::Clock>,
 }
 
 /// Which conversations an inbox page shows.
@@ -172,6 +175,8 @@ pub struct InboxFilter {
     /// Only conversations whose last activity is older than this (keyset paging).
     pub before: Option<(jiff::Timestamp, i64)>,
     pub limit: usize,
+    /// The next SLA breach first (breached ones first of all), instead of the newest activity.
+    pub by_breach: bool,
 }
 
 /// A connected account. `config` holds connector settings; credentials live in the keychain.

@@ -160,7 +160,7 @@ pub enum Happening {
     Status(Timestamp, ConversationStatus),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ClockKind {
@@ -247,6 +247,7 @@ impl Clock {
 ///   given, to the agent's answer.
 /// - Resolution: from the first customer message to solved, not counting time pending or on
 ///   hold; a reopened conversation runs on.
+/// - Solved stops every clock; one that was over by then stays breached.
 pub fn clocks(happenings: &[Happening], targets: &Targets, calendar: Option<&Calendar>, now: Timestamp) -> Vec<Clock> {
     let mut first_customer: Option<Timestamp> = None;
     let mut first_reply: Option<Timestamp> = None;
@@ -286,13 +287,18 @@ pub fn clocks(happenings: &[Happening], targets: &Targets, calendar: Option<&Cal
     }
     let Some(start) = first_customer else { return Vec::new() };
     let mut out = Vec::new();
+    // Solving a conversation stops the reply clocks too: nothing more is owed.
     if let Some(target) = targets.first_reply {
-        let end = first_reply.unwrap_or(now);
-        out.push(Clock::new(ClockKind::FirstReply, target, elapsed(calendar, start, end), first_reply.is_some(), false, calendar, now));
+        let end = first_reply.or(solved_at).unwrap_or(now);
+        let stopped = first_reply.is_some() || solved_at.is_some();
+        out.push(Clock::new(ClockKind::FirstReply, target, elapsed(calendar, start, end), stopped, false, calendar, now));
     }
     if let (Some(target), Some(_)) = (targets.next_reply, first_reply) {
         match (unanswered, last_next_reply) {
-            (Some(since), _) => out.push(Clock::new(ClockKind::NextReply, target, elapsed(calendar, since, now), false, false, calendar, now)),
+            (Some(since), _) => {
+                let end = solved_at.unwrap_or(now);
+                out.push(Clock::new(ClockKind::NextReply, target, elapsed(calendar, since, end), solved_at.is_some(), false, calendar, now))
+            }
             (None, Some((since, answered))) => {
                 out.push(Clock::new(ClockKind::NextReply, target, elapsed(calendar, since, answered), true, false, calendar, now))
             }

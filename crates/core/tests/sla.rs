@@ -99,3 +99,42 @@ fn a_new_store_gets_a_calendar_and_a_policy_per_priority_once() {
     own.seed_sla_defaults("Asia/Seoul").unwrap();
     assert_eq!(own.sla_policies().unwrap().len(), 2);
 }
+
+#[test]
+fn the_board_counts_queues_and_lists_what_breaches_next() {
+    let now = Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    store.add_account("telegram:acme_bot", None, Default::default()).unwrap();
+    store.import_jsonl(POLICIES.as_bytes()).unwrap();
+    let write = |store: &mut Store, chat: &str, ago: i64| {
+        let Record::Message(mut m) = message(chat, Direction::In, ago, now) else { unreachable!() };
+        m.conversation = chat.into();
+        m.author.handle = Some(chat.into());
+        store.write_batch(&[Record::Message(m)]).unwrap();
+        store.inbox(&switchboard_core::model::InboxFilter { limit: 10, ..Default::default() }).unwrap().into_iter().find(|r| r.external_id == chat).unwrap().id
+    };
+    let soon = write(&mut store, "1", 50); // 10 minutes left
+    let over = write(&mut store, "2", 90); // 30 minutes over
+    let calm = write(&mut store, "3", 5);
+    let solved = write(&mut store, "4", 300);
+    store.assign(calm, Some("mina")).unwrap();
+    store.set_status(solved, ConversationStatus::Solved).unwrap();
+
+    let board = store.board(now).unwrap();
+    assert_eq!(board.open, 3);
+    assert_eq!(board.breaching_soon.iter().map(|r| r.id).collect::<Vec<_>>(), [soon]);
+    assert_eq!(board.breached.iter().map(|r| r.id).collect::<Vec<_>>(), [over]);
+    assert_eq!(board.breached[0].clock.as_ref().unwrap().remaining_seconds, -30 * 60);
+    assert_eq!(board.oldest_waiting.first().map(|r| r.id), Some(over));
+    assert_eq!(board.breaches_today, 1);
+    let unassigned = board.by_agent.iter().find(|q| q.name.is_none()).unwrap();
+    assert_eq!((unassigned.open, unassigned.breaching_soon, unassigned.breached), (2, 1, 1));
+    assert_eq!(board.by_agent.iter().find(|q| q.name.as_deref() == Some("mina")).unwrap().open, 1);
+    assert_eq!((board.by_channel.len(), board.by_channel[0].open), (1, 3));
+    // Two customer messages in the last hour (50 and 5 minutes ago).
+    assert_eq!(board.last_hour.iter().map(|v| v.messages).sum::<u32>(), 2);
+
+    // The inbox sorted by breach: the breached one, then the one due soon, then the rest.
+    let rows = store.inbox(&switchboard_core::model::InboxFilter { limit: 10, by_breach: true, ..Default::default() }).unwrap();
+    assert_eq!(rows.iter().map(|r| r.id).take(3).collect::<Vec<_>>(), [over, soon, calm]);
+}

@@ -19,7 +19,7 @@ pub(crate) mod write;
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use accounts::CursorBatch;
 pub use customers::normalise_phone;
-pub use sla::{Policies, SlaView, DEFAULT_CALENDAR};
+pub use sla::{Board, ChannelVolume, Policies, Queue, SlaView, DEFAULT_CALENDAR, SOON_SECONDS};
 
 /// What a pulled batch did to the store: for the events that tell the UI.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -103,6 +103,7 @@ pub(crate) fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
         public: r.get(11)?,
         last_message_at: r.get::<_, Option<i64>>(12)?.map(from_ms),
         waiting_since: r.get::<_, Option<i64>>(13)?.map(from_ms),
+        clock: None,
     })
 }
 
@@ -212,11 +213,32 @@ impl Store {
             params.push(Value::Integer(super::util::to_ms(at)));
             params.push(Value::Integer(id));
         }
-        sql.push_str(" ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?");
-        params.push(Value::Integer(filter.limit.max(1) as i64));
+        sql.push_str(" ORDER BY c.last_message_at DESC, c.id DESC");
+        // By breach, every match is a candidate: the conversation due next may be an old one.
+        if !filter.by_breach {
+            sql.push_str(" LIMIT ?");
+            params.push(Value::Integer(filter.limit.max(1) as i64));
+        }
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(params), inbox_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows: Vec<InboxRow> = rows.collect::<rusqlite::Result<_>>()?;
+        self.attach_clocks(&mut rows, jiff::Timestamp::now())?;
+        if filter.by_breach {
+            // Stable: equally urgent rows keep the newest activity first.
+            rows.sort_by_key(|r| r.clock.as_ref().map_or((9, 0), |c| c.urgency()));
+            rows.truncate(filter.limit.max(1));
+        }
+        Ok(rows)
+    }
+
+    /// Each row's most urgent SLA clock as of `now`.
+    pub(crate) fn attach_clocks(&self, rows: &mut [InboxRow], now: jiff::Timestamp) -> Result<()> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        for (row, view) in rows.iter_mut().zip(self.sla_of(&ids, now)?) {
+            debug_assert_eq!(row.id, view.conversation);
+            row.clock = view.most_urgent().cloned();
+        }
+        Ok(())
     }
 
     /// A conversation with its customer and its latest `limit` messages, oldest first.
@@ -232,12 +254,13 @@ impl Store {
     }
 
     fn thread_of(&self, conversation: i64, limit: usize, whole_customer: bool) -> Result<Thread> {
-        let row = self
+        let mut row = self
             .conn
             .prepare_cached(&format!("{INBOX_SELECT} WHERE c.id = ?1"))?
             .query_row([conversation], inbox_row)
             .optional()?
             .ok_or_else(|| Error::Missing { what: "conversation", id: conversation.to_string() })?;
+        self.attach_clocks(std::slice::from_mut(&mut row), jiff::Timestamp::now())?;
         let contact = self
             .conn
             .prepare_cached(&format!(

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::interchange::{CalendarRecord, Record, SlaPolicyRecord};
 use crate::model::{Channel, ConversationStatus, Priority};
 use crate::sla::{clocks, Calendar, Clock, Happening, Targets};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -162,6 +163,36 @@ impl Store {
         Ok(views)
     }
 
+    /// Adds or replaces an SLA policy (by name), as an agent edits it in Settings.
+    pub fn save_sla_policy(&mut self, policy: &SlaPolicyRecord) -> Result<()> {
+        if policy.name.trim().is_empty() {
+            return Err(crate::Error::invalid("a policy needs a name"));
+        }
+        let targets = [policy.first_reply_minutes, policy.next_reply_minutes, policy.resolution_minutes];
+        if targets.iter().all(Option::is_none) {
+            return Err(crate::Error::invalid(format!("policy {:?} has no target", policy.name)));
+        }
+        if targets.iter().flatten().any(|m| *m == 0) {
+            return Err(crate::Error::invalid("a target is at least 1 minute"));
+        }
+        self.write_batch(&[Record::SlaPolicy(policy.clone())])?;
+        Ok(())
+    }
+
+    /// Adds or replaces a business calendar (by name); it must have opening hours.
+    pub fn save_calendar(&mut self, calendar: &CalendarRecord) -> Result<()> {
+        Calendar::from_record(calendar)?;
+        self.write_batch(&[Record::Calendar(calendar.clone())])?;
+        Ok(())
+    }
+
+    pub fn delete_sla_policy(&mut self, name: &str) -> Result<()> {
+        if self.conn.execute("DELETE FROM sla_policies WHERE name = ?1", [name])? == 0 {
+            return Err(crate::Error::Missing { what: "SLA policy", id: name.to_owned() });
+        }
+        Ok(())
+    }
+
     /// A new store's clocks run from the start: a Monday–Friday 09:00–18:00 calendar in `zone`
     /// and a policy per priority. Once only: a store whose agent removed them stays without.
     pub fn seed_sla_defaults(&mut self, zone: &str) -> Result<()> {
@@ -207,5 +238,135 @@ impl Store {
         }
         self.set_setting(SEEDED, &true)?;
         Ok(())
+    }
+}
+
+/// One queue of the board: an agent's (or the unassigned) or a channel's open conversations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Queue {
+    /// The agent, the channel, or none for unassigned.
+    pub name: Option<String>,
+    pub open: u32,
+    /// Waiting for an answer.
+    pub waiting: u32,
+    /// A clock with 15 minutes or less left.
+    pub breaching_soon: u32,
+    pub breached: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChannelVolume {
+    pub channel: Channel,
+    /// Customer messages in the last hour.
+    pub messages: u32,
+}
+
+/// What a supervisor watches, as of a moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Board {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub at: jiff::Timestamp,
+    pub open: u32,
+    pub by_agent: Vec<Queue>,
+    pub by_channel: Vec<Queue>,
+    /// Running clocks with 15 minutes or less left, soonest first (at most 20).
+    pub breaching_soon: Vec<crate::model::InboxRow>,
+    /// Running clocks past their target, longest over first (at most 20).
+    pub breached: Vec<crate::model::InboxRow>,
+    /// Waiting longest for an answer (at most 5).
+    pub oldest_waiting: Vec<crate::model::InboxRow>,
+    /// Clocks that breached in the last 24 hours.
+    pub breaches_today: u32,
+    pub last_hour: Vec<ChannelVolume>,
+}
+
+/// "Breaching soon": a running clock with this little left.
+pub const SOON_SECONDS: i64 = 15 * 60;
+
+impl Store {
+    /// The supervisor board as of `now`.
+    pub fn board(&self, now: jiff::Timestamp) -> Result<Board> {
+        use crate::sla::ClockState;
+        let views: HashMap<i64, SlaView> = self.sla_open(now)?.into_iter().map(|v| (v.conversation, v)).collect();
+        let mut stmt = self.conn.prepare_cached("SELECT id, channel, assignee, waiting_since FROM conversations WHERE status <> 'solved'")?;
+        let rows: Vec<(i64, Channel, Option<String>, Option<i64>)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut agents: std::collections::BTreeMap<Option<String>, Queue> = Default::default();
+        let mut channels: std::collections::BTreeMap<Channel, Queue> = Default::default();
+        let (mut soon, mut breached, mut waiting): (Vec<(i64, i64)>, Vec<(i64, i64)>, Vec<(i64, i64)>) = Default::default();
+        let day_ago = now - jiff::SignedDuration::from_hours(24);
+        let mut breaches_today = 0;
+        for (id, channel, assignee, waiting_since) in &rows {
+            let clock = views.get(id).and_then(|v| v.most_urgent());
+            let is_soon = clock.is_some_and(|c| c.state == ClockState::Active && c.remaining_seconds <= SOON_SECONDS);
+            let is_over = clock.is_some_and(|c| c.state == ClockState::Breached && c.breach_at.is_some());
+            if let Some(c) = clock.filter(|_| is_soon) {
+                soon.push((c.remaining_seconds, *id));
+            }
+            if let Some(c) = clock.filter(|_| is_over) {
+                breached.push((c.remaining_seconds, *id));
+            }
+            breaches_today += views
+                .get(id)
+                .map_or(0, |v| v.clocks.iter().filter(|c| c.state == ClockState::Breached && c.breach_at.is_some_and(|t| t >= day_ago)).count());
+            if let Some(w) = waiting_since {
+                waiting.push((*w, *id));
+            }
+            for q in [
+                agents.entry(assignee.clone()).or_insert_with(|| Queue { name: assignee.clone(), open: 0, waiting: 0, breaching_soon: 0, breached: 0 }),
+                channels.entry(*channel).or_insert_with(|| Queue { name: Some(channel.to_string()), open: 0, waiting: 0, breaching_soon: 0, breached: 0 }),
+            ] {
+                q.open += 1;
+                q.waiting += waiting_since.is_some() as u32;
+                q.breaching_soon += is_soon as u32;
+                q.breached += is_over as u32;
+            }
+        }
+        soon.sort();
+        breached.sort();
+        waiting.sort();
+        let rows_of = |list: &[(i64, i64)], n: usize| -> Result<Vec<crate::model::InboxRow>> {
+            let ids: Vec<i64> = list.iter().take(n).map(|(_, id)| *id).collect();
+            self.inbox_rows(&ids, now)
+        };
+        // The last hour's customer messages, from the newest stored: a bounded look back, so a
+        // store of millions answers as fast as a small one.
+        let since = super::util::to_ms(now - jiff::SignedDuration::from_hours(1));
+        let mut volume: std::collections::BTreeMap<Channel, u32> = Default::default();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.channel, count(*) FROM (SELECT conversation_id, sent_at, direction, author_kind FROM messages ORDER BY id DESC LIMIT 50000) m
+             JOIN conversations c ON c.id = m.conversation_id
+             WHERE m.sent_at >= ?1 AND m.sent_at <= ?2 AND m.direction = 'in' AND m.author_kind = 'customer' GROUP BY c.channel",
+        )?;
+        for row in stmt.query_map(params![since, super::util::to_ms(now)], |r| Ok((r.get::<_, Channel>(0)?, r.get::<_, u32>(1)?)))? {
+            let (channel, n) = row?;
+            volume.insert(channel, n);
+        }
+        Ok(Board {
+            at: now,
+            open: rows.len() as u32,
+            by_agent: agents.into_values().collect(),
+            by_channel: channels.into_values().collect(),
+            breaching_soon: rows_of(&soon, 20)?,
+            breached: rows_of(&breached, 20)?,
+            oldest_waiting: rows_of(&waiting, 5)?,
+            breaches_today: breaches_today as u32,
+            last_hour: volume.into_iter().map(|(channel, messages)| ChannelVolume { channel, messages }).collect(),
+        })
+    }
+
+    /// Inbox rows of these conversations, in this order, with their clocks.
+    fn inbox_rows(&self, ids: &[i64], now: jiff::Timestamp) -> Result<Vec<crate::model::InboxRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!("{} WHERE c.id IN (SELECT value FROM json_each(?1))", super::read::INBOX_SELECT))?;
+        let mut found: HashMap<i64, crate::model::InboxRow> = stmt
+            .query_map([serde_json::to_string(ids).expect("json")], super::read::inbox_row)?
+            .map(|r| r.map(|row| (row.id, row)))
+            .collect::<rusqlite::Result<_>>()?;
+        let mut rows: Vec<crate::model::InboxRow> = ids.iter().filter_map(|id| found.remove(id)).collect();
+        self.attach_clocks(&mut rows, now)?;
+        Ok(rows)
     }
 }

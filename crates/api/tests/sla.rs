@@ -1,0 +1,91 @@
+//! SLA through the Workspace on the demo's sandbox: policies edited as in Settings, the inbox
+//! sorted by the next breach, the board, and a breach announced when a clock goes over.
+
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_api::{Command, ErrorCode, Event, InboxQuery, InboxSort, SlaSettings, Workspace};
+use switchboard_core::interchange::SlaPolicyRecord;
+use switchboard_core::model::{Channel, InboxRow};
+use switchboard_core::sla::{ClockKind, ClockState};
+use switchboard_core::store::Board;
+
+fn call<T: serde::de::DeserializeOwned>(ws: &Workspace, command: Command) -> T {
+    serde_json::from_value(ws.call(command).unwrap()).unwrap()
+}
+
+fn telegram_policy(first_reply: u32) -> SlaPolicyRecord {
+    SlaPolicyRecord {
+        name: "Telegram".into(),
+        priority: None,
+        channel: Some(Channel::Telegram),
+        first_reply_minutes: Some(first_reply),
+        next_reply_minutes: Some(first_reply),
+        resolution_minutes: None,
+        calendar: None,
+        tags: vec![],
+        customer_statuses: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clocks_sort_the_inbox_fill_the_board_and_a_breach_is_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent("mina"));
+    let mut events = ws.subscribe();
+    let _syncing = ws.start_sync(Some(switchboard_api::demo_config(0.0))).await.unwrap();
+    let mut caught_up = std::collections::BTreeSet::new();
+    while caught_up.len() < 6 {
+        if let Event::Progress { account, caught_up: true, .. } = events.recv().await.unwrap() {
+            caught_up.insert(account);
+        }
+    }
+
+    // A new store has a calendar and a policy per priority.
+    let settings: SlaSettings = call(&ws, Command::SlaSettings);
+    assert!(settings.calendars.iter().any(|c| c.name == switchboard_core::store::DEFAULT_CALENDAR));
+    assert_eq!(settings.policies.len(), 4);
+    // Telegram gets its own policy, generous for now; the defaults go.
+    for p in &settings.policies {
+        let _: SlaSettings = call(&ws, Command::DeleteSlaPolicy { name: p.name.clone() });
+    }
+    let bad = ws.call(Command::SaveSlaPolicy(telegram_policy(0))).unwrap_err();
+    assert_eq!(bad.code, ErrorCode::Invalid);
+    let _: SlaSettings = call(&ws, Command::SaveSlaPolicy(telegram_policy(100_000)));
+
+    let _watch = AbortOnDrop(ws.clone().watch_clocks(Duration::from_millis(100)).await);
+    let rows: Vec<InboxRow> = call(&ws, Command::Inbox(InboxQuery { sort: InboxSort::NextBreach, ..Default::default() }));
+    // Clocks run on Telegram only, and those come first; the rest keep newest-first.
+    let with_clock = rows.iter().take_while(|r| r.clock.is_some()).count();
+    assert!(with_clock > 0 && rows[..with_clock].iter().all(|r| r.channel == Channel::Telegram));
+    assert!(rows[with_clock..].iter().all(|r| r.clock.as_ref().is_none_or(|c| c.state == ClockState::Achieved)));
+    let remaining: Vec<i64> =
+        rows[..with_clock].iter().map(|r| r.clock.as_ref().unwrap()).filter(|c| c.state == ClockState::Active).map(|c| c.remaining_seconds).collect();
+    assert!(remaining.windows(2).all(|w| w[0] <= w[1]), "{remaining:?}");
+
+    // Tighten it to a minute: the unanswered Telegram conversations go over, and each breach is
+    // announced once.
+    let _: SlaSettings = call(&ws, Command::SaveSlaPolicy(telegram_policy(1)));
+    let breach = loop {
+        if let Ok(Event::Breach { conversation, kind, assignee }) = events.recv().await {
+            break (conversation, kind, assignee);
+        }
+    };
+    assert!(matches!(breach.1, ClockKind::FirstReply | ClockKind::NextReply));
+    let view: switchboard_core::store::SlaView = call(&ws, Command::Sla { conversation: breach.0 });
+    assert_eq!(view.policy.as_deref(), Some("Telegram"));
+    assert!(view.clocks.iter().any(|c| c.kind == breach.1 && c.state == ClockState::Breached));
+
+    let board: Board = call(&ws, Command::Board);
+    assert!(board.breached.iter().any(|r| r.id == breach.0));
+    let telegram = board.by_channel.iter().find(|q| q.name.as_deref() == Some("telegram")).unwrap();
+    assert!(telegram.breached >= 1 && telegram.open >= telegram.breached);
+    assert_eq!(board.by_agent.iter().map(|q| q.open).sum::<u32>(), board.open);
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
