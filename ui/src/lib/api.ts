@@ -13,6 +13,10 @@ import type { SearchHit } from './generated/SearchHit';
 import type { Thread } from './generated/Thread';
 import type { AppStatus } from './generated/AppStatus';
 import type { AttachmentData } from './generated/AttachmentData';
+import type { Board } from './generated/Board';
+import type { CalendarRecord } from './generated/CalendarRecord';
+import type { SlaPolicyRecord } from './generated/SlaPolicyRecord';
+import type { SlaSettings } from './generated/SlaSettings';
 import type { CannedAction } from './generated/CannedAction';
 import type { CannedRender } from './generated/CannedRender';
 import type { CannedReplyRecord } from './generated/CannedReplyRecord';
@@ -72,6 +76,11 @@ export const api = {
   saveShopSettings: (settings: ShopSettings, token: string | null) => p().call<ShopView>({ command: 'save_shop_settings', settings, token }),
   signatureSettings: () => p().call<SignatureSettings>({ command: 'signature_settings' }),
   saveSignatureSettings: (s: SignatureSettings) => p().call<null>({ command: 'save_signature_settings', ...s }),
+  board: () => p().call<Board>({ command: 'board' }),
+  slaSettings: () => p().call<SlaSettings>({ command: 'sla_settings' }),
+  saveCalendar: (c: CalendarRecord) => p().call<SlaSettings>({ command: 'save_calendar', ...c }),
+  saveSlaPolicy: (policy: SlaPolicyRecord) => p().call<SlaSettings>({ command: 'save_sla_policy', ...policy }),
+  deleteSlaPolicy: (name: string) => p().call<SlaSettings>({ command: 'delete_sla_policy', name }),
   notificationSettings: () => p().call<NotificationSettings>({ command: 'notification_settings' }),
   saveNotificationSettings: (s: NotificationSettings) =>
     p().call<null>({ command: 'save_notification_settings', ...s }),
