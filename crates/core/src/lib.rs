@@ -7,6 +7,7 @@ pub mod error;
 pub mod interchange;
 pub mod keys;
 pub mod model;
+pub mod privacy;
 pub mod reply_rules;
 pub mod search;
 pub mod sensitive;

@@ -158,6 +158,9 @@ pub struct InboxRow {
     /// When the oldest customer message still waiting for an answer arrived.
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub waiting_since: Option<jiff::Timestamp>,
+    /// Public, with sensitive data from the customer in it (see `privacy`).
+    #[serde(default)]
+    pub sensitive: bool,
     /// Its most urgent SLA clock, as of when the row was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<crate::sla::Clock>,

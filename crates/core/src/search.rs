@@ -16,8 +16,18 @@ use rusqlite::types::Value;
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
-/// Registers `sb_terms(text)`, used by the FTS triggers, on a connection.
+/// Registers `sb_terms(text)`, used by the FTS triggers, and `sb_sensitive(text)` (the privacy
+/// guard's detector) on a connection.
 pub(crate) fn register_functions(conn: &rusqlite::Connection) -> Result<()> {
+    conn.create_scalar_function(
+        "sb_sensitive",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            let text = ctx.get_raw(0).as_str_or_null().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
+            Ok(!crate::privacy::detect(text.unwrap_or("")).is_empty())
+        },
+    )?;
     conn.create_scalar_function(
         "sb_terms",
         1,
@@ -239,7 +249,7 @@ impl Store {
                 author_kind: r.get(5)?,
                 author_name: r.get(6)?,
                 at: from_ms(r.get(7)?),
-                text: r.get(8)?,
+                text: crate::privacy::mask(&r.get::<_, String>(8)?).into_owned(),
                 note: false,
             })
         })?;

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_settings.sql"),
     include_str!("migrations/0009_customers.sql"),
     include_str!("migrations/0010_sla.sql"),
+    include_str!("migrations/0011_privacy.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -65,11 +65,19 @@ fn set_delivery(tx: &Transaction<'_>, message: Option<i64>, state: DeliveryState
 
 /// The conversation's account, and how the channel lets `text` go out now (see `reply_rules`).
 fn reply_check(conn: &rusqlite::Connection, conversation_id: i64, text: &str, template: bool, now: jiff::Timestamp) -> Result<(i64, Window)> {
-    let (account, channel, last_inbound): (i64, Channel, Option<i64>) = conn
-        .prepare_cached("SELECT account_id, channel, last_inbound_at FROM conversations WHERE id = ?1")?
-        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let (account, channel, last_inbound, public): (i64, Channel, Option<i64>, bool) = conn
+        .prepare_cached("SELECT account_id, channel, last_inbound_at, public FROM conversations WHERE id = ?1")?
+        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?
         .ok_or_else(|| Error::Missing { what: "conversation", id: conversation_id.to_string() })?;
+    if public && !template {
+        if let Some(kind) = crate::privacy::kinds(text).first() {
+            return Err(Error::ReplyNotAllowed(format!(
+                "this thread is public and the reply contains {}: continue in private (a direct message or email) instead",
+                kind.words()
+            )));
+        }
+    }
     let window = reply_rules::check(channel, text, last_inbound.map(from_ms), now, template).map_err(Error::ReplyNotAllowed)?;
     Ok((account, window))
 }

@@ -81,7 +81,7 @@ pub(crate) fn attachments(conn: &Connection, message: i64) -> Result<Vec<Attachm
 
 pub(crate) const INBOX_SELECT: &str = "
     SELECT c.id, a.key, c.channel, c.external_id, ct.name, c.subject, m.body, c.status, c.priority,
-           c.assignee, c.unread, c.public, c.last_message_at, c.waiting_since
+           c.assignee, c.unread, c.public, c.last_message_at, c.waiting_since, c.sensitive
     FROM conversations c
     JOIN accounts a ON a.id = c.account_id
     LEFT JOIN contacts ct ON ct.id = c.contact_id
@@ -95,7 +95,7 @@ pub(crate) fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
         external_id: r.get(3)?,
         customer: r.get(4)?,
         subject: r.get(5)?,
-        preview: r.get::<_, Option<String>>(6)?.as_deref().map(preview),
+        preview: r.get::<_, Option<String>>(6)?.as_deref().map(|body| preview(&crate::privacy::mask(body))),
         status: r.get(7)?,
         priority: r.get(8)?,
         assignee: r.get(9)?,
@@ -103,6 +103,7 @@ pub(crate) fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
         public: r.get(11)?,
         last_message_at: r.get::<_, Option<i64>>(12)?.map(from_ms),
         waiting_since: r.get::<_, Option<i64>>(13)?.map(from_ms),
+        sensitive: r.get(14)?,
         clock: None,
     })
 }
@@ -132,7 +133,8 @@ fn message_view(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<MessageView>
         direction: r.get(3)?,
         author_kind: r.get(4)?,
         author_name: r.get(5)?,
-        text: r.get(6)?,
+        // Card numbers and one-time codes never reach a screen.
+        text: crate::privacy::mask(&r.get::<_, String>(6)?).into_owned(),
         at: from_ms(r.get(7)?),
         delivery: r.get(8)?,
         attachments: attachments(conn, id)?
@@ -213,7 +215,9 @@ impl Store {
             params.push(Value::Integer(super::util::to_ms(at)));
             params.push(Value::Integer(id));
         }
-        sql.push_str(" ORDER BY c.last_message_at DESC, c.id DESC");
+        // Public conversations where a customer posted sensitive data come first: someone
+        // should hide or answer them before anything else.
+        sql.push_str(" ORDER BY c.sensitive DESC, c.last_message_at DESC, c.id DESC");
         // By breach, every match is a candidate: the conversation due next may be an old one.
         if !filter.by_breach {
             sql.push_str(" LIMIT ?");
@@ -404,17 +408,26 @@ impl Store {
             let mut rows = stmt.query([id])?;
             while let Some(r) = rows.next()? {
                 let message_id: i64 = r.get(0)?;
+                let body: String = r.get(6)?;
+                // Card numbers and one-time codes leave the store masked; an email that held
+                // one leaves without its raw copy, which would give it back.
+                let text = crate::privacy::mask(&body);
+                let masked = matches!(text, std::borrow::Cow::Owned(_));
+                let mut email = email_record(&self.conn, message_id, true)?;
+                if let (true, Some(e)) = (masked, email.as_mut()) {
+                    e.raw = None;
+                }
                 emit(Record::Message(MessageRecord {
                     account: account.clone(),
                     conversation: external.clone(),
                     id: r.get(1)?,
                     direction: r.get(2)?,
                     author: Author { kind: r.get(3)?, name: r.get(4)?, handle: r.get(5)? },
-                    text: r.get(6)?,
+                    text: text.into_owned(),
                     at: from_ms(r.get(7)?),
                     delivery: Some(r.get(8)?),
                     attachments: attachments(&self.conn, message_id)?,
-                    email: email_record(&self.conn, message_id, true)?.map(Box::new),
+                    email: email.map(Box::new),
                 }))?;
             }
             let mut stmt = self

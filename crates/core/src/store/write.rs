@@ -118,6 +118,18 @@ impl<'a> Writer<'a> {
         for id in self.touched {
             refresh_conversation(self.tx, id)?;
         }
+        // A customer who posts sensitive data in public is flagged (only public conversations'
+        // messages are looked at).
+        if !self.unindexed_messages.is_empty() {
+            self.tx
+                .prepare_cached(
+                    "UPDATE conversations SET sensitive = 1 WHERE sensitive = 0 AND id IN (
+                        SELECT m.conversation_id FROM json_each(?1) j JOIN messages m ON m.id = j.value
+                        JOIN conversations c ON c.id = m.conversation_id
+                        WHERE c.public = 1 AND m.direction = 'in' AND sb_sensitive(m.body))",
+                )?
+                .execute([serde_json::to_string(&self.unindexed_messages).expect("json")])?;
+        }
         // Last, so FTS5 joins the transaction only now (see migration 2).
         super::index_contacts(self.tx, &self.unindexed_contacts.into_iter().collect::<Vec<_>>())?;
         super::index_messages(self.tx, &self.unindexed_messages)

@@ -13,6 +13,10 @@ export type InboxRow = { id: number, account: string, channel: Channel, external
  */
 waiting_since: string | null, 
 /**
+ * Public, with sensitive data from the customer in it (see `privacy`).
+ */
+sensitive: boolean, 
+/**
  * Its most urgent SLA clock, as of when the row was read.
  */
 clock?: Clock | null, };
