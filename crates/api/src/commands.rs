@@ -263,6 +263,8 @@ pub struct ShopView {
 pub struct ComposerState {
     /// Added at the end of the reply on this channel (counted in `length`).
     pub signature: Option<String>,
+    /// The thread is public and the text holds sensitive data: offer to continue in private.
+    pub go_private: bool,
     /// The text's length in the channel's unit, and the channel's limit in it, if it has one.
     pub length: u32,
     pub limit: Option<u32>,

@@ -399,13 +399,14 @@ impl Workspace {
 
     fn composer(&self, conversation: i64, text: &str) -> Result<ComposerState, ApiError> {
         let agent = self.agent.clone();
-        let (channel, signature, text, checked) = self.with_store(|s| {
-            let channel = s.thread(conversation, 1)?.conversation.channel;
-            let signature = s.signature(channel, &agent)?;
+        let (channel, public, signature, text, checked) = self.with_store(|s| {
+            let row = s.thread(conversation, 1)?.conversation;
+            let signature = s.signature(row.channel, &agent)?;
             let text = signed(text, signature.as_deref());
             let checked = s.check_reply(conversation, &text, false, jiff::Timestamp::now());
-            Ok((channel, signature, text, checked))
+            Ok((row.channel, row.public, signature, text, checked))
         })?;
+        let go_private = public && !switchboard_core::privacy::kinds(&text).is_empty();
         let text = text.as_str();
         let (length, limit, unit) = match reply_rules::limit(channel) {
             Some(Limit::Bytes(max)) => (text.len(), Some(max), LengthUnit::Bytes),
@@ -422,7 +423,7 @@ impl Workspace {
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(ComposerState { signature, length: length as u32, limit: limit.map(|l| l as u32), unit, window, problem })
+        Ok(ComposerState { signature, go_private, length: length as u32, limit: limit.map(|l| l as u32), unit, window, problem })
     }
 
     fn wake_sender(&self) {

@@ -211,6 +211,9 @@ const strings = {
     anyValue: 'Any',
     customerStatuses: 'Customer statuses (comma-separated)',
     breachNotice: 'SLA breached',
+    continuePrivate: 'Continue in private (insert the "private" reply)',
+    sensitiveFlag: 'Sensitive',
+    sensitiveHint: 'The customer posted sensitive data in public',
     holidays: 'Holidays (dates, comma-separated)',
   },
   ko: {
@@ -421,6 +424,9 @@ const strings = {
     anyValue: '모두',
     customerStatuses: '고객 상태 (쉼표로 구분)',
     breachNotice: 'SLA 위반',
+    continuePrivate: '비공개로 이어가기 ("private" 답변 넣기)',
+    sensitiveFlag: '민감 정보',
+    sensitiveHint: '고객이 공개된 곳에 민감 정보를 남겼습니다',
     holidays: '휴일 (날짜, 쉼표로 구분)',
   },
 } as const;

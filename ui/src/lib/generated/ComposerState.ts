@@ -11,6 +11,10 @@ export type ComposerState = {
  */
 signature: string | null, 
 /**
+ * The thread is public and the text holds sensitive data: offer to continue in private.
+ */
+go_private: boolean, 
+/**
  * The text's length in the channel's unit, and the channel's limit in it, if it has one.
  */
 length: number, limit: number | null, unit: LengthUnit, window: ReplyWindow, 
