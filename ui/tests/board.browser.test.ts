@@ -39,6 +39,24 @@ describe('SLA', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('triages a new message by a rule made in Settings', async () => {
+    await page.getByTestId('open-settings').click();
+    await page.getByTestId('rule-new').click();
+    await page.getByTestId('rule-name').fill('Chargebacks are urgent');
+    await page.getByTestId('rule-words').fill('chargeback, 지급 거절');
+    await page.getByTestId('rule-priority').selectOption('urgent');
+    await page.getByTestId('rule-tags').fill('billing');
+    await page.getByTestId('rule-save').click();
+    await page.getByTestId('rules').getByText('Chargebacks are urgent').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('sort').selectOption('recent');
+    const text = `I will file a chargeback today ${Date.now()}`;
+    await fetch(`${await app.web.sandbox}/_sandbox/customer-writes?channel=telegram&text=${encodeURIComponent(text)}`, { method: 'POST' });
+    const row = page.getByTestId('conversation').filter({ hasText: text });
+    await row.waitFor({ timeout: 20_000 });
+    await expect.poll(async () => row.locator('.priority').textContent()).toBe('Urgent');
+  });
+
   it('updates the supervisor board live as customers write', async () => {
     await page.getByTestId('open-board').click();
     await page.getByTestId('board-open').waitFor();

@@ -2,7 +2,7 @@
 //! are generated from these (`cargo xtask bindings`); a test fails when they are stale.
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::interchange::{CalendarRecord, CannedAction, CannedReplyRecord, SlaPolicyRecord};
+use switchboard_core::interchange::{CalendarRecord, CannedAction, CannedReplyRecord, RuleRecord, SlaPolicyRecord};
 use switchboard_core::model::{AccountState, Channel, ContactEdit, ConversationStatus, Priority};
 use switchboard_core::sla::ClockKind;
 use switchboard_core::templates::SignatureSettings;
@@ -173,6 +173,12 @@ pub enum Command {
     /// → `Board`: queues per agent and channel, breaching soon, breached, oldest waiting, the
     /// last hour's volume
     Board,
+    /// → `RuleRecord[]`: the triage rules, in order
+    Rules,
+    /// → `RuleRecord[]`, after adding or replacing this rule (by name; checked first)
+    SaveRule(RuleRecord),
+    /// → `RuleRecord[]`, without this rule
+    DeleteRule { name: String },
     /// → [`SlaSettings`]
     SlaSettings,
     /// → [`SlaSettings`], after adding or replacing this calendar (by name)
@@ -467,6 +473,9 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("ShopView.ts", decl::<ShopView>()),
         ("InboxSort.ts", decl::<InboxSort>()),
         ("SlaSettings.ts", decl::<SlaSettings>()),
+        ("RuleRecord.ts", decl::<i::RuleRecord>()),
+        ("Condition.ts", decl::<i::Condition>()),
+        ("RuleAction.ts", decl::<i::RuleAction>()),
         ("CalendarRecord.ts", decl::<i::CalendarRecord>()),
         ("SlaPolicyRecord.ts", decl::<i::SlaPolicyRecord>()),
         ("Board.ts", decl::<switchboard_core::store::Board>()),

@@ -91,10 +91,11 @@ fn clock_words(kind: ClockKind) -> &'static str {
     }
 }
 
-/// The store, with a default calendar and SLA policies if it never had them: clocks run from the
-/// first start.
+/// The store, with a default calendar, SLA policies and triage rules if it never had them: clocks
+/// run and messages are triaged from the first start.
 fn with_sla_defaults(mut store: Store) -> switchboard_core::Result<Store> {
     store.seed_sla_defaults(&switchboard_core::sla::local_zone())?;
+    store.seed_rule_defaults()?;
     Ok(store)
 }
 
@@ -354,6 +355,15 @@ impl Workspace {
             | Command::SaveSignatureSettings(_)) => self.customer_command(command),
             Command::Board => to_json(self.with_store(|s| s.board(jiff::Timestamp::now()))?),
             Command::SlaSettings => to_json(self.with_store(|s| sla_settings(s))?),
+            Command::Rules => to_json(self.with_store(|s| s.rules())?),
+            Command::SaveRule(rule) => to_json(self.with_store(|s| {
+                s.save_rule(&rule)?;
+                s.rules()
+            })?),
+            Command::DeleteRule { name } => to_json(self.with_store(|s| {
+                s.delete_rule(&name)?;
+                s.rules()
+            })?),
             Command::SaveCalendar(calendar) => to_json(self.with_store(|s| {
                 s.save_calendar(&calendar)?;
                 sla_settings(s)

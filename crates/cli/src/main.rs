@@ -261,6 +261,7 @@ fn run(cli: Cli) -> Result<()> {
             let keys = keys::for_new_store()?;
             let mut store = Store::create(&path, keys.as_ref())?;
             store.seed_sla_defaults(&switchboard_core::sla::local_zone())?;
+            store.seed_rule_defaults()?;
             println!("created an encrypted store at {} (schema {})", path.display(), store.schema_version()?);
             Ok(())
         }

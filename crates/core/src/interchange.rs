@@ -357,29 +357,45 @@ pub struct SlaPolicyRecord {
 
 /// A triage condition. All of a rule's conditions must hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Condition {
     ChannelIn(Vec<Channel>),
+    /// Any of these words or phrases, case-insensitive, as whole words.
     TextContainsAny(Vec<String>),
+    /// A regular expression (Rust `regex` syntax, case-insensitive) that the text matches.
+    TextMatches(String),
     CustomerStatusIn(Vec<String>),
+    /// The customer's preferred language is one of these (`ko` matches `ko-KR`).
+    LanguageIn(Vec<String>),
     Public(bool),
     PriorityIn(Vec<Priority>),
+    /// Within (true) or outside (false) the opening hours of this business calendar.
+    BusinessHours { calendar: String, open: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RuleAction {
     SetPriority(Priority),
     AddTag(String),
     Assign(String),
+    /// Tags the conversation `needs-private`: the answer belongs in a DM or email.
     NeedsPrivateChannel,
+    /// Solves the conversation: nothing is owed (a thank-you, a passing mention).
     NoReplyNeeded,
+    /// Counts the message towards an incident with this key: when several customers report it
+    /// within an hour, their conversations are tagged `incident:<key>` and raised to high.
+    Incident(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RuleRecord {
     pub name: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub position: i64,
     #[serde(default = "default_true")]
     pub enabled: bool,

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod model;
 pub mod privacy;
 pub mod reply_rules;
+pub mod rules;
 pub mod search;
 pub mod sensitive;
 pub mod sla;

@@ -14,6 +14,7 @@ import type { Thread } from './generated/Thread';
 import type { AppStatus } from './generated/AppStatus';
 import type { AttachmentData } from './generated/AttachmentData';
 import type { Board } from './generated/Board';
+import type { RuleRecord } from './generated/RuleRecord';
 import type { CalendarRecord } from './generated/CalendarRecord';
 import type { SlaPolicyRecord } from './generated/SlaPolicyRecord';
 import type { SlaSettings } from './generated/SlaSettings';
@@ -77,6 +78,9 @@ export const api = {
   signatureSettings: () => p().call<SignatureSettings>({ command: 'signature_settings' }),
   saveSignatureSettings: (s: SignatureSettings) => p().call<null>({ command: 'save_signature_settings', ...s }),
   board: () => p().call<Board>({ command: 'board' }),
+  rules: () => p().call<RuleRecord[]>({ command: 'rules' }),
+  saveRule: (rule: RuleRecord) => p().call<RuleRecord[]>({ command: 'save_rule', ...rule }),
+  deleteRule: (name: string) => p().call<RuleRecord[]>({ command: 'delete_rule', name }),
   slaSettings: () => p().call<SlaSettings>({ command: 'sla_settings' }),
   saveCalendar: (c: CalendarRecord) => p().call<SlaSettings>({ command: 'save_calendar', ...c }),
   saveSlaPolicy: (policy: SlaPolicyRecord) => p().call<SlaSettings>({ command: 'save_sla_policy', ...policy }),

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_customers.sql"),
     include_str!("migrations/0010_sla.sql"),
     include_str!("migrations/0011_privacy.sql"),
+    include_str!("migrations/0012_rules.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

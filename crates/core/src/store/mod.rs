@@ -8,6 +8,7 @@
 
 mod accounts;
 mod customers;
+mod rules;
 mod sla;
 mod migrations;
 mod outbox;

@@ -19,6 +19,8 @@ pub(crate) struct Writer<'a> {
     live: bool,
     /// With `live`: new customer messages per conversation, applied once per batch in `finish`.
     new_from_customers: HashMap<i64, i64>,
+    /// With `live`: each conversation's newest new customer message (time, id), for triage.
+    newest_from_customers: HashMap<i64, (i64, i64)>,
     accounts: HashMap<String, (i64, Channel)>,
     conversations: HashMap<(i64, String), (i64, Option<i64>)>,
     touched: HashSet<i64>,
@@ -39,6 +41,7 @@ impl<'a> Writer<'a> {
             savepoints: true,
             live: false,
             new_from_customers: HashMap::new(),
+            newest_from_customers: HashMap::new(),
             accounts: HashMap::new(),
             conversations: HashMap::new(),
             touched: HashSet::new(),
@@ -130,6 +133,10 @@ impl<'a> Writer<'a> {
                 )?
                 .execute([serde_json::to_string(&self.unindexed_messages).expect("json")])?;
         }
+        // Triage rules, on the newest new customer message of each conversation: after the
+        // refresh above, so a rule that solves a conversation is not undone by the reopening.
+        let newest: Vec<(i64, i64)> = self.newest_from_customers.iter().map(|(c, (_, m))| (*c, *m)).collect();
+        super::rules::apply(self.tx, &newest)?;
         // Last, so FTS5 joins the transaction only now (see migration 2).
         super::index_contacts(self.tx, &self.unindexed_contacts.into_iter().collect::<Vec<_>>())?;
         super::index_messages(self.tx, &self.unindexed_messages)
@@ -275,9 +282,7 @@ impl<'a> Writer<'a> {
     }
 
     fn rule(&mut self, r: &RuleRecord) -> Result<()> {
-        if r.actions.is_empty() {
-            return Err(Error::invalid(format!("rule {:?} has no actions", r.name)));
-        }
+        crate::rules::check(r)?;
         self.tx
             .prepare_cached(&upsert_sql("rules", &["name"], &["position", "enabled", "conditions", "actions"], &[]))?
             .execute(params![r.name, r.position, r.enabled, json(&r.conditions), json(&r.actions)])?;
@@ -520,6 +525,11 @@ impl<'a> Writer<'a> {
                 self.insert_attachments(id, &m.attachments)?;
                 if self.live && m.direction == Direction::In && m.author.kind == AuthorKind::Customer {
                     *self.new_from_customers.entry(conversation).or_default() += 1;
+                    // Triage looks at the newest of them (see `finish`).
+                    let newest = self.newest_from_customers.entry(conversation).or_insert((at, id));
+                    if (at, id) > *newest {
+                        *newest = (at, id);
+                    }
                 }
                 id
             }

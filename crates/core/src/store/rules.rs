@@ -1,0 +1,158 @@
+//! Triage rules over the store: the rules and their defaults, and applying them to the newest
+//! customer message of each conversation a write batch brought.
+
+use super::util::from_ms;
+use super::Store;
+use crate::error::{Error, Result};
+use crate::interchange::{CalendarRecord, Record, RuleAction, RuleRecord};
+use crate::model::{Channel, Priority};
+use crate::rules::{Facts, RuleSet};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::BTreeSet;
+
+/// How many customers reporting the same thing within an hour make an incident.
+pub const INCIDENT_CUSTOMERS: i64 = 3;
+const SEEDED: &str = "rule_defaults_seeded";
+
+fn stored<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::invalid(format!("a stored rule is malformed: {e}")))
+}
+
+pub(crate) fn load_rules(conn: &Connection) -> Result<Vec<RuleRecord>> {
+    let mut stmt = conn.prepare_cached("SELECT name, position, enabled, conditions, actions FROM rules ORDER BY position, name")?;
+    let mut rows = stmt.query([])?;
+    let mut rules = Vec::new();
+    while let Some(r) = rows.next()? {
+        let (conditions, actions): (String, String) = (r.get(3)?, r.get(4)?);
+        rules.push(RuleRecord { name: r.get(0)?, position: r.get(1)?, enabled: r.get(2)?, conditions: stored(&conditions)?, actions: stored(&actions)? });
+    }
+    Ok(rules)
+}
+
+fn load_calendars(conn: &Connection) -> Result<Vec<CalendarRecord>> {
+    let mut stmt = conn.prepare_cached("SELECT name, time_zone, hours, holidays FROM business_calendars ORDER BY name")?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let (hours, holidays): (String, String) = (r.get(2)?, r.get(3)?);
+        out.push(CalendarRecord { name: r.get(0)?, time_zone: r.get(1)?, hours: stored(&hours)?, holidays: stored(&holidays)? });
+    }
+    Ok(out)
+}
+
+fn add_tag(conn: &Connection, conversation: i64, tag: &str) -> Result<()> {
+    conn.prepare_cached("INSERT INTO tags (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")?.execute([tag])?;
+    conn.prepare_cached(
+        "INSERT INTO conversation_tags (conversation_id, tag_id) SELECT ?1, id FROM tags WHERE name = ?2 ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![conversation, tag])?;
+    Ok(())
+}
+
+/// Applies the rules to each `(conversation, message)`: the newest new customer message of a
+/// conversation in this batch. Runs inside the batch's transaction.
+pub(crate) fn apply(conn: &Connection, newest: &[(i64, i64)]) -> Result<()> {
+    if newest.is_empty() {
+        return Ok(());
+    }
+    let rules = load_rules(conn)?;
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let set = RuleSet::new(rules, &load_calendars(conn)?);
+    if set.is_empty() {
+        return Ok(());
+    }
+    for &(conversation, message) in newest {
+        type Row = (String, Channel, bool, Priority, Option<String>, Option<String>, i64, Option<i64>);
+        let row: Option<Row> = conn
+            .prepare_cached(
+                "SELECT m.body, c.channel, c.public, c.priority, ct.status, ct.language, m.sent_at, c.contact_id
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id LEFT JOIN contacts ct ON ct.id = c.contact_id
+                 WHERE m.id = ?1",
+            )?
+            .query_row([message], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+            .optional()?;
+        let Some((text, channel, public, priority, status, language, at, contact)) = row else { continue };
+        let facts = Facts { channel, public, text: &text, customer_status: status.as_deref(), language: language.as_deref(), priority, at: from_ms(at) };
+        for (_, action) in set.evaluate(&facts) {
+            match action {
+                RuleAction::SetPriority(p) => {
+                    conn.prepare_cached("UPDATE conversations SET priority = ?2 WHERE id = ?1 AND priority IS NOT ?2")?.execute(params![conversation, p])?;
+                }
+                RuleAction::AddTag(tag) => add_tag(conn, conversation, tag.trim())?,
+                RuleAction::NeedsPrivateChannel => add_tag(conn, conversation, "needs-private")?,
+                // A rule never takes a conversation from an agent who has it.
+                RuleAction::Assign(who) => {
+                    conn.prepare_cached("UPDATE conversations SET assignee = ?2 WHERE id = ?1 AND assignee IS NULL")?.execute(params![conversation, who.trim()])?;
+                }
+                RuleAction::NoReplyNeeded => {
+                    conn.prepare_cached("UPDATE conversations SET status = 'solved', unread = 0 WHERE id = ?1")?.execute([conversation])?;
+                }
+                RuleAction::Incident(key) => incident(conn, key.trim(), conversation, contact, at)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records a report of `key`; once enough different customers report it within the hour, every
+/// conversation reporting it is tagged `incident:<key>` and raised to high.
+fn incident(conn: &Connection, key: &str, conversation: i64, contact: Option<i64>, at: i64) -> Result<()> {
+    conn.prepare_cached("INSERT INTO incident_hits (key, conversation_id, contact_id, at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![key, conversation, contact, at])?;
+    let since = at - 3_600_000;
+    let reporters: i64 = conn
+        .prepare_cached(
+            "SELECT count(DISTINCT coalesce('c' || contact_id, 'v' || conversation_id)) FROM incident_hits WHERE key = ?1 AND at > ?2 AND at <= ?3",
+        )?
+        .query_row(params![key, since, at], |r| r.get(0))?;
+    if reporters < INCIDENT_CUSTOMERS {
+        return Ok(());
+    }
+    let conversations: BTreeSet<i64> = conn
+        .prepare_cached("SELECT DISTINCT conversation_id FROM incident_hits WHERE key = ?1 AND at > ?2 AND at <= ?3")?
+        .query_map(params![key, since, at], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let tag = format!("incident:{key}");
+    for id in conversations {
+        add_tag(conn, id, &tag)?;
+        conn.prepare_cached("UPDATE conversations SET priority = 'high' WHERE id = ?1 AND priority IN ('low', 'normal')")?.execute([id])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    pub fn rules(&self) -> Result<Vec<RuleRecord>> {
+        load_rules(&self.conn)
+    }
+
+    /// Adds or replaces a rule (by name), checked first.
+    pub fn save_rule(&mut self, rule: &RuleRecord) -> Result<()> {
+        crate::rules::check(rule)?;
+        self.write_batch(&[Record::Rule(rule.clone())])?;
+        Ok(())
+    }
+
+    pub fn delete_rule(&mut self, name: &str) -> Result<()> {
+        if self.conn.execute("DELETE FROM rules WHERE name = ?1", [name])? == 0 {
+            return Err(Error::Missing { what: "rule", id: name.to_owned() });
+        }
+        Ok(())
+    }
+
+    /// A new store triages from the start with the default rules; once only, so rules an agent
+    /// removed stay removed.
+    pub fn seed_rule_defaults(&mut self) -> Result<()> {
+        if self.setting::<bool>(SEEDED)? {
+            return Ok(());
+        }
+        let empty: bool = self.conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM rules)", [], |r| r.get(0))?;
+        if empty {
+            let records: Vec<Record> = crate::rules::defaults().into_iter().map(Record::Rule).collect();
+            self.write_batch(&records)?;
+        }
+        self.set_setting(SEEDED, &true)?;
+        Ok(())
+    }
+}
