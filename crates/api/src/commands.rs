@@ -173,6 +173,10 @@ pub enum Command {
     /// → `Board`: queues per agent and channel, breaching soon, breached, oldest waiting, the
     /// last hour's volume
     Board,
+    /// → `Expectations`: which accounts acknowledge new conversations, and how
+    Expectations,
+    /// → null
+    SaveExpectations(switchboard_core::store::Expectations),
     /// → `RuleRecord[]`: the triage rules, in order
     Rules,
     /// → `RuleRecord[]`, after adding or replacing this rule (by name; checked first)
@@ -474,6 +478,8 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("InboxSort.ts", decl::<InboxSort>()),
         ("SlaSettings.ts", decl::<SlaSettings>()),
         ("RuleRecord.ts", decl::<i::RuleRecord>()),
+        ("Expectations.ts", decl::<switchboard_core::store::Expectations>()),
+        ("AckTexts.ts", decl::<switchboard_core::store::AckTexts>()),
         ("Condition.ts", decl::<i::Condition>()),
         ("RuleAction.ts", decl::<i::RuleAction>()),
         ("CalendarRecord.ts", decl::<i::CalendarRecord>()),

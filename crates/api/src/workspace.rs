@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use switchboard_core::credentials::{Credentials, KeychainCredentials};
 use switchboard_core::model::{preview, AuthorKind, Direction, InboxFilter};
 use switchboard_core::search::SearchHit;
+use switchboard_core::store::{Expectations, EXPECTATIONS_SETTING};
 use switchboard_core::sla::{ClockKind, ClockState};
 use switchboard_core::reply_rules::{self, Limit, Window};
 use switchboard_core::{Error, Store};
@@ -356,6 +357,13 @@ impl Workspace {
             Command::Board => to_json(self.with_store(|s| s.board(jiff::Timestamp::now()))?),
             Command::SlaSettings => to_json(self.with_store(|s| sla_settings(s))?),
             Command::Rules => to_json(self.with_store(|s| s.rules())?),
+            Command::Expectations => to_json(self.with_store(|s| s.setting::<Expectations>(EXPECTATIONS_SETTING))?),
+            Command::SaveExpectations(settings) => {
+                if settings.links.iter().any(|l| !(l.starts_with("https://") || l.starts_with("http://"))) {
+                    return Err(ApiError { code: ErrorCode::Invalid, message: "a self-service link starts with https://".into() });
+                }
+                to_json(self.with_store(|s| s.set_setting(EXPECTATIONS_SETTING, &settings))?)
+            }
             Command::SaveRule(rule) => to_json(self.with_store(|s| {
                 s.save_rule(&rule)?;
                 s.rules()
@@ -436,6 +444,30 @@ impl Workspace {
         Ok(ComposerState { signature, go_private, length: length as u32, limit: limit.map(|l| l as u32), unit, window, problem })
     }
 
+    /// Acknowledges new conversations whose account sets expectations (see
+    /// `Store::acknowledge`), off the async threads; the sender goes at once.
+    fn acknowledge(self: &Arc<Self>, conversations: Vec<i64>) {
+        if conversations.is_empty() {
+            return;
+        }
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let now = jiff::Timestamp::now();
+            let mut queued = Vec::new();
+            for id in conversations {
+                match me.with_store(|s| s.acknowledge(id, now)) {
+                    Ok(Some(_)) => queued.push(id),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "acknowledgement not queued"),
+                }
+            }
+            if !queued.is_empty() {
+                me.wake_sender();
+                let _ = me.events.send(Event::Messages { conversations: queued, from_customers: vec![] });
+            }
+        });
+    }
+
     fn wake_sender(&self) {
         if let Some(engine) = self.engine.lock().expect("engine lock").as_ref() {
             engine.wake_outbox();
@@ -490,6 +522,9 @@ impl Workspace {
                             _ => false,
                         };
                         if let Some(event) = me.event(event) {
+                            if let Event::Messages { from_customers, .. } = &event {
+                                me.acknowledge(from_customers.iter().map(|m| m.conversation).collect());
+                            }
                             let _ = me.events.send(event);
                         }
                         if recount {

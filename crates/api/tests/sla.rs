@@ -89,3 +89,48 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_conversation_is_acknowledged_through_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent("mina"));
+    let mut events = ws.subscribe();
+    let syncing = ws.start_sync(Some(switchboard_api::demo_config(0.0))).await.unwrap();
+    let sandbox = syncing.sandbox_url.clone().unwrap();
+    let mut caught_up = std::collections::BTreeSet::new();
+    while caught_up.len() < 6 {
+        if let Event::Progress { account, caught_up: true, .. } = events.recv().await.unwrap() {
+            caught_up.insert(account);
+        }
+    }
+    // Nothing is acknowledged until an account is chosen: the initial sync queued nothing.
+    let outbox: Vec<switchboard_core::model::OutboxItem> = call(&ws, Command::Outbox);
+    assert!(outbox.is_empty());
+    let settings = switchboard_core::store::Expectations { accounts: vec!["telegram:acme_support_bot".into()], ..Default::default() };
+    ws.call(Command::SaveExpectations(settings)).unwrap();
+    let bad = switchboard_core::store::Expectations { links: vec!["javascript:alert(1)".into()], ..Default::default() };
+    assert_eq!(ws.call(Command::SaveExpectations(bad)).unwrap_err().code, ErrorCode::Invalid);
+
+    let written: serde_json::Value = reqwest::Client::new()
+        .post(format!("{sandbox}/_sandbox/customer-writes?channel=telegram&new=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(written["channel"], "telegram");
+    let reply = loop {
+        if let Event::Reply { reply, sent: true, .. } = events.recv().await.unwrap() {
+            break reply;
+        }
+    };
+    let outbox: Vec<switchboard_core::model::OutboxItem> = call(&ws, Command::Outbox);
+    let ack = outbox.iter().find(|o| o.id == reply).unwrap();
+    assert!(ack.text.starts_with("Thanks for getting in touch!"), "{}", ack.text);
+    let thread: switchboard_core::model::Thread = call(&ws, Command::Thread { conversation: ack.conversation_id });
+    let last = thread.messages.iter().find(|m| Some(m.id) == ack.message_id).unwrap();
+    assert_eq!(last.author_kind, switchboard_core::model::AuthorKind::Bot);
+    let stats: serde_json::Value = reqwest::get(format!("{sandbox}/_sandbox/stats")).await.unwrap().json().await.unwrap();
+    assert_eq!(stats["channels"]["telegram"]["replies"], 1);
+}

@@ -248,13 +248,14 @@ impl Controller {
 
 /// A customer writes now, as live mode does on its own: for tests and demos that need a message
 /// at a known moment, on `?channel=NAME` and with `?text=…` if given (tests feed hostile text
-/// this way). Answers `{"channel": …, "text": …}`.
+/// this way); `?new=1`: a new customer starting a conversation. Answers `{"channel": …, "text": …}`.
 async fn customer_writes(
     axum::extract::State(state): axum::extract::State<Arc<state::State>>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> axum::Json<serde_json::Value> {
     let channel = q.get("channel").and_then(|name| script::Channel::ALL.into_iter().find(|c| c.name() == name));
-    let (channel, text) = state.live_message(jiff::Timestamp::now().as_second(), channel, q.get("text").cloned());
+    let new = q.get("new").is_some_and(|v| v == "1" || v == "true");
+    let (channel, text) = state.customer_writes(jiff::Timestamp::now().as_second(), channel, q.get("text").cloned(), new);
     axum::Json(serde_json::json!({ "channel": channel.name(), "text": text }))
 }
 

@@ -268,7 +268,7 @@ fn fill(template: &str, first: &str, order: u32) -> String {
     template.replace("{first}", first).replace("{order}", &order.to_string())
 }
 
-fn customer(rng: &mut StdRng, id: usize) -> Customer {
+pub(crate) fn customer(rng: &mut StdRng, id: usize) -> Customer {
     if rng.gen_bool(0.4) {
         let family = KO_FAMILY[rng.gen_range(0..KO_FAMILY.len())];
         let given = KO_GIVEN[rng.gen_range(0..KO_GIVEN.len())];

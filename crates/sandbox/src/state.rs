@@ -211,10 +211,26 @@ impl State {
     /// A customer writes now (on `channel`, if given; `text`, if given, else from the templates);
     /// returns the channel and the text.
     pub fn live_message(&self, now: i64, channel: Option<Channel>, text: Option<String>) -> (Channel, String) {
+        self.customer_writes(now, channel, text, false)
+    }
+
+    /// A customer writes now: in one of the world's conversations, or (`new`) a new customer
+    /// starts one on `channel`.
+    pub fn customer_writes(&self, now: i64, channel: Option<Channel>, text: Option<String>, new: bool) -> (Channel, String) {
         let mut inner = self.lock();
         let (conv, mut turn) = {
             let Inner { rng, world, .. } = &mut *inner;
-            script::live_turn(rng, world, now, channel)
+            let (conv, turn) = script::live_turn(rng, world, now, channel);
+            if new {
+                let id = world.customers.len();
+                let customer = script::customer(rng, id);
+                world.customers.push(customer);
+                let channel = channel.unwrap_or(world.conversations[conv].channel);
+                world.conversations.push(script::Conversation { id: world.conversations.len(), channel, customer: id, turns: Vec::new() });
+                (world.conversations.len() - 1, turn)
+            } else {
+                (conv, turn)
+            }
         };
         if let Some(text) = text {
             turn.text = text;

@@ -15,6 +15,7 @@ import type { AppStatus } from './generated/AppStatus';
 import type { AttachmentData } from './generated/AttachmentData';
 import type { Board } from './generated/Board';
 import type { RuleRecord } from './generated/RuleRecord';
+import type { Expectations } from './generated/Expectations';
 import type { CalendarRecord } from './generated/CalendarRecord';
 import type { SlaPolicyRecord } from './generated/SlaPolicyRecord';
 import type { SlaSettings } from './generated/SlaSettings';
@@ -78,6 +79,8 @@ export const api = {
   signatureSettings: () => p().call<SignatureSettings>({ command: 'signature_settings' }),
   saveSignatureSettings: (s: SignatureSettings) => p().call<null>({ command: 'save_signature_settings', ...s }),
   board: () => p().call<Board>({ command: 'board' }),
+  expectations: () => p().call<Expectations>({ command: 'expectations' }),
+  saveExpectations: (e: Expectations) => p().call<null>({ command: 'save_expectations', ...e }),
   rules: () => p().call<RuleRecord[]>({ command: 'rules' }),
   saveRule: (rule: RuleRecord) => p().call<RuleRecord[]>({ command: 'save_rule', ...rule }),
   deleteRule: (name: string) => p().call<RuleRecord[]>({ command: 'delete_rule', name }),

@@ -230,6 +230,10 @@ const strings = {
     ruleNoReply: 'No reply needed (solve)',
     ruleNeedsPrivate: 'Needs a private channel',
     newRule: '+ New rule',
+    expectationsTitle: 'Acknowledging new conversations',
+    expectationsHint: 'Accounts ticked here answer a customer who starts a conversation: in business hours with how soon a person replies, after hours with the opening hours and the links below. Once per conversation per period; never in public or where the channel does not allow it.',
+    ackEvery: 'At most once per conversation every (hours)',
+    ackLinks: 'Self-service links (one per line)',
     holidays: 'Holidays (dates, comma-separated)',
   },
   ko: {
@@ -459,6 +463,10 @@ const strings = {
     ruleNoReply: '답변 불필요 (해결 처리)',
     ruleNeedsPrivate: '비공개 채널 필요',
     newRule: '+ 새 규칙',
+    expectationsTitle: '새 대화 자동 응답',
+    expectationsHint: '여기서 선택한 계정은 고객이 새 대화를 시작하면 자동으로 답합니다: 영업시간에는 상담원 응답 예상 시간을, 영업시간 외에는 상담 시간과 아래 링크를 안내합니다. 대화마다 기간당 한 번이며, 공개된 곳이나 채널이 허용하지 않는 경우에는 보내지 않습니다.',
+    ackEvery: '대화당 최대 1회 (시간 간격)',
+    ackLinks: '셀프서비스 링크 (한 줄에 하나)',
     holidays: '휴일 (날짜, 쉼표로 구분)',
   },
 } as const;

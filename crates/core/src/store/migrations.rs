@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_sla.sql"),
     include_str!("migrations/0011_privacy.sql"),
     include_str!("migrations/0012_rules.sql"),
+    include_str!("migrations/0013_acknowledgements.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod customers;
+mod expectations;
 mod rules;
 mod sla;
 mod migrations;
@@ -20,6 +21,7 @@ pub(crate) mod write;
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use accounts::CursorBatch;
 pub use customers::normalise_phone;
+pub use expectations::{AckTexts, Expectations, EXPECTATIONS_SETTING};
 pub use sla::{Board, ChannelVolume, Policies, Queue, SlaView, DEFAULT_CALENDAR, SOON_SECONDS};
 
 /// What a pulled batch did to the store: for the events that tell the UI.

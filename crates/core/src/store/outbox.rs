@@ -97,7 +97,7 @@ impl Store {
         }
         let variables: Vec<String> = template.variables.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let shown = if variables.is_empty() { format!("Template {}", template.id) } else { format!("Template {} ({})", template.id, variables.join(", ")) };
-        self.enqueue(conversation_id, &shown, Some(template), author, idempotency_key)
+        self.enqueue(conversation_id, &shown, Some(template), author, idempotency_key, AuthorKind::Agent)
     }
 
     /// Writes a reply to the outbox and shows it in the thread as `queued`. With the same
@@ -107,10 +107,24 @@ impl Store {
         if text.trim().is_empty() {
             return Err(Error::invalid("a reply needs text"));
         }
-        self.enqueue(conversation_id, text, None, author, idempotency_key)
+        self.enqueue(conversation_id, text, None, author, idempotency_key, AuthorKind::Agent)
     }
 
-    fn enqueue(&mut self, conversation_id: i64, text: &str, template: Option<&Template>, author: Option<&str>, idempotency_key: Option<&str>) -> Result<OutboxItem> {
+    /// Writes an automated message (an acknowledgement) to the outbox: shown as the bot's, so it
+    /// is not an agent's answer and stops no SLA clock.
+    pub fn enqueue_automated(&mut self, conversation_id: i64, text: &str, idempotency_key: &str) -> Result<OutboxItem> {
+        self.enqueue(conversation_id, text, None, Some("Switchboard"), Some(idempotency_key), AuthorKind::Bot)
+    }
+
+    fn enqueue(
+        &mut self,
+        conversation_id: i64,
+        text: &str,
+        template: Option<&Template>,
+        author: Option<&str>,
+        idempotency_key: Option<&str>,
+        kind: AuthorKind,
+    ) -> Result<OutboxItem> {
         let key = idempotency_key.map(str::to_owned).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         self.transaction(|tx| {
             if let Some(id) = tx
@@ -130,7 +144,7 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
                 )?
                 .query_row(
-                    params![conversation_id, account, format!("local:{key}"), Direction::Out, AuthorKind::Agent, author, text, now, DeliveryState::Queued],
+                    params![conversation_id, account, format!("local:{key}"), Direction::Out, kind, author, text, now, DeliveryState::Queued],
                     |r| r.get(0),
                 )?;
             let id: i64 = tx

@@ -492,12 +492,18 @@ impl<'a> Writer<'a> {
             }
         }
         let delivery = m.delivery();
-        let existing: Option<i64> = self
+        let existing: Option<(i64, AuthorKind)> = self
             .tx
-            .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND external_id = ?2")?
-            .query_row(params![account_id, m.id], |r| r.get(0))
+            .prepare_cached("SELECT id, author_kind FROM messages WHERE account_id = ?1 AND external_id = ?2")?
+            .query_row(params![account_id, m.id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let id = match existing {
+        // Our automated replies (acknowledgements) come back from the platform as the business's
+        // messages: they stay the bot's, so they never count as an agent's answer.
+        let kind = match existing {
+            Some((_, AuthorKind::Bot)) if m.author.kind == AuthorKind::Agent => AuthorKind::Bot,
+            _ => m.author.kind,
+        };
+        let id = match existing.map(|(id, _)| id) {
             None => {
                 let id: i64 = self
                     .tx
@@ -544,7 +550,7 @@ impl<'a> Writer<'a> {
                     .execute(params![
                         id,
                         m.direction,
-                        m.author.kind,
+                        kind,
                         m.author.name,
                         m.author.handle,
                         m.text,
