@@ -38,6 +38,17 @@ pub enum Which {
         #[arg(long, requires = "dir")]
         reuse: bool,
     },
+    /// The SLA board and the inbox sorted by next breach over open conversations with a
+    /// business-hours policy
+    Sla {
+        #[arg(long, default_value_t = 100_000)]
+        conversations: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Timed boards
+        #[arg(long, default_value_t = 20)]
+        queries: usize,
+    },
     /// Initial sync, end to end: the sandbox over HTTP → sync engine → encrypted store
     Sync {
         /// Sandbox conversations, spread over the six channels; the default gives about a
@@ -195,6 +206,86 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// `conversations` open conversations, each with a customer message from the last week and, for
+/// half of them, an agent's answer; policies per priority on a Monday–Friday calendar.
+fn sla(conversations: usize, seed: u64, queries: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::create(&dir.path().join("sla.db"), &StaticKey::new(StoreKey::from_bytes([7; 32])))?;
+    store.seed_sla_defaults("Asia/Seoul")?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let now = jiff::Timestamp::now();
+    let built = Instant::now();
+    let mut batch = Vec::new();
+    for k in 0..conversations {
+        let account = ACCOUNTS[k % ACCOUNTS.len()];
+        let at = now - jiff::SignedDuration::from_secs(rng.gen_range(60..7 * 86_400));
+        let priority = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent][rng.gen_range(0..4)];
+        batch.push(Record::Conversation(ConversationRecord {
+            account: account.into(),
+            id: format!("c{k}"),
+            customer: None,
+            subject: None,
+            status: ConversationStatus::Open,
+            priority,
+            assignee: Some(ASSIGNEES[k % ASSIGNEES.len()].into()).filter(|_| rng.gen_bool(0.7)),
+            public: false,
+            unread: 0,
+            tags: vec![],
+            created_at: Some(at),
+        }));
+        let message = |id: String, direction, kind, at| {
+            Record::Message(MessageRecord {
+                account: account.into(),
+                conversation: format!("c{k}"),
+                id,
+                direction,
+                author: Author { kind, name: None, handle: Some(format!("h{k}")) },
+                text: "Where is my order?".into(),
+                at,
+                delivery: None,
+                attachments: vec![],
+                email: None,
+            })
+        };
+        batch.push(message(format!("m{k}"), Direction::In, AuthorKind::Customer, at));
+        if rng.gen_bool(0.5) {
+            batch.push(message(format!("r{k}"), Direction::Out, AuthorKind::Agent, at + jiff::SignedDuration::from_mins(rng.gen_range(1..600))));
+        }
+        if batch.len() >= 10_000 {
+            store.write_batch(&batch)?;
+            batch.clear();
+        }
+    }
+    store.write_batch(&batch)?;
+    println!("bench sla: {conversations} open conversations with clocks (built in {:.1} s)", built.elapsed().as_secs_f64());
+    let mut samples = Vec::with_capacity(queries);
+    let mut board = None;
+    for _ in 0..queries {
+        let t = Instant::now();
+        board = Some(store.board(jiff::Timestamp::now())?);
+        samples.push(t.elapsed());
+    }
+    let board = board.expect("timed at least once");
+    let p = percentiles(samples);
+    println!(
+        "SLA board ({} open, {} breached, {} breaching soon): p50 {}  max {}  (target ≤ 100 ms)",
+        board.open,
+        board.by_channel.iter().map(|q| q.breached).sum::<u32>(),
+        board.by_channel.iter().map(|q| q.breaching_soon).sum::<u32>(),
+        ms(p.p50),
+        ms(p.max)
+    );
+    let mut samples = Vec::with_capacity(queries);
+    for _ in 0..queries {
+        let t = Instant::now();
+        store.inbox(&InboxFilter { limit: 50, by_breach: true, ..Default::default() })?;
+        samples.push(t.elapsed());
+    }
+    let p = percentiles(samples);
+    println!("inbox by next breach (50 rows of all open): p50 {}  max {}", ms(p.p50), ms(p.max));
+    Ok(())
+}
+
 fn sync(conversations: usize, seed: u64) -> Result<()> {
     use std::sync::{Arc, Mutex};
     use switchboard_core::credentials::{Credentials, MemoryCredentials};
@@ -240,6 +331,7 @@ pub fn run(which: Which) -> Result<()> {
             (messages, conversations, customers, seed, batch, queries, dir, reuse)
         }
         Which::Sync { conversations, seed } => return sync(conversations, seed),
+        Which::Sla { conversations, seed, queries } => return sla(conversations, seed, queries),
     };
     let tmp = tempfile::tempdir()?;
     let dir = dir.unwrap_or_else(|| tmp.path().to_owned());
