@@ -146,4 +146,12 @@ fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview() {
     notifier.notify(&settings, &other, |_| {}).unwrap();
     let call = next_notify(&mut bus);
     assert!(call.contains(&r#"string "Lena Ortiz · telegram""#.to_owned()), "do-not-disturb sent nothing: {call:?}");
+
+    // An SLA breach is a notification of its own, quiet under do-not-disturb too.
+    assert_eq!(notifier.breach(&quiet, 13, "Lena Ortiz · telegram: first reply overdue", |_| {}).unwrap(), None);
+    notifier.breach(&settings, 13, "Lena Ortiz · telegram: first reply overdue", |_| {}).unwrap().expect("shown");
+    let call = next_notify(&mut bus);
+    assert_eq!(call[1], "uint32 0", "a new notification: {call:?}");
+    assert!(call.contains(&r#"string "SLA breached""#.to_owned()), "{call:?}");
+    assert!(call.contains(&r#"string "Lena Ortiz · telegram: first reply overdue""#.to_owned()), "{call:?}");
 }
