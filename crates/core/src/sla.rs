@@ -19,6 +19,9 @@ pub struct Calendar {
     /// Monday first; each day's spans sorted and not overlapping.
     week: [Vec<(Time, Time)>; 7],
     holidays: BTreeSet<Date>,
+    /// Each date's open spans as instants, once worked out: a board of thousands of clocks asks
+    /// about the same few weeks over and over, and the time-zone arithmetic is the cost.
+    memo: std::cell::RefCell<std::collections::HashMap<Date, std::rc::Rc<[(Timestamp, Timestamp)]>>>,
 }
 
 /// How far a search for business time looks ahead before giving up (a calendar that is open a
@@ -55,11 +58,20 @@ impl Calendar {
         if week.iter().all(Vec::is_empty) {
             return Err(Error::invalid(format!("calendar {:?} has no opening hours", r.name)));
         }
-        Ok(Calendar { tz, week, holidays: r.holidays.iter().copied().collect() })
+        Ok(Calendar { tz, week, holidays: r.holidays.iter().copied().collect(), memo: Default::default() })
     }
 
     /// The open spans of `date`, as instants (a span in a DST gap starts when the day resumes).
-    fn spans(&self, date: Date) -> Vec<(Timestamp, Timestamp)> {
+    fn spans(&self, date: Date) -> std::rc::Rc<[(Timestamp, Timestamp)]> {
+        if let Some(known) = self.memo.borrow().get(&date) {
+            return known.clone();
+        }
+        let spans: std::rc::Rc<[(Timestamp, Timestamp)]> = self.work_out_spans(date).into();
+        self.memo.borrow_mut().insert(date, spans.clone());
+        spans
+    }
+
+    fn work_out_spans(&self, date: Date) -> Vec<(Timestamp, Timestamp)> {
         if self.holidays.contains(&date) {
             return Vec::new();
         }
@@ -86,7 +98,7 @@ impl Calendar {
         let mut total = SignedDuration::ZERO;
         let (mut date, last) = (self.date_of(a), self.date_of(b));
         while date <= last {
-            for (open, close) in self.spans(date) {
+            for &(open, close) in self.spans(date).iter() {
                 let (from, to) = (open.max(a), close.min(b));
                 if from < to {
                     total += to.duration_since(from);
@@ -103,7 +115,7 @@ impl Calendar {
         let mut left = d;
         let mut date = self.date_of(from);
         for _ in 0..HORIZON_DAYS {
-            for (open, close) in self.spans(date) {
+            for &(open, close) in self.spans(date).iter() {
                 let start = open.max(from);
                 if start >= close {
                     continue;
@@ -199,7 +211,19 @@ pub struct Clock {
 }
 
 impl Clock {
-    fn new(kind: ClockKind, target: u32, spent: SignedDuration, met: bool, paused: bool, calendar: Option<&Calendar>, now: Timestamp) -> Clock {
+    /// `start`: when the clock began, if it never paused (then its breach is found forward from
+    /// there, exactly; otherwise by walking back from now).
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        kind: ClockKind,
+        target: u32,
+        spent: SignedDuration,
+        met: bool,
+        paused: bool,
+        start: Option<Timestamp>,
+        calendar: Option<&Calendar>,
+        now: Timestamp,
+    ) -> Clock {
         let target_d = SignedDuration::from_mins(i64::from(target));
         let remaining = target_d - spent;
         let state = match (met, remaining.is_negative(), paused) {
@@ -210,6 +234,7 @@ impl Clock {
         };
         let breach_at = match state {
             ClockState::Active => add(calendar, now, remaining),
+            ClockState::Breached if !met && start.is_some() => start.and_then(|s| add(calendar, s, target_d)),
             ClockState::Breached if !met => {
                 // When it went over: `-remaining` of business time ago, counted back.
                 let over = -remaining;
@@ -291,16 +316,16 @@ pub fn clocks(happenings: &[Happening], targets: &Targets, calendar: Option<&Cal
     if let Some(target) = targets.first_reply {
         let end = first_reply.or(solved_at).unwrap_or(now);
         let stopped = first_reply.is_some() || solved_at.is_some();
-        out.push(Clock::new(ClockKind::FirstReply, target, elapsed(calendar, start, end), stopped, false, calendar, now));
+        out.push(Clock::new(ClockKind::FirstReply, target, elapsed(calendar, start, end), stopped, false, Some(start), calendar, now));
     }
     if let (Some(target), Some(_)) = (targets.next_reply, first_reply) {
         match (unanswered, last_next_reply) {
             (Some(since), _) => {
                 let end = solved_at.unwrap_or(now);
-                out.push(Clock::new(ClockKind::NextReply, target, elapsed(calendar, since, end), solved_at.is_some(), false, calendar, now))
+                out.push(Clock::new(ClockKind::NextReply, target, elapsed(calendar, since, end), solved_at.is_some(), false, Some(since), calendar, now))
             }
             (None, Some((since, answered))) => {
-                out.push(Clock::new(ClockKind::NextReply, target, elapsed(calendar, since, answered), true, false, calendar, now))
+                out.push(Clock::new(ClockKind::NextReply, target, elapsed(calendar, since, answered), true, false, Some(since), calendar, now))
             }
             (None, None) => {}
         }
@@ -312,7 +337,8 @@ pub fn clocks(happenings: &[Happening], targets: &Targets, calendar: Option<&Cal
         if let (true, Some(since)) = (waiting, status_since) {
             spent -= elapsed(calendar, since, now);
         }
-        out.push(Clock::new(ClockKind::Resolution, target, spent, solved_at.is_some(), waiting, calendar, now));
+        let unpaused = (paused.is_zero() && !waiting).then_some(start);
+        out.push(Clock::new(ClockKind::Resolution, target, spent, solved_at.is_some(), waiting, unpaused, calendar, now));
     }
     out
 }

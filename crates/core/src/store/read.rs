@@ -182,7 +182,9 @@ impl Store {
 
     /// One page of the inbox, newest activity first.
     pub fn inbox(&self, filter: &InboxFilter) -> Result<Vec<InboxRow>> {
-        let mut sql = format!("{INBOX_SELECT} WHERE 1");
+        // By breach, every match is a candidate (the conversation due next may be an old one):
+        // their ids first, then full rows for the page only.
+        let mut sql = if filter.by_breach { "SELECT c.id FROM conversations c WHERE 1".to_owned() } else { format!("{INBOX_SELECT} WHERE 1") };
         let mut params: Vec<Value> = Vec::new();
         if let Some(ch) = filter.channel {
             sql.push_str(" AND c.channel = ?");
@@ -218,20 +220,26 @@ impl Store {
         // Public conversations where a customer posted sensitive data come first: someone
         // should hide or answer them before anything else.
         sql.push_str(" ORDER BY c.sensitive DESC, c.last_message_at DESC, c.id DESC");
-        // By breach, every match is a candidate: the conversation due next may be an old one.
-        if !filter.by_breach {
-            sql.push_str(" LIMIT ?");
-            params.push(Value::Integer(filter.limit.max(1) as i64));
+        let now = jiff::Timestamp::now();
+        if filter.by_breach {
+            let ids: Vec<i64> = self.conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let mut ranked: Vec<(usize, (u8, i64), i64)> = self
+                .sla_of(&ids, now)?
+                .into_iter()
+                .enumerate()
+                .map(|(order, v)| (order, v.most_urgent().map_or((9, 0), |c| c.urgency()), v.conversation))
+                .collect();
+            // Equally urgent rows keep the newest activity first.
+            ranked.sort_by_key(|(order, urgency, _)| (*urgency, *order));
+            let page: Vec<i64> = ranked.into_iter().take(filter.limit.max(1)).map(|(_, _, id)| id).collect();
+            return self.inbox_rows(&page, now);
         }
+        sql.push_str(" LIMIT ?");
+        params.push(Value::Integer(filter.limit.max(1) as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(params), inbox_row)?;
         let mut rows: Vec<InboxRow> = rows.collect::<rusqlite::Result<_>>()?;
-        self.attach_clocks(&mut rows, jiff::Timestamp::now())?;
-        if filter.by_breach {
-            // Stable: equally urgent rows keep the newest activity first.
-            rows.sort_by_key(|r| r.clock.as_ref().map_or((9, 0), |c| c.urgency()));
-            rows.truncate(filter.limit.max(1));
-        }
+        self.attach_clocks(&mut rows, now)?;
         Ok(rows)
     }
 

@@ -28,6 +28,14 @@ impl SlaView {
     }
 }
 
+/// A conversation's clocks and what the board groups them by.
+struct SlaRow {
+    view: SlaView,
+    channel: Channel,
+    assignee: Option<String>,
+    waiting: Option<i64>,
+}
+
 /// The policies with their calendars, ready to match.
 pub struct Policies(Vec<(SlaPolicyRecord, Option<Calendar>)>);
 
@@ -52,9 +60,11 @@ impl Policies {
                     && (p.tags.is_empty() || p.tags.iter().any(|t| f.tags.contains(t)))
                     && (p.customer_statuses.is_empty() || f.customer_status.is_some_and(|s| p.customer_statuses.iter().any(|x| x.eq_ignore_ascii_case(s))))
             })
-            .max_by_key(|(p, _)| {
-                let specific = p.priority.is_some() as u8 + 2 * p.channel.is_some() as u8 + 4 * !p.tags.is_empty() as u8 + 8 * !p.customer_statuses.is_empty() as u8;
-                (specific, std::cmp::Reverse(p.name.clone()))
+            .max_by(|(a, _), (b, _)| {
+                let specific = |p: &SlaPolicyRecord| {
+                    p.priority.is_some() as u8 + 2 * p.channel.is_some() as u8 + 4 * !p.tags.is_empty() as u8 + 8 * !p.customer_statuses.is_empty() as u8
+                };
+                specific(a).cmp(&specific(b)).then_with(|| b.name.cmp(&a.name))
             })
     }
 }
@@ -103,9 +113,14 @@ impl Store {
     }
 
     fn sla_views(&self, policies: &Policies, which: Which<'_>, now: jiff::Timestamp) -> Result<Vec<SlaView>> {
+        Ok(self.sla_rows(policies, which, now)?.into_iter().map(|r| r.view).collect())
+    }
+
+    /// The clocks, with what the board counts them by.
+    fn sla_rows(&self, policies: &Policies, which: Which<'_>, now: jiff::Timestamp) -> Result<Vec<SlaRow>> {
         let filter = match which {
             Which::One(_) => "c.id = ?1",
-            Which::Open => "c.status <> 'solved' AND ?1 IS NULL",
+            Which::Open => "c.status IN ('open', 'pending', 'on_hold') AND ?1 IS NULL",
             Which::Ids(_) => "c.id IN (SELECT value FROM json_each(?1))",
         };
         let param: rusqlite::types::Value = match which {
@@ -113,26 +128,55 @@ impl Store {
             Which::Open => rusqlite::types::Value::Null,
             Which::Ids(ids) => serde_json::to_string(ids).expect("json").into(),
         };
+        // Tags and status histories come in two queries for the whole set, not two per row; tags
+        // and the customer's status only when a policy looks at them.
+        let uses_tags = policies.0.iter().any(|(p, _)| !p.tags.is_empty());
+        let uses_status = policies.0.iter().any(|(p, _)| !p.customer_statuses.is_empty());
+        let mut tags_of: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut changes_of: HashMap<i64, Vec<(i64, ConversationStatus)>> = HashMap::new();
+        if uses_tags {
+            let sql = format!(
+                "SELECT x.conversation_id, t.name FROM conversation_tags x JOIN tags t ON t.id = x.tag_id
+                 WHERE x.conversation_id IN (SELECT c.id FROM conversations c WHERE {filter})"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query([param.clone()])?;
+            while let Some(r) = rows.next()? {
+                tags_of.entry(r.get(0)?).or_default().push(r.get(1)?);
+            }
+        }
+        {
+            let sql = format!(
+                "SELECT s.conversation_id, s.at, s.status FROM status_changes s
+                 WHERE s.conversation_id IN (SELECT c.id FROM conversations c WHERE {filter}) ORDER BY s.conversation_id, s.at"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query([param.clone()])?;
+            while let Some(r) = rows.next()? {
+                changes_of.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?));
+            }
+        }
+        let (status_column, contacts) = if uses_status { ("ct.status", "LEFT JOIN contacts ct ON ct.id = c.contact_id") } else { ("NULL", "") };
         let sql = format!(
-            "SELECT c.id, c.priority, c.channel, c.status, ct.status, c.first_inbound_at, c.first_reply_at, c.waiting_since,
-                    (SELECT json_group_array(t.name) FROM conversation_tags x JOIN tags t ON t.id = x.tag_id WHERE x.conversation_id = c.id),
-                    (SELECT json_group_array(json_array(s.at, s.status)) FROM status_changes s WHERE s.conversation_id = c.id)
-             FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id
+            "SELECT c.id, c.priority, c.channel, c.status, {status_column}, c.first_inbound_at, c.first_reply_at, c.waiting_since, c.assignee
+             FROM conversations c {contacts}
              WHERE {filter}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([param])?;
         let mut views = Vec::new();
+        let no_tags = Vec::new();
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let (priority, channel, status): (Priority, Channel, ConversationStatus) = (r.get(1)?, r.get(2)?, r.get(3)?);
             let customer_status: Option<String> = r.get(4)?;
             let (first_in, first_reply, waiting): (Option<i64>, Option<i64>, Option<i64>) = (r.get(5)?, r.get(6)?, r.get(7)?);
-            let tags: Vec<String> = serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default();
-            let changes: Vec<(i64, ConversationStatus)> = serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default();
-            let facts = Facts { priority, channel, tags: &tags, customer_status: customer_status.as_deref() };
+            let tags = tags_of.get(&id).unwrap_or(&no_tags);
+            let changes = changes_of.remove(&id).unwrap_or_default();
+            let facts = Facts { priority, channel, tags, customer_status: customer_status.as_deref() };
+            let assignee: Option<String> = r.get(8)?;
             let Some((policy, calendar)) = policies.choose(&facts) else {
-                views.push(SlaView { conversation: id, policy: None, clocks: Vec::new() });
+                views.push(SlaRow { view: SlaView { conversation: id, policy: None, clocks: Vec::new() }, channel, assignee, waiting });
                 continue;
             };
             let mut happenings: Vec<(i64, u8, Happening)> = Vec::new();
@@ -158,7 +202,8 @@ impl Store {
             happenings.sort_by_key(|(t, order, _)| (*t, *order));
             let happenings: Vec<Happening> = happenings.into_iter().map(|(_, _, h)| h).collect();
             let targets = Targets { first_reply: policy.first_reply_minutes, next_reply: policy.next_reply_minutes, resolution: policy.resolution_minutes };
-            views.push(SlaView { conversation: id, policy: Some(policy.name.clone()), clocks: clocks(&happenings, &targets, calendar.as_ref(), now) });
+            let view = SlaView { conversation: id, policy: Some(policy.name.clone()), clocks: clocks(&happenings, &targets, calendar.as_ref(), now) };
+            views.push(SlaRow { view, channel, assignee, waiting });
         }
         Ok(views)
     }
@@ -290,17 +335,16 @@ impl Store {
     /// The supervisor board as of `now`.
     pub fn board(&self, now: jiff::Timestamp) -> Result<Board> {
         use crate::sla::ClockState;
-        let views: HashMap<i64, SlaView> = self.sla_open(now)?.into_iter().map(|v| (v.conversation, v)).collect();
-        let mut stmt = self.conn.prepare_cached("SELECT id, channel, assignee, waiting_since FROM conversations WHERE status <> 'solved'")?;
-        let rows: Vec<(i64, Channel, Option<String>, Option<i64>)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<_>>()?;
+        let policies = self.sla_policy_set()?;
+        let rows = self.sla_rows(&policies, Which::Open, now)?;
         let mut agents: std::collections::BTreeMap<Option<String>, Queue> = Default::default();
         let mut channels: std::collections::BTreeMap<Channel, Queue> = Default::default();
         let (mut soon, mut breached, mut waiting): (Vec<(i64, i64)>, Vec<(i64, i64)>, Vec<(i64, i64)>) = Default::default();
         let day_ago = now - jiff::SignedDuration::from_hours(24);
         let mut breaches_today = 0;
-        for (id, channel, assignee, waiting_since) in &rows {
-            let clock = views.get(id).and_then(|v| v.most_urgent());
+        for SlaRow { view, channel, assignee, waiting: waiting_since } in &rows {
+            let id = &view.conversation;
+            let clock = view.most_urgent();
             let is_soon = clock.is_some_and(|c| c.state == ClockState::Active && c.remaining_seconds <= SOON_SECONDS);
             let is_over = clock.is_some_and(|c| c.state == ClockState::Breached && c.breach_at.is_some());
             if let Some(c) = clock.filter(|_| is_soon) {
@@ -309,9 +353,7 @@ impl Store {
             if let Some(c) = clock.filter(|_| is_over) {
                 breached.push((c.remaining_seconds, *id));
             }
-            breaches_today += views
-                .get(id)
-                .map_or(0, |v| v.clocks.iter().filter(|c| c.state == ClockState::Breached && c.breach_at.is_some_and(|t| t >= day_ago)).count());
+            breaches_today += view.clocks.iter().filter(|c| c.state == ClockState::Breached && c.breach_at.is_some_and(|t| t >= day_ago)).count();
             if let Some(w) = waiting_since {
                 waiting.push((*w, *id));
             }
@@ -359,7 +401,7 @@ impl Store {
     }
 
     /// Inbox rows of these conversations, in this order, with their clocks.
-    fn inbox_rows(&self, ids: &[i64], now: jiff::Timestamp) -> Result<Vec<crate::model::InboxRow>> {
+    pub(crate) fn inbox_rows(&self, ids: &[i64], now: jiff::Timestamp) -> Result<Vec<crate::model::InboxRow>> {
         let mut stmt = self.conn.prepare_cached(&format!("{} WHERE c.id IN (SELECT value FROM json_each(?1))", super::read::INBOX_SELECT))?;
         let mut found: HashMap<i64, crate::model::InboxRow> = stmt
             .query_map([serde_json::to_string(ids).expect("json")], super::read::inbox_row)?
