@@ -25,9 +25,15 @@ async function openSmsUntil(found: () => Promise<boolean>): Promise<number> {
   await rows.first().waitFor();
   const count = await rows.count();
   for (let i = 0; i < count; i++) {
+    const id = await rows.nth(i).getAttribute('data-id');
     await rows.nth(i).getByRole('button').click();
-    await page.getByTestId('customer-panel').waitFor();
-    // The panel has asked the shop (or knows it need not) once "Checked" or an answer shows.
+    // The thread and the panel shown are this conversation's, not the one before (which stays
+    // on screen until the new one has loaded).
+    const thread = page.locator(`[data-testid=thread][data-conversation="${id}"]`);
+    await thread.waitFor();
+    const contact = await thread.getAttribute('data-contact');
+    await page.locator(`[data-testid=customer-panel][data-customer="${contact}"]`).waitFor();
+    // The panel has asked the shop (or knows it need not) once its orders have settled.
     await expect.poll(async () => page.getByTestId('customer-panel').getByText('Loading…').count()).toBe(0);
     if (await found()) return i + 1;
   }

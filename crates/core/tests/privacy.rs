@@ -36,10 +36,14 @@ fn card_numbers_and_codes_never_leave_the_store_whole() {
     assert!(rows.iter().all(|r| !r.preview.as_deref().unwrap_or("").contains("5555-5555")));
     let hits = store.search(&SearchQuery { text: "charged".into(), limit: 5, ..Default::default() }).unwrap();
     assert_eq!(hits[0].text, "my card •••• 4444 was charged twice");
+    // An agent's note is masked like a message.
+    let mut store = store;
+    let note = store.add_note(rows[0].id, Some("mina"), "customer read out 4111 1111 1111 1111 on the phone").unwrap();
+    assert_eq!(note.text, "customer read out •••• 1111 on the phone");
     let mut out = Vec::new();
     store.export_jsonl(ExportScope::All, &mut out).unwrap();
     let export = String::from_utf8(out).unwrap();
-    assert!(!export.contains("4242 4242") && !export.contains("918273") && export.contains("•••• 4242"), "{export}");
+    assert!(!export.contains("4242 4242") && !export.contains("918273") && !export.contains("4111 1111") && export.contains("•••• 4242"), "{export}");
 }
 
 #[test]

@@ -11,7 +11,10 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 pub(crate) fn note_view(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoteView> {
-    Ok(NoteView { id: r.get(0)?, conversation_id: r.get(1)?, author: r.get(2)?, text: r.get(3)?, at: from_ms(r.get(4)?) })
+    let text: String = r.get(3)?;
+    // A card number pasted into a note is masked like one in a message.
+    let text = crate::privacy::mask(&text).into_owned();
+    Ok(NoteView { id: r.get(0)?, conversation_id: r.get(1)?, author: r.get(2)?, text, at: from_ms(r.get(4)?) })
 }
 
 /// A phone number as the store keeps it, so one number typed or sent two ways is one key:

@@ -448,7 +448,7 @@ impl Store {
                     account: account.clone(),
                     conversation: external.clone(),
                     author: r.get(1)?,
-                    text: r.get(2)?,
+                    text: crate::privacy::mask(&r.get::<_, String>(2)?).into_owned(),
                     at: from_ms(r.get(3)?),
                 }))?;
             }
