@@ -117,6 +117,9 @@ pub(crate) struct State {
     /// The shop's GraphQL cost bucket.
     pub shop: Mutex<crate::shopify::Bucket>,
     pub seed: u64,
+    /// When the sandbox started (Unix seconds): the shop's order dates count back from it, so
+    /// two lookups give the same orders.
+    pub started: i64,
 }
 
 pub(crate) fn twilio_sid(prefix: &str, n: u64) -> String {
@@ -165,6 +168,7 @@ impl State {
             budget: config.budget,
             shop: Mutex::new(crate::shopify::Bucket::default()),
             seed: config.seed,
+            started: now,
         }
     }
 
