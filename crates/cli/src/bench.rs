@@ -306,6 +306,8 @@ fn sync(conversations: usize, seed: u64) -> Result<()> {
         println!("bench sync: sandbox of {conversations} conversations on six channels, {expected} messages (generated in {:.1} s)", generated.elapsed().as_secs_f64());
         let dir = tempfile::tempdir()?;
         let mut store = Store::create(&dir.path().join("sync.db"), &StaticKey::new(StoreKey::random()))?;
+        // As the app's stores: the default triage rules run on every batch.
+        store.seed_rule_defaults()?;
         let credentials = Arc::new(MemoryCredentials::default());
         for account in switchboard_sandbox::accounts(&sandbox.base_url) {
             store.add_account(account.key, None, account.config)?;

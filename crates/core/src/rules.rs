@@ -23,6 +23,8 @@ pub struct Facts<'a> {
 enum Compiled {
     Pattern(Regex),
     Calendar(Option<Calendar>),
+    /// The words and phrases, trimmed and lower-cased once.
+    Words(Vec<String>),
     Plain,
 }
 
@@ -66,17 +68,13 @@ pub fn check(rule: &RuleRecord) -> Result<()> {
     Ok(())
 }
 
-/// Whether `phrase` is in `lower` (both lower case): as a whole word for Latin text; anywhere
+/// Whether `phrase` (trimmed, not empty) is in `lower` (both lower case): as a whole word for Latin text; anywhere
 /// for Korean and the like, whose particles attach to the word.
 fn contains_phrase(lower: &str, phrase: &str) -> bool {
-    let phrase = phrase.trim().to_lowercase();
-    if phrase.is_empty() {
-        return false;
-    }
     if !phrase.is_ascii() {
-        return lower.contains(&phrase);
+        return lower.contains(phrase);
     }
-    lower.match_indices(&phrase).any(|(i, _)| {
+    lower.match_indices(phrase).any(|(i, _)| {
         let before = lower[..i].chars().next_back();
         let after = lower[i + phrase.len()..].chars().next();
         before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
@@ -97,6 +95,9 @@ impl RuleSet {
                     .iter()
                     .map(|c| match c {
                         Condition::TextMatches(p) => pattern(p).ok().map(Compiled::Pattern),
+                        Condition::TextContainsAny(words) => {
+                            Some(Compiled::Words(words.iter().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect()))
+                        }
                         Condition::BusinessHours { calendar, .. } => Some(Compiled::Calendar(
                             calendars.iter().find(|c| &c.name == calendar).and_then(|c| Calendar::from_record(c).ok()),
                         )),
@@ -120,7 +121,7 @@ impl RuleSet {
         for (rule, compiled) in &self.0 {
             let holds = rule.conditions.iter().zip(compiled).all(|(c, k)| match (c, k) {
                 (Condition::ChannelIn(list), _) => list.contains(&f.channel),
-                (Condition::TextContainsAny(words), _) => words.iter().any(|w| contains_phrase(&lower, w)),
+                (Condition::TextContainsAny(_), Compiled::Words(words)) => words.iter().any(|w| contains_phrase(&lower, w)),
                 (Condition::TextMatches(_), Compiled::Pattern(re)) => re.is_match(f.text),
                 (Condition::CustomerStatusIn(list), _) => f.customer_status.is_some_and(|s| list.iter().any(|x| x.eq_ignore_ascii_case(s))),
                 (Condition::LanguageIn(list), _) => f.language.is_some_and(|l| {
