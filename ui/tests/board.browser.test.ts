@@ -50,7 +50,9 @@ describe('SLA', () => {
     await page.getByTestId('rules').getByText('Chargebacks are urgent').waitFor();
     await page.keyboard.press('Escape');
     await page.getByTestId('sort').selectOption('recent');
-    const text = `I will file a chargeback today ${Date.now()}`;
+    // Unique by a base-36 stamp: a long run of digits can pass the Luhn check and be shown
+    // masked as a card number.
+    const text = `I will file a chargeback today (ref ${Date.now().toString(36)})`;
     await fetch(`${await app.web.sandbox}/_sandbox/customer-writes?channel=telegram&text=${encodeURIComponent(text)}`, { method: 'POST' });
     const row = page.getByTestId('conversation').filter({ hasText: text });
     await row.waitFor({ timeout: 20_000 });
