@@ -1,15 +1,13 @@
 //! Customer context through the Workspace, on the demo's sandbox: the profile and its orders from
 //! the shop, edits, merge and un-merge, canned replies with their actions, the signature, notes.
 
-use std::sync::Arc;
 use switchboard_api::{Command, ComposerState, ErrorCode, Event, InboxQuery, Workspace};
 use switchboard_core::model::{Channel, ContactEdit, ConversationStatus, CustomerProfile, InboxRow, NoteView, OutboxItem, Thread};
 use switchboard_core::search::SearchHit;
 use switchboard_core::templates::CannedRender;
 
-fn call<T: serde::de::DeserializeOwned>(ws: &Workspace, command: Command) -> T {
-    serde_json::from_value(ws.call(command).unwrap()).unwrap()
-}
+mod common;
+use common::{call, demo};
 
 fn contact_of(ws: &Workspace, conversation: i64) -> i64 {
     let thread: Thread = call(ws, Command::Thread { conversation });
@@ -18,16 +16,7 @@ fn contact_of(ws: &Workspace, conversation: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_sees_the_customer_their_orders_and_answers_with_a_canned_reply() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent("Mina Park"));
-    let mut events = ws.subscribe();
-    let _syncing = ws.start_sync(Some(switchboard_api::demo_config(0.0))).await.unwrap();
-    let mut caught_up = std::collections::BTreeSet::new();
-    while caught_up.len() < 6 {
-        if let Event::Progress { account, caught_up: true, .. } = events.recv().await.unwrap() {
-            caught_up.insert(account);
-        }
-    }
+    let common::Demo { ws, mut events, syncing: _syncing, dir: _dir, .. } = demo("Mina Park").await;
 
     // An SMS customer is known by their number, which finds their orders in the shop.
     let sms: Vec<InboxRow> = call(&ws, Command::Inbox(InboxQuery { channel: Some(Channel::Sms), ..Default::default() }));

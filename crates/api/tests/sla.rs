@@ -1,17 +1,15 @@
 //! SLA through the Workspace on the demo's sandbox: policies edited as in Settings, the inbox
 //! sorted by the next breach, the board, and a breach announced when a clock goes over.
 
-use std::sync::Arc;
 use std::time::Duration;
-use switchboard_api::{Command, ErrorCode, Event, InboxQuery, InboxSort, SlaSettings, Workspace};
+use switchboard_api::{Command, ErrorCode, Event, InboxQuery, InboxSort, SlaSettings};
 use switchboard_core::interchange::SlaPolicyRecord;
 use switchboard_core::model::{Channel, InboxRow};
 use switchboard_core::sla::{ClockKind, ClockState};
 use switchboard_core::store::Board;
 
-fn call<T: serde::de::DeserializeOwned>(ws: &Workspace, command: Command) -> T {
-    serde_json::from_value(ws.call(command).unwrap()).unwrap()
-}
+mod common;
+use common::{call, demo};
 
 fn telegram_policy(first_reply: u32) -> SlaPolicyRecord {
     SlaPolicyRecord {
@@ -29,16 +27,7 @@ fn telegram_policy(first_reply: u32) -> SlaPolicyRecord {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clocks_sort_the_inbox_fill_the_board_and_a_breach_is_announced() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent("mina"));
-    let mut events = ws.subscribe();
-    let _syncing = ws.start_sync(Some(switchboard_api::demo_config(0.0))).await.unwrap();
-    let mut caught_up = std::collections::BTreeSet::new();
-    while caught_up.len() < 6 {
-        if let Event::Progress { account, caught_up: true, .. } = events.recv().await.unwrap() {
-            caught_up.insert(account);
-        }
-    }
+    let common::Demo { ws, mut events, syncing: _syncing, dir: _dir, .. } = demo("mina").await;
 
     // A new store has a calendar and a policy per priority.
     let settings: SlaSettings = call(&ws, Command::SlaSettings);
@@ -92,17 +81,7 @@ impl Drop for AbortOnDrop {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_conversation_is_acknowledged_through_the_outbox() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent("mina"));
-    let mut events = ws.subscribe();
-    let syncing = ws.start_sync(Some(switchboard_api::demo_config(0.0))).await.unwrap();
-    let sandbox = syncing.sandbox_url.clone().unwrap();
-    let mut caught_up = std::collections::BTreeSet::new();
-    while caught_up.len() < 6 {
-        if let Event::Progress { account, caught_up: true, .. } = events.recv().await.unwrap() {
-            caught_up.insert(account);
-        }
-    }
+    let common::Demo { ws, mut events, sandbox, syncing: _syncing, dir: _dir } = demo("mina").await;
     // Nothing is acknowledged until an account is chosen: the initial sync queued nothing.
     let outbox: Vec<switchboard_core::model::OutboxItem> = call(&ws, Command::Outbox);
     assert!(outbox.is_empty());
