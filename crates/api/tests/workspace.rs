@@ -1,5 +1,7 @@
 //! The Workspace reports what the UI must show, without a window.
 
+mod common;
+
 use switchboard_api::{StoreState, Workspace};
 
 #[test]
@@ -44,7 +46,6 @@ fn generated_typescript_is_current() {
 }
 
 mod live {
-    use std::sync::Arc;
     use switchboard_api::{Command, ComposerState, Event, InboxQuery, InboxView, ReplyWindow, Workspace};
     use switchboard_core::model::{Channel, ConversationStatus, InboxRow, OutboxItem, Thread};
 
@@ -60,18 +61,8 @@ mod live {
     /// bring, and its events say so.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_workspace_syncs_reads_replies_and_triages() {
-        let dir = tempfile::tempdir().unwrap();
-        let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent("mina"));
-        let mut events = ws.subscribe();
-        let syncing = ws.start_sync(Some(switchboard_api::demo_config(0.0))).await.unwrap();
-        let sandbox = syncing.sandbox_url.clone().unwrap();
         // Every account reports caught up.
-        let mut caught_up = std::collections::BTreeSet::new();
-        while caught_up.len() < 6 {
-            if let Event::Progress { account, caught_up: true, .. } = events.recv().await.unwrap() {
-                caught_up.insert(account);
-            }
-        }
+        let crate::common::Demo { ws, mut events, sandbox, syncing, dir: _dir } = crate::common::demo("mina").await;
         let rows = inbox(&ws, InboxQuery { channel: Some(Channel::Telegram), ..Default::default() });
         assert!(!rows.is_empty() && rows.iter().all(|r| r.channel == Channel::Telegram));
         let id = rows[0].id;

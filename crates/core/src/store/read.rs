@@ -548,20 +548,7 @@ impl Store {
 
     /// The business calendars, by name.
     pub fn calendars(&self) -> Result<Vec<CalendarRecord>> {
-        let mut stmt = self.conn.prepare_cached("SELECT name, time_zone, hours, holidays FROM business_calendars ORDER BY name")?;
-        let mut rows = stmt.query([])?;
-        let mut calendars = Vec::new();
-        while let Some(r) = rows.next()? {
-            let hours: String = r.get(2)?;
-            let holidays: String = r.get(3)?;
-            calendars.push(CalendarRecord {
-                name: r.get(0)?,
-                time_zone: r.get(1)?,
-                hours: parse_stored(&hours)?,
-                holidays: parse_stored(&holidays)?,
-            });
-        }
-        Ok(calendars)
+        calendars_in(&self.conn)
     }
 
     fn export_settings(&self, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
@@ -576,18 +563,8 @@ impl Store {
         for policy in self.sla_policies()? {
             emit(Record::SlaPolicy(policy))?;
         }
-        let mut stmt = self.conn.prepare("SELECT name, position, enabled, conditions, actions FROM rules ORDER BY position, name")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let conditions: String = r.get(3)?;
-            let actions: String = r.get(4)?;
-            emit(Record::Rule(RuleRecord {
-                name: r.get(0)?,
-                position: r.get(1)?,
-                enabled: r.get(2)?,
-                conditions: parse_stored(&conditions)?,
-                actions: parse_stored(&actions)?,
-            }))?;
+        for rule in self.rules()? {
+            emit(Record::Rule(rule))?;
         }
         for reply in self.canned_replies()? {
             emit(Record::CannedReply(reply))?;
@@ -715,6 +692,19 @@ pub fn write_thread(thread: &Thread, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-fn parse_stored<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+/// The business calendars, by name (on any connection: the rules read them inside a write).
+pub(crate) fn calendars_in(conn: &Connection) -> Result<Vec<CalendarRecord>> {
+    let mut stmt = conn.prepare_cached("SELECT name, time_zone, hours, holidays FROM business_calendars ORDER BY name")?;
+    let mut rows = stmt.query([])?;
+    let mut calendars = Vec::new();
+    while let Some(r) = rows.next()? {
+        let hours: String = r.get(2)?;
+        let holidays: String = r.get(3)?;
+        calendars.push(CalendarRecord { name: r.get(0)?, time_zone: r.get(1)?, hours: parse_stored(&hours)?, holidays: parse_stored(&holidays)? });
+    }
+    Ok(calendars)
+}
+
+pub(crate) fn parse_stored<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| Error::invalid(format!("a stored setting is malformed: {e}")))
 }

@@ -1,10 +1,11 @@
 //! Triage rules over the store: the rules and their defaults, and applying them to the newest
 //! customer message of each conversation a write batch brought.
 
+use super::read::{calendars_in, parse_stored};
 use super::util::from_ms;
 use super::Store;
 use crate::error::{Error, Result};
-use crate::interchange::{CalendarRecord, Record, RuleAction, RuleRecord};
+use crate::interchange::{Record, RuleAction, RuleRecord};
 use crate::model::{Channel, Priority};
 use crate::rules::{Facts, RuleSet};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -14,30 +15,15 @@ use std::collections::BTreeSet;
 pub const INCIDENT_CUSTOMERS: i64 = 3;
 const SEEDED: &str = "rule_defaults_seeded";
 
-fn stored<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| Error::invalid(format!("a stored rule is malformed: {e}")))
-}
-
 pub(crate) fn load_rules(conn: &Connection) -> Result<Vec<RuleRecord>> {
     let mut stmt = conn.prepare_cached("SELECT name, position, enabled, conditions, actions FROM rules ORDER BY position, name")?;
     let mut rows = stmt.query([])?;
     let mut rules = Vec::new();
     while let Some(r) = rows.next()? {
         let (conditions, actions): (String, String) = (r.get(3)?, r.get(4)?);
-        rules.push(RuleRecord { name: r.get(0)?, position: r.get(1)?, enabled: r.get(2)?, conditions: stored(&conditions)?, actions: stored(&actions)? });
+        rules.push(RuleRecord { name: r.get(0)?, position: r.get(1)?, enabled: r.get(2)?, conditions: parse_stored(&conditions)?, actions: parse_stored(&actions)? });
     }
     Ok(rules)
-}
-
-fn load_calendars(conn: &Connection) -> Result<Vec<CalendarRecord>> {
-    let mut stmt = conn.prepare_cached("SELECT name, time_zone, hours, holidays FROM business_calendars ORDER BY name")?;
-    let mut rows = stmt.query([])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let (hours, holidays): (String, String) = (r.get(2)?, r.get(3)?);
-        out.push(CalendarRecord { name: r.get(0)?, time_zone: r.get(1)?, hours: stored(&hours)?, holidays: stored(&holidays)? });
-    }
-    Ok(out)
 }
 
 fn add_tag(conn: &Connection, conversation: i64, tag: &str) -> Result<()> {
@@ -75,7 +61,7 @@ fn rule_set(conn: &Connection) -> Result<Option<std::rc::Rc<RuleSet>>> {
     if let Some(set) = COMPILED.with(|c| c.borrow().as_ref().filter(|(k, _)| *k == key).map(|(_, s)| s.clone())) {
         return Ok(Some(set));
     }
-    let set = std::rc::Rc::new(RuleSet::new(load_rules(conn)?, &load_calendars(conn)?));
+    let set = std::rc::Rc::new(RuleSet::new(load_rules(conn)?, &calendars_in(conn)?));
     COMPILED.with(|c| *c.borrow_mut() = Some((key, set.clone())));
     Ok((!set.is_empty()).then_some(set))
 }
