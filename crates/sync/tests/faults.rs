@@ -174,7 +174,9 @@ async fn malformed_records_are_skipped_and_logged_without_their_content_while_sy
     assert!(logs.matches("skipped a").count() >= skipped, "each skip is logged");
     // Not one customer or agent line of the sandbox's world appears in the log.
     let world = switchboard_sandbox::script::generate(23, 240, jiff::Timestamp::now().as_second());
-    for turn in world.conversations.iter().flat_map(|c| &c.turns) {
+    // (A customer's bare order number, such as "5686", is left out: four digits also turn up in
+    // the log as counts and durations.)
+    for turn in world.conversations.iter().flat_map(|c| &c.turns).filter(|t| !t.text.chars().all(|c| c.is_ascii_digit())) {
         assert!(!logs.contains(&turn.text), "the log holds message text: {:?}", turn.text);
     }
     for customer in &world.customers {
