@@ -35,6 +35,15 @@ pub struct NewAccount {
     /// Email: no TLS (allowed only to servers on this machine).
     #[serde(default)]
     pub plain: bool,
+    /// Instagram and X: follow what is said in public (comments under the account's media; X
+    /// mentions and brand search) instead of direct messages. Facebook is always public: a
+    /// Page's comments (its messages are the Messenger channel).
+    #[serde(default)]
+    pub public: bool,
+    /// X in public: what brand listening searches for besides mentions, in X's query language
+    /// (e.g. `"Acme Corp" OR #acme`); empty: mentions only.
+    #[serde(default)]
+    pub search: Option<String>,
 }
 
 impl std::fmt::Debug for NewAccount {
@@ -83,19 +92,42 @@ impl NewAccount {
                 config.insert("tls".into(), (!self.plain).into());
                 format!("email:{address}")
             }
-            Channel::Messenger | Channel::Instagram => {
+            Channel::Messenger | Channel::Instagram | Channel::Facebook => {
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_digit()) {
                     return Err("the name must be the Facebook Page's numeric id".into());
                 }
                 config.insert("page_id".into(), name.into());
-                format!("{}:{name}", self.channel)
+                // A Page's comments and its inbox are two accounts: each keeps its own cursor.
+                match (self.channel, self.public) {
+                    (Channel::Facebook, _) => {
+                        config.insert("stream".into(), "comments".into());
+                        format!("facebook:{name}")
+                    }
+                    (Channel::Instagram, true) => {
+                        config.insert("stream".into(), "comments".into());
+                        format!("instagram:{name}/comments")
+                    }
+                    (Channel::Messenger, true) => return Err("Messenger is private; a Page's public comments are the Facebook channel".into()),
+                    _ => format!("{}:{name}", self.channel),
+                }
             }
             Channel::X => {
                 let user = name.trim_start_matches('@');
                 if user.is_empty() || user.len() > 15 || !user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                     return Err("the name must be the X account's username (letters, digits and _, at most 15)".into());
                 }
-                format!("x:{user}")
+                if !self.public {
+                    format!("x:{user}")
+                } else {
+                    config.insert("stream".into(), "mentions".into());
+                    if let Some(search) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                        if search.chars().count() > 512 {
+                            return Err("X's search takes queries of at most 512 characters".into());
+                        }
+                        config.insert("search".into(), search.into());
+                    }
+                    format!("x:{user}/mentions")
+                }
             }
             Channel::Telegram => {
                 if name.is_empty() {
@@ -170,6 +202,8 @@ mod tests {
             smtp: None,
             user: None,
             plain: false,
+            public: false,
+            search: None,
         }
     }
 
@@ -194,5 +228,12 @@ mod tests {
         assert!(plain.prepare().unwrap_err().contains("unencrypted"));
         assert!(NewAccount { secret: " ".into(), ..form(Channel::Telegram, "bot") }.prepare().unwrap_err().contains("empty"));
         assert!(!format!("{:?}", form(Channel::Telegram, "bot")).contains("s3cret"), "the secret is never printed");
+        let (key, config) = form(Channel::Facebook, "1047").prepare().unwrap();
+        assert_eq!((key.as_str(), config["stream"].as_str()), ("facebook:1047", Some("comments")));
+        assert_eq!(NewAccount { public: true, ..form(Channel::Instagram, "1047") }.prepare().unwrap().0, "instagram:1047/comments");
+        let x = NewAccount { public: true, search: Some("\"Acme Corp\" OR #acme".into()), ..form(Channel::X, "acme_help") };
+        let (key, config) = x.prepare().unwrap();
+        assert_eq!((key.as_str(), config["search"].as_str()), ("x:acme_help/mentions", Some("\"Acme Corp\" OR #acme")));
+        assert!(NewAccount { public: true, search: Some("a".repeat(513)), ..form(Channel::X, "acme") }.prepare().unwrap_err().contains("512"));
     }
 }

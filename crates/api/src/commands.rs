@@ -289,6 +289,8 @@ pub struct ComposerState {
 pub enum LengthUnit {
     Characters,
     Bytes,
+    /// X's weighted count: Korean, Chinese and Japanese letters and emoji count 2, a link 23.
+    Weighted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -527,6 +529,8 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("AttachmentKind.ts", decl::<m::AttachmentKind>()),
         ("AccountState.ts", decl::<m::AccountState>()),
         ("OutboxState.ts", decl::<m::OutboxState>()),
+        ("OutboxKind.ts", decl::<m::OutboxKind>()),
+        ("PostView.ts", decl::<m::PostView>()),
         ("EmailRecord.ts", decl::<i::EmailRecord>()),
         ("Fold.ts", decl::<i::Fold>()),
         ("FoldKind.ts", decl::<i::FoldKind>()),

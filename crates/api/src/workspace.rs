@@ -426,9 +426,18 @@ impl Workspace {
         })?;
         let go_private = public && !switchboard_core::privacy::kinds(&text).is_empty();
         let text = text.as_str();
-        let (length, limit, unit) = match reply_rules::limit(channel) {
-            Some(Limit::Bytes(max)) => (text.len(), Some(max), LengthUnit::Bytes),
-            Some(Limit::Chars(max)) => (text.chars().count(), Some(max), LengthUnit::Characters),
+        // A public reply is measured as the platform counts a public post.
+        let rule = if public { reply_rules::public_limit(channel) } else { reply_rules::limit(channel) };
+        let (length, limit, unit) = match rule {
+            Some(l) => {
+                let (used, max) = l.measure(text);
+                let unit = match l {
+                    Limit::Bytes(_) => LengthUnit::Bytes,
+                    Limit::Chars(_) => LengthUnit::Characters,
+                    Limit::Weighted(_) => LengthUnit::Weighted,
+                };
+                (used, Some(max), unit)
+            }
             None => (text.chars().count(), None, LengthUnit::Characters),
         };
         let (window, problem) = match checked {

@@ -198,6 +198,8 @@ mod connecting {
             smtp: None,
             user: None,
             plain: false,
+            public: false,
+            search: None,
         };
         let bad = ws.call(Command::AddAccount(NewAccount { name: String::new(), ..form.clone() })).unwrap_err();
         assert!(bad.message.contains("bot's name"), "{}", bad.message);

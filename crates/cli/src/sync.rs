@@ -19,6 +19,12 @@ pub enum Kind {
     Telegram,
     X,
     Email,
+    /// A Facebook Page's posts and their comments
+    FacebookComments,
+    /// Comments under an Instagram account's media
+    InstagramComments,
+    /// Mentions of an X account, and brand search (--search)
+    XMentions,
 }
 
 #[derive(Subcommand)]
@@ -26,7 +32,7 @@ pub enum AccountCommand {
     /// Connect an account; its secret is read from an environment variable into the OS keychain
     Add {
         kind: Kind,
-        /// Messenger and Instagram: the Facebook Page's id; SMS and WhatsApp: the business's number
+        /// Messenger, Instagram and the Page's comments: the Facebook Page's id; SMS and WhatsApp: the business's number
         /// (+E.164); Telegram: the bot's name; X: the account's username; email: the address
         /// replies come from [default: --user]
         #[arg(long)]
@@ -60,6 +66,10 @@ pub enum AccountCommand {
         /// Email: no encryption; allowed only to servers on this machine
         #[arg(long)]
         plain: bool,
+        /// X mentions: also follow posts that match this search (X's query language, e.g.
+        /// '"Acme Corp" OR #acme -is:retweet')
+        #[arg(long)]
+        search: Option<String>,
     },
     /// List connected accounts and their sync state
     List {
@@ -87,6 +97,7 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
             password_env,
             tls: _,
             plain,
+            search,
         } => {
             let secret_env = if kind == Kind::Email {
                 password_env.context("email accounts need --password-env")?
@@ -99,12 +110,13 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
                 .with_context(|| format!("environment variable {secret_env} is not set"))?;
             let channel = match kind {
                 Kind::Messenger => Channel::Messenger,
-                Kind::Instagram => Channel::Instagram,
+                Kind::Instagram | Kind::InstagramComments => Channel::Instagram,
                 Kind::Sms => Channel::Sms,
                 Kind::Whatsapp => Channel::Whatsapp,
                 Kind::Telegram => Channel::Telegram,
-                Kind::X => Channel::X,
+                Kind::X | Kind::XMentions => Channel::X,
                 Kind::Email => Channel::Email,
+                Kind::FacebookComments => Channel::Facebook,
             };
             if kind != Kind::Email && name.is_none() {
                 bail!("--name is required");
@@ -119,6 +131,8 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
                 smtp,
                 user,
                 plain,
+                public: matches!(kind, Kind::FacebookComments | Kind::InstagramComments | Kind::XMentions),
+                search,
             };
             let account = switchboard_api::accounts::connect(store, keychain(store)?.as_ref(), &new)?;
             println!("connected {}; run `switchboard sync` to fetch its conversations", account.key);

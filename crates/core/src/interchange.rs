@@ -21,6 +21,7 @@ pub enum Record {
     Contact(ContactRecord),
     Conversation(ConversationRecord),
     Message(MessageRecord),
+    PublicThread(PublicThreadRecord),
     Note(NoteRecord),
     Order(OrderRecord),
 }
@@ -143,6 +144,45 @@ pub struct AttachmentRecord {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+}
+
+/// What makes a conversation a public thread: the post it hangs under (if any) and the comments
+/// in it that are hidden. Sync sends one with each pull that sees the thread; it never touches
+/// the conversation's status, priority or assignee. A message named in `hidden` that is not
+/// stored yet is ignored; a hidden comment stays hidden when the platform does not say so
+/// (the agent's decision may not have reached it yet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicThreadRecord {
+    pub account: String,
+    pub conversation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<PostRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<HiddenRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostRecord {
+    pub id: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub at: jiff::Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HiddenRecord {
+    /// The message's id on the account.
+    pub message: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<jiff::Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -54,7 +54,8 @@ macro_rules! text_enum {
 }
 
 text_enum!(
-    /// The channel a conversation happens on; the badge the agent sees.
+    /// The channel a conversation happens on; the badge the agent sees. `Facebook` is a Page's
+    /// posts and their comments (its private messages are `Messenger`).
     Channel {
         Messenger = "messenger",
         Instagram = "instagram",
@@ -64,6 +65,7 @@ text_enum!(
         X = "x",
         Email = "email",
         Webchat = "webchat",
+        Facebook = "facebook",
     }
 );
 
@@ -107,6 +109,19 @@ text_enum!(
     /// A reply's way out: written (`queued`), handed to the platform (`sending`), accepted with
     /// a platform id (`sent`), or refused for good (`failed`).
     OutboxState { Queued = "queued", Sending = "sending", Sent = "sent", Failed = "failed" }
+);
+
+text_enum!(
+    /// What an outbox item asks the platform to do: post a reply in its conversation, answer a
+    /// public comment in private (Messenger's and Instagram's private replies), or hide a public
+    /// comment. Hiding is the strongest action on customer content: nothing is ever deleted.
+    OutboxKind { Reply = "reply", PrivateReply = "private_reply", Hide = "hide" }
+);
+
+text_enum!(
+    /// Why a public comment is hidden: the only reasons there are. Criticism is answered, never
+    /// hidden.
+    HideReason { Spam = "spam", Abuse = "abuse" }
 );
 
 /// An account's key as written in the interchange format: `<channel>:<handle>`, e.g.
@@ -180,6 +195,8 @@ pub struct InboxFilter {
     pub limit: usize,
     /// The next SLA breach first (breached ones first of all), instead of the newest activity.
     pub by_breach: bool,
+    /// Only public threads (true) or only private conversations (false).
+    pub public: Option<bool>,
 }
 
 /// A connected account. `config` holds connector settings; credentials live in the keychain.
@@ -225,6 +242,10 @@ pub struct OutboxItem {
     pub updated_at: jiff::Timestamp,
     /// Sent as this approved template instead of as free text.
     pub template: Option<Template>,
+    pub kind: OutboxKind,
+    /// The public message it is about: the post or comment a public reply answers, the comment a
+    /// private reply answers or the comment to hide (the platform's id).
+    pub target: Option<String>,
 }
 
 /// Where an email reply goes and how it threads; see `Store::email_reply`. Message-IDs are
@@ -280,6 +301,22 @@ pub struct MessageView {
     /// The conversation it belongs to (a customer's timeline spans several).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub conversation_id: i64,
+    /// A public comment hidden from everyone but its author (never deleted), and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<String>,
+}
+
+/// The public post a public thread hangs under: the business's Facebook post or Instagram
+/// media, or the tweet an X mention answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PostView {
+    pub external_id: String,
+    pub text: String,
+    pub author: Option<String>,
+    pub url: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub at: jiff::Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -404,6 +441,9 @@ pub struct Thread {
     pub handoffs: Vec<Handoff>,
     /// Whether older messages exist than the ones returned.
     pub has_older: bool,
+    /// For a public thread, the post it is under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<PostView>,
 }
 
 /// A bot's part of a conversation, ended by a person taking over: the messages from `first` to
@@ -495,6 +535,7 @@ mod tests {
             attachments: vec![],
             email: None,
             conversation_id: 1,
+            hidden: None,
         };
         use AuthorKind::{Agent, Bot, Customer};
         let thread = [

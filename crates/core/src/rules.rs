@@ -145,6 +145,10 @@ impl RuleSet {
     }
 }
 
+/// A question in English or Korean: a question mark, a question word first (after any
+/// @mentions), or a Korean question ending.
+const QUESTION: &str = r"[?？]|^\W*(@\w+\s+)*(how|when|where|why|what|which|who|can|could|is|are|do|does|did|will|any)\b|(나요|까요|습니까|는지|어떻게|언제|왜)";
+
 /// The rules a new store starts with.
 pub fn defaults() -> Vec<RuleRecord> {
     let words = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -156,7 +160,12 @@ pub fn defaults() -> Vec<RuleRecord> {
         actions,
     };
     vec![
-        rule(1, "General mentions are low", vec![Condition::Public(true)], vec![RuleAction::SetPriority(Priority::Low)]),
+        rule(
+            1,
+            "Public thanks, likes and mentions need no reply",
+            vec![Condition::Public(true)],
+            vec![RuleAction::SetPriority(Priority::Low), RuleAction::NoReplyNeeded],
+        ),
         rule(
             2,
             "Thanks are low",
@@ -165,6 +174,12 @@ pub fn defaults() -> Vec<RuleRecord> {
         ),
         rule(
             3,
+            "Public questions are high",
+            vec![Condition::Public(true), Condition::TextMatches(QUESTION.into())],
+            vec![RuleAction::SetPriority(Priority::High)],
+        ),
+        rule(
+            4,
             "Technical and account questions are high",
             vec![
                 Condition::Public(false),
@@ -176,7 +191,7 @@ pub fn defaults() -> Vec<RuleRecord> {
             vec![RuleAction::SetPriority(Priority::High)],
         ),
         rule(
-            4,
+            5,
             "Complaints are high",
             vec![Condition::TextContainsAny(words(&[
                 "complaint", "unacceptable", "terrible", "worst", "angry", "scam", "disappointed", "ridiculous", "불만", "최악", "실망", "화가",
@@ -184,13 +199,13 @@ pub fn defaults() -> Vec<RuleRecord> {
             vec![RuleAction::SetPriority(Priority::High), RuleAction::AddTag("complaint".into())],
         ),
         rule(
-            5,
+            6,
             "Login trouble may be an incident",
             vec![Condition::TextContainsAny(words(&["can't log in", "cannot log in", "login", "log in", "로그인"]))],
             vec![RuleAction::Incident("login".into())],
         ),
         rule(
-            6,
+            7,
             "Outages may be an incident",
             vec![Condition::TextContainsAny(words(&["is down", "outage", "not loading", "site down", "app down", "접속이 안", "먹통"]))],
             vec![RuleAction::Incident("outage".into())],
@@ -217,7 +232,10 @@ mod tests {
         let set = RuleSet::new(defaults(), &[]);
         assert_eq!(names(&set, &facts("Thank you so much!", false)), ["Thanks are low"]);
         assert_eq!(names(&set, &facts("I can't log in to my account", false)), ["Technical and account questions are high", "Login trouble may be an incident"]);
-        assert_eq!(names(&set, &facts("@acme worst service ever", true)), ["General mentions are low", "Complaints are high"]);
+        assert_eq!(names(&set, &facts("@acme worst service ever", true)), ["Public thanks, likes and mentions need no reply", "Complaints are high"]);
+        assert_eq!(names(&set, &facts("@acme when does the sale end", true)), ["Public thanks, likes and mentions need no reply", "Public questions are high"]);
+        assert_eq!(names(&set, &facts("배송 언제 되나요", true)), ["Public thanks, likes and mentions need no reply", "Public questions are high"]);
+        assert_eq!(names(&set, &facts("Love my new kettle from @acme ❤️", true)), ["Public thanks, likes and mentions need no reply"]);
         assert_eq!(names(&set, &facts("로그인이 안 돼요", false)), ["Technical and account questions are high", "Login trouble may be an incident"]);
         // Whole words: "blogging" is not "login", "errors" is not "error".
         assert!(names(&set, &facts("love the blogging errors page", false)).is_empty());

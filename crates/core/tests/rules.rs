@@ -39,7 +39,7 @@ fn tags(store: &Store, chat: &str) -> Vec<String> {
 #[test]
 fn new_messages_are_triaged_by_the_default_rules() {
     let mut store = store();
-    assert_eq!(store.rules().unwrap().len(), 6);
+    assert_eq!(store.rules().unwrap().len(), 7);
     store.write_batch(&[message("1", "a", "Thank you so much!")]).unwrap();
     store.write_batch(&[message("2", "b", "Where is my parcel?")]).unwrap();
     store.write_batch(&[message("3", "c", "This is unacceptable, worst service")]).unwrap();

@@ -20,10 +20,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(crate) const VERSION: &str = "v21.0";
-const PAGE_NAME: &str = "Acme Support";
+pub(crate) const PAGE_NAME: &str = "Acme Support";
 /// The Instagram professional account linked to the Page.
-const IG_ACCOUNT_ID: &str = "17841405309211844";
-const IG_USERNAME: &str = "acme";
+pub(crate) const IG_ACCOUNT_ID: &str = "17841405309211844";
+pub(crate) const IG_USERNAME: &str = "acme";
 /// Messages nested in a conversation: only the newest have details.
 const NESTED: usize = 20;
 /// How long after the customer's last message a human agent may still answer with the tag.
@@ -31,9 +31,13 @@ const HUMAN_AGENT_WINDOW: i64 = 7 * 86_400;
 
 pub(crate) fn routes(state: Arc<State>) -> Router<Arc<State>> {
     Router::new()
-        .route(&format!("/{VERSION}/{{node}}"), get(node))
+        .route(&format!("/{VERSION}/{{node}}"), get(node).post(crate::graph_public::hide))
         .route(&format!("/{VERSION}/{{node}}/conversations"), get(conversations))
         .route(&format!("/{VERSION}/{{node}}/messages"), get(messages).post(send))
+        .route(&format!("/{VERSION}/{{node}}/feed"), get(crate::graph_public::feed))
+        .route(&format!("/{VERSION}/{{node}}/media"), get(crate::graph_public::media))
+        .route(&format!("/{VERSION}/{{node}}/comments"), get(crate::graph_public::comments).post(crate::graph_public::reply))
+        .route(&format!("/{VERSION}/{{node}}/replies"), get(crate::graph_public::replies).post(crate::graph_public::reply))
         .route_layer(axum::middleware::from_fn_with_state(state, metered))
 }
 
@@ -70,7 +74,7 @@ pub(crate) fn unknown_error() -> Response {
 }
 
 /// The refusal for a request without the Page token (query `access_token` or Bearer), if it lacks it.
-fn refusal(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<Response> {
+pub(crate) fn refusal(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<Response> {
     let bearer = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
     match query.get("access_token").map(String::as_str).or(bearer) {
         Some(crate::credentials::PAGE_TOKEN) => None,
@@ -108,15 +112,15 @@ async fn metered(Shared(state): Shared<Arc<State>>, request: Request, next: Next
     response
 }
 
-fn time(at: i64) -> String {
+pub(crate) fn time(at: i64) -> String {
     jiff::Timestamp::from_second(at).expect("in range").strftime("%Y-%m-%dT%H:%M:%S%z").to_string()
 }
 
-fn encode(cursor: &str) -> String {
+pub(crate) fn encode(cursor: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cursor)
 }
 
-fn decode(cursor: &str) -> Option<String> {
+pub(crate) fn decode(cursor: &str) -> Option<String> {
     String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()
 }
 
@@ -136,7 +140,7 @@ fn parse_conversation_id(inner: &Inner, id: &str) -> Option<usize> {
 }
 
 /// The top-level names in a `fields` list such as `participants,messages{message,from}`.
-fn field_names(fields: &str) -> Vec<String> {
+pub(crate) fn field_names(fields: &str) -> Vec<String> {
     let (mut names, mut depth, mut current) = (Vec::new(), 0, String::new());
     for ch in fields.chars() {
         match ch {
@@ -170,7 +174,7 @@ fn person(inner: &Inner, channel: Channel, customer: Option<usize>) -> Value {
     }
 }
 
-fn message_json(inner: &Inner, conv: usize, turn: usize) -> Value {
+pub(crate) fn message_json(inner: &Inner, conv: usize, turn: usize) -> Value {
     let c = &inner.world.conversations[conv];
     let t: &Turn = &c.turns[turn];
     let (from, to) = if t.speaker == Speaker::Customer { (Some(c.customer), None) } else { (None, Some(c.customer)) };
@@ -203,11 +207,11 @@ fn attachment_json(message: &str, a: &Attachment) -> Value {
 }
 
 /// Where a `next` link points: this server, as the client reached it.
-fn origin(headers: &HeaderMap) -> String {
+pub(crate) fn origin(headers: &HeaderMap) -> String {
     format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"))
 }
 
-fn link(origin: &str, path: &str, query: &HashMap<String, String>, after: &str) -> String {
+pub(crate) fn link(origin: &str, path: &str, query: &HashMap<String, String>, after: &str) -> String {
     let mut params: Vec<(&str, &str)> = query.iter().filter(|(k, _)| k.as_str() != "after").map(|(k, v)| (k.as_str(), v.as_str())).collect();
     params.sort();
     params.push(("after", after));
@@ -229,11 +233,11 @@ fn messages_page(inner: &Inner, conv: usize, limit: usize, before_turn: usize, o
     json!({"data": data, "paging": paging})
 }
 
-fn limit(query: &HashMap<String, String>, default: usize) -> usize {
+pub(crate) fn limit(query: &HashMap<String, String>, default: usize) -> usize {
     query.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(default).clamp(1, 100)
 }
 
-fn not_found(node: &str, method: &str) -> Response {
+pub(crate) fn not_found(node: &str, method: &str) -> Response {
     error(
         StatusCode::BAD_REQUEST,
         100,
@@ -353,6 +357,7 @@ struct SendRequest {
 #[derive(Deserialize)]
 struct Recipient {
     id: Option<String>,
+    comment_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -361,7 +366,7 @@ struct OutMessage {
     attachment: Option<Value>,
 }
 
-fn bad_param(message: &str) -> Response {
+pub(crate) fn bad_param(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, 100, None, message)
 }
 
@@ -375,8 +380,6 @@ async fn send(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, heade
     let Ok(request) = serde_json::from_slice::<SendRequest>(&body) else {
         return bad_param("(#100) Invalid JSON for postcard");
     };
-    let Some(recipient) = request.recipient.and_then(|r| r.id) else { return bad_param("(#100) The parameter recipient is required") };
-    let Some(messaging_type) = request.messaging_type else { return bad_param("(#100) The parameter messaging_type is required") };
     let (text, attachment) = match request.message {
         Some(m) => (m.text.unwrap_or_default(), m.attachment),
         None => return bad_param("(#100) The parameter message is required"),
@@ -384,6 +387,11 @@ async fn send(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, heade
     if text.is_empty() && attachment.is_none() {
         return bad_param("(#100) Param message must be non-empty");
     }
+    if let Some(comment) = request.recipient.as_ref().and_then(|r| r.comment_id.clone()) {
+        return crate::graph_public::private_reply(&state, &comment, text);
+    }
+    let Some(recipient) = request.recipient.and_then(|r| r.id) else { return bad_param("(#100) The parameter recipient is required") };
+    let Some(messaging_type) = request.messaging_type else { return bad_param("(#100) The parameter messaging_type is required") };
     let mut inner = state.lock();
     let found = [Channel::Messenger, Channel::Instagram].into_iter().find_map(|ch| inner.conversation_with(ch, &recipient).map(|conv| (ch, conv)));
     let Some((channel, conv)) = found else {
@@ -414,7 +422,7 @@ async fn send(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, heade
             "(#10) This message is sent outside of allowed window. Learn more about the new policy here: https://developers.facebook.com/docs/messenger-platform/policy-overview",
         );
     }
-    inner.record_reply(channel, &recipient, &text);
+    inner.record_reply(channel.name(), &recipient, &text);
     let turn = inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at: now, attachment: None }, None);
     let message = message_json(&inner, conv, turn);
     Json(json!({"recipient_id": recipient, "message_id": message["id"]})).into_response()

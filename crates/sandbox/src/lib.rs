@@ -12,12 +12,15 @@
 
 mod faults;
 mod graph;
+mod graph_public;
+pub mod public;
 pub mod script;
 pub mod shopify;
 mod state;
 mod telegram;
 mod twilio;
 mod x;
+mod x_public;
 
 use axum::routing::get;
 use axum::Router;
@@ -175,9 +178,17 @@ impl Sandbox {
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(every);
                 tick.tick().await;
+                let mut n = 0u64;
                 loop {
                     tick.tick().await;
-                    state.live_message(jiff::Timestamp::now().as_second(), None, None);
+                    n += 1;
+                    let now = jiff::Timestamp::now().as_second();
+                    // One new message in five is said in public.
+                    if n % 5 == 0 {
+                        state.public_writes(now, public::Surface::ALL[(n / 5 % 3) as usize], None);
+                    } else {
+                        state.live_message(now, None, None);
+                    }
                 }
             });
         }
@@ -227,7 +238,7 @@ impl Controller {
 
     /// Every reply received, in order: (channel, chat, text).
     pub fn replies(&self) -> Vec<(String, String, String)> {
-        self.0.read().reply_log.iter().map(|(c, chat, text)| (c.name().to_owned(), chat.clone(), text.clone())).collect()
+        self.0.read().reply_log.iter().map(|(c, chat, text)| ((*c).to_owned(), chat.clone(), text.clone())).collect()
     }
 
     /// A customer writes again, now, as in live mode.
@@ -248,14 +259,21 @@ impl Controller {
 
 /// A customer writes now, as live mode does on its own: for tests and demos that need a message
 /// at a known moment, on `?channel=NAME` and with `?text=…` if given (tests feed hostile text
-/// this way); `?new=1`: a new customer starting a conversation. Answers `{"channel": …, "text": …}`.
+/// this way); `?new=1`: a new customer starting a conversation. `channel` may name a public
+/// surface (`facebook_comments`, `instagram_comments`, `x_mentions`): a new public comment or
+/// mention. Answers `{"channel": …, "text": …}`.
 async fn customer_writes(
     axum::extract::State(state): axum::extract::State<Arc<state::State>>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> axum::Json<serde_json::Value> {
+    let now = jiff::Timestamp::now().as_second();
+    if let Some(surface) = q.get("channel").and_then(|name| public::Surface::ALL.into_iter().find(|s| s.name() == name)) {
+        let text = state.public_writes(now, surface, q.get("text").cloned());
+        return axum::Json(serde_json::json!({ "channel": surface.name(), "text": text }));
+    }
     let channel = q.get("channel").and_then(|name| script::Channel::ALL.into_iter().find(|c| c.name() == name));
     let new = q.get("new").is_some_and(|v| v == "1" || v == "true");
-    let (channel, text) = state.customer_writes(jiff::Timestamp::now().as_second(), channel, q.get("text").cloned(), new);
+    let (channel, text) = state.customer_writes(now, channel, q.get("text").cloned(), new);
     axum::Json(serde_json::json!({ "channel": channel.name(), "text": text }))
 }
 

@@ -86,15 +86,18 @@ pub(crate) struct Inner {
     /// Where each SID is in `twilio`, for page tokens.
     pub twilio_index: std::collections::HashMap<String, usize>,
     pub next_sid: u64,
-    pub replies: BTreeMap<Channel, (usize, usize)>,
-    pub seen_replies: HashSet<(Channel, String, String)>,
-    pub reply_log: Vec<(Channel, String, String)>,
+    /// Per channel or public surface (by name): replies, and among them duplicates.
+    pub replies: BTreeMap<&'static str, (usize, usize)>,
+    pub seen_replies: HashSet<(&'static str, String, String)>,
+    pub reply_log: Vec<(&'static str, String, String)>,
+    /// Posts, comments and mentions (see `public`).
+    pub public: crate::public::Public,
     /// Messenger and Instagram conversations by last activity: (time, conversation).
     pub graph: BTreeMap<Channel, std::collections::BTreeSet<(i64, usize)>>,
     /// Oldest first.
     pub x_events: Vec<XEvent>,
     next_x_id: u64,
-    rng: StdRng,
+    pub rng: StdRng,
 }
 
 /// Requests served and refused, per channel, and the recent calls per rate-limit bucket (oldest
@@ -130,7 +133,9 @@ pub(crate) fn twilio_sid(prefix: &str, n: u64) -> String {
 impl State {
     pub fn new(config: &crate::Config, now: i64) -> State {
         let world = script::generate(config.seed, config.conversations, now);
+        let public = crate::public::Public::generate(config.seed, &world, (config.conversations / 4).clamp(24, 600), now);
         let mut inner = Inner {
+            public,
             world,
             updates: std::collections::VecDeque::new(),
             next_update_id: 700_000_001,
@@ -261,7 +266,7 @@ impl State {
                 Channel::X => inner.x_events.len(),
                 Channel::Messenger | Channel::Instagram => convs.iter().map(|c| c.turns.len()).sum(),
             };
-            let (replies, duplicate_replies) = inner.replies.get(&ch).copied().unwrap_or_default();
+            let (replies, duplicate_replies) = inner.replies.get(ch.name()).copied().unwrap_or_default();
             // Channels that share one API (Twilio: SMS and WhatsApp; the Graph API: Messenger and
             // Instagram) have its requests counted under the first.
             let requests = meter.requests.get(&ch).copied().unwrap_or_default();
@@ -271,7 +276,36 @@ impl State {
                 ChannelStats { conversations: convs.len(), messages, replies, requests, duplicate_replies, throttled },
             );
         }
+        for surface in crate::public::Surface::ALL {
+            let p = &inner.public;
+            let shown: Vec<usize> = (0..p.comments.len())
+                .filter(|&i| p.comments[i].surface == surface)
+                // X lists other people's posts only: the business's own answers are not mentions.
+                .filter(|&i| surface != crate::public::Surface::X || p.comments[i].author.is_some())
+                .collect();
+            // A thread: on X an author's posts in one conversation; elsewhere a top-level comment.
+            let threads: HashSet<(String, Option<usize>)> = shown
+                .iter()
+                .map(|&i| match surface {
+                    crate::public::Surface::X => (p.x_conversation(i), p.comments[i].author),
+                    _ => (p.comments[p.comments[i].parent.unwrap_or(i)].id.clone(), None),
+                })
+                .collect();
+            let (replies, duplicate_replies) = inner.replies.get(surface.name()).copied().unwrap_or_default();
+            channels.insert(
+                surface.name().to_owned(),
+                ChannelStats { conversations: threads.len(), messages: shown.len(), replies, duplicate_replies, requests: 0, throttled: 0 },
+            );
+        }
         Stats { channels }
+    }
+
+    /// A customer writes in public now on `surface` (a comment, a mention); returns the text.
+    pub fn public_writes(&self, now: i64, surface: crate::public::Surface, text: Option<String>) -> String {
+        let mut inner = self.lock();
+        let Inner { rng, world, public, .. } = &mut *inner;
+        let i = public.live(rng, world, surface, None, text, now);
+        public.comments[i].text.clone()
     }
 }
 
@@ -313,6 +347,14 @@ impl Inner {
     /// The conversation on `channel` with the customer whose handle there is `handle`.
     pub fn conversation_with(&self, channel: Channel, handle: &str) -> Option<usize> {
         self.world.conversations.iter().position(|c| c.channel == channel && self.world.customers[c.customer].handle(channel) == handle)
+    }
+
+    /// A new, empty conversation with `customer` on `channel` (the business writes first: a
+    /// private reply to a comment, a direct message on X); returns its index.
+    pub fn open_conversation(&mut self, channel: Channel, customer: usize) -> usize {
+        let id = self.world.conversations.len();
+        self.world.conversations.push(script::Conversation { id, channel, customer, turns: Vec::new() });
+        id
     }
 
     /// When the customer last wrote in a conversation (Unix seconds).
@@ -364,7 +406,7 @@ impl Inner {
     }
 
     /// Counts a reply; a second one with the same chat and text counts as a duplicate.
-    pub fn record_reply(&mut self, channel: Channel, chat: &str, text: &str) {
+    pub fn record_reply(&mut self, channel: &'static str, chat: &str, text: &str) {
         let fresh = self.seen_replies.insert((channel, chat.to_owned(), text.to_owned()));
         self.reply_log.push((channel, chat.to_owned(), text.to_owned()));
         let entry = self.replies.entry(channel).or_default();

@@ -169,7 +169,7 @@ async fn send_message(Shared(state): Shared<Arc<State>>, Path(bot): Path<String>
     let Some(conv) = inner.conversation_with(Channel::Telegram, &chat) else {
         return error(StatusCode::BAD_REQUEST, "Bad Request: chat not found");
     };
-    inner.record_reply(Channel::Telegram, &chat, &text);
+    inner.record_reply(Channel::Telegram.name(), &chat, &text);
     let at = jiff::Timestamp::now().as_second();
     let turn = inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at, attachment: None }, None);
     Json(json!({"ok": true, "result": message_json(&inner, conv, turn)})).into_response()

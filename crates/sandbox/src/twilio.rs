@@ -189,7 +189,7 @@ async fn create(Shared(state): Shared<Arc<State>>, Path(sid): Path<String>, head
             );
         }
     }
-    inner.record_reply(channel, &to, &text);
+    inner.record_reply(channel.name(), &to, &text);
     let message = TwilioMessage {
         sid: twilio_sid("SM", inner.next_sid),
         from,

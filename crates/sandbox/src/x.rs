@@ -26,6 +26,7 @@ pub(crate) fn routes(state: Arc<State>) -> Router<Arc<State>> {
         .route("/2/users/me", get(me))
         .route("/2/dm_events", get(dm_events))
         .route("/2/dm_conversations/with/{participant}/messages", post(send))
+        .merge(crate::x_public::routes())
         .route_layer(axum::middleware::from_fn_with_state(state, metered))
 }
 
@@ -52,9 +53,14 @@ fn limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_in: 
 
 /// Meters each endpoint separately, as X does, and reports what is left.
 async fn metered(Shared(state): Shared<Arc<State>>, request: Request, next: Next) -> Response {
-    let endpoint = match request.uri().path() {
+    let path = request.uri().path();
+    let endpoint = match path {
         "/2/dm_events" => "x:dm_events",
         "/2/users/me" => "x:users_me",
+        "/2/tweets/search/recent" => "x:search",
+        "/2/tweets" => "x:tweet_create",
+        _ if path.ends_with("/mentions") => "x:mentions",
+        _ if path.ends_with("/tweets") => "x:user_tweets",
         _ => "x:dm_create",
     };
     match state.spend(endpoint) {
@@ -77,7 +83,7 @@ async fn metered(Shared(state): Shared<Arc<State>>, request: Request, next: Next
 }
 
 /// The refusal for a request without the user token, if it lacks it.
-fn refusal(headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn refusal(headers: &HeaderMap) -> Option<Response> {
     let bearer = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
     (bearer != Some(crate::credentials::X_TOKEN)).then(|| problem(StatusCode::UNAUTHORIZED, "Unauthorized"))
 }
@@ -89,11 +95,11 @@ fn conversation_id(customer: &str) -> String {
     format!("{a}-{b}")
 }
 
-fn token(id: u64) -> String {
+pub(crate) fn token(id: u64) -> String {
     format!("{id:x}").chars().rev().collect::<String>().to_uppercase()
 }
 
-fn parse_token(token: &str) -> Option<u64> {
+pub(crate) fn parse_token(token: &str) -> Option<u64> {
     u64::from_str_radix(&token.chars().rev().collect::<String>().to_lowercase(), 16).ok()
 }
 
@@ -197,10 +203,16 @@ async fn send(Shared(state): Shared<Arc<State>>, Path(participant): Path<String>
         return problem(StatusCode::BAD_REQUEST, "One or more parameters to your request was invalid: text is longer than 10000 characters");
     }
     let mut inner = state.lock();
-    let Some(conv) = inner.conversation_with(Channel::X, &participant) else {
-        return problem(StatusCode::FORBIDDEN, "You are not permitted to send a message to this user.");
+    // A customer the business has not written to yet (one who mentioned it in public) gets a
+    // new conversation; an unknown user id cannot be written to.
+    let conv = match inner.conversation_with(Channel::X, &participant) {
+        Some(conv) => conv,
+        None => match inner.world.customers.iter().position(|c| c.handle(Channel::X) == participant) {
+            Some(customer) => inner.open_conversation(Channel::X, customer),
+            None => return problem(StatusCode::FORBIDDEN, "You are not permitted to send a message to this user."),
+        },
     };
-    inner.record_reply(Channel::X, &participant, &text);
+    inner.record_reply(Channel::X.name(), &participant, &text);
     let now = jiff::Timestamp::now().as_second();
     inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at: now, attachment: None }, None);
     let id = inner.x_events.last().expect("just appended").id;

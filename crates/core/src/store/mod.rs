@@ -13,6 +13,7 @@ mod rules;
 mod sla;
 mod migrations;
 mod outbox;
+mod public;
 mod triage;
 pub(crate) mod read;
 pub(crate) mod util;

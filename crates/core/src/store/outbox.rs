@@ -13,12 +13,12 @@ use super::util::{from_ms, now_ms, to_ms};
 use super::write::refresh_conversation;
 use super::Store;
 use crate::error::{Error, Result};
-use crate::model::{AuthorKind, Channel, DeliveryState, Direction, EmailReply, OutboxItem, OutboxState, Template};
+use crate::model::{AuthorKind, Channel, DeliveryState, Direction, EmailReply, OutboxItem, OutboxKind, OutboxState, Template};
 use crate::reply_rules::{self, Window};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 const ITEM_SELECT: &str = "SELECT id, conversation_id, message_id, idempotency_key, body, state, attempts, last_error,
-                                  external_id, next_attempt_at, updated_at, template FROM outbox";
+                                  external_id, next_attempt_at, updated_at, template, kind, target FROM outbox";
 
 fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
     Ok(OutboxItem {
@@ -34,10 +34,12 @@ fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
         next_attempt_at: from_ms(r.get(9)?),
         updated_at: from_ms(r.get(10)?),
         template: r.get::<_, Option<String>>(11)?.and_then(|t| serde_json::from_str(&t).ok()),
+        kind: r.get(12)?,
+        target: r.get(13)?,
     })
 }
 
-fn load(tx: &Transaction<'_>, id: i64) -> Result<OutboxItem> {
+pub(super) fn load(tx: &Transaction<'_>, id: i64) -> Result<OutboxItem> {
     tx.prepare_cached(&format!("{ITEM_SELECT} WHERE id = ?1"))?
         .query_row([id], item)
         .optional()?
@@ -63,30 +65,131 @@ fn set_delivery(tx: &Transaction<'_>, message: Option<i64>, state: DeliveryState
     Ok(())
 }
 
+/// What an outbox item is, besides its text: its kind and the public message it is about.
+#[derive(Clone, Copy)]
+pub(super) struct Action<'a> {
+    pub kind: OutboxKind,
+    pub target: Option<&'a str>,
+}
+
+const REPLY: Action<'static> = Action { kind: OutboxKind::Reply, target: None };
+
+/// When the public comment a private reply answers was written (the platform's id).
+fn comment_time(conn: &rusqlite::Connection, comment: &str) -> Result<jiff::Timestamp> {
+    conn.prepare_cached(
+        "SELECT m.sent_at FROM accounts a CROSS JOIN messages m
+         WHERE a.channel IN ('facebook', 'instagram') AND m.account_id = a.id AND m.external_id = ?1 LIMIT 1",
+    )?
+    .query_row([comment], |r| r.get(0))
+    .optional()?
+    .map(from_ms)
+    .ok_or_else(|| Error::Missing { what: "comment", id: comment.to_owned() })
+}
+
 /// The conversation's account, and how the channel lets `text` go out now (see `reply_rules`).
-fn reply_check(conn: &rusqlite::Connection, conversation_id: i64, text: &str, template: bool, now: jiff::Timestamp) -> Result<(i64, Window)> {
+fn reply_check(conn: &rusqlite::Connection, conversation_id: i64, text: &str, template: bool, action: Action<'_>, now: jiff::Timestamp) -> Result<(i64, Window)> {
     let (account, channel, last_inbound, public): (i64, Channel, Option<i64>, bool) = conn
         .prepare_cached("SELECT account_id, channel, last_inbound_at, public FROM conversations WHERE id = ?1")?
         .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?
         .ok_or_else(|| Error::Missing { what: "conversation", id: conversation_id.to_string() })?;
-    if public && !template {
+    if public && !template && action.kind == OutboxKind::Reply {
         if let Some(kind) = crate::privacy::kinds(text).first() {
             return Err(Error::ReplyNotAllowed(format!(
-                "this thread is public and the reply contains {}: continue in private (a direct message or email) instead",
+                "this thread is public and the reply contains {}: reply privately (a direct message or email) instead",
                 kind.words()
             )));
         }
     }
-    let window = reply_rules::check(channel, text, last_inbound.map(from_ms), now, template).map_err(Error::ReplyNotAllowed)?;
+    let window = match (action.kind, action.target) {
+        (OutboxKind::Hide, _) => Ok(Window::Open),
+        (OutboxKind::PrivateReply, Some(comment)) => reply_rules::check_private_reply(channel, text, comment_time(conn, comment)?, now),
+        (OutboxKind::PrivateReply, None) => Err("a private reply needs the comment it answers".to_owned()),
+        (OutboxKind::Reply, _) if public && !template => reply_rules::check_public(channel, text),
+        (OutboxKind::Reply, _) => reply_rules::check(channel, text, last_inbound.map(from_ms), now, template),
+    }
+    .map_err(Error::ReplyNotAllowed)?;
     Ok((account, window))
+}
+
+/// Writes an item to the outbox in `tx`, after checking it may go (see `enqueue`). A reply or a
+/// private reply shows in the thread as a `queued` message; a hide request does not.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn enqueue_in(
+    tx: &Transaction<'_>,
+    conversation_id: i64,
+    text: &str,
+    template: Option<&Template>,
+    author: Option<&str>,
+    key: &str,
+    kind: AuthorKind,
+    action: Action<'_>,
+) -> Result<OutboxItem> {
+    if let Some(id) = tx.prepare_cached("SELECT id FROM outbox WHERE idempotency_key = ?1")?.query_row([key], |r| r.get::<_, i64>(0)).optional()? {
+        return load(tx, id);
+    }
+    let (account, _) = reply_check(tx, conversation_id, text, template.is_some(), action, jiff::Timestamp::now())?;
+    // A public reply answers one post: on X the customer's newest, on Facebook and Instagram the
+    // comment that starts the thread (replies to replies join its thread there).
+    let target: Option<String> = match action.target {
+        Some(t) => Some(t.to_owned()),
+        None if action.kind == OutboxKind::Reply => tx
+            .prepare_cached(
+                "SELECT CASE c.channel WHEN 'x' THEN (SELECT m.external_id FROM messages m WHERE m.conversation_id = c.id
+                                                        AND m.direction = 'in' ORDER BY m.sent_at DESC, m.id DESC LIMIT 1)
+                                       ELSE c.external_id END
+                 FROM conversations c WHERE c.id = ?1 AND c.public = 1",
+            )?
+            .query_row([conversation_id], |r| r.get(0))
+            .optional()?
+            .flatten(),
+        None => None,
+    };
+    let now = now_ms();
+    let message: Option<i64> = if action.kind == OutboxKind::Hide {
+        None
+    } else {
+        // A local id until the platform gives its own; "local:" never collides with those.
+        Some(
+            tx.prepare_cached(
+                "INSERT INTO messages (conversation_id, account_id, external_id, direction, author_kind, author_name,
+                                       body, sent_at, delivery)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+            )?
+            .query_row(
+                params![conversation_id, account, format!("local:{key}"), Direction::Out, kind, author, text, now, DeliveryState::Queued],
+                |r| r.get(0),
+            )?,
+        )
+    };
+    let id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO outbox (conversation_id, idempotency_key, body, state, created_at, updated_at, message_id, next_attempt_at, template, kind, target)
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5, ?4, ?6, ?7, ?8) RETURNING id",
+        )?
+        .query_row(
+            params![conversation_id, key, text, now, message, template.map(|t| serde_json::to_string(t).expect("json")), action.kind, target],
+            |r| r.get(0),
+        )?;
+    if let Some(message) = message {
+        refresh_conversation(tx, conversation_id)?;
+        super::index_messages(tx, &[message])?;
+    }
+    load(tx, id)
 }
 
 impl Store {
     /// How a reply of `text` (or a template, with `template`) in this conversation may go out
     /// now, or why it may not.
     pub fn check_reply(&self, conversation_id: i64, text: &str, template: bool, now: jiff::Timestamp) -> Result<Window> {
-        Ok(reply_check(&self.conn, conversation_id, text, template, now)?.1)
+        Ok(reply_check(&self.conn, conversation_id, text, template, REPLY, now)?.1)
+    }
+
+    /// How a queued item may go out now, or why it may not (checked again just before sending:
+    /// it may have been queued offline, and windows close).
+    pub fn check_item(&self, item: &OutboxItem, now: jiff::Timestamp) -> Result<Window> {
+        let action = Action { kind: item.kind, target: item.target.as_deref() };
+        Ok(reply_check(&self.conn, item.conversation_id, &item.text, item.template.is_some(), action, now)?.1)
     }
 
     /// Writes an approved template reply to the outbox (WhatsApp takes one at any time, also
@@ -97,7 +200,7 @@ impl Store {
         }
         let variables: Vec<String> = template.variables.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let shown = if variables.is_empty() { format!("Template {}", template.id) } else { format!("Template {} ({})", template.id, variables.join(", ")) };
-        self.enqueue(conversation_id, &shown, Some(template), author, idempotency_key, AuthorKind::Agent)
+        self.enqueue(conversation_id, &shown, Some(template), author, idempotency_key, AuthorKind::Agent, REPLY)
     }
 
     /// Writes a reply to the outbox and shows it in the thread as `queued`. With the same
@@ -107,13 +210,13 @@ impl Store {
         if text.trim().is_empty() {
             return Err(Error::invalid("a reply needs text"));
         }
-        self.enqueue(conversation_id, text, None, author, idempotency_key, AuthorKind::Agent)
+        self.enqueue(conversation_id, text, None, author, idempotency_key, AuthorKind::Agent, REPLY)
     }
 
     /// Writes an automated message (an acknowledgement) to the outbox: shown as the bot's, so it
     /// is not an agent's answer and stops no SLA clock.
     pub fn enqueue_automated(&mut self, conversation_id: i64, text: &str, idempotency_key: &str) -> Result<OutboxItem> {
-        self.enqueue(conversation_id, text, None, Some("Switchboard"), Some(idempotency_key), AuthorKind::Bot)
+        self.enqueue(conversation_id, text, None, Some("Switchboard"), Some(idempotency_key), AuthorKind::Bot, REPLY)
     }
 
     fn enqueue(
@@ -124,39 +227,10 @@ impl Store {
         author: Option<&str>,
         idempotency_key: Option<&str>,
         kind: AuthorKind,
+        action: Action<'_>,
     ) -> Result<OutboxItem> {
         let key = idempotency_key.map(str::to_owned).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        self.transaction(|tx| {
-            if let Some(id) = tx
-                .prepare_cached("SELECT id FROM outbox WHERE idempotency_key = ?1")?
-                .query_row([&key], |r| r.get::<_, i64>(0))
-                .optional()?
-            {
-                return load(tx, id);
-            }
-            let (account, _) = reply_check(tx, conversation_id, text, template.is_some(), jiff::Timestamp::now())?;
-            let now = now_ms();
-            // A local id until the platform gives its own; "local:" never collides with those.
-            let message: i64 = tx
-                .prepare_cached(
-                    "INSERT INTO messages (conversation_id, account_id, external_id, direction, author_kind, author_name,
-                                           body, sent_at, delivery)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
-                )?
-                .query_row(
-                    params![conversation_id, account, format!("local:{key}"), Direction::Out, kind, author, text, now, DeliveryState::Queued],
-                    |r| r.get(0),
-                )?;
-            let id: i64 = tx
-                .prepare_cached(
-                    "INSERT INTO outbox (conversation_id, idempotency_key, body, state, created_at, updated_at, message_id, next_attempt_at, template)
-                     VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5, ?4, ?6) RETURNING id",
-                )?
-                .query_row(params![conversation_id, key, text, now, message, template.map(|t| serde_json::to_string(t).expect("json"))], |r| r.get(0))?;
-            refresh_conversation(tx, conversation_id)?;
-            super::index_messages(tx, &[message])?;
-            load(tx, id)
-        })
+        self.transaction(|tx| enqueue_in(tx, conversation_id, text, template, author, &key, kind, action))
     }
 
     /// Queued replies whose time has come, oldest first, at most one per conversation (the next
@@ -289,6 +363,11 @@ impl Store {
         self.transaction(|tx| {
             let item = transition(tx, id, &[OutboxState::Sending, OutboxState::Queued], "state = 'failed', last_error = ?2", &[&error])?;
             set_delivery(tx, item.message_id, DeliveryState::Failed)?;
+            // A comment the platform would not hide is shown as it is: visible.
+            if item.kind == OutboxKind::Hide {
+                tx.prepare_cached("UPDATE messages SET hidden_at = NULL, hidden_reason = NULL WHERE conversation_id = ?1 AND external_id = ?2")?
+                    .execute(params![item.conversation_id, item.target])?;
+            }
             refresh_conversation(tx, item.conversation_id)?;
             Ok(item)
         })
@@ -299,6 +378,10 @@ impl Store {
         self.transaction(|tx| {
             let item = transition(tx, id, &[OutboxState::Failed], "state = 'queued', next_attempt_at = ?2", &[&now_ms()])?;
             set_delivery(tx, item.message_id, DeliveryState::Queued)?;
+            if item.kind == OutboxKind::Hide {
+                tx.prepare_cached("UPDATE messages SET hidden_at = ?3, hidden_reason = ?4 WHERE conversation_id = ?1 AND external_id = ?2")?
+                    .execute(params![item.conversation_id, item.target, now_ms(), item.text])?;
+            }
             refresh_conversation(tx, item.conversation_id)?;
             Ok(item)
         })

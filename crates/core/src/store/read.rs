@@ -124,6 +124,10 @@ pub(crate) fn contact_view(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContactVie
     })
 }
 
+/// The columns `message_view` reads, from `messages m JOIN conversations c`.
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.external_id, c.channel, m.direction, m.author_kind, m.author_name, m.body, m.sent_at, m.delivery, m.conversation_id, m.hidden_reason";
+
 fn message_view(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<MessageView> {
     let id: i64 = r.get(0)?;
     Ok(MessageView {
@@ -143,6 +147,7 @@ fn message_view(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<MessageView>
             .collect(),
         email: email_record(conn, id, false)?,
         conversation_id: r.get(9)?,
+        hidden: r.get(10)?,
     })
 }
 
@@ -159,11 +164,9 @@ impl Store {
 
     /// These messages (those that exist).
     pub fn messages_by_id(&self, ids: &[i64]) -> Result<Vec<MessageView>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT m.id, m.external_id, c.channel, m.direction, m.author_kind, m.author_name, m.body, m.sent_at, m.delivery,
-                    m.conversation_id
-             FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?1",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?1"
+        ))?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let mut rows = stmt.query([id])?;
@@ -200,6 +203,10 @@ impl Store {
         }
         if filter.unassigned {
             sql.push_str(" AND c.assignee IS NULL");
+        }
+        if let Some(public) = filter.public {
+            sql.push_str(" AND c.public = ?");
+            params.push(Value::Integer(public as i64));
         }
         if let Some(id) = filter.contact_id {
             sql.push_str(" AND c.contact_id = ?");
@@ -283,13 +290,11 @@ impl Store {
         let tags = self.conversation_tags(conversation)?;
         let limit = limit.max(1);
         let contact_id = contact.as_ref().map(|c| c.id).filter(|_| whole_customer);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT m.id, m.external_id, c.channel, m.direction, m.author_kind, m.author_name, m.body, m.sent_at, m.delivery,
-                    m.conversation_id
-             FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE m.conversation_id IN (SELECT ?1 UNION SELECT id FROM conversations WHERE contact_id = ?3)
-             ORDER BY m.sent_at DESC, m.id DESC LIMIT ?2",
-        )?;
+             ORDER BY m.sent_at DESC, m.id DESC LIMIT ?2"
+        ))?;
         let mut rows = stmt.query(params![conversation, i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1), contact_id])?;
         let mut messages = Vec::new();
         while let Some(r) = rows.next()? {
@@ -301,7 +306,38 @@ impl Store {
         let since = if has_older { messages.first().map(|m| super::util::to_ms(m.at)) } else { None };
         let notes = self.notes_of(conversation, contact_id, since)?;
         let handoffs = handoffs(&messages);
-        Ok(Thread { conversation: row, contact, tags, messages, notes, handoffs, has_older })
+        let post = self.post_of(conversation)?;
+        Ok(Thread { conversation: row, contact, tags, messages, notes, handoffs, has_older, post })
+    }
+
+    /// What makes a conversation a public thread, for export; `None` for a private one.
+    fn public_thread_record(&self, id: i64, account: &str, external: &str) -> Result<Option<PublicThreadRecord>> {
+        let public: bool = self.conn.prepare_cached("SELECT public FROM conversations WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
+        if !public {
+            return Ok(None);
+        }
+        let post = self.post_of(id)?.map(|p| PostRecord { id: p.external_id, text: p.text, author: p.author, url: p.url, at: p.at });
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT external_id, hidden_reason, hidden_at FROM messages WHERE conversation_id = ?1 AND hidden_at IS NOT NULL ORDER BY external_id",
+        )?;
+        let hidden = stmt
+            .query_map([id], |r| Ok(HiddenRecord { message: r.get(0)?, reason: r.get::<_, Option<String>>(1)?.unwrap_or_default(), at: Some(from_ms(r.get(2)?)) }))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Some(PublicThreadRecord { account: account.to_owned(), conversation: external.to_owned(), post, hidden }))
+    }
+
+    /// The post a public thread hangs under.
+    pub fn post_of(&self, conversation: i64) -> Result<Option<PostView>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT p.external_id, p.body, p.author_name, p.url, p.posted_at FROM conversations c JOIN posts p ON p.id = c.post_id
+                 WHERE c.id = ?1",
+            )?
+            .query_row([conversation], |r| {
+                Ok(PostView { external_id: r.get(0)?, text: r.get(1)?, author: r.get(2)?, url: r.get(3)?, at: from_ms(r.get(4)?) })
+            })
+            .optional()?)
     }
 
     /// Notes on the conversation (or on every conversation of `contact`), from `since` on.
@@ -437,6 +473,9 @@ impl Store {
                     attachments: attachments(&self.conn, message_id)?,
                     email: email.map(Box::new),
                 }))?;
+            }
+            if let Some(thread) = self.public_thread_record(*id, account, external)? {
+                emit(Record::PublicThread(thread))?;
             }
             let mut stmt = self
                 .conn

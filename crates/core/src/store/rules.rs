@@ -85,7 +85,14 @@ pub(crate) fn apply(conn: &Connection, newest: &[(i64, i64)]) -> Result<()> {
             .optional()?;
         let Some((text, channel, public, priority, status, language, at, contact)) = row else { continue };
         let facts = Facts { channel, public, text: &text, customer_status: status.as_deref(), language: language.as_deref(), priority, at: from_ms(at) };
-        for (_, action) in set.evaluate(&facts) {
+        let actions = set.evaluate(&facts);
+        // A message a rule raises is owed an answer, whatever an earlier rule said: a public
+        // complaint is a mention too, but never one that needs no reply.
+        let raised = actions.iter().rev().find_map(|(_, a)| match a {
+            RuleAction::SetPriority(p) => Some(*p >= Priority::High),
+            _ => None,
+        }) == Some(true);
+        for (_, action) in actions {
             match action {
                 RuleAction::SetPriority(p) => {
                     conn.prepare_cached("UPDATE conversations SET priority = ?2 WHERE id = ?1 AND priority IS NOT ?2")?.execute(params![conversation, p])?;
@@ -96,6 +103,7 @@ pub(crate) fn apply(conn: &Connection, newest: &[(i64, i64)]) -> Result<()> {
                 RuleAction::Assign(who) => {
                     conn.prepare_cached("UPDATE conversations SET assignee = ?2 WHERE id = ?1 AND assignee IS NULL")?.execute(params![conversation, who.trim()])?;
                 }
+                RuleAction::NoReplyNeeded if raised => {}
                 RuleAction::NoReplyNeeded => {
                     conn.prepare_cached("UPDATE conversations SET status = 'solved', unread = 0 WHERE id = ?1")?.execute([conversation])?;
                 }

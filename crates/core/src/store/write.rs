@@ -77,6 +77,7 @@ impl<'a> Writer<'a> {
             Record::Contact(r) => self.contact(r),
             Record::Conversation(r) => self.conversation(r),
             Record::Message(r) => self.message(r).map(|_| ()),
+            Record::PublicThread(r) => self.public_thread(r),
             Record::Note(r) => self.note(r),
             Record::Order(r) => self.order(r),
         }
@@ -414,6 +415,40 @@ impl<'a> Writer<'a> {
         self.set_tags("conversation_tags", "conversation_id", id, &r.tags)
     }
 
+    fn public_thread(&mut self, r: &PublicThreadRecord) -> Result<()> {
+        let (account_id, _) = self.account(&r.account)?;
+        let at = r.post.as_ref().map(|p| to_ms(p.at)).unwrap_or_else(now_ms);
+        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at)?;
+        let post = match &r.post {
+            Some(p) => {
+                self.tx
+                    .prepare_cached(&upsert_sql("posts", &["account_id", "external_id"], &["body", "author_name", "url", "posted_at"], &[]))?
+                    .execute(params![account_id, p.id, p.text, p.author, p.url, to_ms(p.at)])?;
+                Some(
+                    self.tx
+                        .prepare_cached("SELECT id FROM posts WHERE account_id = ?1 AND external_id = ?2")?
+                        .query_row(params![account_id, p.id], |r| r.get::<_, i64>(0))?,
+                )
+            }
+            None => None,
+        };
+        self.tx
+            .prepare_cached(
+                "UPDATE conversations SET public = 1, post_id = coalesce(?2, post_id)
+                 WHERE id = ?1 AND (public, post_id) IS NOT (1, coalesce(?2, post_id))",
+            )?
+            .execute(params![conversation, post])?;
+        let mut hide = self.tx.prepare_cached(
+            "UPDATE messages SET hidden_at = ?3, hidden_reason = ?4
+             WHERE account_id = ?1 AND external_id = ?2 AND hidden_at IS NULL",
+        )?;
+        for h in &r.hidden {
+            hide.execute(params![account_id, h.message, h.at.map(to_ms).unwrap_or_else(now_ms), h.reason])?;
+        }
+        self.touched.insert(conversation);
+        Ok(())
+    }
+
     /// The contact behind a customer's handle on an account, created on first sight.
     fn customer_for(&mut self, account: &str, author: &Author) -> Result<Option<i64>> {
         let Some(handle) = author.handle.as_deref().filter(|h| !h.is_empty()) else {
@@ -427,6 +462,34 @@ impl<'a> Writer<'a> {
             .optional()?;
         if let Some(id) = found {
             return Ok(Some(id));
+        }
+        // The same person's handle on another account of the platform that issues it: X's user
+        // ids are global; a Page's Messenger and comments share its page-scoped ids, and its
+        // Instagram inbox and comments the Instagram-scoped ones. A commenter is thus the
+        // customer who writes in private.
+        let peers: &[Channel] = match channel {
+            Channel::X => &[Channel::X],
+            Channel::Messenger | Channel::Facebook => &[Channel::Messenger, Channel::Facebook],
+            Channel::Instagram => &[Channel::Instagram],
+            _ => &[],
+        };
+        if !peers.is_empty() {
+            let peer: Option<i64> = self
+                .tx
+                .prepare_cached(
+                    "SELECT i.contact_id FROM accounts me CROSS JOIN accounts a CROSS JOIN identities i
+                     WHERE me.id = ?1 AND i.account_id = a.id AND i.handle = ?2 AND a.id != me.id AND a.channel IN (SELECT value FROM json_each(?3))
+                       AND (a.channel = 'x' OR json_extract(a.config, '$.page_id') IS json_extract(me.config, '$.page_id'))
+                     ORDER BY i.id LIMIT 1",
+                )?
+                .query_row(params![account_id, handle, serde_json::to_string(&peers.iter().map(|c| c.as_str()).collect::<Vec<_>>()).expect("json")], |r| r.get(0))
+                .optional()?;
+            if let Some(id) = peer {
+                self.tx
+                    .prepare_cached("INSERT INTO identities (contact_id, account_id, handle, display_name) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![id, account_id, handle, author.name])?;
+                return Ok(Some(id));
+            }
         }
         // An email address or a phone number is a verifiable key: a customer known by it on
         // another channel is the same person.
