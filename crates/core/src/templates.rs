@@ -223,7 +223,15 @@ impl Default for SignatureSettings {
     fn default() -> Self {
         SignatureSettings {
             text: "{{agent.name}}".into(),
-            channels: [(Channel::Email, SignatureMode::Full), (Channel::Sms, SignatureMode::Initials)].into_iter().collect(),
+            // Public replies carry who wrote them: a Page's comments and posts on X are signed.
+            channels: [
+                (Channel::Email, SignatureMode::Full),
+                (Channel::Sms, SignatureMode::Initials),
+                (Channel::Facebook, SignatureMode::Initials),
+                (Channel::X, SignatureMode::Initials),
+            ]
+            .into_iter()
+            .collect(),
         }
     }
 }

@@ -65,20 +65,30 @@ pub struct SandboxAccount {
     pub config: serde_json::Map<String, serde_json::Value>,
 }
 
-/// One account per channel the sandbox at `base_url` serves, as `switchboard demo` connects them.
+/// What the demo's X account listens for besides its mentions.
+pub const BRAND_SEARCH: &str = r#"("Acme" OR #acme) -from:acmesupport -is:retweet"#;
+
+/// One account per channel the sandbox at `base_url` serves, and one per public surface, as
+/// `switchboard demo` connects them.
 pub fn accounts(base_url: &str) -> Vec<SandboxAccount> {
     use credentials as c;
     let graph = format!("{base_url}/{}", graph::VERSION);
     let x = format!("{base_url}/2");
     let twilio = |number: &'static str| vec![("base_url", base_url), ("account_sid", c::TWILIO_ACCOUNT_SID), ("number", number)];
     type Settings<'a> = Vec<(&'a str, &'a str)>;
-    let settings: [(&'static str, &'static str, Settings); 6] = [
+    let comments = vec![("base_url", graph.as_str()), ("page_id", c::PAGE_ID), ("stream", "comments")];
+    let settings: [(&'static str, &'static str, Settings); 9] = [
         ("messenger:acme", c::PAGE_TOKEN, vec![("base_url", &graph), ("page_id", c::PAGE_ID)]),
         ("instagram:acme", c::PAGE_TOKEN, vec![("base_url", &graph), ("page_id", c::PAGE_ID)]),
         ("sms:+15550100", c::TWILIO_AUTH_TOKEN, twilio(c::SMS_NUMBER)),
         ("whatsapp:+15550199", c::TWILIO_AUTH_TOKEN, twilio(c::WHATSAPP_NUMBER)),
         ("telegram:acme_support_bot", c::TELEGRAM_BOT_TOKEN, vec![("base_url", base_url)]),
         ("x:acmesupport", c::X_TOKEN, vec![("base_url", &x)]),
+        // What is said in public: the Page's comments, the Instagram media's, X mentions and
+        // brand search.
+        ("facebook:acme", c::PAGE_TOKEN, comments.clone()),
+        ("instagram:acme/comments", c::PAGE_TOKEN, comments),
+        ("x:acmesupport/mentions", c::X_TOKEN, vec![("base_url", &x), ("stream", "mentions"), ("search", BRAND_SEARCH)]),
     ];
     settings
         .into_iter()
@@ -244,6 +254,11 @@ impl Controller {
     /// A customer writes again, now, as in live mode.
     pub fn customer_writes(&self) {
         self.0.live_message(jiff::Timestamp::now().as_second(), None, None);
+    }
+
+    /// Whether the public comment `id` is hidden; `None` when there is no such comment.
+    pub fn comment_hidden(&self, id: &str) -> Option<bool> {
+        self.0.read().public.is_hidden(id)
     }
 
     /// How many orders the shop holds for the customer with this phone number.

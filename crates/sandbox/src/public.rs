@@ -190,7 +190,10 @@ impl Public {
         }
         planned.sort_by_key(|p| p.0);
         for (at, surface, post, author, kind, text) in planned {
-            let text = if surface == Surface::X && (post.is_some() || rng.gen_bool(0.7)) { format!("{X_HANDLE} {text}") } else { text };
+            // On X most posts mention @acmesupport; some recent passing mentions only name the
+            // brand, for search to find (`BRAND_SEARCH`).
+            let brand_only = kind == Kind::Mention && post.is_none() && at > now - 6 * 86_400 && rng.gen_bool(0.7);
+            let text = if surface == Surface::X && !brand_only { format!("{X_HANDLE} {text}") } else { text };
             let at = at.max(post.map_or(0, |p| public.posts[p].at + 60));
             let index = public.add(Comment { surface, id: String::new(), post, parent: None, author: Some(author), text, at, hidden: false, private_reply: false, kind: Some(kind) });
             // The business answered some questions and complaints in public already.

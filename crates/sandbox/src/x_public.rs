@@ -117,8 +117,16 @@ fn listing(inner: &Inner, mut items: Vec<usize>, query: &HashMap<String, String>
     let mut body = json!({"data": data, "meta": meta});
     let expansions: Vec<&str> = query.get("expansions").map(|e| e.split(',').collect()).unwrap_or_default();
     let mut includes = json!({});
+    let mut authors: Vec<String> = Vec::new();
     if expansions.contains(&"author_id") {
-        let users: BTreeMap<String, Value> = page.iter().map(|&i| author_id(inner, &p.comments[i])).map(|id| (id.clone(), user_json(inner, &id))).collect();
+        authors.extend(page.iter().map(|&i| author_id(inner, &p.comments[i])));
+    }
+    // The authors of the posts these answer.
+    if expansions.contains(&"referenced_tweets.id.author_id") {
+        authors.extend(page.iter().filter_map(|&i| replied_to(inner, &p.comments[i])).map(|(_, user)| user));
+    }
+    if !authors.is_empty() {
+        let users: BTreeMap<String, Value> = authors.into_iter().map(|id| (id.clone(), user_json(inner, &id))).collect();
         includes["users"] = json!(users.into_values().collect::<Vec<_>>());
     }
     if expansions.contains(&"referenced_tweets.id") {

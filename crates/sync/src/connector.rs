@@ -3,10 +3,10 @@
 
 use crate::error::Error;
 use crate::pace::Paces;
-use crate::{email::Email, graph::Graph, telegram::Telegram, twilio::Twilio, x::X};
+use crate::{comments::Comments, email::Email, graph::Graph, mentions::Mentions, telegram::Telegram, twilio::Twilio, x::X};
 use std::time::Duration;
 use switchboard_core::interchange::Record;
-use switchboard_core::model::{AccountView, Channel, EmailReply, Template};
+use switchboard_core::model::{AccountView, Channel, EmailReply, OutboxKind, Template};
 use switchboard_core::reply_rules::Window;
 use switchboard_core::sensitive::Sensitive;
 
@@ -32,11 +32,16 @@ pub struct Outgoing<'a> {
     /// The outbox's idempotency key: the same key is the same message.
     pub key: &'a str,
     pub email: Option<&'a EmailReply>,
+    pub kind: OutboxKind,
+    /// The public message it is about (see `OutboxItem::target`).
+    pub target: Option<&'a str>,
 }
 
 pub enum Connector {
+    Comments(Comments),
     Email(Email),
     Graph(Graph),
+    Mentions(Mentions),
     Telegram(Telegram),
     Twilio(Twilio),
     X(X),
@@ -90,6 +95,19 @@ pub(crate) fn page_size(account: &AccountView) -> usize {
 impl Connector {
     /// `paces`: the engine's metered budgets; `usage_pause`: how long calls wait when one is spent.
     pub(crate) fn for_account(account: &AccountView, secret: Sensitive<String>, http: reqwest::Client, paces: &Paces, usage_pause: Duration) -> Result<Connector, Error> {
+        let stream = account.config.get("stream").and_then(|v| v.as_str());
+        match (account.channel, stream) {
+            (Channel::Facebook, _) | (Channel::Instagram, Some("comments")) => {
+                Ok(Connector::Comments(Comments::new(Graph::new(account, secret, http, paces, usage_pause)?, account.channel)))
+            }
+            (Channel::X, Some("mentions")) => Ok(Connector::Mentions(Mentions::new(account, X::new(account, secret, http, paces)?))),
+            (_, Some(other)) => Err(Error::Config { account: account.key.clone(), problem: format!("no {other} stream on {}", account.channel) }),
+            _ => Self::private(account, secret, http, paces, usage_pause),
+        }
+    }
+
+    /// The connector of a private inbox.
+    fn private(account: &AccountView, secret: Sensitive<String>, http: reqwest::Client, paces: &Paces, usage_pause: Duration) -> Result<Connector, Error> {
         match account.channel {
             Channel::Messenger | Channel::Instagram => Ok(Connector::Graph(Graph::new(account, secret, http, paces, usage_pause)?)),
             Channel::Telegram => Ok(Connector::Telegram(Telegram::new(account, secret, http)?)),
@@ -106,6 +124,8 @@ impl Connector {
     /// The name of the cursor this connector keeps.
     pub fn stream(&self) -> &'static str {
         match self {
+            Connector::Comments(_) => "comments",
+            Connector::Mentions(_) => "mentions",
             Connector::Email(_) => "mailbox",
             Connector::Graph(_) => "conversations",
             Connector::Telegram(_) => "updates",
@@ -129,6 +149,8 @@ impl Connector {
     /// until something arrives or the time passes.
     pub async fn pull(&self, cursor: Option<&str>, wait: Duration) -> Result<Pulled, Error> {
         match self {
+            Connector::Comments(c) => c.pull(cursor).await,
+            Connector::Mentions(c) => c.pull(cursor).await,
             Connector::Email(c) => c.pull(cursor, wait).await,
             Connector::Graph(c) => c.pull(cursor).await,
             Connector::Telegram(c) => c.pull(cursor, wait).await,
@@ -140,6 +162,16 @@ impl Connector {
     /// Sends a reply as its `window` allows (see `reply_rules`); returns the platform's id for
     /// the message, as a sync will later see it.
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, Error> {
+        let target = || out.target.ok_or_else(|| Error::Refused("this reply names no comment or post to answer".into()));
+        match (self, out.kind) {
+            (Connector::Comments(c), OutboxKind::Hide) => return c.hide(target()?).await,
+            (_, OutboxKind::Hide) => return Err(Error::Refused("this channel cannot hide a message".into())),
+            (Connector::Graph(c), OutboxKind::PrivateReply) => return c.private_reply(target()?, out.text).await,
+            (_, OutboxKind::PrivateReply) => return Err(Error::Refused("this channel has no private replies to comments".into())),
+            (Connector::Comments(c), OutboxKind::Reply) => return c.reply(target()?, out.text).await,
+            (Connector::Mentions(c), OutboxKind::Reply) => return c.reply(target()?, out.text).await,
+            _ => {}
+        }
         if let Some(template) = out.template {
             return match self {
                 Connector::Twilio(c) => c.send_template(out.to, template).await,
@@ -156,6 +188,7 @@ impl Connector {
                 )),
             },
             Connector::Graph(c) => c.send(out.to, out.text, out.window).await,
+            Connector::Comments(_) | Connector::Mentions(_) => unreachable!("public connectors answered above"),
             Connector::Telegram(c) => c.send(out.to, out.text).await,
             Connector::Twilio(c) => c.send(out.to, out.text).await,
             Connector::X(c) => c.send(out.to, out.text).await,
@@ -164,8 +197,16 @@ impl Connector {
 
     /// After a crash mid-send: the platform's id of a reply with this text sent to `to` since
     /// `since`, if the platform can tell. `Ok(None)` with `can_look_up() == false` means unknown.
-    pub async fn find_sent(&self, to: &str, text: &str, since: jiff::Timestamp) -> Result<Option<String>, Error> {
+    /// `target`: the public message a public reply answered.
+    pub async fn find_sent(&self, to: &str, text: &str, since: jiff::Timestamp, target: Option<&str>) -> Result<Option<String>, Error> {
+        match (self, target) {
+            (Connector::Comments(c), Some(t)) => return c.find_reply(t, text, since).await,
+            (Connector::Mentions(c), Some(t)) => return c.find_reply(t, text).await,
+            (Connector::Comments(_) | Connector::Mentions(_), None) => return Ok(None),
+            _ => {}
+        }
         match self {
+            Connector::Comments(_) | Connector::Mentions(_) => Ok(None),
             Connector::Graph(c) => c.find_sent(to, text, since).await,
             Connector::Telegram(_) | Connector::Email(_) => Ok(None),
             Connector::Twilio(c) => c.find_sent(to, text, since).await,

@@ -11,7 +11,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_core::credentials::Credentials;
-use switchboard_core::model::{AccountState, AccountView, Channel, OutboxItem};
+use switchboard_core::model::{AccountState, AccountView, Channel, OutboxItem, OutboxKind};
 use switchboard_core::Store;
 use switchboard_core::interchange::Record;
 use switchboard_core::store::{CursorBatch, Written};
@@ -492,9 +492,14 @@ impl Engine {
     }
 
     async fn settle_unknown(&self, account: &AccountView, connector: &Connector, item: &OutboxItem, to: &str, report: &mut AccountReport) -> Result<(), Error> {
+        // Hiding twice hides once: an interrupted hide is simply asked again.
+        if item.kind == OutboxKind::Hide {
+            lock(&self.store).retry_later(item.id, "not confirmed; asking again", jiff::Timestamp::now())?;
+            return Ok(());
+        }
         // A template's text is the platform's to render: it cannot be looked for by its text.
         if connector.can_look_up() && item.template.is_none() {
-            let found = match connector.find_sent(to, &item.text, item.next_attempt_at).await {
+            let found = match connector.find_sent(to, &item.text, item.next_attempt_at, item.target.as_deref()).await {
                 Ok(found) => found,
                 // The platform could not answer now: the reply stays in flight, asked about next round.
                 Err(e) if e.is_transient() => {
@@ -541,7 +546,7 @@ impl Engine {
             for item in due {
                 let (_, to) = self.address(&item)?;
                 // Checked again now: a reply queued offline may have outlived the channel's window.
-                let window = match lock(&self.store).check_reply(item.conversation_id, &item.text, item.template.is_some(), jiff::Timestamp::now()) {
+                let window = match lock(&self.store).check_item(&item, jiff::Timestamp::now()) {
                     Ok(window) => window,
                     Err(switchboard_core::Error::ReplyNotAllowed(reason)) => {
                         self.fail(account, item.id, reason, report)?;
@@ -561,7 +566,16 @@ impl Engine {
                 };
                 // Committed before the call: after a crash this reply is "in flight", never resent blindly.
                 let item = lock(&self.store).begin_send(item.id)?;
-                let out = Outgoing { to: &to, text: &item.text, window, template: item.template.as_ref(), key: &item.idempotency_key, email: email.as_ref() };
+                let out = Outgoing {
+                    to: &to,
+                    text: &item.text,
+                    window,
+                    template: item.template.as_ref(),
+                    key: &item.idempotency_key,
+                    email: email.as_ref(),
+                    kind: item.kind,
+                    target: item.target.as_deref(),
+                };
                 match connector.send(&out).await {
                     Ok(id) => {
                         lock(&self.store).mark_sent(item.id, &id)?;

@@ -6,7 +6,7 @@
 
 use crate::connector::{page_size, readable, setting, skip, Pulled};
 use crate::error::Error;
-use crate::pace::{graph_pause, Pace, Paces};
+use crate::pace::{graph_usage, Pace, Paces};
 use crate::walk::{Walk, OVERLAP};
 use serde::Deserialize;
 use std::time::Duration;
@@ -19,13 +19,13 @@ pub(crate) const DEFAULT_BASE: &str = "https://graph.facebook.com/v21.0";
 const MESSAGE_FIELDS: &str = "id,created_time,from,to,message,attachments";
 
 pub struct Graph {
-    account: String,
+    pub(crate) account: String,
     channel: Channel,
-    base: String,
-    page: String,
+    pub(crate) base: String,
+    pub(crate) page: String,
     page_size: usize,
     token: Sensitive<String>,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     pace: std::sync::Arc<Pace>,
     /// The wait at 100 % usage; shorter ones from 80 %.
     usage_pause: Duration,
@@ -96,7 +96,7 @@ struct GraphError {
     error_subcode: Option<u32>,
 }
 
-fn parse_time(s: &str) -> Option<jiff::Timestamp> {
+pub(crate) fn parse_time(s: &str) -> Option<jiff::Timestamp> {
     jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%z", s).ok().or_else(|| s.parse().ok())
 }
 
@@ -124,7 +124,7 @@ impl Graph {
     }
 
     /// A `next` link, if it points back at the configured API: the token never goes elsewhere.
-    fn follow(&self, next: &str) -> Result<String, Error> {
+    pub(crate) fn follow(&self, next: &str) -> Result<String, Error> {
         if next.starts_with(&format!("{}/", self.base)) {
             Ok(next.to_owned())
         } else {
@@ -132,12 +132,12 @@ impl Graph {
         }
     }
 
-    async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, Error> {
+    pub(crate) async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, Error> {
         let _turn = self.pace.ready().await;
         let response = request.bearer_auth(self.token.expose()).timeout(Duration::from_secs(30)).send().await?;
         let status = response.status();
-        let pause = graph_pause(response.headers(), self.usage_pause);
-        self.pace.note(pause);
+        let (pause, tight) = graph_usage(response.headers(), self.usage_pause);
+        self.pace.note_usage(pause, tight);
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -171,7 +171,7 @@ impl Graph {
     }
 
     /// Our own id in this inbox's conversations.
-    async fn business(&self) -> Result<&str, Error> {
+    pub(crate) async fn business(&self) -> Result<&str, Error> {
         let id = self
             .business
             .get_or_try_init(|| async {
@@ -301,6 +301,18 @@ impl Graph {
             body["messaging_type"] = "MESSAGE_TAG".into();
             body["tag"] = "HUMAN_AGENT".into();
         }
+        #[derive(Deserialize)]
+        struct Sent {
+            message_id: String,
+        }
+        let sent: Sent = self.call(self.http.post(format!("{}/{}/messages", self.base, self.page)).json(&body)).await?;
+        Ok(sent.message_id)
+    }
+
+    /// A private reply to a public comment: it opens (or continues) the commenter's conversation
+    /// in this inbox. Meta takes one per comment, within 7 days.
+    pub(crate) async fn private_reply(&self, comment: &str, text: &str) -> Result<String, Error> {
+        let body = serde_json::json!({"recipient": {"comment_id": comment}, "message": {"text": text}});
         #[derive(Deserialize)]
         struct Sent {
             message_id: String,

@@ -2,11 +2,13 @@
 //! account. Connectors speak each platform's wire format; their base URLs are configuration, so
 //! the sandbox and the real platforms are the same code path.
 
+mod comments;
 pub mod connector;
 mod email;
 pub mod engine;
 mod error;
 mod graph;
+mod mentions;
 mod pace;
 pub mod shopify;
 mod telegram;

@@ -51,8 +51,14 @@ impl Pace {
 
     /// What a response said: hold calls for `wait` from now; none means the budget is roomy.
     pub fn note(&self, wait: Duration) {
+        self.note_usage(wait, !wait.is_zero());
+    }
+
+    /// As `note`, and whether calls should go one at a time even without a wait: a budget half
+    /// spent, shared by several accounts, would be overrun by their calls in flight together.
+    pub fn note_usage(&self, wait: Duration, tight: bool) {
         let mut state = self.state();
-        state.tight = !wait.is_zero();
+        state.tight = tight || !wait.is_zero();
         if state.tight {
             let until = Instant::now() + wait;
             state.not_before = Some(state.not_before.map_or(until, |t| t.max(until)));
@@ -73,10 +79,13 @@ impl Paces {
 
 /// Above this share of a Graph budget, calls slow down; at 100 % they wait a whole `full` pause.
 const SLOW_FROM: f64 = 75.0;
+/// From this share of a Graph budget, the accounts sharing it call one at a time.
+const SINGLE_FROM: f64 = 50.0;
 
 /// How long to hold calls after a Graph response with these headers: nothing below 75 % usage,
 /// then a growing share of `full`, or what Meta says it takes to regain access.
-pub(crate) fn graph_pause(headers: &HeaderMap, full: Duration) -> Duration {
+/// Also whether the budget is at least half spent (see `Pace::note_usage`).
+pub(crate) fn graph_usage(headers: &HeaderMap, full: Duration) -> (Duration, bool) {
     let mut percent: f64 = 0.0;
     let mut regain_minutes: f64 = 0.0;
     let mut note = |v: &serde_json::Value| {
@@ -100,7 +109,7 @@ pub(crate) fn graph_pause(headers: &HeaderMap, full: Duration) -> Duration {
     }
     let regain = Duration::from_secs_f64(regain_minutes.clamp(0.0, 24.0 * 60.0) * 60.0);
     let slow = if percent >= SLOW_FROM { full.mul_f64(((percent - SLOW_FROM) / (100.0 - SLOW_FROM)).min(1.0)) } else { Duration::ZERO };
-    regain.max(slow)
+    (regain.max(slow), percent >= SINGLE_FROM)
 }
 
 /// How long X asks to wait: until `x-rate-limit-reset` once no calls remain.
@@ -129,7 +138,9 @@ mod tests {
     #[test]
     fn graph_usage_slows_calls_as_it_nears_the_limit() {
         let full = Duration::from_secs(10);
-        assert_eq!(graph_pause(&headers(&[("x-app-usage", r#"{"call_count":40,"total_cputime":5,"total_time":5}"#)]), full), Duration::ZERO);
+        let graph_pause = |h: &HeaderMap, full: Duration| graph_usage(h, full).0;
+        assert_eq!(graph_usage(&headers(&[("x-app-usage", r#"{"call_count":40,"total_cputime":5,"total_time":5}"#)]), full), (Duration::ZERO, false));
+        assert_eq!(graph_usage(&headers(&[("x-app-usage", r#"{"call_count":60,"total_cputime":5,"total_time":5}"#)]), full), (Duration::ZERO, true), "one at a time from half");
         assert_eq!(graph_pause(&headers(&[("x-app-usage", r#"{"call_count":90,"total_cputime":5,"total_time":5}"#)]), full), Duration::from_secs(6));
         let buc = r#"{"104":[{"type":"pages","call_count":20,"total_cputime":100,"total_time":3,"estimated_time_to_regain_access":0}]}"#;
         assert_eq!(graph_pause(&headers(&[("x-business-use-case-usage", buc)]), full), full);

@@ -18,10 +18,10 @@ pub(crate) const DEFAULT_BASE: &str = "https://api.x.com/2";
 const EVENT_FIELDS: &str = "id,text,event_type,created_at,dm_conversation_id,sender_id,attachments";
 
 pub struct X {
-    account: String,
-    base: String,
+    pub(crate) account: String,
+    pub(crate) base: String,
     token: Sensitive<String>,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     pace: std::sync::Arc<Pace>,
     page_size: usize,
     /// The business's own user id.
@@ -43,10 +43,10 @@ struct Includes {
 }
 
 #[derive(Deserialize)]
-struct User {
-    id: String,
-    name: Option<String>,
-    username: Option<String>,
+pub(crate) struct User {
+    pub id: String,
+    pub name: Option<String>,
+    pub username: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -95,7 +95,7 @@ impl X {
         })
     }
 
-    async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, Error> {
+    pub(crate) async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, Error> {
         let _turn = self.pace.ready().await;
         let response = request.bearer_auth(self.token.expose()).timeout(Duration::from_secs(30)).send().await?;
         let status = response.status();
@@ -118,7 +118,7 @@ impl X {
         })
     }
 
-    async fn me(&self) -> Result<&str, Error> {
+    pub(crate) async fn me(&self) -> Result<&str, Error> {
         let id = self
             .me
             .get_or_try_init(|| async {

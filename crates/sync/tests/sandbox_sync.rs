@@ -20,6 +20,11 @@ async fn a_full_sync_stores_exactly_what_the_sandbox_holds_and_a_second_changes_
         assert!(expected.conversations > 0, "{name}");
         assert_eq!(stored(&s.store.lock().unwrap(), channel), (expected.conversations, expected.messages), "{name}");
     }
+    for (channel, name) in PUBLIC {
+        let expected = &stats.channels[name];
+        assert!(expected.conversations > 0, "{name}");
+        assert_eq!(stored_public(&s.store.lock().unwrap(), channel), (expected.conversations, expected.messages), "{name}");
+    }
     let again = engine(&s).run(Mode::Once).await.unwrap();
     assert!(again.iter().all(|r| r.changed == 0), "{again:?}");
     let accounts = s.store.lock().unwrap().accounts().unwrap();

@@ -48,6 +48,9 @@ pub const CHANNELS: [(Channel, &str); 6] = [
     (Channel::X, "x"),
 ];
 
+/// Every public surface the sandbox serves: its channel and its name there.
+pub const PUBLIC: [(Channel, &str); 3] = [(Channel::Facebook, "facebook_comments"), (Channel::Instagram, "instagram_comments"), (Channel::X, "x_mentions")];
+
 pub fn engine(s: &Setup) -> Engine {
     let mut engine = Engine::new(s.store.clone(), s.credentials.clone());
     engine.backoff = Duration::from_millis(20);
@@ -55,9 +58,18 @@ pub fn engine(s: &Setup) -> Engine {
     engine
 }
 
-/// (conversations, messages) stored for a channel.
+/// (conversations, messages) stored for a channel's private conversations.
 pub fn stored(store: &Store, channel: Channel) -> (usize, usize) {
-    let rows = store.inbox(&InboxFilter { channel: Some(channel), limit: 100_000, ..Default::default() }).unwrap();
+    stored_where(store, channel, false)
+}
+
+/// (conversations, messages) stored for a channel's public threads.
+pub fn stored_public(store: &Store, channel: Channel) -> (usize, usize) {
+    stored_where(store, channel, true)
+}
+
+fn stored_where(store: &Store, channel: Channel, public: bool) -> (usize, usize) {
+    let rows = store.inbox(&InboxFilter { channel: Some(channel), public: Some(public), limit: 100_000, ..Default::default() }).unwrap();
     let messages = rows.iter().map(|r| store.thread(r.id, 100_000).unwrap().messages.len()).sum();
     (rows.len(), messages)
 }
@@ -71,7 +83,7 @@ pub fn open_conversation(store: &Store, channel: Channel) -> i64 {
 /// Every conversation on `channel` that takes a reply now.
 pub fn replyable(store: &Store, channel: Channel) -> Vec<i64> {
     let now = jiff::Timestamp::now();
-    let rows = store.inbox(&InboxFilter { channel: Some(channel), limit: 100_000, ..Default::default() }).unwrap();
+    let rows = store.inbox(&InboxFilter { channel: Some(channel), public: Some(false), limit: 100_000, ..Default::default() }).unwrap();
     let ids: Vec<i64> = rows.into_iter().map(|r| r.id).filter(|id| store.check_reply(*id, "Thanks for waiting.", false, now).is_ok()).collect();
     assert!(!ids.is_empty(), "no {channel} conversation takes a reply now");
     ids

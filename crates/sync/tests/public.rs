@@ -1,0 +1,145 @@
+//! Public conversations against the sandbox over real HTTP: each public connector's threads and
+//! replies, private replies that land in the customer's private conversation, and hiding.
+
+mod common;
+use common::*;
+use switchboard_core::model::{Channel, HideReason, InboxFilter, InboxRow, OutboxKind, OutboxState};
+use switchboard_core::Store;
+use switchboard_sync::Mode;
+
+fn threads(store: &Store, channel: Channel) -> Vec<InboxRow> {
+    store.inbox(&InboxFilter { channel: Some(channel), public: Some(true), limit: 10_000, ..Default::default() }).unwrap()
+}
+
+/// A public thread on `channel` whose customer's newest comment is younger than `hours`.
+fn recent_thread(store: &Store, channel: Channel, hours: i64) -> InboxRow {
+    let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours);
+    threads(store, channel)
+        .into_iter()
+        .find(|r| store.thread(r.id, 100).unwrap().messages.iter().any(|m| m.direction == switchboard_core::model::Direction::In && m.at > since))
+        .unwrap_or_else(|| panic!("no {channel} thread with a comment from the last {hours} hours"))
+}
+
+#[tokio::test]
+async fn public_threads_show_their_post_and_replies_go_out_once_on_each_surface() {
+    let s = setup(plain(90)).await;
+    engine(&s).run(Mode::Once).await.unwrap();
+    let targets: Vec<(Channel, i64, String)> = {
+        let store = s.store.lock().unwrap();
+        PUBLIC
+            .iter()
+            .map(|(channel, _)| {
+                let row = recent_thread(&store, *channel, 6 * 24);
+                (*channel, row.id, row.external_id)
+            })
+            .collect()
+    };
+    {
+        let store = s.store.lock().unwrap();
+        for (channel, id, _) in &targets {
+            let thread = store.timeline(*id, 100).unwrap();
+            assert!(thread.conversation.public && thread.conversation.customer.is_some(), "{channel}");
+            if *channel != Channel::X {
+                let post = thread.post.unwrap_or_else(|| panic!("{channel}: no post above the thread"));
+                assert!(!post.text.is_empty() && post.url.is_some(), "{channel}");
+            }
+        }
+        // X threads that answer the business's own post have it above them.
+        assert!(threads(&store, Channel::X).iter().any(|r| store.post_of(r.id).unwrap().is_some_and(|p| p.author.as_deref() == Some("@acmesupport"))));
+    }
+    let mut queued = Vec::new();
+    for (channel, id, _) in &targets {
+        let mut store = s.store.lock().unwrap();
+        let text = format!("Thanks for asking on {channel}! We've sent you the details. 감사합니다 🙏");
+        queued.push((store.enqueue_reply(*id, &text, Some("Mina"), None).unwrap(), text));
+    }
+    let reports = engine(&s).run(Mode::Once).await.unwrap();
+    assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+    let stats = s.sandbox.stats();
+    for (_, name) in PUBLIC {
+        assert_eq!((stats.channels[name].replies, stats.channels[name].duplicate_replies), (1, 0), "{name}");
+    }
+    let replies = s.sandbox.replies();
+    for (item, text) in &queued {
+        let sent = s.store.lock().unwrap().outbox(100).unwrap().into_iter().find(|o| o.id == item.id).unwrap();
+        assert_eq!(sent.state, OutboxState::Sent, "{sent:?}");
+        // Each answers the comment it was written to: the thread's (X: the customer's newest post).
+        assert!(replies.iter().any(|(_, chat, t)| t == text && Some(chat.as_str()) == item.target.as_deref()), "{replies:?}");
+    }
+    // A second sync brings the Page's and the Instagram account's replies back: one copy each.
+    let before: Vec<usize> = targets.iter().map(|(_, id, _)| s.store.lock().unwrap().thread(*id, 1000).unwrap().messages.len()).collect();
+    engine(&s).run(Mode::Once).await.unwrap();
+    let after: Vec<usize> = targets.iter().map(|(_, id, _)| s.store.lock().unwrap().thread(*id, 1000).unwrap().messages.len()).collect();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_private_reply_lands_in_the_customers_private_conversation_once() {
+    let s = setup(plain(90)).await;
+    engine(&s).run(Mode::Once).await.unwrap();
+    let mut sent = Vec::new();
+    for channel in [Channel::Facebook, Channel::Instagram, Channel::X] {
+        let mut store = s.store.lock().unwrap();
+        let public = recent_thread(&store, channel, 6 * 24);
+        let text = format!("Hi! Following up on your comment on {channel} in private.");
+        let item = store.reply_privately(public.id, None, &text, Some("Mina"), None).unwrap();
+        let private = store.thread(item.conversation_id, 1).unwrap().conversation;
+        assert!(!private.public && private.customer == public.customer, "{channel}: {private:?}");
+        if channel != Channel::X {
+            assert_eq!(item.kind, OutboxKind::PrivateReply);
+            let again = store.reply_privately(public.id, None, "One more thing", Some("Mina"), None).unwrap_err();
+            assert!(again.to_string().contains("one per comment"), "{again}");
+        }
+        sent.push((channel, private.id, private.external_id, text));
+    }
+    let reports = engine(&s).run(Mode::Once).await.unwrap();
+    assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+    let replies = s.sandbox.replies();
+    for (channel, id, handle, text) in &sent {
+        let inbox = match channel {
+            Channel::Facebook => "messenger",
+            Channel::Instagram => "instagram",
+            _ => "x",
+        };
+        assert_eq!(replies.iter().filter(|(c, chat, t)| c == inbox && chat == handle && t == text).count(), 1, "{channel}: {replies:?}");
+        // Synced back from the private inbox: the thread holds it once.
+        engine(&s).run(Mode::Once).await.unwrap();
+        let thread = s.store.lock().unwrap().thread(*id, 1000).unwrap();
+        assert_eq!(thread.messages.iter().filter(|m| &m.text == text).count(), 1, "{channel}");
+    }
+    // A comment older than 7 days cannot be answered in private.
+    let store = s.store.lock().unwrap();
+    let week = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(7 * 24 + 1);
+    let old = threads(&store, Channel::Facebook)
+        .into_iter()
+        .find(|r| store.thread(r.id, 100).unwrap().messages.iter().all(|m| m.at < week))
+        .expect("an old Facebook thread");
+    drop(store);
+    let refused = s.store.lock().unwrap().reply_privately(old.id, None, "Sorry for the wait", None, None).unwrap_err();
+    assert!(refused.to_string().contains("7 days"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_hidden_comment_is_hidden_on_the_platform_and_kept_in_the_store() {
+    let s = setup(plain(90)).await;
+    engine(&s).run(Mode::Once).await.unwrap();
+    let (message, external) = {
+        let store = s.store.lock().unwrap();
+        let spam = threads(&store, Channel::Facebook)
+            .into_iter()
+            .flat_map(|r| store.thread(r.id, 100).unwrap().messages)
+            .find(|m| m.text.contains("followers") || m.text.contains("팔로워"))
+            .expect("a spam comment");
+        (spam.id, spam.external_id)
+    };
+    assert_eq!(s.sandbox.comment_hidden(&external), Some(false));
+    s.store.lock().unwrap().hide_comment(message, HideReason::Spam, Some("follower selling"), Some("Mina"), None).unwrap();
+    let reports = engine(&s).run(Mode::Once).await.unwrap();
+    assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+    assert_eq!(s.sandbox.comment_hidden(&external), Some(true));
+    engine(&s).run(Mode::Once).await.unwrap();
+    let store = s.store.lock().unwrap();
+    let kept = store.messages_by_id(&[message]).unwrap();
+    assert_eq!(kept[0].hidden.as_deref(), Some("spam: follower selling"), "still in the store, with its reason");
+    assert!(store.outbox(100).unwrap().iter().any(|o| o.kind == OutboxKind::Hide && o.state == OutboxState::Sent));
+}
