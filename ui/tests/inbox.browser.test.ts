@@ -65,8 +65,8 @@ describe('web mode', () => {
 
   it('shows the accounts syncing and keeps the notification settings', async () => {
     await page.getByTestId('open-settings').click();
-    await expect.poll(async () => page.getByTestId('account').count()).toBe(6);
-    await expect.poll(async () => page.locator('[data-testid=account] .state.idle').count(), { timeout: 20_000 }).toBe(6);
+    await expect.poll(async () => page.getByTestId('account').count()).toBe(9);
+    await expect.poll(async () => page.locator('[data-testid=account] .state.idle').count(), { timeout: 20_000 }).toBe(9);
     await page.getByTestId('dnd').check();
     await page.screenshot({ path: join(screenshots, 'settings.png') });
     // Saved in the store: a fresh page reads it back.

@@ -18,7 +18,7 @@ export interface WebMode {
 }
 
 export interface Options {
-  /** `--demo --rate 0`: the sandbox's six accounts, no traffic but what a test makes. */
+  /** `--demo --rate 0`: the sandbox's accounts (six inboxes, three public surfaces), no traffic but what a test makes. */
   demo: boolean;
   /** Made beforehand with this passphrase, and served without it: the UI must unlock it. */
   lockedWith?: string;

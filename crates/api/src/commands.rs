@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::interchange::{CalendarRecord, CannedAction, CannedReplyRecord, RuleRecord, SlaPolicyRecord};
-use switchboard_core::model::{AccountState, Channel, ContactEdit, ConversationStatus, Priority};
+use switchboard_core::model::{AccountState, Channel, ContactEdit, ConversationStatus, HideReason, Priority};
 use switchboard_core::sla::ClockKind;
 use switchboard_core::templates::SignatureSettings;
 use switchboard_sync::shopify::ShopSettings;
@@ -46,6 +46,30 @@ pub enum Command {
         #[serde(default)]
         actions: Vec<CannedAction>,
     },
+    /// → `OutboxItem`: answers a public thread's comment (`comment`, else the customer's newest)
+    /// in private: a Messenger or Instagram private reply, or an X direct message. The item is
+    /// in the customer's private conversation.
+    ReplyPrivately {
+        #[ts(type = "number")]
+        conversation: i64,
+        #[ts(type = "number | null")]
+        #[serde(default)]
+        comment: Option<i64>,
+        text: String,
+        key: String,
+    },
+    /// → `OutboxItem`: hides a customer's public comment (spam or abuse only), kept in the store
+    HideComment {
+        #[ts(type = "number")]
+        message: i64,
+        reason: HideReason,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// → `BroadcastResult[]`: one status update to every open conversation tagged `tag` (an
+    /// incident), each in public or privately as its channel allows; `key` makes sending it
+    /// again send nothing twice
+    Broadcast { tag: String, text: String, key: String },
     /// → `OutboxItem`: a failed reply queued again
     RetryReply {
         #[ts(type = "number")]
@@ -252,6 +276,8 @@ pub enum InboxView {
     All,
     Mine,
     Unassigned,
+    /// Public threads still owed an answer: open (triage solves thanks and passing mentions).
+    NeedsReply,
 }
 
 /// The business calendars and SLA policies.
@@ -530,6 +556,8 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("AccountState.ts", decl::<m::AccountState>()),
         ("OutboxState.ts", decl::<m::OutboxState>()),
         ("OutboxKind.ts", decl::<m::OutboxKind>()),
+        ("HideReason.ts", decl::<m::HideReason>()),
+        ("BroadcastResult.ts", decl::<switchboard_core::store::BroadcastResult>()),
         ("PostView.ts", decl::<m::PostView>()),
         ("EmailRecord.ts", decl::<i::EmailRecord>()),
         ("Fold.ts", decl::<i::Fold>()),

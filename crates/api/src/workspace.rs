@@ -6,7 +6,7 @@ use crate::commands::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use switchboard_core::credentials::{Credentials, KeychainCredentials};
-use switchboard_core::model::{preview, AuthorKind, Direction, InboxFilter};
+use switchboard_core::model::{preview, AuthorKind, Channel, ConversationStatus, Direction, InboxFilter};
 use switchboard_core::search::SearchHit;
 use switchboard_core::store::{Expectations, EXPECTATIONS_SETTING};
 use switchboard_core::sla::{ClockKind, ClockState};
@@ -98,15 +98,6 @@ fn with_sla_defaults(mut store: Store) -> switchboard_core::Result<Store> {
     store.seed_sla_defaults(&switchboard_core::sla::local_zone())?;
     store.seed_rule_defaults()?;
     Ok(store)
-}
-
-/// The reply with the agent's signature at its end (once: an agent who typed it gets no second).
-fn signed(text: &str, signature: Option<&str>) -> String {
-    let text = text.trim_end();
-    match signature {
-        Some(sig) if !sig.trim().is_empty() && !text.ends_with(sig.trim()) => format!("{text}{sig}"),
-        _ => text.to_owned(),
-    }
 }
 
 fn to_json<T: serde::Serialize>(value: T) -> Result<serde_json::Value, ApiError> {
@@ -229,9 +220,11 @@ impl Workspace {
         match command {
             Command::Status => to_json(self.status()?),
             Command::Inbox(q) => {
+                let needs_reply = q.view == InboxView::NeedsReply;
                 let filter = InboxFilter {
                     channel: q.channel,
-                    status: q.status,
+                    status: q.status.or(needs_reply.then_some(ConversationStatus::Open)),
+                    public: needs_reply.then_some(true),
                     assignee: (q.view == InboxView::Mine).then(|| self.agent.clone()),
                     unassigned: q.view == InboxView::Unassigned,
                     tag: q.tag,
@@ -255,12 +248,45 @@ impl Workspace {
                 }
                 let agent = self.agent.clone();
                 let item = self.with_store(|s| {
-                    let text = signed(&text, s.signature(s.thread(conversation, 1)?.conversation.channel, &agent)?.as_deref());
+                    let text = switchboard_core::templates::signed(&text, s.signature(s.thread(conversation, 1)?.conversation.channel, &agent)?.as_deref());
                     s.enqueue_reply(conversation, &text, Some(&agent), Some(&key))
                 })?;
                 self.wake_sender();
                 self.apply_actions(conversation, &actions)?;
                 to_json(item)
+            }
+            Command::ReplyPrivately { conversation, comment, text, key } => {
+                if text.trim().is_empty() {
+                    return Err(ApiError { code: ErrorCode::Invalid, message: "the reply is empty".into() });
+                }
+                let agent = self.agent.clone();
+                let item = self.with_store(|s| {
+                    // Signed as the private channel it goes out on signs.
+                    let channel = match s.thread(conversation, 1)?.conversation.channel {
+                        Channel::Facebook => Channel::Messenger,
+                        other => other,
+                    };
+                    let text = switchboard_core::templates::signed(&text, s.signature(channel, &agent)?.as_deref());
+                    s.reply_privately(conversation, comment, &text, Some(&agent), Some(&key))
+                })?;
+                self.wake_sender();
+                let _ = self.events.send(Event::Messages { conversations: vec![conversation, item.conversation_id], from_customers: vec![] });
+                to_json(item)
+            }
+            Command::HideComment { message, reason, note } => {
+                let agent = self.agent.clone();
+                let item = self.with_store(|s| s.hide_comment(message, reason, note.as_deref(), Some(&agent), None))?;
+                self.wake_sender();
+                let _ = self.events.send(Event::Messages { conversations: vec![item.conversation_id], from_customers: vec![] });
+                to_json(item)
+            }
+            Command::Broadcast { tag, text, key } => {
+                let agent = self.agent.clone();
+                let results = self.with_store(|s| s.broadcast(&tag, &text, &agent, &key))?;
+                self.wake_sender();
+                let conversations = results.iter().map(|r| r.conversation).collect();
+                let _ = self.events.send(Event::Messages { conversations, from_customers: vec![] });
+                to_json(results)
             }
             Command::RetryReply { reply } => {
                 let item = self.with_store(|s| s.retry_reply(reply))?;
@@ -420,7 +446,7 @@ impl Workspace {
         let (channel, public, signature, text, checked) = self.with_store(|s| {
             let row = s.thread(conversation, 1)?.conversation;
             let signature = s.signature(row.channel, &agent)?;
-            let text = signed(text, signature.as_deref());
+            let text = switchboard_core::templates::signed(text, signature.as_deref());
             let checked = s.check_reply(conversation, &text, false, jiff::Timestamp::now());
             Ok((row.channel, row.public, signature, text, checked))
         })?;

@@ -120,8 +120,8 @@ text_enum!(
 
 text_enum!(
     /// Why a public comment is hidden: the only reasons there are. Criticism is answered, never
-    /// hidden.
-    HideReason { Spam = "spam", Abuse = "abuse" }
+    /// hidden; `privacy` protects a customer who posted their own card number or code.
+    HideReason { Spam = "spam", Abuse = "abuse", Privacy = "privacy" }
 );
 
 /// An account's key as written in the interchange format: `<channel>:<handle>`, e.g.

@@ -238,6 +238,15 @@ impl Default for SignatureSettings {
 
 pub const SIGNATURE_SETTING: &str = "signature";
 
+/// The reply with the agent's signature at its end (once: an agent who typed it gets no second).
+pub fn signed(text: &str, signature: Option<&str>) -> String {
+    let text = text.trim_end();
+    match signature {
+        Some(sig) if !sig.trim().is_empty() && !text.ends_with(sig.trim()) => format!("{text}{sig}"),
+        _ => text.to_owned(),
+    }
+}
+
 impl Store {
     /// Adds or replaces a canned reply, as an agent edits the library: checked like an imported
     /// one, and every placeholder must be one Switchboard knows.

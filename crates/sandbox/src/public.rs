@@ -168,11 +168,13 @@ impl Public {
             let id = public.new_id(*surface, None);
             public.posts.push(Post { surface: *surface, id, text: (*text).to_owned(), at });
         }
+        let writers: Vec<Vec<usize>> = Surface::ALL.iter().map(|s| private_writers(world, *s)).collect();
+        let author = |rng: &mut StdRng, surface: Surface| pick_author(rng, world, &writers[surface as usize]);
         // (at, surface, post, author, kind, text) first; ids follow time order.
         let mut planned: Vec<(i64, Surface, Option<usize>, usize, Kind, String)> = Vec::new();
         for n in 0..count {
             let surface = Surface::ALL[n % 3];
-            let author = author(&mut rng, world, surface);
+            let author = author(&mut rng, surface);
             let kind = pick_kind(&mut rng);
             let text = text_for(&mut rng, kind, world.customers[author].lang);
             let at = now - 120 - (rng.gen::<f64>() * 12.0 * 86_400.0) as i64;
@@ -182,7 +184,7 @@ impl Public {
             planned.push((at, surface, post, author, kind, text));
         }
         for (k, surface) in [Surface::X, Surface::Facebook, Surface::Instagram, Surface::X].into_iter().enumerate() {
-            let author = author(&mut rng, world, surface);
+            let author = author(&mut rng, surface);
             let at = now - 2400 + (k as i64) * 420;
             let text = text_for(&mut rng, Kind::Incident, world.customers[author].lang);
             let post = if surface == Surface::X { None } else { public.posts.iter().position(|p| p.surface == surface) };
@@ -254,7 +256,7 @@ impl Public {
     /// A customer writes in public now: a new comment (or mention) of `kind`, by a customer who
     /// also writes in private when one exists. Returns its index.
     pub fn live(&mut self, rng: &mut StdRng, world: &World, surface: Surface, kind: Option<Kind>, text: Option<String>, now: i64) -> usize {
-        let author = author(rng, world, surface);
+        let author = pick_author(rng, world, &private_writers(world, surface));
         let kind = kind.unwrap_or_else(|| pick_kind(rng));
         let text = text.unwrap_or_else(|| text_for(rng, kind, world.customers[author].lang));
         let posts: Vec<usize> = (0..self.posts.len()).filter(|&p| self.posts[p].surface == surface).collect();
@@ -264,10 +266,14 @@ impl Public {
     }
 }
 
-/// Someone to write in public on `surface`: mostly a customer who also writes to the business in
-/// private there, so the two conversations meet in one customer.
-fn author(rng: &mut StdRng, world: &World, surface: Surface) -> usize {
-    let private: Vec<usize> = world.conversations.iter().filter(|c| c.channel == surface.private()).map(|c| c.customer).collect();
+/// The customers who write to the business in private on `surface`'s platform.
+fn private_writers(world: &World, surface: Surface) -> Vec<usize> {
+    world.conversations.iter().filter(|c| c.channel == surface.private()).map(|c| c.customer).collect()
+}
+
+/// Someone to write in public: mostly a customer who also writes to the business in private on
+/// the same platform (`private`), so the two conversations meet in one customer.
+fn pick_author(rng: &mut StdRng, world: &World, private: &[usize]) -> usize {
     if !private.is_empty() && rng.gen_bool(0.6) {
         private[rng.gen_range(0..private.len())]
     } else {

@@ -143,3 +143,53 @@ async fn a_hidden_comment_is_hidden_on_the_platform_and_kept_in_the_store() {
     assert_eq!(kept[0].hidden.as_deref(), Some("spam: follower selling"), "still in the store, with its reason");
     assert!(store.outbox(100).unwrap().iter().any(|o| o.kind == OutboxKind::Hide && o.state == OutboxState::Sent));
 }
+
+#[tokio::test]
+async fn an_incident_update_reaches_each_affected_conversation_exactly_once_under_faults() {
+    use std::time::Duration;
+    let faults = "5xx=0.1,reset=0.1,truncate=0.05,retry-after=0".parse().unwrap();
+    let s = setup(switchboard_sandbox::Config { seed: 11, conversations: 90, faults, ..Default::default() }).await;
+    s.store.lock().unwrap().seed_rule_defaults().unwrap();
+    let mut first = engine(&s);
+    first.max_attempts = 40;
+    let reports = first.run(Mode::Once).await.unwrap();
+    assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+    // The sandbox's burst of login reports in public became an incident.
+    let affected = s.store.lock().unwrap().inbox(&InboxFilter { tag: Some("incident:login".into()), limit: 100, ..Default::default() }).unwrap();
+    assert!(affected.len() >= 3 && affected.iter().filter(|r| r.public).count() >= 3, "{affected:?}");
+    let update = "Update: logging in to the Acme app works again. Thanks for your patience, and sorry for the trouble!";
+    let results = s.store.lock().unwrap().broadcast("incident:login", update, "Mina", "update-1").unwrap();
+    assert_eq!(results.len(), affected.iter().filter(|r| r.status != switchboard_core::model::ConversationStatus::Solved).count());
+    assert!(results.iter().all(|r| r.reply.is_some() && r.problem.is_none()), "{results:?}");
+    // Sent again (a double click, a retry after an error): nothing new is queued.
+    let again = s.store.lock().unwrap().broadcast("incident:login", update, "Mina", "update-1").unwrap();
+    let replies_of = |r: &[switchboard_core::store::BroadcastResult]| r.iter().map(|r| r.reply).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(replies_of(&again), replies_of(&results));
+
+    let mut sender = engine(&s);
+    sender.poll_interval = Duration::from_millis(20);
+    sender.in_flight_grace = Duration::from_millis(200);
+    let mut events = sender.subscribe();
+    let running = tokio::spawn({
+        let engine = sender.clone();
+        async move { engine.run(Mode::Follow).await }
+    });
+    let ids: Vec<i64> = results.iter().filter_map(|r| r.reply).collect();
+    let finished = tokio::time::timeout(Duration::from_secs(120), async {
+        loop {
+            let outbox = s.store.lock().unwrap().outbox(1000).unwrap();
+            if outbox.iter().filter(|o| ids.contains(&o.id)).all(|o| o.state == OutboxState::Sent) {
+                return;
+            }
+            let _ = events.recv().await;
+        }
+    })
+    .await;
+    running.abort();
+    assert!(finished.is_ok(), "not every update was sent: {:?}", s.store.lock().unwrap().outbox(1000).unwrap());
+    let replies = s.sandbox.replies();
+    let signed = replies.iter().filter(|(_, _, text)| text.starts_with(update)).count();
+    assert_eq!(signed, results.len(), "once per conversation: {replies:?}");
+    let stats = s.sandbox.stats();
+    assert_eq!(stats.channels.values().map(|c| c.duplicate_replies).sum::<usize>(), 0);
+}

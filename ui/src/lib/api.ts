@@ -29,6 +29,8 @@ import type { NoteView } from './generated/NoteView';
 import type { ShopSettings } from './generated/ShopSettings';
 import type { ShopView } from './generated/ShopView';
 import type { SignatureSettings } from './generated/SignatureSettings';
+import type { BroadcastResult } from './generated/BroadcastResult';
+import type { HideReason } from './generated/HideReason';
 import { platform } from './platform';
 
 const p = () => platform();
@@ -40,6 +42,11 @@ export const api = {
   composer: (conversation: number, text: string) => p().call<ComposerState>({ command: 'composer', conversation, text }),
   reply: (conversation: number, text: string, key: string, actions: CannedAction[] = []) =>
     p().call<OutboxItem>({ command: 'reply', conversation, text, key, actions }),
+  replyPrivately: (conversation: number, text: string, key: string, comment: number | null = null) =>
+    p().call<OutboxItem>({ command: 'reply_privately', conversation, comment, text, key }),
+  hideComment: (message: number, reason: HideReason, note: string | null = null) =>
+    p().call<OutboxItem>({ command: 'hide_comment', message, reason, note }),
+  broadcast: (tag: string, text: string, key: string) => p().call<BroadcastResult[]>({ command: 'broadcast', tag, text, key }),
   retry: (reply: number) => p().call<OutboxItem>({ command: 'retry_reply', reply }),
   outbox: () => p().call<OutboxItem[]>({ command: 'outbox' }),
   /** Queues a failed reply again, found by the thread message that shows it. */

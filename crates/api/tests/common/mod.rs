@@ -14,7 +14,7 @@ pub struct Demo {
     pub dir: tempfile::TempDir,
 }
 
-/// A Workspace for `agent` over a new store, once the demo's six accounts have caught up.
+/// A Workspace for `agent` over a new store, once every demo account has caught up.
 pub async fn demo(agent: &str) -> Demo {
     let dir = tempfile::tempdir().unwrap();
     let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent(agent));
@@ -22,7 +22,8 @@ pub async fn demo(agent: &str) -> Demo {
     let syncing = ws.start_sync(Some(switchboard_api::demo_config(0.0))).await.unwrap();
     let sandbox = syncing.sandbox_url.clone().unwrap();
     let mut caught_up = std::collections::BTreeSet::new();
-    while caught_up.len() < 6 {
+    let accounts = switchboard_sandbox::accounts(&sandbox).len();
+    while caught_up.len() < accounts {
         if let Event::Progress { account, caught_up: true, .. } = events.recv().await.unwrap() {
             caught_up.insert(account);
         }

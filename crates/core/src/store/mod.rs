@@ -22,6 +22,7 @@ pub(crate) mod write;
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use accounts::CursorBatch;
 pub use customers::normalise_phone;
+pub use public::BroadcastResult;
 pub use expectations::{AckTexts, Expectations, EXPECTATIONS_SETTING};
 pub use sla::{Board, ChannelVolume, Policies, Queue, SlaView, DEFAULT_CALENDAR, SOON_SECONDS};
 

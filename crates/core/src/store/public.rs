@@ -6,7 +6,7 @@ use super::outbox::{enqueue_in, load, Action};
 use super::util::{from_ms, now_ms};
 use super::Store;
 use crate::error::{Error, Result};
-use crate::model::{AuthorKind, Channel, HideReason, OutboxItem, OutboxKind};
+use crate::model::{AuthorKind, Channel, HideReason, InboxFilter, OutboxItem, OutboxKind};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 /// The comment in a public thread: the given message, else the customer's newest.
@@ -34,7 +34,59 @@ fn existing(tx: &Transaction<'_>, key: &str) -> Result<Option<OutboxItem>> {
     }
 }
 
+/// What a status update did in one conversation of an incident.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BroadcastResult {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub conversation: i64,
+    pub channel: Channel,
+    pub customer: Option<String>,
+    /// How it goes: `public` (a public reply), `private` (a private reply or direct message to
+    /// a public commenter) or `direct` (a reply in a private conversation); none when refused.
+    pub route: Option<String>,
+    /// The outbox item that carries it.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub reply: Option<i64>,
+    /// Why it could not be sent here, in words for the agent.
+    pub problem: Option<String>,
+}
+
 impl Store {
+    /// Sends one status update to every conversation of an incident (tagged `tag`, not solved):
+    /// in a public thread as a public reply, else (too long for a public post, say) privately;
+    /// in a private conversation as a reply. Each is checked against its channel's rules and
+    /// queued in the outbox under `key` and the conversation, so sending the same update again
+    /// queues nothing twice. The agent's signature is added per channel.
+    pub fn broadcast(&mut self, tag: &str, text: &str, agent: &str, key: &str) -> Result<Vec<BroadcastResult>> {
+        if text.trim().is_empty() {
+            return Err(Error::invalid("the update has no text"));
+        }
+        let rows = self.inbox(&InboxFilter { tag: Some(tag.to_owned()), limit: 10_000, ..Default::default() })?;
+        let mut results = Vec::new();
+        for row in rows.into_iter().filter(|r| r.status != crate::model::ConversationStatus::Solved) {
+            let signed = crate::templates::signed(text, self.signature(row.channel, agent)?.as_deref());
+            let item_key = format!("{key}:{}", row.id);
+            let outcome = match self.enqueue_reply(row.id, &signed, Some(agent), Some(&item_key)) {
+                Ok(item) => Ok(item),
+                Err(Error::ReplyNotAllowed(public)) if row.public => {
+                    self.reply_privately(row.id, None, &signed, Some(agent), Some(&item_key)).map_err(|private| format!("{public}; in private: {private}"))
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            // Told by where the item went: sending the update again finds the same item.
+            let (route, reply, problem) = match outcome {
+                Ok(item) => {
+                    let route = if item.conversation_id != row.id { "private" } else if row.public { "public" } else { "direct" };
+                    (Some(route.to_owned()), Some(item.id), None)
+                }
+                Err(problem) => (None, None, Some(problem)),
+            };
+            results.push(BroadcastResult { conversation: row.id, channel: row.channel, customer: row.customer, route, reply, problem });
+        }
+        Ok(results)
+    }
+
     /// Answers a public thread's comment (`comment`, else the customer's newest) in private: a
     /// Messenger or Instagram private reply to the comment (one per comment, within 7 days), or
     /// an X direct message. The private conversation is opened (or continued) on the Page's

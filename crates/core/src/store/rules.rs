@@ -117,7 +117,8 @@ pub(crate) fn apply(conn: &Connection, newest: &[(i64, i64)]) -> Result<()> {
 /// Records a report of `key`; once enough different customers report it within the hour, every
 /// conversation reporting it is tagged `incident:<key>` and raised to high. Only messages of the
 /// last hour count (an incident is news, not history), and the reporters are counted only up to
-/// the threshold, so a busy incident costs the same per message as a quiet one.
+/// the threshold, so a busy incident costs the same per message as a quiet one. Reports arrive
+/// out of time order (each account syncs on its own), so those written after this one count too.
 fn incident(conn: &Connection, key: &str, conversation: i64, contact: Option<i64>, at: i64) -> Result<()> {
     if at < super::util::now_ms() - 3_600_000 {
         return Ok(());
@@ -127,9 +128,9 @@ fn incident(conn: &Connection, key: &str, conversation: i64, contact: Option<i64
         Ok(conn
             .prepare_cached(
                 "SELECT count(*) FROM (SELECT DISTINCT coalesce('c' || contact_id, 'v' || conversation_id)
-                                        FROM incident_hits WHERE key = ?1 AND at > ?2 AND at <= ?3 LIMIT ?4)",
+                                        FROM incident_hits WHERE key = ?1 AND at > ?2 LIMIT ?3)",
             )?
-            .query_row(params![key, since, at, INCIDENT_CUSTOMERS], |r| r.get(0))?)
+            .query_row(params![key, since, INCIDENT_CUSTOMERS], |r| r.get(0))?)
     };
     let before = reporters(conn)?;
     conn.prepare_cached("INSERT INTO incident_hits (key, conversation_id, contact_id, at) VALUES (?1, ?2, ?3, ?4)")?
@@ -140,8 +141,8 @@ fn incident(conn: &Connection, key: &str, conversation: i64, contact: Option<i64
     }
     // Just became an incident: every conversation that reported it; already one: this one.
     let conversations: BTreeSet<i64> = if before < INCIDENT_CUSTOMERS {
-        conn.prepare_cached("SELECT DISTINCT conversation_id FROM incident_hits WHERE key = ?1 AND at > ?2 AND at <= ?3")?
-            .query_map(params![key, since, at], |r| r.get(0))?
+        conn.prepare_cached("SELECT DISTINCT conversation_id FROM incident_hits WHERE key = ?1 AND at > ?2")?
+            .query_map(params![key, since], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?
     } else {
         BTreeSet::from([conversation])

@@ -14,4 +14,8 @@ email: EmailRecord | null,
 /**
  * The conversation it belongs to (a customer's timeline spans several).
  */
-conversation_id: number, };
+conversation_id: number, 
+/**
+ * A public comment hidden from everyone but its author (never deleted), and why.
+ */
+hidden?: string | null, };

@@ -30,4 +30,15 @@ imap: string | null, smtp: string | null, user: string | null,
 /**
  * Email: no TLS (allowed only to servers on this machine).
  */
-plain: boolean, };
+plain: boolean, 
+/**
+ * Instagram and X: follow what is said in public (comments under the account's media; X
+ * mentions and brand search) instead of direct messages. Facebook is always public: a
+ * Page's comments (its messages are the Messenger channel).
+ */
+public: boolean, 
+/**
+ * X in public: what brand listening searches for besides mentions, in X's query language
+ * (e.g. `"Acme Corp" OR #acme`); empty: mentions only.
+ */
+search: string | null, };

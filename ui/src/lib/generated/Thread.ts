@@ -4,6 +4,7 @@ import type { Handoff } from "./Handoff";
 import type { InboxRow } from "./InboxRow";
 import type { MessageView } from "./MessageView";
 import type { NoteView } from "./NoteView";
+import type { PostView } from "./PostView";
 
 /**
  * A conversation opened: the conversation, its customer, and its latest messages in time order.
@@ -20,4 +21,8 @@ handoffs: Array<Handoff>,
 /**
  * Whether older messages exist than the ones returned.
  */
-has_older: boolean, };
+has_older: boolean, 
+/**
+ * For a public thread, the post it is under.
+ */
+post?: PostView | null, };
