@@ -95,6 +95,23 @@ describe('public threads', () => {
     await page.screenshot({ path: join(screenshots, 'incident.png') });
   });
 
+  it('hides a comment with the customer\'s own card number and answers them privately, in one action', async () => {
+    const leaked = `Charged twice on my card 4242 4242 4242 4242, please check! (${stamp}s)`;
+    const url = `${await web.sandbox}/_sandbox/customer-writes?channel=instagram_comments&text=${encodeURIComponent(leaked)}`;
+    await fetch(url, { method: 'POST' });
+    const row = page.getByTestId('conversation').filter({ hasText: `${stamp}s` }).first();
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.getByTestId('sensitive').count()).toBe(1);
+    const id = await row.getAttribute('data-id');
+    await row.getByRole('button').click();
+    await page.locator(`[data-testid=thread][data-conversation="${id}"]`).waitFor();
+    const comment = page.getByTestId('message').filter({ hasText: `${stamp}s` });
+    expect(await comment.textContent()).not.toContain('4242 4242 4242 4242');
+    await comment.getByTestId('hide-and-private').click();
+    await expect.poll(async () => comment.getByTestId('hidden').textContent()).toContain('private data');
+    expect(await page.getByTestId('private-mode').getAttribute('aria-selected')).toBe('true');
+  });
+
   it('hides a comment for a stated reason and keeps it in the thread', async () => {
     const row = page.getByTestId('conversation').filter({ hasText: question }).first();
     const id = await row.getAttribute('data-id');

@@ -73,8 +73,11 @@ fn a_public_thread_shows_its_post_and_its_author_is_the_customer_who_writes_in_p
     store.write_batch(&[thread("facebook:acme", "900_2", &format!("{PAGE}_900")), said("facebook:acme", "900_2", "900_2", "6120000099", "Love my new kettle ❤️", 1)]).unwrap();
     let thanks = row(&store, "900_2");
     assert_eq!((thanks.priority, thanks.status), (Priority::Low, ConversationStatus::Solved));
+    // Private data posted in public is never "no reply needed".
+    store.write_batch(&[thread("facebook:acme", "900_8", &format!("{PAGE}_900")), said("facebook:acme", "900_8", "900_8", "6120000098", "Charged twice on card 4242 4242 4242 4242", 1)]).unwrap();
+    assert_eq!(row(&store, "900_8").status, ConversationStatus::Open);
     let needs_reply = store.inbox(&InboxFilter { limit: 100, public: Some(true), status: Some(ConversationStatus::Open), ..Default::default() }).unwrap();
-    assert_eq!(needs_reply.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["900_1"]);
+    assert_eq!(needs_reply.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["900_8", "900_1"]);
     // A public reply answers the thread's comment; it is refused when it gives away a secret.
     let reply = store.enqueue_reply(public.id, "Yes, it does! See the colour options on our site.", Some("mina"), None).unwrap();
     assert_eq!((reply.kind, reply.target.as_deref()), (OutboxKind::Reply, Some("900_1")));

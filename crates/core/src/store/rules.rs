@@ -88,10 +88,12 @@ pub(crate) fn apply(conn: &Connection, newest: &[(i64, i64)]) -> Result<()> {
         let actions = set.evaluate(&facts);
         // A message a rule raises is owed an answer, whatever an earlier rule said: a public
         // complaint is a mention too, but never one that needs no reply.
+        // Nor is a customer who posted their private data in public: someone must act on it.
         let raised = actions.iter().rev().find_map(|(_, a)| match a {
             RuleAction::SetPriority(p) => Some(*p >= Priority::High),
             _ => None,
-        }) == Some(true);
+        }) == Some(true)
+            || (public && !crate::privacy::kinds(&text).is_empty());
         for (_, action) in actions {
             match action {
                 RuleAction::SetPriority(p) => {
