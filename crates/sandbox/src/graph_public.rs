@@ -120,42 +120,28 @@ fn since(query: &HashMap<String, String>) -> i64 {
 }
 
 /// `GET /{page-id}/feed`: the Page's posts, newest first.
-pub(crate) async fn feed(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
-    if let Some(refused) = refusal(&headers, &query) {
-        return refused;
-    }
-    if node != crate::credentials::PAGE_ID {
-        return not_found(&node, "get");
-    }
-    let inner = state.read();
-    let p = &inner.public;
-    let posts: Vec<usize> = (0..p.posts.len()).rev().filter(|&i| p.posts[i].surface == Surface::Facebook).collect();
-    let (page, paging) = match paged(posts, &query, 100, &headers, &format!("{node}/feed")) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let data: Vec<Value> = page
-        .iter()
-        .map(|&i| {
-            let post = &p.posts[i];
-            json!({"id": post.id, "message": post.text, "created_time": time(post.at), "permalink_url": format!("https://www.facebook.com/{}", post.id)})
-        })
-        .collect();
-    Json(json!({"data": data, "paging": paging})).into_response()
+pub(crate) async fn feed(state: Shared<Arc<State>>, node: Path<String>, headers: HeaderMap, query: Query<HashMap<String, String>>) -> Response {
+    posts(state, node, headers, query, Surface::Facebook)
 }
 
 /// `GET /{ig-user-id}/media`: the Instagram account's media, newest first.
-pub(crate) async fn media(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+pub(crate) async fn media(state: Shared<Arc<State>>, node: Path<String>, headers: HeaderMap, query: Query<HashMap<String, String>>) -> Response {
+    posts(state, node, headers, query, Surface::Instagram)
+}
+
+/// The business's posts on `surface`, as its edge lists them.
+fn posts(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>, surface: Surface) -> Response {
     if let Some(refused) = refusal(&headers, &query) {
         return refused;
     }
-    if node != IG_ACCOUNT_ID {
+    let (owner, edge) = if surface == Surface::Instagram { (IG_ACCOUNT_ID, "media") } else { (crate::credentials::PAGE_ID, "feed") };
+    if node != owner {
         return not_found(&node, "get");
     }
     let inner = state.read();
     let p = &inner.public;
-    let posts: Vec<usize> = (0..p.posts.len()).rev().filter(|&i| p.posts[i].surface == Surface::Instagram).collect();
-    let (page, paging) = match paged(posts, &query, 100, &headers, &format!("{node}/media")) {
+    let posts: Vec<usize> = (0..p.posts.len()).rev().filter(|&i| p.posts[i].surface == surface).collect();
+    let (page, paging) = match paged(posts, &query, 100, &headers, &format!("{node}/{edge}")) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -163,8 +149,12 @@ pub(crate) async fn media(Shared(state): Shared<Arc<State>>, Path(node): Path<St
         .iter()
         .map(|&i| {
             let post = &p.posts[i];
-            let count = p.comments.iter().filter(|c| c.post == Some(i)).count();
-            json!({"id": post.id, "caption": post.text, "comments_count": count, "timestamp": time(post.at), "permalink": format!("https://www.instagram.com/p/{}/", post.id)})
+            if surface == Surface::Instagram {
+                let count = p.comments.iter().filter(|c| c.post == Some(i)).count();
+                json!({"id": post.id, "caption": post.text, "comments_count": count, "timestamp": time(post.at), "permalink": format!("https://www.instagram.com/p/{}/", post.id)})
+            } else {
+                json!({"id": post.id, "message": post.text, "created_time": time(post.at), "permalink_url": format!("https://www.facebook.com/{}", post.id)})
+            }
         })
         .collect();
     Json(json!({"data": data, "paging": paging})).into_response()

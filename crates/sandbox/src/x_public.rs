@@ -153,28 +153,24 @@ fn listing(inner: &Inner, mut items: Vec<usize>, query: &HashMap<String, String>
     Json(body).into_response()
 }
 
-async fn mentions(Shared(state): Shared<Arc<State>>, Path(id): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
-    if let Some(refused) = refusal(&headers) {
-        return refused;
-    }
-    let max = match max_results(&query, 5..=100, 10) {
-        Ok(n) => n,
-        Err(r) => return r,
-    };
-    let inner = state.read();
-    let p = &inner.public;
+async fn mentions(state: Shared<Arc<State>>, id: Path<String>, headers: HeaderMap, query: Query<HashMap<String, String>>) -> Response {
     let handle = crate::public::X_HANDLE.to_lowercase();
-    let items: Vec<usize> = if id == crate::credentials::X_USER_ID {
-        (0..p.comments.len())
-            .filter(|&i| p.comments[i].surface == Surface::X && p.comments[i].author.is_some() && p.comments[i].text.to_lowercase().contains(&handle))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    listing(&inner, items, &query, max, "pagination_token")
+    user_timeline(state, id, headers, query, |c| c.author.is_some() && c.text.to_lowercase().contains(&handle))
 }
 
-async fn own_posts(Shared(state): Shared<Arc<State>>, Path(id): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn own_posts(state: Shared<Arc<State>>, id: Path<String>, headers: HeaderMap, query: Query<HashMap<String, String>>) -> Response {
+    user_timeline(state, id, headers, query, |c| c.author.is_none())
+}
+
+/// A timeline of the business's account (`keep` says which posts on X are in it); other users'
+/// timelines are empty here.
+fn user_timeline(
+    Shared(state): Shared<Arc<State>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    keep: impl Fn(&Comment) -> bool,
+) -> Response {
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
@@ -185,7 +181,7 @@ async fn own_posts(Shared(state): Shared<Arc<State>>, Path(id): Path<String>, he
     let inner = state.read();
     let p = &inner.public;
     let items: Vec<usize> = if id == crate::credentials::X_USER_ID {
-        (0..p.comments.len()).filter(|&i| p.comments[i].surface == Surface::X && p.comments[i].author.is_none()).collect()
+        (0..p.comments.len()).filter(|&i| p.comments[i].surface == Surface::X && keep(&p.comments[i])).collect()
     } else {
         Vec::new()
     };

@@ -5,14 +5,14 @@
 //! thread, under its post; the business's own comments are its replies. Calls share the Page's
 //! pace with its inboxes (see `graph`).
 
-use crate::connector::{readable, skip, Pulled};
+use crate::connector::{readable, skip, text_message, Pulled};
 use crate::error::Error;
-use crate::graph::{parse_time, Graph};
+use crate::graph::{parse_time, Edge, Graph};
 use crate::walk::OVERLAP;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use switchboard_core::interchange::{Author, HiddenRecord, MessageRecord, PostRecord, PublicThreadRecord, Record};
-use switchboard_core::model::{AuthorKind, Channel, Direction};
+use switchboard_core::interchange::{HiddenRecord, PostRecord, PublicThreadRecord, Record};
+use switchboard_core::model::Channel;
 
 /// Posts whose comments each pull reads: the newest, where conversation happens.
 const POSTS: usize = 25;
@@ -28,18 +28,6 @@ pub struct Comments {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Cursor {
     since: i64,
-}
-
-#[derive(Deserialize)]
-struct Edge<T> {
-    #[serde(default = "Vec::new")]
-    data: Vec<T>,
-    paging: Option<Paging>,
-}
-
-#[derive(Deserialize)]
-struct Paging {
-    next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -142,22 +130,8 @@ impl Comments {
                     let reason = format!("hidden on {}", self.platform());
                     hidden.push((thread.clone(), HiddenRecord { message: comment.id.clone(), reason, at: None }));
                 }
-                messages.push(Record::Message(MessageRecord {
-                    account: self.graph.account.clone(),
-                    conversation: thread,
-                    id: comment.id,
-                    direction: if ours { Direction::Out } else { Direction::In },
-                    author: Author {
-                        kind: if ours { AuthorKind::Agent } else { AuthorKind::Customer },
-                        name: if ours { None } else { name },
-                        handle: if ours { None } else { author_id },
-                    },
-                    text: comment.message.or(comment.text).unwrap_or_default(),
-                    at,
-                    delivery: None,
-                    attachments: vec![],
-                    email: None,
-                }));
+                let text = comment.message.or(comment.text).unwrap_or_default();
+                messages.push(text_message(&self.graph.account, thread, comment.id, ours, name, author_id, text, at));
             }
         }
         // Threads first, so every message lands in a conversation already public (triage

@@ -5,8 +5,8 @@ use crate::error::Error;
 use crate::pace::Paces;
 use crate::{comments::Comments, email::Email, graph::Graph, mentions::Mentions, telegram::Telegram, twilio::Twilio, x::X};
 use std::time::Duration;
-use switchboard_core::interchange::Record;
-use switchboard_core::model::{AccountView, Channel, EmailReply, OutboxKind, Template};
+use switchboard_core::interchange::{Author, Record};
+use switchboard_core::model::{AccountView, AuthorKind, Channel, Direction, EmailReply, OutboxKind, Template};
 use switchboard_core::reply_rules::Window;
 use switchboard_core::sensitive::Sensitive;
 
@@ -65,6 +65,28 @@ pub(crate) fn readable<T: serde::de::DeserializeOwned>(raw: serde_json::Value, a
             None
         }
     }
+}
+
+/// A text message in a conversation: the business's own (`ours`, an agent's, nameless) or a
+/// customer's, known by `name` and `handle`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn text_message(account: &str, conversation: String, id: String, ours: bool, name: Option<String>, handle: Option<String>, text: String, at: jiff::Timestamp) -> Record {
+    Record::Message(switchboard_core::interchange::MessageRecord {
+        account: account.to_owned(),
+        conversation,
+        id,
+        direction: if ours { Direction::Out } else { Direction::In },
+        author: Author {
+            kind: if ours { AuthorKind::Agent } else { AuthorKind::Customer },
+            name: if ours { None } else { name },
+            handle: if ours { None } else { handle },
+        },
+        text,
+        at,
+        delivery: None,
+        attachments: vec![],
+        email: None,
+    })
 }
 
 /// Notes a record skipped for a reason of ours (no readable time, no customer).

@@ -33,16 +33,17 @@ pub struct Graph {
     business: tokio::sync::OnceCell<String>,
 }
 
+/// A Graph list: a page of items and the link to the next.
 #[derive(Deserialize)]
-struct Edge<T> {
+pub(crate) struct Edge<T> {
     #[serde(default = "Vec::new")]
-    data: Vec<T>,
-    paging: Option<Paging>,
+    pub data: Vec<T>,
+    pub paging: Option<Paging>,
 }
 
 #[derive(Deserialize)]
-struct Paging {
-    next: Option<String>,
+pub(crate) struct Paging {
+    pub next: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -5,13 +5,13 @@
 //! thread, under the business's post that started it, if it did. Replies are posts in reply to
 //! the customer's newest post.
 
-use crate::connector::{readable, skip, Pulled};
+use crate::connector::{readable, skip, text_message, Pulled};
 use crate::error::Error;
 use crate::x::{User, X};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use switchboard_core::interchange::{Author, MessageRecord, PostRecord, PublicThreadRecord, Record};
-use switchboard_core::model::{AccountView, AuthorKind, Direction};
+use switchboard_core::interchange::{PostRecord, PublicThreadRecord, Record};
+use switchboard_core::model::AccountView;
 
 const TWEET_FIELDS: &str = "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,author_id";
 
@@ -130,22 +130,8 @@ impl Mentions {
             }
             let ours = author == me;
             let user = users.get(&author);
-            messages.push(Record::Message(MessageRecord {
-                account: self.x.account.clone(),
-                conversation: thread,
-                id: tweet.id,
-                direction: if ours { Direction::Out } else { Direction::In },
-                author: Author {
-                    kind: if ours { AuthorKind::Agent } else { AuthorKind::Customer },
-                    name: if ours { None } else { user.and_then(|u| u.name.clone().or(u.username.clone())) },
-                    handle: if ours { None } else { Some(author) },
-                },
-                text: tweet.text,
-                at,
-                delivery: None,
-                attachments: vec![],
-                email: None,
-            }));
+            let name = user.and_then(|u| u.name.clone().or(u.username.clone()));
+            messages.push(text_message(&self.x.account, thread, tweet.id, ours, name, Some(author), tweet.text, at));
         }
         let mut records: Vec<Record> = threads
             .into_iter()
