@@ -138,3 +138,39 @@ fn the_board_counts_queues_and_lists_what_breaches_next() {
     let rows = store.inbox(&switchboard_core::model::InboxFilter { limit: 10, by_breach: true, ..Default::default() }).unwrap();
     assert_eq!(rows.iter().map(|r| r.id).take(3).collect::<Vec<_>>(), [over, soon, calm]);
 }
+
+#[test]
+fn the_kept_breach_instants_follow_every_change_that_moves_a_clock() {
+    let now = Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    store.add_account("telegram:acme_bot", None, Default::default()).unwrap();
+    store.import_jsonl(POLICIES.as_bytes()).unwrap();
+    store.write_batch(&[message("1", Direction::In, 50, now)]).unwrap();
+    let id = store.sla_open(now).unwrap()[0].conversation;
+    let soon = |store: &Store| store.board(now).unwrap().breaching_soon.iter().map(|r| r.id).collect::<Vec<_>>();
+    let over = |store: &Store| store.board(now).unwrap().breached.iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(soon(&store), [id], "10 minutes left");
+    // The customer becomes a VIP: a 15-minute policy, 35 minutes over.
+    let contact = store.thread(id, 1).unwrap().contact.unwrap();
+    store.edit_customer(contact.id, &ContactEdit { name: contact.name.clone(), status: Some("vip".into()), ..Default::default() }).unwrap();
+    assert_eq!((soon(&store), over(&store)), (vec![], vec![id]));
+    store.edit_customer(contact.id, &ContactEdit { name: contact.name, status: None, ..Default::default() }).unwrap();
+    assert_eq!(soon(&store), [id]);
+    // A policy edited: the first reply is due in 2 hours now.
+    store.import_jsonl(r#"{"kind":"sla_policy","name":"Normal","priority":"normal","first_reply_minutes":170,"next_reply_minutes":120,"resolution_minutes":600}"#.as_bytes()).unwrap();
+    assert_eq!((soon(&store), over(&store)), (vec![], vec![]));
+    // Answered: the first reply is met; the resolution clock runs on (10 hours).
+    store.write_batch(&[message("2", Direction::Out, 1, now)]).unwrap();
+    let board = store.board(now).unwrap();
+    assert!(board.breaching_soon.is_empty() && board.breached.is_empty());
+    assert_eq!(board.by_channel[0].waiting, 0);
+    // Solved: off the board; reopened by the customer: back, the next reply's clock running.
+    store.set_status(id, ConversationStatus::Solved).unwrap();
+    assert_eq!(store.board(now).unwrap().open, 0);
+    store.write_batch(&[message("3", Direction::In, 0, now)]).unwrap();
+    let board = store.board(now).unwrap();
+    assert_eq!((board.open, board.by_channel[0].waiting), (1, 1));
+    let rows = store.inbox(&switchboard_core::model::InboxFilter { limit: 5, by_breach: true, ..Default::default() }).unwrap();
+    assert_eq!(rows[0].clock.as_ref().map(|c| c.kind), Some(ClockKind::NextReply));
+}
+

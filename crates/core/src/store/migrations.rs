@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_rules.sql"),
     include_str!("migrations/0013_acknowledgements.sql"),
     include_str!("migrations/0014_public.sql"),
+    include_str!("migrations/0015_sla_due.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

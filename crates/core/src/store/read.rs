@@ -185,68 +185,88 @@ impl Store {
 
     /// One page of the inbox, newest activity first.
     pub fn inbox(&self, filter: &InboxFilter) -> Result<Vec<InboxRow>> {
-        // By breach, every match is a candidate (the conversation due next may be an old one):
-        // their ids first, then full rows for the page only.
-        let mut sql = if filter.by_breach { "SELECT c.id FROM conversations c WHERE 1".to_owned() } else { format!("{INBOX_SELECT} WHERE 1") };
+        // The view's conditions, shared by both orders.
+        let mut filters = String::new();
         let mut params: Vec<Value> = Vec::new();
         if let Some(ch) = filter.channel {
-            sql.push_str(" AND c.channel = ?");
+            filters.push_str(" AND c.channel = ?");
             params.push(Value::Text(ch.as_str().into()));
         }
         if let Some(st) = filter.status {
-            sql.push_str(" AND c.status = ?");
+            filters.push_str(" AND c.status = ?");
             params.push(Value::Text(st.as_str().into()));
         }
         if let Some(who) = &filter.assignee {
-            sql.push_str(" AND c.assignee = ?");
+            filters.push_str(" AND c.assignee = ?");
             params.push(Value::Text(who.clone()));
         }
         if filter.unassigned {
-            sql.push_str(" AND c.assignee IS NULL");
+            filters.push_str(" AND c.assignee IS NULL");
         }
         if let Some(public) = filter.public {
-            sql.push_str(" AND c.public = ?");
+            filters.push_str(" AND c.public = ?");
             params.push(Value::Integer(public as i64));
         }
         if let Some(id) = filter.contact_id {
-            sql.push_str(" AND c.contact_id = ?");
+            filters.push_str(" AND c.contact_id = ?");
             params.push(Value::Integer(id));
         }
         if let Some(tag) = &filter.tag {
-            sql.push_str(
+            filters.push_str(
                 " AND EXISTS (SELECT 1 FROM conversation_tags x JOIN tags t ON t.id = x.tag_id
                               WHERE x.conversation_id = c.id AND t.name = ?)",
             );
             params.push(Value::Text(tag.clone()));
         }
         if let Some((at, id)) = filter.before {
-            sql.push_str(" AND (c.last_message_at, c.id) < (?, ?)");
+            filters.push_str(" AND (c.last_message_at, c.id) < (?, ?)");
             params.push(Value::Integer(super::util::to_ms(at)));
             params.push(Value::Integer(id));
         }
-        // Public conversations where a customer posted sensitive data come first: someone
-        // should hide or answer them before anything else.
-        sql.push_str(" ORDER BY c.sensitive DESC, c.last_message_at DESC, c.id DESC");
         let now = jiff::Timestamp::now();
         if filter.by_breach {
-            let ids: Vec<i64> = self.conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            let mut ranked: Vec<(usize, (u8, i64), i64)> = self
-                .sla_of(&ids, now)?
-                .into_iter()
-                .enumerate()
-                .map(|(order, v)| (order, v.most_urgent().map_or((9, 0), |c| c.urgency()), v.conversation))
-                .collect();
-            // Equally urgent rows keep the newest activity first.
-            ranked.sort_by_key(|(order, urgency, _)| (*urgency, *order));
-            let page: Vec<i64> = ranked.into_iter().take(filter.limit.max(1)).map(|(_, _, id)| id).collect();
-            return self.inbox_rows(&page, now);
+            return self.inbox_by_breach(&filters, params, filter, now);
         }
-        sql.push_str(" LIMIT ?");
+        // Public conversations where a customer posted sensitive data come first: someone
+        // should hide or answer them before anything else.
+        let sql = format!("{INBOX_SELECT} WHERE 1{filters} ORDER BY c.sensitive DESC, c.last_message_at DESC, c.id DESC LIMIT ?");
         params.push(Value::Integer(filter.limit.max(1) as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(params), inbox_row)?;
         let mut rows: Vec<InboxRow> = rows.collect::<rusqlite::Result<_>>()?;
         self.attach_clocks(&mut rows, now)?;
+        Ok(rows)
+    }
+
+    /// `inbox` sorted by the next SLA breach: running clocks by their kept breach instant
+    /// (breached first, longest over first), then the rest by newest activity.
+    /// `filters`: the view's conditions on `c`, each starting with " AND".
+    fn inbox_by_breach(&self, filters: &str, mut params: Vec<Value>, filter: &InboxFilter, now: jiff::Timestamp) -> Result<Vec<InboxRow>> {
+        self.refresh_breaches(now)?;
+        let limit = filter.limit.max(1);
+        let mut due_params = params.clone();
+        due_params.push(Value::Integer(limit as i64));
+        // Walked in due order on the kept instants' index (only conversations not solved have
+        // running clocks), the filters applied on the way.
+        let due_sql = format!(
+            "SELECT c.id FROM conversations c INDEXED BY conversations_sla_due
+             WHERE c.status IN ('open', 'pending', 'on_hold') AND c.sla_due_at IS NOT NULL {filters}
+             ORDER BY c.sla_due_at, c.id LIMIT ?"
+        );
+        let ids: Vec<i64> =
+            self.conn.prepare_cached(&due_sql)?.query_map(rusqlite::params_from_iter(due_params), |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let mut rows = self.inbox_rows(&ids, now)?;
+        if rows.len() < limit {
+            let rest_sql = format!(
+                "{INBOX_SELECT} WHERE (c.sla_due_at IS NULL OR c.status NOT IN ('open', 'pending', 'on_hold')){filters}
+                 ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?"
+            );
+            params.push(Value::Integer((limit - rows.len()) as i64));
+            let mut rest: Vec<InboxRow> =
+                self.conn.prepare_cached(&rest_sql)?.query_map(rusqlite::params_from_iter(params), inbox_row)?.collect::<rusqlite::Result<_>>()?;
+            self.attach_clocks(&mut rest, now)?;
+            rows.extend(rest);
+        }
         Ok(rows)
     }
 

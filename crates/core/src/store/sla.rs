@@ -28,14 +28,6 @@ impl SlaView {
     }
 }
 
-/// A conversation's clocks and what the board groups them by.
-struct SlaRow {
-    view: SlaView,
-    channel: Channel,
-    assignee: Option<String>,
-    waiting: Option<i64>,
-}
-
 /// The policies with their calendars, ready to match.
 pub struct Policies(Vec<(SlaPolicyRecord, Option<Calendar>)>);
 
@@ -74,6 +66,8 @@ enum Which<'a> {
     One(i64),
     Open,
     Ids(&'a [i64]),
+    /// Open conversations whose kept breach instants are out of date.
+    Stale,
 }
 
 pub const DEFAULT_CALENDAR: &str = "Business hours";
@@ -112,20 +106,21 @@ impl Store {
         Ok(ids.iter().filter_map(|id| views.remove(id)).collect())
     }
 
+    /// The clocks of the conversations `which` names.
     fn sla_views(&self, policies: &Policies, which: Which<'_>, now: jiff::Timestamp) -> Result<Vec<SlaView>> {
-        Ok(self.sla_rows(policies, which, now)?.into_iter().map(|r| r.view).collect())
-    }
-
-    /// The clocks, with what the board counts them by.
-    fn sla_rows(&self, policies: &Policies, which: Which<'_>, now: jiff::Timestamp) -> Result<Vec<SlaRow>> {
+        let source = match which {
+            Which::Stale => "conversations c INDEXED BY conversations_sla_stale",
+            _ => "conversations c",
+        };
         let filter = match which {
             Which::One(_) => "c.id = ?1",
             Which::Open => "c.status IN ('open', 'pending', 'on_hold') AND ?1 IS NULL",
             Which::Ids(_) => "c.id IN (SELECT value FROM json_each(?1))",
+            Which::Stale => "c.sla_fresh = 0 AND c.status IN ('open', 'pending', 'on_hold') AND ?1 IS NULL",
         };
         let param: rusqlite::types::Value = match which {
             Which::One(id) => id.into(),
-            Which::Open => rusqlite::types::Value::Null,
+            Which::Open | Which::Stale => rusqlite::types::Value::Null,
             Which::Ids(ids) => serde_json::to_string(ids).expect("json").into(),
         };
         // Tags and status histories come in two queries for the whole set, not two per row; tags
@@ -137,7 +132,7 @@ impl Store {
         if uses_tags {
             let sql = format!(
                 "SELECT x.conversation_id, t.name FROM conversation_tags x JOIN tags t ON t.id = x.tag_id
-                 WHERE x.conversation_id IN (SELECT c.id FROM conversations c WHERE {filter})"
+                 WHERE x.conversation_id IN (SELECT c.id FROM {source} WHERE {filter})"
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let mut rows = stmt.query([param.clone()])?;
@@ -148,7 +143,7 @@ impl Store {
         {
             let sql = format!(
                 "SELECT s.conversation_id, s.at, s.status FROM status_changes s
-                 WHERE s.conversation_id IN (SELECT c.id FROM conversations c WHERE {filter}) ORDER BY s.conversation_id, s.at"
+                 WHERE s.conversation_id IN (SELECT c.id FROM {source} WHERE {filter}) ORDER BY s.conversation_id, s.at"
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let mut rows = stmt.query([param.clone()])?;
@@ -158,8 +153,8 @@ impl Store {
         }
         let (status_column, contacts) = if uses_status { ("ct.status", "LEFT JOIN contacts ct ON ct.id = c.contact_id") } else { ("NULL", "") };
         let sql = format!(
-            "SELECT c.id, c.priority, c.channel, c.status, {status_column}, c.first_inbound_at, c.first_reply_at, c.waiting_since, c.assignee
-             FROM conversations c {contacts}
+            "SELECT c.id, c.priority, c.channel, c.status, {status_column}, c.first_inbound_at, c.first_reply_at, c.waiting_since
+             FROM {source} {contacts}
              WHERE {filter}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -174,9 +169,8 @@ impl Store {
             let tags = tags_of.get(&id).unwrap_or(&no_tags);
             let changes = changes_of.remove(&id).unwrap_or_default();
             let facts = Facts { priority, channel, tags, customer_status: customer_status.as_deref() };
-            let assignee: Option<String> = r.get(8)?;
             let Some((policy, calendar)) = policies.choose(&facts) else {
-                views.push(SlaRow { view: SlaView { conversation: id, policy: None, clocks: Vec::new() }, channel, assignee, waiting });
+                views.push(SlaView { conversation: id, policy: None, clocks: Vec::new() });
                 continue;
             };
             let mut happenings: Vec<(i64, u8, Happening)> = Vec::new();
@@ -202,8 +196,7 @@ impl Store {
             happenings.sort_by_key(|(t, order, _)| (*t, *order));
             let happenings: Vec<Happening> = happenings.into_iter().map(|(_, _, h)| h).collect();
             let targets = Targets { first_reply: policy.first_reply_minutes, next_reply: policy.next_reply_minutes, resolution: policy.resolution_minutes };
-            let view = SlaView { conversation: id, policy: Some(policy.name.clone()), clocks: clocks(&happenings, &targets, calendar.as_ref(), now) };
-            views.push(SlaRow { view, channel, assignee, waiting });
+            views.push(SlaView { conversation: id, policy: Some(policy.name.clone()), clocks: clocks(&happenings, &targets, calendar.as_ref(), now) });
         }
         Ok(views)
     }
@@ -332,48 +325,93 @@ pub struct Board {
 pub const SOON_SECONDS: i64 = 15 * 60;
 
 impl Store {
-    /// The supervisor board as of `now`.
-    pub fn board(&self, now: jiff::Timestamp) -> Result<Board> {
-        use crate::sla::ClockState;
+    /// Works out the breach instants of the open conversations whose kept ones are out of date
+    /// (see migration 15): after a sync, only those it touched.
+    pub(crate) fn refresh_breaches(&self, now: jiff::Timestamp) -> Result<()> {
+        let stale: bool = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM conversations INDEXED BY conversations_sla_stale
+                                WHERE sla_fresh = 0 AND status IN ('open', 'pending', 'on_hold'))",
+            )?
+            .query_row([], |r| r.get(0))?;
+        if !stale {
+            return Ok(());
+        }
         let policies = self.sla_policy_set()?;
-        let rows = self.sla_rows(&policies, Which::Open, now)?;
-        let mut agents: std::collections::BTreeMap<Option<String>, Queue> = Default::default();
-        let mut channels: std::collections::BTreeMap<Channel, Queue> = Default::default();
-        let (mut soon, mut breached, mut waiting): (Vec<(i64, i64)>, Vec<(i64, i64)>, Vec<(i64, i64)>) = Default::default();
-        let day_ago = now - jiff::SignedDuration::from_hours(24);
-        let mut breaches_today = 0;
-        for SlaRow { view, channel, assignee, waiting: waiting_since } in &rows {
-            let id = &view.conversation;
-            let clock = view.most_urgent();
-            let is_soon = clock.is_some_and(|c| c.state == ClockState::Active && c.remaining_seconds <= SOON_SECONDS);
-            let is_over = clock.is_some_and(|c| c.state == ClockState::Breached && c.breach_at.is_some());
-            if let Some(c) = clock.filter(|_| is_soon) {
-                soon.push((c.remaining_seconds, *id));
-            }
-            if let Some(c) = clock.filter(|_| is_over) {
-                breached.push((c.remaining_seconds, *id));
-            }
-            breaches_today += view.clocks.iter().filter(|c| c.state == ClockState::Breached && c.breach_at.is_some_and(|t| t >= day_ago)).count();
-            if let Some(w) = waiting_since {
-                waiting.push((*w, *id));
-            }
-            for q in [
-                agents.entry(assignee.clone()).or_insert_with(|| Queue { name: assignee.clone(), open: 0, waiting: 0, breaching_soon: 0, breached: 0 }),
-                channels.entry(*channel).or_insert_with(|| Queue { name: Some(channel.to_string()), open: 0, waiting: 0, breaching_soon: 0, breached: 0 }),
-            ] {
-                q.open += 1;
-                q.waiting += waiting_since.is_some() as u32;
-                q.breaching_soon += is_soon as u32;
-                q.breached += is_over as u32;
+        let rows = self.sla_views(&policies, Which::Stale, now)?;
+        let tx = self.conn.unchecked_transaction()?;
+        {
+            let mut update = tx.prepare_cached("UPDATE conversations SET sla_due_at = ?2, sla_fresh = 1 WHERE id = ?1")?;
+            let mut clear = tx.prepare_cached("DELETE FROM sla_due_times WHERE conversation_id = ?1")?;
+            let mut add = tx.prepare_cached("INSERT INTO sla_due_times (conversation_id, due_at) VALUES (?1, ?2)")?;
+            for view in &rows {
+                let dues: Vec<i64> = view.clocks.iter().filter_map(|c| c.breach_at).map(super::util::to_ms).collect();
+                update.execute(params![view.conversation, dues.iter().min()])?;
+                clear.execute([view.conversation])?;
+                for due in &dues {
+                    add.execute(params![view.conversation, due])?;
+                }
             }
         }
-        soon.sort();
-        breached.sort();
-        waiting.sort();
-        let rows_of = |list: &[(i64, i64)], n: usize| -> Result<Vec<crate::model::InboxRow>> {
-            let ids: Vec<i64> = list.iter().take(n).map(|(_, id)| *id).collect();
-            self.inbox_rows(&ids, now)
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The supervisor board as of `now`. Counts and lists come from the kept breach instants:
+    /// "breaching soon" is a clock due within 15 minutes, "breached" one past due and still
+    /// running.
+    pub fn board(&self, now: jiff::Timestamp) -> Result<Board> {
+        self.refresh_breaches(now)?;
+        let (at, soon_until) = (super::util::to_ms(now), super::util::to_ms(now) + SOON_SECONDS * 1000);
+        const OPEN: &str = "status IN ('open', 'pending', 'on_hold')";
+        // The queues per agent and per channel, in one pass over the board's index.
+        let mut agents: std::collections::BTreeMap<Option<String>, Queue> = Default::default();
+        let mut channels: std::collections::BTreeMap<Channel, Queue> = Default::default();
+        {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT assignee, channel, count(*), count(waiting_since), count(CASE WHEN sla_due_at > ?1 AND sla_due_at <= ?2 THEN 1 END),
+                        count(CASE WHEN sla_due_at <= ?1 THEN 1 END)
+                 FROM conversations INDEXED BY conversations_board WHERE {OPEN} GROUP BY status, assignee, channel"
+            ))?;
+            let mut rows = stmt.query(params![at, soon_until])?;
+            while let Some(r) = rows.next()? {
+                let (assignee, channel): (Option<String>, Channel) = (r.get(0)?, r.get(1)?);
+                let counts: [u32; 4] = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
+                for q in [
+                    agents.entry(assignee.clone()).or_insert_with(|| Queue { name: assignee.clone(), open: 0, waiting: 0, breaching_soon: 0, breached: 0 }),
+                    channels.entry(channel).or_insert_with(|| Queue { name: Some(channel.to_string()), open: 0, waiting: 0, breaching_soon: 0, breached: 0 }),
+                ] {
+                    q.open += counts[0];
+                    q.waiting += counts[1];
+                    q.breaching_soon += counts[2];
+                    q.breached += counts[3];
+                }
+            }
+        }
+        let by_agent: Vec<Queue> = agents.into_values().collect();
+        let by_channel: Vec<Queue> = channels.into_values().collect();
+        let open = by_channel.iter().map(|q| q.open).sum();
+        let ids = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<Vec<i64>> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let rows = stmt.query_map(args, |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
+        let soon = ids(
+            &format!("SELECT id FROM conversations INDEXED BY conversations_sla_due WHERE {OPEN} AND sla_due_at > ?1 AND sla_due_at <= ?2 ORDER BY sla_due_at LIMIT 20"),
+            &[&at, &soon_until],
+        )?;
+        let breached =
+            ids(&format!("SELECT id FROM conversations INDEXED BY conversations_sla_due WHERE {OPEN} AND sla_due_at <= ?1 ORDER BY sla_due_at LIMIT 20"), &[&at])?;
+        let waiting = ids(
+            &format!("SELECT id FROM conversations WHERE {OPEN} AND waiting_since IS NOT NULL ORDER BY waiting_since, id LIMIT 5"),
+            &[],
+        )?;
+        // Clocks that breached in the last 24 hours and still run (a solved conversation's are
+        // gone from the table).
+        let day_ago = at - 24 * 3_600_000;
+        let breaches_today: u32 =
+            self.conn.prepare_cached("SELECT count(*) FROM sla_due_times WHERE due_at BETWEEN ?1 AND ?2")?.query_row(params![day_ago, at], |r| r.get(0))?;
         // The last hour's customer messages, from the newest stored: a bounded look back, so a
         // store of millions answers as fast as a small one.
         let since = super::util::to_ms(now - jiff::SignedDuration::from_hours(1));
@@ -383,19 +421,19 @@ impl Store {
              JOIN conversations c ON c.id = m.conversation_id
              WHERE m.sent_at >= ?1 AND m.sent_at <= ?2 AND m.direction = 'in' AND m.author_kind = 'customer' GROUP BY c.channel",
         )?;
-        for row in stmt.query_map(params![since, super::util::to_ms(now)], |r| Ok((r.get::<_, Channel>(0)?, r.get::<_, u32>(1)?)))? {
+        for row in stmt.query_map(params![since, at], |r| Ok((r.get::<_, Channel>(0)?, r.get::<_, u32>(1)?)))? {
             let (channel, n) = row?;
             volume.insert(channel, n);
         }
         Ok(Board {
             at: now,
-            open: rows.len() as u32,
-            by_agent: agents.into_values().collect(),
-            by_channel: channels.into_values().collect(),
-            breaching_soon: rows_of(&soon, 20)?,
-            breached: rows_of(&breached, 20)?,
-            oldest_waiting: rows_of(&waiting, 5)?,
-            breaches_today: breaches_today as u32,
+            open,
+            by_agent,
+            by_channel,
+            breaching_soon: self.inbox_rows(&soon, now)?,
+            breached: self.inbox_rows(&breached, now)?,
+            oldest_waiting: self.inbox_rows(&waiting, now)?,
+            breaches_today,
             last_hour: volume.into_iter().map(|(channel, messages)| ChannelVolume { channel, messages }).collect(),
         })
     }
@@ -412,3 +450,4 @@ impl Store {
         Ok(rows)
     }
 }
+
