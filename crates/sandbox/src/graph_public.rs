@@ -178,6 +178,7 @@ pub(crate) async fn comments(Shared(state): Shared<Arc<State>>, Path(node): Path
         .filter(|&i| p.comments[i].post == Some(post) && p.comments[i].at >= since)
         .filter(|&i| (surface == Surface::Facebook && stream) || p.comments[i].parent.is_none())
         .collect();
+    items.sort_by_key(|&i| p.comments[i].at);
     if surface == Surface::Instagram || query.get("order").is_some_and(|o| o == "reverse_chronological") {
         items.reverse();
     }

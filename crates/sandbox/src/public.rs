@@ -81,7 +81,8 @@ pub struct Comment {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Public {
     pub posts: Vec<Post>,
-    /// In time order: ids grow with time.
+    /// As written: a comment before its replies, customers' posts in time order (their ids grow
+    /// with time); the business's answers follow the comment they answer.
     pub comments: Vec<Comment>,
     next_id: u64,
 }
@@ -205,7 +206,7 @@ impl Public {
                 public.add(Comment { surface, id: String::new(), post, parent: Some(index), author: None, text: reply.into(), at: at + 1800, hidden: false, private_reply: false, kind: None });
             }
         }
-        public.comments.sort_by_key(|c| c.at);
+        // Not sorted afterwards: replies name their comment by its place in the list.
         public
     }
 
@@ -332,7 +333,12 @@ mod tests {
         assert!(a.comments.iter().any(|c| c.at < 1_800_000_000 - 7 * 86_400), "some too old for a private reply");
         assert!(a.comments.iter().filter(|c| c.kind == Some(Kind::Incident) && c.at > 1_800_000_000 - 3600).count() >= 4);
         assert!(a.comments.iter().any(|c| c.author.is_none() && c.parent.is_some()), "the business answered some");
-        assert!(a.comments.windows(2).all(|w| w[0].at <= w[1].at));
+        for c in &a.comments {
+            if let Some(parent) = c.parent {
+                let p = &a.comments[parent];
+                assert!(p.surface == c.surface && p.post == c.post && p.at < c.at, "a reply is under its comment");
+            }
+        }
         assert_eq!(x_length("감사합니다 https://acme.example/a/very/long/path"), 10 + 1 + 23);
     }
 }
