@@ -99,6 +99,14 @@ pub fn weighted_length(text: &str) -> usize {
 
 const URL_WEIGHT: usize = 23;
 
+/// Refuses a text with a `{{placeholder}}` left in it: the customer would see it as written.
+fn filled(text: &str) -> Result<(), String> {
+    match crate::templates::placeholders(text).first() {
+        Some((_, name)) => Err(format!("fill in {{{{{name}}}}} before sending: the customer would see it as written")),
+        None => Ok(()),
+    }
+}
+
 /// Whether `text` fits `limit`; the reason in words for the agent when not.
 fn fits(channel: Channel, limit: Option<Limit>, text: &str, in_public: bool) -> Result<(), String> {
     let Some(limit) = limit else { return Ok(()) };
@@ -119,9 +127,7 @@ fn fits(channel: Channel, limit: Option<Limit>, text: &str, in_public: bool) -> 
 /// Whether `text` may be posted as a public reply on `channel` (there is no time window: a
 /// public thread can be answered at any time).
 pub fn check_public(channel: Channel, text: &str) -> Result<Window, String> {
-    if let Some((_, name)) = crate::templates::placeholders(text).first() {
-        return Err(format!("fill in {{{{{name}}}}} before sending: the customer would see it as written"));
-    }
+    filled(text)?;
     fits(channel, public_limit(channel), text, true)?;
     Ok(Window::Open)
 }
@@ -130,9 +136,7 @@ pub fn check_public(channel: Channel, text: &str) -> Result<Window, String> {
 /// (Messenger for a Page's comments, Instagram for its media's): one per comment (checked by the
 /// store), within 7 days of the comment.
 pub fn check_private_reply(channel: Channel, text: &str, comment_at: Timestamp, now: Timestamp) -> Result<Window, String> {
-    if let Some((_, name)) = crate::templates::placeholders(text).first() {
-        return Err(format!("fill in {{{{{name}}}}} before sending: the customer would see it as written"));
-    }
+    filled(text)?;
     fits(channel, limit(channel), text, false)?;
     let since = now.duration_since(comment_at);
     if since > WEEK {
@@ -163,9 +167,7 @@ pub fn check(channel: Channel, text: &str, last_inbound: Option<Timestamp>, now:
             other => Err(format!("{other} has no message templates; send a plain reply")),
         };
     }
-    if let Some((_, name)) = crate::templates::placeholders(text).first() {
-        return Err(format!("fill in {{{{{name}}}}} before sending: the customer would see it as written"));
-    }
+    filled(text)?;
     fits(channel, limit(channel), text, false)?;
     let windowed = matches!(channel, Channel::Messenger | Channel::Instagram | Channel::Whatsapp);
     if !windowed {

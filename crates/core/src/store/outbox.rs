@@ -112,6 +112,14 @@ fn reply_check(conn: &rusqlite::Connection, conversation_id: i64, text: &str, te
     Ok((account, window))
 }
 
+/// The item written under this idempotency key, if any.
+pub(super) fn by_key(tx: &Transaction<'_>, key: &str) -> Result<Option<OutboxItem>> {
+    match tx.prepare_cached("SELECT id FROM outbox WHERE idempotency_key = ?1")?.query_row([key], |r| r.get::<_, i64>(0)).optional()? {
+        Some(id) => Ok(Some(load(tx, id)?)),
+        None => Ok(None),
+    }
+}
+
 /// Writes an item to the outbox in `tx`, after checking it may go (see `enqueue`). A reply or a
 /// private reply shows in the thread as a `queued` message; a hide request does not.
 #[allow(clippy::too_many_arguments)]
@@ -125,8 +133,8 @@ pub(super) fn enqueue_in(
     kind: AuthorKind,
     action: Action<'_>,
 ) -> Result<OutboxItem> {
-    if let Some(id) = tx.prepare_cached("SELECT id FROM outbox WHERE idempotency_key = ?1")?.query_row([key], |r| r.get::<_, i64>(0)).optional()? {
-        return load(tx, id);
+    if let Some(item) = by_key(tx, key)? {
+        return Ok(item);
     }
     let (account, _) = reply_check(tx, conversation_id, text, template.is_some(), action, jiff::Timestamp::now())?;
     // A public reply answers one post: on X the customer's newest, on Facebook and Instagram the

@@ -2,7 +2,7 @@
 //! Both go through the outbox, so they reach the platform exactly once; nothing here deletes
 //! customer content.
 
-use super::outbox::{enqueue_in, load, Action};
+use super::outbox::{by_key, enqueue_in, load, Action};
 use super::util::{from_ms, now_ms};
 use super::Store;
 use crate::error::{Error, Result};
@@ -25,13 +25,6 @@ fn comment(tx: &Transaction<'_>, conversation: i64, message: Option<i64>) -> Res
     .query_row(params![conversation, message], |r| Ok(Comment { external_id: r.get(0)?, handle: r.get(1)?, name: r.get(2)? }))
     .optional()?
     .ok_or_else(|| Error::ReplyNotAllowed("there is no customer comment in this thread to answer".into()))
-}
-
-fn existing(tx: &Transaction<'_>, key: &str) -> Result<Option<OutboxItem>> {
-    match tx.prepare_cached("SELECT id FROM outbox WHERE idempotency_key = ?1")?.query_row([key], |r| r.get::<_, i64>(0)).optional()? {
-        Some(id) => Ok(Some(load(tx, id)?)),
-        None => Ok(None),
-    }
 }
 
 /// What a status update did in one conversation of an incident.
@@ -104,7 +97,7 @@ impl Store {
         }
         let key = idempotency_key.map(str::to_owned).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         self.transaction(|tx| {
-            if let Some(item) = existing(tx, &key)? {
+            if let Some(item) = by_key(tx, &key)? {
                 return Ok(item);
             }
             let (channel, public, contact, page): (Channel, bool, Option<i64>, Option<String>) = tx
@@ -186,7 +179,7 @@ impl Store {
             None => reason.to_string(),
         };
         self.transaction(|tx| {
-            if let Some(item) = existing(tx, &key)? {
+            if let Some(item) = by_key(tx, &key)? {
                 return Ok(item);
             }
             let (external, direction_in, conversation, public, channel): (String, bool, i64, bool, Channel) = tx
