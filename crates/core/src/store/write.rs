@@ -111,13 +111,20 @@ impl<'a> Writer<'a> {
 
     /// Refreshes the derived fields of every conversation this batch touched.
     pub(crate) fn finish(self) -> Result<()> {
-        let mut unread = self.tx.prepare_cached(
-            "UPDATE conversations SET unread = unread + ?2,
-                    status = CASE WHEN status IN ('pending', 'solved') THEN 'open' ELSE status END
-             WHERE id = ?1",
-        )?;
+        // Unread counts one by one, the reopening in one statement: a statement that sets the
+        // status runs the status triggers, and so keeps a statement journal (see `message`).
+        let mut unread = self.tx.prepare_cached("UPDATE conversations SET unread = unread + ?2 WHERE id = ?1")?;
         for (id, new) in &self.new_from_customers {
             unread.execute([id, new])?;
+        }
+        if !self.new_from_customers.is_empty() {
+            let ids: Vec<i64> = self.new_from_customers.keys().copied().collect();
+            self.tx
+                .prepare_cached(
+                    "UPDATE conversations SET status = 'open'
+                     WHERE status IN ('pending', 'solved') AND id IN (SELECT value FROM json_each(?1))",
+                )?
+                .execute([serde_json::to_string(&ids).expect("json")])?;
         }
         for id in self.touched {
             refresh_conversation(self.tx, id)?;
@@ -367,8 +374,15 @@ impl<'a> Writer<'a> {
         self.set_tags("contact_tags", "contact_id", id, &r.tags)
     }
 
-    /// The conversation `(account, external)`, created when new; returns (id, contact id).
-    fn ensure_conversation(&mut self, account: &str, external: &str, at: i64) -> Result<(i64, Option<i64>)> {
+    /// The conversation `(account, external)`, created when new; returns (id, contact id). A new
+    /// conversation begun by `customer` is created with that customer already linked.
+    fn ensure_conversation(
+        &mut self,
+        account: &str,
+        external: &str,
+        at: i64,
+        customer: Option<&Author>,
+    ) -> Result<(i64, Option<i64>)> {
         if external.is_empty() {
             return Err(Error::invalid("a conversation id is empty"));
         }
@@ -376,23 +390,33 @@ impl<'a> Writer<'a> {
         if let Some(found) = self.conversations.get(&(account_id, external.to_owned())) {
             return Ok(*found);
         }
-        self.tx
-            .prepare_cached(
-                "INSERT INTO conversations (account_id, external_id, channel, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (account_id, external_id) DO NOTHING",
-            )?
-            .execute(params![account_id, external, channel, at])?;
-        let found: (i64, Option<i64>) = self
+        let existing: Option<(i64, Option<i64>)> = self
             .tx
             .prepare_cached("SELECT id, contact_id FROM conversations WHERE account_id = ?1 AND external_id = ?2")?
-            .query_row(params![account_id, external], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            .query_row(params![account_id, external], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let found = match existing {
+            Some(found) => found,
+            None => {
+                let contact = match customer {
+                    Some(author) => self.customer_for(account, author)?,
+                    None => None,
+                };
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO conversations (account_id, external_id, channel, contact_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![account_id, external, channel, contact, at])?;
+                (self.tx.last_insert_rowid(), contact)
+            }
+        };
         self.conversations.insert((account_id, external.to_owned()), found);
         Ok(found)
     }
 
     fn conversation(&mut self, r: &ConversationRecord) -> Result<()> {
         let created = r.created_at.map(to_ms).unwrap_or_else(now_ms);
-        let (id, existing_contact) = self.ensure_conversation(&r.account, &r.id, created)?;
+        let (id, existing_contact) = self.ensure_conversation(&r.account, &r.id, created, None)?;
         let contact = match &r.customer {
             Some(uid) => Some(self.contact_id(uid)?),
             None => existing_contact,
@@ -418,7 +442,7 @@ impl<'a> Writer<'a> {
     fn public_thread(&mut self, r: &PublicThreadRecord) -> Result<()> {
         let (account_id, _) = self.account(&r.account)?;
         let at = r.post.as_ref().map(|p| to_ms(p.at)).unwrap_or_else(now_ms);
-        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at)?;
+        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, None)?;
         let post = match &r.post {
             Some(p) => {
                 self.tx
@@ -517,10 +541,10 @@ impl<'a> Writer<'a> {
                     .filter(|n| !n.trim().is_empty())
                     .unwrap_or_else(|| handle.to_owned());
                 let uid = format!("ct_{}", uuid::Uuid::new_v4().simple());
-                let id: i64 = self
-                    .tx
-                    .prepare_cached("INSERT INTO contacts (uid, name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id")?
-                    .query_row(params![uid, name, email, phone, now_ms()], |r| r.get(0))?;
+                self.tx
+                    .prepare_cached("INSERT INTO contacts (uid, name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                    .execute(params![uid, name, email, phone, now_ms()])?;
+                let id = self.tx.last_insert_rowid();
                 self.unindexed_contacts.insert(id);
                 id
             }
@@ -541,11 +565,10 @@ impl<'a> Writer<'a> {
             Some(email) => self.email_thread(account_id, m, email)?,
             None => m.conversation.clone(),
         };
-        let (conversation, contact) = self.ensure_conversation(&m.account, &thread, at)?;
-        if m.author.kind == AuthorKind::Customer
-            && m.direction == Direction::In
-            && contact.is_none()
-        {
+        let from_customer = m.author.kind == AuthorKind::Customer && m.direction == Direction::In;
+        let (conversation, contact) =
+            self.ensure_conversation(&m.account, &thread, at, from_customer.then_some(&m.author))?;
+        if from_customer && contact.is_none() {
             if let Some(customer) = self.customer_for(&m.account, &m.author)? {
                 self.tx
                     .prepare_cached("UPDATE conversations SET contact_id = ?2 WHERE id = ?1 AND contact_id IS NULL")?
@@ -568,28 +591,28 @@ impl<'a> Writer<'a> {
         };
         let id = match existing.map(|(id, _)| id) {
             None => {
-                let id: i64 = self
-                    .tx
+                // Not `RETURNING id`: SQLite runs RETURNING as a trigger, and a statement with a
+                // trigger keeps a statement journal, copying every page it touches (a tenth of a
+                // sync's writing); the row id is at hand anyway.
+                self.tx
                     .prepare_cached(
                         "INSERT INTO messages (conversation_id, account_id, external_id, direction, author_kind,
                                                author_name, author_handle, body, sent_at, delivery)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                     )?
-                    .query_row(
-                        params![
-                            conversation,
-                            account_id,
-                            m.id,
-                            m.direction,
-                            m.author.kind,
-                            m.author.name,
-                            m.author.handle,
-                            m.text,
-                            at,
-                            delivery
-                        ],
-                        |r| r.get(0),
-                    )?;
+                    .execute(params![
+                        conversation,
+                        account_id,
+                        m.id,
+                        m.direction,
+                        m.author.kind,
+                        m.author.name,
+                        m.author.handle,
+                        m.text,
+                        at,
+                        delivery
+                    ])?;
+                let id = self.tx.last_insert_rowid();
                 self.unindexed_messages.push(id);
                 self.insert_attachments(id, &m.attachments)?;
                 if self.live && m.direction == Direction::In && m.author.kind == AuthorKind::Customer {
@@ -779,7 +802,7 @@ impl<'a> Writer<'a> {
             return Err(Error::invalid("a note id is empty"));
         }
         let at = to_ms(r.at);
-        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at)?;
+        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, None)?;
         self.tx
             .prepare_cached(&upsert_sql("notes", &["uid"], &["conversation_id", "author", "body", "created_at"], &[]))?
             .execute(params![r.id, conversation, r.author, r.text, at])?;
@@ -887,9 +910,11 @@ pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> 
                     WHERE conversation_id = ?1 AND direction = 'in' AND author_kind = 'customer') f",
         )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+    // What the clocks start from moved: the kept breach instants are stale (schema 16).
     tx.prepare_cached(
         "UPDATE conversations SET last_message_id = ?2, last_message_at = ?3, last_inbound_at = ?4, waiting_since = ?5,
-                first_inbound_at = ?6, first_reply_at = ?7
+                first_inbound_at = ?6, first_reply_at = ?7,
+                sla_fresh = CASE WHEN (waiting_since, first_inbound_at, first_reply_at) IS NOT (?5, ?6, ?7) THEN 0 ELSE sla_fresh END
          WHERE id = ?1 AND (last_message_id, last_message_at, last_inbound_at, waiting_since, first_inbound_at, first_reply_at)
                            IS NOT (?2, ?3, ?4, ?5, ?6, ?7)",
     )?
