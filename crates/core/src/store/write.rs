@@ -111,12 +111,11 @@ impl<'a> Writer<'a> {
 
     /// Refreshes the derived fields of every conversation this batch touched.
     pub(crate) fn finish(self) -> Result<()> {
-        // Unread counts one by one, the reopening in one statement: a statement that sets the
-        // status runs the status triggers, and so keeps a statement journal (see `message`).
-        let mut unread = self.tx.prepare_cached("UPDATE conversations SET unread = unread + ?2 WHERE id = ?1")?;
-        for (id, new) in &self.new_from_customers {
-            unread.execute([id, new])?;
+        for id in &self.touched {
+            refresh(self.tx, *id, self.new_from_customers.get(id).copied().unwrap_or(0))?;
         }
+        // The reopening in one statement: a statement that sets the status runs the status
+        // triggers, and so keeps a statement journal (see `message`).
         if !self.new_from_customers.is_empty() {
             let ids: Vec<i64> = self.new_from_customers.keys().copied().collect();
             self.tx
@@ -125,9 +124,6 @@ impl<'a> Writer<'a> {
                      WHERE status IN ('pending', 'solved') AND id IN (SELECT value FROM json_each(?1))",
                 )?
                 .execute([serde_json::to_string(&ids).expect("json")])?;
-        }
-        for id in self.touched {
-            refresh_conversation(self.tx, id)?;
         }
         // A customer who posts sensitive data in public is flagged (only public conversations'
         // messages are looked at).
@@ -578,78 +574,68 @@ impl<'a> Writer<'a> {
             }
         }
         let delivery = m.delivery();
-        let existing: Option<(i64, AuthorKind)> = self
+        // Inserted first and looked up only when already there: a sync's messages are mostly new.
+        // Not `RETURNING id`: SQLite runs RETURNING as a trigger, and a statement with a trigger
+        // keeps a statement journal, copying every page it touches (a tenth of a sync's writing).
+        let inserted = self
             .tx
-            .prepare_cached("SELECT id, author_kind FROM messages WHERE account_id = ?1 AND external_id = ?2")?
-            .query_row(params![account_id, m.id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        // Our automated replies (acknowledgements) come back from the platform as the business's
-        // messages: they stay the bot's, so they never count as an agent's answer.
-        let kind = match existing {
-            Some((_, AuthorKind::Bot)) if m.author.kind == AuthorKind::Agent => AuthorKind::Bot,
-            _ => m.author.kind,
-        };
-        let id = match existing.map(|(id, _)| id) {
-            None => {
-                // Not `RETURNING id`: SQLite runs RETURNING as a trigger, and a statement with a
-                // trigger keeps a statement journal, copying every page it touches (a tenth of a
-                // sync's writing); the row id is at hand anyway.
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO messages (conversation_id, account_id, external_id, direction, author_kind,
-                                               author_name, author_handle, body, sent_at, delivery)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    )?
-                    .execute(params![
-                        conversation,
-                        account_id,
-                        m.id,
-                        m.direction,
-                        m.author.kind,
-                        m.author.name,
-                        m.author.handle,
-                        m.text,
-                        at,
-                        delivery
-                    ])?;
-                let id = self.tx.last_insert_rowid();
-                self.unindexed_messages.push(id);
+            .prepare_cached(
+                "INSERT INTO messages (conversation_id, account_id, external_id, direction, author_kind,
+                                       author_name, author_handle, body, sent_at, delivery)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (account_id, external_id) DO NOTHING",
+            )?
+            .execute(params![
+                conversation,
+                account_id,
+                m.id,
+                m.direction,
+                m.author.kind,
+                m.author.name,
+                m.author.handle,
+                m.text,
+                at,
+                delivery
+            ])?
+            == 1;
+        let id = if inserted {
+            let id = self.tx.last_insert_rowid();
+            self.unindexed_messages.push(id);
+            self.insert_attachments(id, &m.attachments)?;
+            if self.live && from_customer {
+                *self.new_from_customers.entry(conversation).or_default() += 1;
+                // Triage looks at the newest of them (see `finish`).
+                let newest = self.newest_from_customers.entry(conversation).or_insert((at, id));
+                if (at, id) > *newest {
+                    *newest = (at, id);
+                }
+            }
+            id
+        } else {
+            let (id, stored_kind): (i64, AuthorKind) = self
+                .tx
+                .prepare_cached("SELECT id, author_kind FROM messages WHERE account_id = ?1 AND external_id = ?2")?
+                .query_row(params![account_id, m.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            // Our automated replies (acknowledgements) come back from the platform as the
+            // business's messages: they stay the bot's, so they never count as an agent's answer.
+            let kind = match stored_kind {
+                AuthorKind::Bot if m.author.kind == AuthorKind::Agent => AuthorKind::Bot,
+                _ => m.author.kind,
+            };
+            self.tx
+                .prepare_cached(
+                    "UPDATE messages SET direction = ?2, author_kind = ?3, author_name = ?4, author_handle = ?5,
+                            body = ?6, sent_at = ?7, delivery = ?8
+                     WHERE id = ?1 AND (direction, author_kind, author_name, author_handle, body, sent_at, delivery)
+                           IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![id, m.direction, kind, m.author.name, m.author.handle, m.text, at, delivery])?;
+            let current = super::read::attachments(self.tx, id)?;
+            if current != m.attachments {
+                self.tx.execute("DELETE FROM attachments WHERE message_id = ?1", [id])?;
                 self.insert_attachments(id, &m.attachments)?;
-                if self.live && m.direction == Direction::In && m.author.kind == AuthorKind::Customer {
-                    *self.new_from_customers.entry(conversation).or_default() += 1;
-                    // Triage looks at the newest of them (see `finish`).
-                    let newest = self.newest_from_customers.entry(conversation).or_insert((at, id));
-                    if (at, id) > *newest {
-                        *newest = (at, id);
-                    }
-                }
-                id
             }
-            Some(id) => {
-                self.tx
-                    .prepare_cached(
-                        "UPDATE messages SET direction = ?2, author_kind = ?3, author_name = ?4, author_handle = ?5,
-                                body = ?6, sent_at = ?7, delivery = ?8
-                         WHERE id = ?1 AND (direction, author_kind, author_name, author_handle, body, sent_at, delivery)
-                               IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    )?
-                    .execute(params![
-                        id,
-                        m.direction,
-                        kind,
-                        m.author.name,
-                        m.author.handle,
-                        m.text,
-                        at,
-                        delivery
-                    ])?;
-                let current = super::read::attachments(self.tx, id)?;
-                if current != m.attachments {
-                    self.tx.execute("DELETE FROM attachments WHERE message_id = ?1", [id])?;
-                    self.insert_attachments(id, &m.attachments)?;
-                }
-                id
-            }
+            id
         };
         if let Some(email) = &m.email {
             self.email_part(id, conversation, email)?;
@@ -889,6 +875,11 @@ impl Writer<'_> {
 /// Recomputes a conversation's latest message, last customer message and how long the customer
 /// has waited (since their first message after the last agent reply that actually went out).
 pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> {
+    refresh(tx, id, 0)
+}
+
+/// `refresh_conversation`, also counting `unread` new customer messages, in one write.
+fn refresh(tx: &Transaction<'_>, id: i64, unread: i64) -> Result<()> {
     type Row = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
     let (last_id, last_at, inbound_at, waiting, first_in, first_reply): Row = tx
         .prepare_cached(
@@ -913,11 +904,11 @@ pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> 
     // What the clocks start from moved: the kept breach instants are stale (schema 16).
     tx.prepare_cached(
         "UPDATE conversations SET last_message_id = ?2, last_message_at = ?3, last_inbound_at = ?4, waiting_since = ?5,
-                first_inbound_at = ?6, first_reply_at = ?7,
+                first_inbound_at = ?6, first_reply_at = ?7, unread = unread + ?8,
                 sla_fresh = CASE WHEN (waiting_since, first_inbound_at, first_reply_at) IS NOT (?5, ?6, ?7) THEN 0 ELSE sla_fresh END
-         WHERE id = ?1 AND (last_message_id, last_message_at, last_inbound_at, waiting_since, first_inbound_at, first_reply_at)
-                           IS NOT (?2, ?3, ?4, ?5, ?6, ?7)",
+         WHERE id = ?1 AND (?8 != 0 OR (last_message_id, last_message_at, last_inbound_at, waiting_since, first_inbound_at, first_reply_at)
+                                       IS NOT (?2, ?3, ?4, ?5, ?6, ?7))",
     )?
-    .execute(params![id, last_id, last_at, inbound_at, waiting, first_in, first_reply])?;
+    .execute(params![id, last_id, last_at, inbound_at, waiting, first_in, first_reply, unread])?;
     Ok(())
 }
