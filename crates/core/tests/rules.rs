@@ -52,6 +52,33 @@ fn new_messages_are_triaged_by_the_default_rules() {
 }
 
 #[test]
+fn every_new_message_of_a_batch_is_triaged_as_if_it_came_alone() {
+    // One batch (an initial sync, a reconnect) holding a complaint and then a plain question in
+    // one conversation, and the same two messages one batch each in another: the same outcome.
+    let mut store = store();
+    let later = |r: Record| match r {
+        Record::Message(mut m) => {
+            m.at = m.at + jiff::SignedDuration::from_secs(1);
+            Record::Message(m)
+        }
+        other => other,
+    };
+    store
+        .write_batch(&[later(message("1", "b", "Where is my parcel?")), message("1", "a", "This is unacceptable, worst service")])
+        .unwrap();
+    store.write_batch(&[message("2", "c", "This is unacceptable, worst service")]).unwrap();
+    store.write_batch(&[later(message("2", "d", "Where is my parcel?"))]).unwrap();
+    for chat in ["1", "2"] {
+        assert_eq!((row(&store, chat).priority, tags(&store, chat)), (Priority::High, vec!["complaint".to_owned()]), "conversation {chat}");
+    }
+    // And the last word counts: a complaint and then thanks is thanks, in one batch as in two.
+    store
+        .write_batch(&[message("3", "e", "This is unacceptable, worst service"), later(message("3", "f", "Thank you so much!"))])
+        .unwrap();
+    assert_eq!((row(&store, "3").priority, tags(&store, "3")), (Priority::Low, vec!["complaint".to_owned()]));
+}
+
+#[test]
 fn three_customers_with_the_same_problem_within_an_hour_are_an_incident() {
     let mut store = store();
     store.write_batch(&[message("1", "a", "I can't log in")]).unwrap();

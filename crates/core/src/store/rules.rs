@@ -1,5 +1,5 @@
-//! Triage rules over the store: the rules and their defaults, and applying them to the newest
-//! customer message of each conversation a write batch brought.
+//! Triage rules over the store: the rules and their defaults, and applying them to each new
+//! customer message a write batch brought.
 
 use super::read::{calendars_in, parse_stored};
 use super::util::from_ms;
@@ -66,14 +66,14 @@ fn rule_set(conn: &Connection) -> Result<Option<std::rc::Rc<RuleSet>>> {
     Ok((!set.is_empty()).then_some(set))
 }
 
-/// Applies the rules to each `(conversation, message)`: the newest new customer message of a
-/// conversation in this batch. Runs inside the batch's transaction.
-pub(crate) fn apply(conn: &Connection, newest: &[(i64, i64)]) -> Result<()> {
-    if newest.is_empty() {
+/// Applies the rules to each `(conversation, message)` in turn: the new customer messages of
+/// this batch. Runs inside the batch's transaction.
+pub(crate) fn apply(conn: &Connection, messages: &[(i64, i64)]) -> Result<()> {
+    if messages.is_empty() {
         return Ok(());
     }
     let Some(set) = rule_set(conn)? else { return Ok(()) };
-    for &(conversation, message) in newest {
+    for &(conversation, message) in messages {
         type Row = (String, Channel, bool, Priority, Option<String>, Option<String>, i64, Option<i64>);
         let row: Option<Row> = conn
             .prepare_cached(

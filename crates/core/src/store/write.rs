@@ -19,8 +19,8 @@ pub(crate) struct Writer<'a> {
     live: bool,
     /// With `live`: new customer messages per conversation, applied once per batch in `finish`.
     new_from_customers: HashMap<i64, i64>,
-    /// With `live`: each conversation's newest new customer message (time, id), for triage.
-    newest_from_customers: HashMap<i64, (i64, i64)>,
+    /// With `live`: every new customer message (conversation, time, id), for triage.
+    from_customers: Vec<(i64, i64, i64)>,
     accounts: HashMap<String, (i64, Channel)>,
     conversations: HashMap<(i64, String), (i64, Option<i64>)>,
     touched: HashSet<i64>,
@@ -41,7 +41,7 @@ impl<'a> Writer<'a> {
             savepoints: true,
             live: false,
             new_from_customers: HashMap::new(),
-            newest_from_customers: HashMap::new(),
+            from_customers: Vec::new(),
             accounts: HashMap::new(),
             conversations: HashMap::new(),
             touched: HashSet::new(),
@@ -137,10 +137,14 @@ impl<'a> Writer<'a> {
                 )?
                 .execute([serde_json::to_string(&self.unindexed_messages).expect("json")])?;
         }
-        // Triage rules, on the newest new customer message of each conversation: after the
-        // refresh above, so a rule that solves a conversation is not undone by the reopening.
-        let newest: Vec<(i64, i64)> = self.newest_from_customers.iter().map(|(c, (_, m))| (*c, *m)).collect();
-        super::rules::apply(self.tx, &newest)?;
+        // Triage rules, on each new customer message, each conversation's in the order they were
+        // written: a batch of several (an initial sync, a reconnect) ends as the same messages one
+        // at a time would. After the refresh above, so a rule that solves a conversation is not
+        // undone by the reopening.
+        let mut from_customers = self.from_customers;
+        from_customers.sort_unstable();
+        let messages: Vec<(i64, i64)> = from_customers.into_iter().map(|(c, _, m)| (c, m)).collect();
+        super::rules::apply(self.tx, &messages)?;
         // Last, so FTS5 joins the transaction only now (see migration 2).
         super::index_contacts(self.tx, &self.unindexed_contacts.into_iter().collect::<Vec<_>>())?;
         super::index_messages(self.tx, &self.unindexed_messages)
@@ -604,11 +608,7 @@ impl<'a> Writer<'a> {
             self.insert_attachments(id, &m.attachments)?;
             if self.live && from_customer {
                 *self.new_from_customers.entry(conversation).or_default() += 1;
-                // Triage looks at the newest of them (see `finish`).
-                let newest = self.newest_from_customers.entry(conversation).or_insert((at, id));
-                if (at, id) > *newest {
-                    *newest = (at, id);
-                }
+                self.from_customers.push((conversation, at, id));
             }
             id
         } else {
