@@ -1,11 +1,16 @@
 //! Desktop notifications reach a real notification daemon (dunst) on a private D-Bus under
-//! Xvfb: the test watches the Notify calls with dbus-monitor.
+//! Xvfb: the test watches the Notify calls with dbus-monitor. One test, since the bus is named by
+//! a process-wide variable: the notifier on its own, then a breach found by the Workspace's clock
+//! watch reaching the assignee's desktop.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
 use switchboard_api::notifications::Notifier;
-use switchboard_api::{CustomerMessage, NotificationSettings};
-use switchboard_core::model::Channel;
+use switchboard_api::{Command as ApiCommand, CustomerMessage, Event, NotificationSettings, SlaSettings, Workspace};
+use switchboard_core::interchange::{Author, MessageRecord, Record, SlaPolicyRecord};
+use switchboard_core::model::{AuthorKind, Channel, Direction, InboxRow};
+use switchboard_core::Store;
 
 struct Bus {
     address: String,
@@ -113,14 +118,19 @@ fn next_notify(bus: &mut Bus) -> Vec<String> {
 }
 
 #[test]
-fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview() {
+fn notifications_reach_the_desktop() {
     let mut bus = bus();
+    a_customer_message_notifies_once_per_conversation_with_sender_and_preview(&mut bus);
+    a_breach_notifies_the_agent_it_is_assigned_to(&mut bus);
+}
+
+fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview(bus: &mut Bus) {
     let notifier = Notifier::default();
     let settings = NotificationSettings::default();
     let m = CustomerMessage { conversation: 12, channel: Channel::Telegram, sender: "한다은".into(), preview: "주문 1043 언제 와요?".into() };
     let (clicked, opened) = std::sync::mpsc::channel();
     let first = notifier.notify(&settings, &m, move |conversation| clicked.send(conversation).unwrap()).unwrap().expect("shown");
-    let call = next_notify(&mut bus);
+    let call = next_notify(bus);
     assert_eq!(call[0], r#"string "Switchboard""#, "{call:?}");
     assert_eq!(call[1], "uint32 0", "a new notification: {call:?}");
     assert!(call.contains(&r#"string "한다은 · telegram""#.to_owned()), "{call:?}");
@@ -134,7 +144,7 @@ fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview() {
     // The same conversation again: the notification is replaced, not added.
     let again = CustomerMessage { preview: "빨리 답해 주세요".into(), ..m.clone() };
     notifier.notify(&settings, &again, |_| {}).unwrap();
-    let call = next_notify(&mut bus);
+    let call = next_notify(bus);
     assert_eq!(call[1], format!("uint32 {first}"), "{call:?}");
     assert!(call.contains(&r#"string "2 new messages: 빨리 답해 주세요""#.to_owned()), "{call:?}");
 
@@ -144,14 +154,96 @@ fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview() {
     // Another conversation shows at once, and it is the next call the daemon sees.
     let other = CustomerMessage { conversation: 13, sender: "Lena Ortiz".into(), preview: "Thanks!".into(), ..m };
     notifier.notify(&settings, &other, |_| {}).unwrap();
-    let call = next_notify(&mut bus);
+    let call = next_notify(bus);
     assert!(call.contains(&r#"string "Lena Ortiz · telegram""#.to_owned()), "do-not-disturb sent nothing: {call:?}");
 
     // An SLA breach is a notification of its own, quiet under do-not-disturb too.
     assert_eq!(notifier.breach(&quiet, 13, "Lena Ortiz · telegram: first reply overdue", |_| {}).unwrap(), None);
     notifier.breach(&settings, 13, "Lena Ortiz · telegram: first reply overdue", |_| {}).unwrap().expect("shown");
-    let call = next_notify(&mut bus);
+    let call = next_notify(bus);
     assert_eq!(call[1], "uint32 0", "a new notification: {call:?}");
     assert!(call.contains(&r#"string "SLA breached""#.to_owned()), "{call:?}");
     assert!(call.contains(&r#"string "Lena Ortiz · telegram: first reply overdue""#.to_owned()), "{call:?}");
+}
+
+fn policy(first_reply: u32) -> SlaPolicyRecord {
+    SlaPolicyRecord {
+        name: "Telegram".into(),
+        priority: None,
+        channel: Some(Channel::Telegram),
+        first_reply_minutes: Some(first_reply),
+        next_reply_minutes: None,
+        resolution_minutes: None,
+        calendar: None,
+        tags: vec![],
+        customer_statuses: vec![],
+    }
+}
+
+/// The whole path in the app: the Workspace's clock watch finds a breach, and its notifications
+/// show it to the agent the conversation is assigned to, and only to them.
+fn a_breach_notifies_the_agent_it_is_assigned_to(bus: &mut Bus) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    {
+        let keys = switchboard_api::keys::for_new_store(Some("pw".into())).unwrap();
+        let mut store = Store::create(&path, keys.as_ref()).unwrap();
+        store.add_account("telegram:acme_bot", None, Default::default()).unwrap();
+        let message = |chat: &str, name: &str, minutes_ago: i64| {
+            Record::Message(MessageRecord {
+                account: "telegram:acme_bot".into(),
+                conversation: chat.into(),
+                id: format!("m{chat}"),
+                direction: Direction::In,
+                author: Author { kind: AuthorKind::Customer, name: Some(name.into()), handle: Some(chat.into()) },
+                text: "Where is my order?".into(),
+                at: jiff::Timestamp::now() - jiff::SignedDuration::from_mins(minutes_ago),
+                delivery: None,
+                attachments: vec![],
+                email: None,
+            })
+        };
+        store.write_batch(&[message("1", "Lena Ortiz", 3), message("2", "Jonas Berg", 10)]).unwrap();
+    }
+    let ws = Arc::new(Workspace::open(&path, Some("pw".into()), false).with_agent("mina"));
+    let call = |command: ApiCommand| ws.call(command).unwrap();
+    let rows: Vec<InboxRow> = serde_json::from_value(call(ApiCommand::Inbox(Default::default()))).unwrap();
+    let id = |chat: &str| rows.iter().find(|r| r.external_id == chat).unwrap().id;
+    let (lena, jonas) = (id("1"), id("2"));
+    call(ApiCommand::Assign { conversation: lena, me: true });
+    // Only Telegram's policy, generous at first: nothing is breached when the watch starts.
+    let settings: SlaSettings = serde_json::from_value(call(ApiCommand::SlaSettings)).unwrap();
+    for p in settings.policies {
+        call(ApiCommand::DeleteSlaPolicy { name: p.name });
+    }
+    call(ApiCommand::SaveSlaPolicy(policy(100_000)));
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let _tasks = runtime.block_on(async {
+        let mut events = ws.subscribe();
+        let notifications = AbortOnDrop(ws.start_notifications());
+        let watch = AbortOnDrop(ws.clone().watch_clocks(std::time::Duration::from_millis(100)).await);
+        // Five minutes to answer: Jonas's unassigned conversation goes over first...
+        call(ApiCommand::SaveSlaPolicy(policy(5)));
+        loop {
+            if let Event::Breach { conversation, assignee, .. } = events.recv().await.unwrap() {
+                assert_eq!((conversation, assignee), (jonas, None), "only Jonas's is over");
+                break;
+            }
+        }
+        // ...then two minutes: Lena's, which is mina's.
+        call(ApiCommand::SaveSlaPolicy(policy(2)));
+        (notifications, watch)
+    });
+    // The first notification is Lena's: Jonas's breach, announced before it, is nobody's.
+    let shown = next_notify(bus);
+    assert!(shown.contains(&r#"string "SLA breached""#.to_owned()), "{shown:?}");
+    assert!(shown.contains(&r#"string "Lena Ortiz · telegram: first reply overdue""#.to_owned()), "{shown:?}");
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
