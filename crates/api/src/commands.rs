@@ -122,7 +122,8 @@ pub enum Command {
     Unlock { passphrase: String },
     /// → null. Syncs the bundled sandbox's six demo accounts (first run: "try it with demo data").
     StartDemo,
-    /// → [`AttachmentData`]: an email attachment's bytes (to show an image, or save a file)
+    /// → [`AttachmentData`]: an email attachment's bytes (to show an image, or save a file), or
+    /// a platform-hosted image's, fetched from the platform's media server to show it inline
     Attachment {
         #[ts(type = "number")]
         message: i64,
@@ -480,6 +481,17 @@ impl From<switchboard_core::Error> for ApiError {
             _ => ErrorCode::Internal,
         };
         ApiError { code, message: e.to_string() }
+    }
+}
+
+impl From<switchboard_sync::Error> for ApiError {
+    fn from(e: switchboard_sync::Error) -> Self {
+        use switchboard_sync::Error as E;
+        match e {
+            E::Store(e) => e.into(),
+            E::Refused(_) | E::Config { .. } => ApiError { code: ErrorCode::NotAllowed, message: e.to_string() },
+            _ => ApiError { code: ErrorCode::Internal, message: e.to_string() },
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use crate::commands::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use switchboard_core::credentials::{Credentials, KeychainCredentials};
-use switchboard_core::model::{preview, AuthorKind, Channel, ConversationStatus, Direction, InboxFilter};
+use switchboard_core::model::{preview, AttachmentKind, AuthorKind, Channel, ConversationStatus, Direction, InboxFilter};
 use switchboard_core::search::SearchHit;
 use switchboard_core::store::{Expectations, EXPECTATIONS_SETTING};
 use switchboard_core::sla::{ClockKind, ClockState};
@@ -357,12 +357,26 @@ impl Workspace {
             }
             Command::Attachment { message, index } => {
                 use base64::Engine as _;
-                let (name, mime, bytes) = self.with_store(|s| s.email_attachment(message, index as usize))?;
-                to_json(AttachmentData {
-                    name,
-                    mime: mime.unwrap_or_else(|| "application/octet-stream".into()),
-                    base64: base64::engine::general_purpose::STANDARD.encode(bytes),
-                })
+                let (attachment, account) = self.with_store(|s| s.message_attachment(message, index as usize))?;
+                let (name, mime, bytes) = if account.channel == Channel::Email {
+                    let (name, mime, bytes) = self.with_store(|s| s.email_attachment(message, index as usize))?;
+                    (name, mime.unwrap_or_else(|| "application/octet-stream".into()), bytes)
+                } else {
+                    // A platform-hosted image, fetched from the platform's media server.
+                    let url = attachment.url.clone().filter(|_| attachment.kind == AttachmentKind::Image).ok_or_else(|| ApiError {
+                        code: ErrorCode::Invalid,
+                        message: "only a hosted image can be shown here; open the file in the browser".into(),
+                    })?;
+                    let base_url = account.config.get("base_url").and_then(|v| v.as_str()).map(str::to_owned);
+                    let handle = tokio::runtime::Handle::try_current().map_err(|_| internal("no async runtime to fetch the image"))?;
+                    // The command runs on a blocking thread (both shells), where waiting is allowed.
+                    let (mime, bytes) = tokio::task::block_in_place(|| {
+                        handle.block_on(switchboard_sync::media::image(account.channel, base_url.as_deref(), &url))
+                    })
+                    .map_err(ApiError::from)?;
+                    (attachment.name, mime, bytes)
+                };
+                to_json(AttachmentData { name, mime, base64: base64::engine::general_purpose::STANDARD.encode(bytes) })
             }
             command @ (Command::Customer { .. }
             | Command::RefreshOrders { .. }

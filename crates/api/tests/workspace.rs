@@ -138,6 +138,52 @@ mod live {
         assert_eq!(missing.code, switchboard_api::ErrorCode::NotFound);
         drop(syncing);
     }
+
+    /// A Messenger photo is a link to Meta's CDN (the sandbox's stand-in): the app fetches it to
+    /// show it inline, from the platform's media servers only.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hosted_images_come_from_the_platforms_media_servers_only() {
+        use base64::Engine as _;
+        use switchboard_core::interchange::{AttachmentRecord, Author, MessageRecord, Record};
+        use switchboard_core::model::{AttachmentKind, AuthorKind, Direction};
+        let crate::common::Demo { ws, syncing, dir, .. } = crate::common::demo("mina").await;
+        let rows = inbox(&ws, InboxQuery { channel: Some(Channel::Messenger), limit: Some(200), ..Default::default() });
+        let photo = rows
+            .iter()
+            .flat_map(|r| call::<Thread>(&ws, Command::Thread { conversation: r.id }).messages)
+            .find(|m| m.channel == Channel::Messenger && m.attachments.iter().any(|a| a.kind == AttachmentKind::Image))
+            .expect("the demo's customers send photos");
+        let index = photo.attachments.iter().position(|a| a.kind == AttachmentKind::Image).unwrap() as u32;
+        let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: photo.id, index });
+        assert_eq!(data.mime, "image/jpeg");
+        assert_eq!(base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap(), include_bytes!("../../sandbox/assets/photo.jpg"));
+
+        // A link elsewhere (here: a port on the agent's own machine) is never asked; a file is
+        // opened in the browser, not fetched.
+        let path = dir.path().join("s.db");
+        let keys = switchboard_api::keys::for_store(&path, Some("pw".into())).unwrap();
+        let attachment = |kind, url: &str| AttachmentRecord { kind, name: Some("x.jpg".into()), mime: Some("image/jpeg".into()), url: Some(url.into()), size: None };
+        let record = Record::Message(MessageRecord {
+            account: "messenger:acme".into(),
+            conversation: "t_hostile".into(),
+            id: "m_hostile".into(),
+            direction: Direction::In,
+            author: Author { kind: AuthorKind::Customer, name: Some("Mallory".into()), handle: Some("666".into()) },
+            text: "look".into(),
+            at: jiff::Timestamp::now(),
+            delivery: None,
+            attachments: vec![attachment(AttachmentKind::Image, "http://127.0.0.1:9/admin.jpg"), attachment(AttachmentKind::File, &photo.attachments[index as usize].url.clone().unwrap())],
+            email: None,
+        });
+        switchboard_core::Store::open(&path, keys.as_ref()).unwrap().write_batch(&[record]).unwrap();
+        let hostile = inbox(&ws, InboxQuery { channel: Some(Channel::Messenger), limit: Some(500), ..Default::default() }).into_iter().find(|r| r.external_id == "t_hostile").unwrap();
+        let message = call::<Thread>(&ws, Command::Thread { conversation: hostile.id }).messages.into_iter().find(|m| m.external_id == "m_hostile").unwrap().id;
+        let elsewhere = ws.call(Command::Attachment { message, index: 0 }).unwrap_err();
+        assert_eq!(elsewhere.code, switchboard_api::ErrorCode::NotAllowed, "{}", elsewhere.message);
+        let file = ws.call(Command::Attachment { message, index: 1 }).unwrap_err();
+        assert_eq!(file.code, switchboard_api::ErrorCode::Invalid, "{}", file.message);
+        drop(syncing);
+    }
 }
 
 #[test]

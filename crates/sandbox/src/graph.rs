@@ -174,14 +174,19 @@ fn person(inner: &Inner, channel: Channel, customer: Option<usize>) -> Value {
     }
 }
 
-pub(crate) fn message_json(inner: &Inner, conv: usize, turn: usize) -> Value {
+pub(crate) fn message_id(inner: &Inner, conv: usize, turn: usize) -> String {
+    match inner.world.conversations[conv].channel {
+        Channel::Instagram => format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAG{conv}x{turn}"),
+        _ => format!("m_{}", encode(&format!("{conv}:{turn}"))),
+    }
+}
+
+/// A message as Graph gives it; its attachment's URL points at `origin`'s stand-in for the CDN.
+pub(crate) fn message_json(inner: &Inner, conv: usize, turn: usize, origin: &str) -> Value {
     let c = &inner.world.conversations[conv];
     let t: &Turn = &c.turns[turn];
     let (from, to) = if t.speaker == Speaker::Customer { (Some(c.customer), None) } else { (None, Some(c.customer)) };
-    let id = match c.channel {
-        Channel::Instagram => format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAG{conv}x{turn}"),
-        _ => format!("m_{}", encode(&format!("{conv}:{turn}"))),
-    };
+    let id = message_id(inner, conv, turn);
     let mut m = json!({
         "id": id,
         "created_time": time(t.at),
@@ -190,13 +195,14 @@ pub(crate) fn message_json(inner: &Inner, conv: usize, turn: usize) -> Value {
         "message": t.text,
     });
     if let Some(a) = &t.attachment {
-        m["attachments"] = json!({"data": [attachment_json(&id, a)]});
+        m["attachments"] = json!({"data": [attachment_json(&id, a, origin)]});
     }
     m
 }
 
-fn attachment_json(message: &str, a: &Attachment) -> Value {
-    let url = format!("https://scontent.sandbox.invalid/v/{}", a.name);
+fn attachment_json(message: &str, a: &Attachment, origin: &str) -> Value {
+    // Like the CDN's: a path naming the file, and a signature the CDN checks (here: any).
+    let url = format!("{origin}/scontent/v/t1.15752-9/{}?_nc_sid=5b8a1c&oh=00_sandbox", a.name);
     let mut data = json!({"id": format!("{message}_att"), "mime_type": a.mime, "name": a.name, "size": a.size});
     if a.kind == "image" {
         data["image_data"] = json!({"url": url, "preview_url": url, "width": 1280, "height": 960, "max_width": 1280, "max_height": 960, "render_as_sticker": false});
@@ -221,7 +227,7 @@ pub(crate) fn link(origin: &str, path: &str, query: &HashMap<String, String>, af
 /// A page of a conversation's messages, newest first, starting after turn cursor `after`.
 fn messages_page(inner: &Inner, conv: usize, limit: usize, before_turn: usize, origin: &str, query: &HashMap<String, String>) -> Value {
     let turns: Vec<usize> = (0..before_turn).rev().take(limit).collect();
-    let data: Vec<Value> = turns.iter().map(|&t| message_json(inner, conv, t)).collect();
+    let data: Vec<Value> = turns.iter().map(|&t| message_json(inner, conv, t, origin)).collect();
     let mut paging = json!({});
     if let (Some(first), Some(last)) = (turns.first(), turns.last()) {
         paging["cursors"] = json!({"before": encode(&format!("m{}", first + 1)), "after": encode(&format!("m{last}"))});
@@ -424,8 +430,7 @@ async fn send(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, heade
     }
     inner.record_reply(channel.name(), &recipient, &text);
     let turn = inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at: now, attachment: None }, None);
-    let message = message_json(&inner, conv, turn);
-    Json(json!({"recipient_id": recipient, "message_id": message["id"]})).into_response()
+    Json(json!({"recipient_id": recipient, "message_id": message_id(&inner, conv, turn)})).into_response()
 }
 
 #[cfg(test)]
@@ -436,3 +441,15 @@ mod tests {
         assert!(super::field_names("").is_empty());
     }
 }
+
+/// The CDN that serves attachments' bytes: every photo the sandbox's customers send is the same
+/// picture; any other file is not there.
+pub(crate) async fn cdn_file(Path((_folder, name)): Path<(String, String)>) -> Response {
+    if name.ends_with(".jpg") {
+        ([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "max-age=1209600")], PHOTO).into_response()
+    } else {
+        (StatusCode::NOT_FOUND, "Content Not Found").into_response()
+    }
+}
+
+pub(crate) const PHOTO: &[u8] = include_bytes!("../assets/photo.jpg");

@@ -292,6 +292,5 @@ pub(crate) fn private_reply(state: &State, comment: &str, text: String) -> Respo
     inner.public.comments[i].private_reply = true;
     inner.record_reply(channel.name(), &handle, &text);
     let turn = inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at: now, attachment: None }, None);
-    let message = crate::graph::message_json(&inner, conv, turn);
-    Json(json!({"recipient_id": handle, "message_id": message["id"]})).into_response()
+    Json(json!({"recipient_id": handle, "message_id": crate::graph::message_id(&inner, conv, turn)})).into_response()
 }

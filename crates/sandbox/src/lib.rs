@@ -205,6 +205,7 @@ impl Sandbox {
         let router = Router::new()
             .route("/_sandbox/stats", get(stats))
             .route("/_sandbox/customer-writes", axum::routing::post(customer_writes))
+            .route("/scontent/v/{folder}/{name}", get(graph::cdn_file))
             .merge(telegram::routes())
             .merge(twilio::routes())
             .merge(graph::routes(self.state.clone()))
@@ -287,8 +288,8 @@ async fn customer_writes(
         return axum::Json(serde_json::json!({ "channel": surface.name(), "text": text }));
     }
     let channel = q.get("channel").and_then(|name| script::Channel::ALL.into_iter().find(|c| c.name() == name));
-    let new = q.get("new").is_some_and(|v| v == "1" || v == "true");
-    let (channel, text) = state.customer_writes(now, channel, q.get("text").cloned(), new);
+    let flag = |name: &str| q.get(name).is_some_and(|v| v == "1" || v == "true");
+    let (channel, text) = state.customer_writes(now, channel, q.get("text").cloned(), flag("new"), flag("photo"));
     axum::Json(serde_json::json!({ "channel": channel.name(), "text": text }))
 }
 

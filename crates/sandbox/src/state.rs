@@ -220,12 +220,14 @@ impl State {
     /// A customer writes now (on `channel`, if given; `text`, if given, else from the templates);
     /// returns the channel and the text.
     pub fn live_message(&self, now: i64, channel: Option<Channel>, text: Option<String>) -> (Channel, String) {
-        self.customer_writes(now, channel, text, false)
+        self.customer_writes(now, channel, text, false, false)
     }
 
     /// A customer writes now: in one of the world's conversations, or (`new`) a new customer
     /// starts one on `channel`.
-    pub fn customer_writes(&self, now: i64, channel: Option<Channel>, text: Option<String>, new: bool) -> (Channel, String) {
+    /// A customer writes now (on `channel`, else anywhere): `text`, else a line of the script;
+    /// in a new conversation with `new`; with a photo attached with `photo`.
+    pub fn customer_writes(&self, now: i64, channel: Option<Channel>, text: Option<String>, new: bool, photo: bool) -> (Channel, String) {
         let mut inner = self.lock();
         let (conv, mut turn) = {
             let Inner { rng, world, .. } = &mut *inner;
@@ -243,6 +245,10 @@ impl State {
         };
         if let Some(text) = text {
             turn.text = text;
+        }
+        if photo {
+            let name = format!("photo_{conv}_{}.jpg", inner.world.conversations[conv].turns.len());
+            turn.attachment = Some(script::Attachment { kind: "image", name, mime: "image/jpeg", size: crate::graph::PHOTO.len() as u64 });
         }
         let channel = inner.world.conversations[conv].channel;
         let text = turn.text.clone();

@@ -8,6 +8,7 @@ mod email;
 pub mod engine;
 mod error;
 mod graph;
+pub mod media;
 mod mentions;
 mod pace;
 pub mod shopify;

@@ -183,6 +183,20 @@ impl Store {
         crate::email::attachment(&raw, index).ok_or_else(|| Error::Missing { what: "attachment", id: format!("{message_id}/{index}") })
     }
 
+    /// A message's attachment with the account it came through (where it is hosted, and how to
+    /// reach it).
+    pub fn message_attachment(&self, message_id: i64, index: usize) -> Result<(AttachmentRecord, AccountView)> {
+        let account: String = self
+            .conn
+            .prepare_cached("SELECT a.key FROM messages m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?1")?
+            .query_row([message_id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::Missing { what: "message", id: message_id.to_string() })?;
+        let missing = || Error::Missing { what: "attachment", id: format!("{message_id}/{index}") };
+        let attachment = attachments(&self.conn, message_id)?.into_iter().nth(index).ok_or_else(missing)?;
+        Ok((attachment, self.account(&account)?.ok_or_else(missing)?))
+    }
+
     /// One page of the inbox, newest activity first.
     pub fn inbox(&self, filter: &InboxFilter) -> Result<Vec<InboxRow>> {
         // The view's conditions, shared by both orders.

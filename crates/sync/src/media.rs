@@ -1,0 +1,111 @@
+//! Images a platform hosts for a message (Graph's attachments are links to Meta's CDN), fetched
+//! when an agent opens the thread so the app can show them inline. The link comes from the
+//! platform's API but is still untrusted: only the platform's own media hosts (or the account's
+//! own API host, as with the sandbox) are asked, nothing is followed elsewhere, and only raster
+//! images of bounded size come back. Nothing fetched is stored.
+
+use crate::Error;
+use reqwest::Url;
+use std::sync::OnceLock;
+use std::time::Duration;
+use switchboard_core::model::Channel;
+
+/// A photo, not a video: larger answers are refused.
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// Image types the app shows; an SVG (which can hold script) or anything else is not one.
+const SHOWN: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+/// The domains each platform serves attachments from.
+fn media_domains(channel: Channel) -> &'static [&'static str] {
+    match channel {
+        Channel::Messenger | Channel::Instagram | Channel::Facebook => &["fbcdn.net", "fbsbx.com", "cdninstagram.com"],
+        _ => &[],
+    }
+}
+
+fn client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("HTTP client")
+    })
+}
+
+/// Whether `url` is one the account's platform serves media from: HTTPS on one of its media
+/// domains, or the very origin of the account's API (`base_url`, the sandbox's on loopback).
+pub fn is_platform_media(channel: Channel, base_url: Option<&str>, url: &str) -> bool {
+    let Ok(url) = Url::parse(url) else { return false };
+    let same_origin = base_url.and_then(|b| Url::parse(b).ok()).is_some_and(|b| b.origin() == url.origin());
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let on_media_domain = url.scheme() == "https"
+        && url.port().is_none()
+        && media_domains(channel).iter().any(|d| host == *d || host.ends_with(&format!(".{d}")));
+    same_origin || on_media_domain
+}
+
+/// Fetches a hosted image: its type and bytes.
+pub async fn image(channel: Channel, base_url: Option<&str>, url: &str) -> Result<(String, Vec<u8>), Error> {
+    if !is_platform_media(channel, base_url, url) {
+        return Err(Error::Refused("this attachment is not on the platform's media servers; open it in the browser instead".into()));
+    }
+    let mut response = client().get(url).send().await?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(if status.is_server_error() {
+            Error::Transient(format!("the platform's media server answered {status}"))
+        } else {
+            Error::Refused(format!("the platform's media server answered {status} (the link may have expired)"))
+        });
+    }
+    let mime = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !SHOWN.contains(&mime.as_str()) {
+        return Err(Error::Refused(format!("not an image the app shows ({})", if mime.is_empty() { "no type" } else { &mime })));
+    }
+    if response.content_length().is_some_and(|n| n > MAX_BYTES as u64) {
+        return Err(Error::Refused("the image is larger than 10 MB; open it in the browser instead".into()));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if bytes.len() + chunk.len() > MAX_BYTES {
+            return Err(Error::Refused("the image is larger than 10 MB; open it in the browser instead".into()));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok((mime, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_platforms_media_hosts_or_its_api_origin_are_asked() {
+        let meta = "https://scontent.xx.fbcdn.net/v/t1.15752-9/photo.jpg?oh=1";
+        assert!(is_platform_media(Channel::Messenger, None, meta));
+        assert!(is_platform_media(Channel::Instagram, None, "https://scontent-icn1-1.cdninstagram.com/v/a.jpg"));
+        assert!(is_platform_media(Channel::Messenger, None, "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1"));
+        // Not over plain HTTP, not on another port, not a look-alike, not another platform's.
+        assert!(!is_platform_media(Channel::Messenger, None, "http://scontent.xx.fbcdn.net/v/photo.jpg"));
+        assert!(!is_platform_media(Channel::Messenger, None, "https://scontent.xx.fbcdn.net:8443/v/photo.jpg"));
+        assert!(!is_platform_media(Channel::Messenger, None, "https://fbcdn.net.evil.example/photo.jpg"));
+        assert!(!is_platform_media(Channel::Messenger, None, "https://evilfbcdn.net/photo.jpg"));
+        assert!(!is_platform_media(Channel::Telegram, None, meta));
+        // Nothing on the agent's own network, unless it is the account's API itself.
+        assert!(!is_platform_media(Channel::Messenger, None, "http://127.0.0.1:8080/scontent/v/photo.jpg"));
+        assert!(!is_platform_media(Channel::Messenger, Some("http://127.0.0.1:9000"), "http://127.0.0.1:8080/photo.jpg"));
+        assert!(is_platform_media(Channel::Messenger, Some("http://127.0.0.1:8080"), "http://127.0.0.1:8080/scontent/v/photo.jpg"));
+        assert!(!is_platform_media(Channel::Messenger, None, "file:///etc/passwd"));
+        assert!(!is_platform_media(Channel::Messenger, None, "javascript:alert(1)"));
+    }
+}
