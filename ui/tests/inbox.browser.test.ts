@@ -63,11 +63,12 @@ describe('web mode', () => {
     await page.screenshot({ path: join(screenshots, 'live.png') });
   });
 
-  it("shows a customer's Messenger photo inline, fetched from the platform's media server", async () => {
+  // Messenger gives a photo as a link to Meta's CDN, Telegram as a file id the bot asks for.
+  it.each(['messenger', 'telegram'])("shows a customer's %s photo inline, fetched from the platform", async (channel) => {
     const text = `Here is the damaged box (${Date.now().toString(36)})`;
-    const query = `channel=messenger&new=1&photo=1&text=${encodeURIComponent(text)}`;
+    const query = `channel=${channel}&new=1&photo=1&text=${encodeURIComponent(text)}`;
     await fetch(`${await web.sandbox}/_sandbox/customer-writes?${query}`, { method: 'POST' });
-    await page.getByRole('button', { name: 'messenger', exact: true }).click();
+    await page.getByRole('button', { name: channel, exact: true }).click();
     const row = page.getByTestId('conversation').filter({ hasText: text });
     await row.waitFor({ timeout: 20_000 });
     const id = await row.getAttribute('data-id');
@@ -75,9 +76,9 @@ describe('web mode', () => {
     await page.locator(`[data-testid=thread][data-conversation="${id}"]`).waitFor();
     const image = page.getByTestId('message').filter({ hasText: text }).locator('[data-testid=attachment] img');
     await image.waitFor();
-    // The picture itself, decoded (the sandbox's CDN serves a 320×240 JPEG), as a data: URL.
+    // The picture itself, decoded (the sandbox serves a 320×240 JPEG), as a data: URL.
     await expect.poll(async () => image.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.src.slice(0, 23)])).toEqual([320, 'data:image/jpeg;base64,']);
-    await page.screenshot({ path: join(screenshots, 'photo.png') });
+    await page.screenshot({ path: join(screenshots, `photo-${channel}.png`) });
   });
 
   it('shows the accounts syncing and keeps the notification settings', async () => {

@@ -362,18 +362,38 @@ impl Workspace {
                     let (name, mime, bytes) = self.with_store(|s| s.email_attachment(message, index as usize))?;
                     (name, mime.unwrap_or_else(|| "application/octet-stream".into()), bytes)
                 } else {
-                    // A platform-hosted image, fetched from the platform's media server.
-                    let url = attachment.url.clone().filter(|_| attachment.kind == AttachmentKind::Image).ok_or_else(|| ApiError {
+                    // A platform-hosted image, fetched from the platform's media server: by its
+                    // link, or (Telegram) by its file id with the bot's token.
+                    let not_shown = || ApiError {
                         code: ErrorCode::Invalid,
                         message: "only a hosted image can be shown here; open the file in the browser".into(),
-                    })?;
-                    let base_url = account.config.get("base_url").and_then(|v| v.as_str()).map(str::to_owned);
+                    };
+                    if attachment.kind != AttachmentKind::Image {
+                        return Err(not_shown());
+                    }
                     let handle = tokio::runtime::Handle::try_current().map_err(|_| internal("no async runtime to fetch the image"))?;
                     // The command runs on a blocking thread (both shells), where waiting is allowed.
-                    let (mime, bytes) = tokio::task::block_in_place(|| {
-                        handle.block_on(switchboard_sync::media::image(account.channel, base_url.as_deref(), &url))
-                    })
-                    .map_err(ApiError::from)?;
+                    let fetched = match (&attachment.file_id, &attachment.url) {
+                        (Some(file_id), _) if account.channel == Channel::Telegram => {
+                            // The running sync's secrets: the keychain's, or the demo's in memory.
+                            let running = self.engine.lock().expect("engine lock").as_ref().map(Engine::credentials);
+                            let credentials = match running {
+                                Some(c) => c,
+                                None => self.credentials()?,
+                            };
+                            let token = credentials.get(&account.key).map_err(ApiError::from)?.ok_or_else(|| ApiError {
+                                code: ErrorCode::NotAllowed,
+                                message: format!("no credentials for {} in the keychain; add the account again", account.key),
+                            })?;
+                            tokio::task::block_in_place(|| handle.block_on(switchboard_sync::media::telegram_image(&account, token, file_id)))
+                        }
+                        (_, Some(url)) => {
+                            let base_url = account.config.get("base_url").and_then(|v| v.as_str());
+                            tokio::task::block_in_place(|| handle.block_on(switchboard_sync::media::image(account.channel, base_url, url)))
+                        }
+                        _ => return Err(not_shown()),
+                    };
+                    let (mime, bytes) = fetched.map_err(ApiError::from)?;
                     (attachment.name, mime, bytes)
                 };
                 to_json(AttachmentData { name, mime, base64: base64::engine::general_purpose::STANDARD.encode(bytes) })

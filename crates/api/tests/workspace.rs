@@ -156,13 +156,24 @@ mod live {
         let index = photo.attachments.iter().position(|a| a.kind == AttachmentKind::Image).unwrap() as u32;
         let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: photo.id, index });
         assert_eq!(data.mime, "image/jpeg");
-        assert_eq!(base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap(), include_bytes!("../../sandbox/assets/photo.jpg"));
+        let sent = include_bytes!("../../sandbox/assets/photo.jpg");
+        assert_eq!(base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap(), sent);
+
+        // Telegram gives no link but a file id: the bot asks for the file, with its token.
+        let telegram = inbox(&ws, InboxQuery { channel: Some(Channel::Telegram), limit: Some(200), ..Default::default() });
+        let sent_by_id = telegram
+            .iter()
+            .flat_map(|r| call::<Thread>(&ws, Command::Thread { conversation: r.id }).messages)
+            .find(|m| m.attachments.iter().any(|a| a.kind == AttachmentKind::Image && a.file_id.is_some()))
+            .expect("the demo's Telegram customers send photos");
+        let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: sent_by_id.id, index: 0 });
+        assert_eq!((data.mime.as_str(), base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap().as_slice()), ("image/jpeg", &sent[..]));
 
         // A link elsewhere (here: a port on the agent's own machine) is never asked; a file is
         // opened in the browser, not fetched.
         let path = dir.path().join("s.db");
         let keys = switchboard_api::keys::for_store(&path, Some("pw".into())).unwrap();
-        let attachment = |kind, url: &str| AttachmentRecord { kind, name: Some("x.jpg".into()), mime: Some("image/jpeg".into()), url: Some(url.into()), size: None };
+        let attachment = |kind, url: &str| AttachmentRecord { kind, name: Some("x.jpg".into()), mime: Some("image/jpeg".into()), url: Some(url.into()), size: None, file_id: None };
         let record = Record::Message(MessageRecord {
             account: "messenger:acme".into(),
             conversation: "t_hostile".into(),

@@ -106,6 +106,7 @@ pub fn parse(raw: &[u8]) -> ParsedEmail {
                 mime,
                 url,
                 size: Some(part.len() as i64),
+                file_id: None,
             }
         })
         .collect();

@@ -144,6 +144,10 @@ pub struct AttachmentRecord {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+    /// The platform's id for the file, where it hands files out by id rather than by link
+    /// (Telegram's `file_id`): the app asks the platform for it to show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
 }
 
 /// What makes a conversation a public thread: the post it hangs under (if any) and the comments

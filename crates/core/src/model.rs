@@ -278,6 +278,8 @@ pub struct Attachment {
     pub url: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub size: Option<i64>,
+    /// The platform's id for the file where it gives no link (Telegram): the app can fetch it.
+    pub file_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -21,6 +21,55 @@ pub(crate) fn routes() -> Router<Arc<State>> {
     Router::new()
         .route("/{bot}/getUpdates", get(get_updates).post(get_updates))
         .route("/{bot}/sendMessage", post(send_message))
+        .route("/{bot}/getFile", get(get_file).post(get_file))
+        .route("/file/{bot}/photos/{name}", get(file))
+}
+
+/// A photo's `file_id`; the small size's ends in `s`.
+fn photo_file_id(conv: usize, turn: usize) -> String {
+    format!("AgACAgIAAxkBAAI{conv:06}{turn:03}")
+}
+
+#[derive(Deserialize)]
+struct FileQuery {
+    file_id: Option<String>,
+}
+
+/// `getFile`: where the file server has a photo a customer sent.
+async fn get_file(Shared(state): Shared<Arc<State>>, Path(bot): Path<String>, Query(q): Query<FileQuery>) -> Response {
+    if let Some(refused) = refusal(&bot) {
+        return refused;
+    }
+    let Some(file_id) = q.file_id else {
+        return error(StatusCode::BAD_REQUEST, "Bad Request: file_id not specified");
+    };
+    let parsed = file_id.strip_prefix("AgACAgIAAxkBAAI").map(|rest| rest.trim_end_matches('s')).filter(|rest| rest.len() == 9 && rest.bytes().all(|b| b.is_ascii_digit()));
+    let found = parsed.and_then(|rest| {
+        let (conv, turn): (usize, usize) = (rest[..6].parse().ok()?, rest[6..].parse().ok()?);
+        let inner = state.read();
+        let c = inner.world.conversations.get(conv).filter(|c| c.channel == Channel::Telegram)?;
+        let a = c.turns.get(turn)?.attachment.as_ref()?;
+        Some((conv, turn, a.size))
+    });
+    match found {
+        Some((conv, turn, size)) => Json(json!({"ok": true, "result": {
+            "file_id": file_id, "file_unique_id": format!("AQAD{conv}{turn}"), "file_size": size,
+            "file_path": format!("photos/file_{conv}_{turn}.jpg"),
+        }}))
+        .into_response(),
+        None => error(StatusCode::BAD_REQUEST, "Bad Request: invalid file_id"),
+    }
+}
+
+/// The file server: every photo is the sandbox's one picture.
+async fn file(Path((bot, name)): Path<(String, String)>) -> Response {
+    if let Some(refused) = refusal(&bot) {
+        return refused;
+    }
+    if !name.starts_with("file_") || !name.ends_with(".jpg") {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    ([(header::CONTENT_TYPE, "image/jpeg")], crate::graph::PHOTO).into_response()
 }
 
 pub(crate) fn error(status: StatusCode, description: &str) -> Response {
@@ -80,7 +129,7 @@ fn message_json(inner: &Inner, conv: usize, turn: usize) -> Value {
     let mut message = json!({"message_id": turn as i64 + 1, "from": from, "chat": chat, "date": t.at});
     match &t.attachment {
         Some(a) => {
-            let id = format!("AgACAgIAAxkBAAI{conv:06}{turn:03}");
+            let id = photo_file_id(conv, turn);
             message["photo"] = json!([
                 {"file_id": format!("{id}s"), "file_unique_id": format!("AQAD{conv}{turn}s"), "file_size": a.size / 20, "width": 90, "height": 67},
                 {"file_id": id, "file_unique_id": format!("AQAD{conv}{turn}"), "file_size": a.size, "width": 1280, "height": 960},

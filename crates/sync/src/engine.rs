@@ -260,6 +260,11 @@ impl Engine {
         }
     }
 
+    /// Where this engine's accounts keep their secrets (the keychain; memory for the demo).
+    pub fn credentials(&self) -> Arc<dyn Credentials> {
+        self.credentials.clone()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {
         self.events.subscribe()
     }

@@ -275,7 +275,7 @@ impl Graph {
                     _ => AttachmentKind::File,
                 };
                 let url = a.image_data.and_then(|i| i.url).or(a.video_data.and_then(|v| v.url)).or(a.file_url);
-                AttachmentRecord { kind, name: a.name, mime: a.mime_type, url, size: a.size }
+                AttachmentRecord { kind, name: a.name, mime: a.mime_type, url, size: a.size, file_id: None }
             })
             .collect();
         Record::Message(MessageRecord {

@@ -2,13 +2,15 @@
 //! when an agent opens the thread so the app can show them inline. The link comes from the
 //! platform's API but is still untrusted: only the platform's own media hosts (or the account's
 //! own API host, as with the sandbox) are asked, nothing is followed elsewhere, and only raster
-//! images of bounded size come back. Nothing fetched is stored.
+//! images of bounded size come back, known by their bytes. Telegram hands files out by id: the
+//! bot asks for the file's path, then fetches it. Nothing fetched is stored.
 
 use crate::Error;
 use reqwest::Url;
 use std::sync::OnceLock;
 use std::time::Duration;
-use switchboard_core::model::Channel;
+use switchboard_core::model::{AccountView, Channel};
+use switchboard_core::sensitive::Sensitive;
 
 /// A photo, not a video: larger answers are refused.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -54,6 +56,20 @@ pub async fn image(channel: Channel, base_url: Option<&str>, url: &str) -> Resul
     if !is_platform_media(channel, base_url, url) {
         return Err(Error::Refused("this attachment is not on the platform's media servers; open it in the browser instead".into()));
     }
+    download(url).await
+}
+
+/// Fetches a Telegram file by its id (the bot's `getFile`, then the file server; both on the
+/// account's API origin): its type and bytes.
+pub async fn telegram_image(account: &AccountView, token: Sensitive<String>, file_id: &str) -> Result<(String, Vec<u8>), Error> {
+    let bot = crate::telegram::Telegram::new(account, token, client().clone())?;
+    download(&bot.file_url(file_id).await?).await
+}
+
+/// The image at `url`, if it is one the app shows (by its bytes, whatever the server calls it)
+/// and no larger than `MAX_BYTES`. Errors never name the URL (Telegram's holds the bot token).
+async fn download(url: &str) -> Result<(String, Vec<u8>), Error> {
+    let too_large = || Error::Refused("the image is larger than 10 MB; open it in the browser instead".into());
     let mut response = client().get(url).send().await?;
     let status = response.status();
     if !status.is_success() {
@@ -63,26 +79,20 @@ pub async fn image(channel: Channel, base_url: Option<&str>, url: &str) -> Resul
             Error::Refused(format!("the platform's media server answered {status} (the link may have expired)"))
         });
     }
-    let mime = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    if !SHOWN.contains(&mime.as_str()) {
-        return Err(Error::Refused(format!("not an image the app shows ({})", if mime.is_empty() { "no type" } else { &mime })));
-    }
     if response.content_length().is_some_and(|n| n > MAX_BYTES as u64) {
-        return Err(Error::Refused("the image is larger than 10 MB; open it in the browser instead".into()));
+        return Err(too_large());
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         if bytes.len() + chunk.len() > MAX_BYTES {
-            return Err(Error::Refused("the image is larger than 10 MB; open it in the browser instead".into()));
+            return Err(too_large());
         }
         bytes.extend_from_slice(&chunk);
     }
-    Ok((mime, bytes))
+    match infer::get(&bytes).map(|t| t.mime_type()) {
+        Some(mime) if SHOWN.contains(&mime) => Ok((mime.to_owned(), bytes)),
+        other => Err(Error::Refused(format!("not an image the app shows ({})", other.unwrap_or("unknown type")))),
+    }
 }
 
 #[cfg(test)]

@@ -66,11 +66,13 @@ struct Chat {
 
 #[derive(Deserialize)]
 struct PhotoSize {
+    file_id: String,
     file_size: Option<i64>,
 }
 
 #[derive(Deserialize)]
 struct Document {
+    file_id: Option<String>,
     file_name: Option<String>,
     mime_type: Option<String>,
     file_size: Option<i64>,
@@ -118,6 +120,18 @@ impl Telegram {
         })
     }
 
+    /// Where the file server has the file `file_id` (`getFile`; the link holds the token and
+    /// lasts an hour).
+    pub(crate) async fn file_url(&self, file_id: &str) -> Result<String, Error> {
+        #[derive(Deserialize)]
+        struct File {
+            file_path: Option<String>,
+        }
+        let file: File = self.call(self.http.get(self.url("getFile")).query(&[("file_id", file_id)])).await?;
+        let path = file.file_path.ok_or_else(|| Error::Refused("Telegram no longer has this file".into()))?;
+        Ok(format!("{}/file/bot{}/{path}", self.base, self.token.expose()))
+    }
+
     pub(crate) async fn pull(&self, cursor: Option<&str>, wait: Duration) -> Result<Pulled, Error> {
         let offset: i64 = match cursor {
             Some(c) => c.parse().map_err(|_| Error::Malformed("stored Telegram offset is not a number".into()))?,
@@ -151,12 +165,26 @@ impl Telegram {
             None => (AuthorKind::System, None),
         };
         let mut attachments = Vec::new();
-        if let Some(photos) = &m.photo {
-            let largest = photos.last().and_then(|p| p.file_size);
-            attachments.push(AttachmentRecord { kind: AttachmentKind::Image, name: None, mime: Some("image/jpeg".into()), url: None, size: largest });
+        // The sizes of a photo come smallest first: the largest is the one to show.
+        if let Some(largest) = m.photo.as_ref().and_then(|sizes| sizes.last()) {
+            attachments.push(AttachmentRecord {
+                kind: AttachmentKind::Image,
+                name: None,
+                mime: Some("image/jpeg".into()),
+                url: None,
+                size: largest.file_size,
+                file_id: Some(largest.file_id.clone()),
+            });
         }
         if let Some(d) = &m.document {
-            attachments.push(AttachmentRecord { kind: AttachmentKind::File, name: d.file_name.clone(), mime: d.mime_type.clone(), url: None, size: d.file_size });
+            attachments.push(AttachmentRecord {
+                kind: AttachmentKind::File,
+                name: d.file_name.clone(),
+                mime: d.mime_type.clone(),
+                url: None,
+                size: d.file_size,
+                file_id: d.file_id.clone(),
+            });
         }
         Record::Message(MessageRecord {
             account: self.account.clone(),

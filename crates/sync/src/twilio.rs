@@ -136,7 +136,7 @@ impl Twilio {
         }
         let media: usize = m.num_media.as_deref().and_then(|n| n.parse().ok()).unwrap_or(0);
         let attachments = (0..media)
-            .map(|_| AttachmentRecord { kind: AttachmentKind::File, name: None, mime: None, url: None, size: None })
+            .map(|_| AttachmentRecord { kind: AttachmentKind::File, name: None, mime: None, url: None, size: None, file_id: None })
             .collect();
         Some(Record::Message(MessageRecord {
             account: self.account.clone(),

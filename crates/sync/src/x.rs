@@ -193,7 +193,7 @@ impl X {
                         Some("7") => AttachmentKind::Video,
                         _ => AttachmentKind::File,
                     };
-                    AttachmentRecord { kind, name: None, mime: None, url: None, size: None }
+                    AttachmentRecord { kind, name: None, mime: None, url: None, size: None, file_id: None }
                 })
                 .collect();
             records.push(Record::Message(MessageRecord {

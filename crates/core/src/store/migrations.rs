@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_public.sql"),
     include_str!("migrations/0015_sla_due.sql"),
     include_str!("migrations/0016_sla_fresh_on_refresh.sql"),
+    include_str!("migrations/0017_attachment_file_id.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

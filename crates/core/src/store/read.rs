@@ -71,10 +71,10 @@ pub(crate) fn email_record(
 
 pub(crate) fn attachments(conn: &Connection, message: i64) -> Result<Vec<AttachmentRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT kind, name, mime, url, size FROM attachments WHERE message_id = ?1 ORDER BY position",
+        "SELECT kind, name, mime, url, size, file_id FROM attachments WHERE message_id = ?1 ORDER BY position",
     )?;
     let rows = stmt.query_map([message], |r| {
-        Ok(AttachmentRecord { kind: r.get(0)?, name: r.get(1)?, mime: r.get(2)?, url: r.get(3)?, size: r.get(4)? })
+        Ok(AttachmentRecord { kind: r.get(0)?, name: r.get(1)?, mime: r.get(2)?, url: r.get(3)?, size: r.get(4)?, file_id: r.get(5)? })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -143,7 +143,7 @@ fn message_view(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<MessageView>
         delivery: r.get(8)?,
         attachments: attachments(conn, id)?
             .into_iter()
-            .map(|a| Attachment { kind: a.kind, name: a.name, mime: a.mime, url: a.url, size: a.size })
+            .map(|a| Attachment { kind: a.kind, name: a.name, mime: a.mime, url: a.url, size: a.size, file_id: a.file_id })
             .collect(),
         email: email_record(conn, id, false)?,
         conversation_id: r.get(9)?,

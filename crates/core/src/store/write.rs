@@ -775,10 +775,10 @@ impl<'a> Writer<'a> {
 
     fn insert_attachments(&self, message: i64, attachments: &[AttachmentRecord]) -> Result<()> {
         let mut insert = self.tx.prepare_cached(
-            "INSERT INTO attachments (message_id, position, kind, name, mime, url, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO attachments (message_id, position, kind, name, mime, url, size, file_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for (position, a) in attachments.iter().enumerate() {
-            insert.execute(params![message, position as i64, a.kind, a.name, a.mime, a.url, a.size])?;
+            insert.execute(params![message, position as i64, a.kind, a.name, a.mime, a.url, a.size, a.file_id])?;
         }
         Ok(())
     }
