@@ -81,6 +81,38 @@ describe('web mode', () => {
     await page.screenshot({ path: join(screenshots, `photo-${channel}.png`) });
   });
 
+  it('opens a link a customer sent in the browser only when clicked, never in the app', async () => {
+    const stamp = Date.now().toString(36);
+    const link = `https://tracking.example.test/parcel/${stamp}`;
+    const text = `Is this my parcel? ${link}`;
+    // Nothing is fetched from the link while it is only shown.
+    const asked: string[] = [];
+    await page.context().route('https://tracking.example.test/**', (route) => {
+      asked.push(route.request().url());
+      return route.fulfill({ status: 200, contentType: 'text/plain', body: 'tracking page' });
+    });
+    await fetch(`${await web.sandbox}/_sandbox/customer-writes?channel=telegram&text=${encodeURIComponent(text)}`, { method: 'POST' });
+    await page.getByRole('button', { name: 'telegram', exact: true }).click();
+    const row = page.getByTestId('conversation').filter({ hasText: stamp });
+    await row.waitFor({ timeout: 20_000 });
+    const id = await row.getAttribute('data-id');
+    await row.getByRole('button').click();
+    await page.locator(`[data-testid=thread][data-conversation="${id}"]`).waitFor();
+    const anchor = page.getByTestId('message').filter({ hasText: stamp }).getByRole('link', { name: link });
+    await anchor.waitFor();
+    expect(asked).toEqual([]);
+    const appAt = page.url();
+    const [opened] = await Promise.all([page.context().waitForEvent('page'), anchor.click()]);
+    await opened.waitForLoadState();
+    // A new browsing context of its own (no opener), at the link; the app stays where it was.
+    expect(opened.url()).toBe(link);
+    expect(await opened.evaluate(() => window.opener)).toBeNull();
+    expect(page.url()).toBe(appAt);
+    expect(asked).toEqual([link]);
+    await opened.close();
+    await page.context().unroute('https://tracking.example.test/**');
+  });
+
   it('shows the accounts syncing and keeps the notification settings', async () => {
     await page.getByTestId('open-settings').click();
     await expect.poll(async () => page.getByTestId('account').count()).toBe(9);
