@@ -63,8 +63,9 @@ describe('web mode', () => {
     await page.screenshot({ path: join(screenshots, 'live.png') });
   });
 
-  // Messenger gives a photo as a link to Meta's CDN, Telegram as a file id the bot asks for.
-  it.each(['messenger', 'telegram'])("shows a customer's %s photo inline, fetched from the platform", async (channel) => {
+  // Messenger gives a photo as a link to Meta's CDN, Telegram as a file id the bot asks for, Twilio
+  // as a message's media, whose type it tells when asked.
+  it.each(['messenger', 'telegram', 'sms'])("shows a customer's %s photo inline, fetched from the platform", async (channel) => {
     const text = `Here is the damaged box (${Date.now().toString(36)})`;
     const query = `channel=${channel}&new=1&photo=1&text=${encodeURIComponent(text)}`;
     await fetch(`${await web.sandbox}/_sandbox/customer-writes?${query}`, { method: 'POST' });

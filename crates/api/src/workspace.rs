@@ -6,7 +6,8 @@ use crate::commands::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use switchboard_core::credentials::{Credentials, KeychainCredentials};
-use switchboard_core::model::{preview, AttachmentKind, AuthorKind, Channel, ConversationStatus, Direction, InboxFilter};
+use switchboard_core::interchange::AttachmentRecord;
+use switchboard_core::model::{preview, AccountView, AttachmentKind, AuthorKind, Channel, ConversationStatus, Direction, InboxFilter};
 use switchboard_core::search::SearchHit;
 use switchboard_core::store::{Expectations, EXPECTATIONS_SETTING};
 use switchboard_core::sla::{ClockKind, ClockState};
@@ -357,43 +358,12 @@ impl Workspace {
             }
             Command::Attachment { message, index } => {
                 use base64::Engine as _;
-                let (attachment, account) = self.with_store(|s| s.message_attachment(message, index as usize))?;
+                let (attachment, account, external_id) = self.with_store(|s| s.message_attachment(message, index as usize))?;
                 let (name, mime, bytes) = if account.channel == Channel::Email {
                     let (name, mime, bytes) = self.with_store(|s| s.email_attachment(message, index as usize))?;
                     (name, mime.unwrap_or_else(|| "application/octet-stream".into()), bytes)
                 } else {
-                    // A platform-hosted image, fetched from the platform's media server: by its
-                    // link, or (Telegram) by its file id with the bot's token.
-                    let not_shown = || ApiError {
-                        code: ErrorCode::Invalid,
-                        message: "only a hosted image can be shown here; open the file in the browser".into(),
-                    };
-                    if attachment.kind != AttachmentKind::Image {
-                        return Err(not_shown());
-                    }
-                    let handle = tokio::runtime::Handle::try_current().map_err(|_| internal("no async runtime to fetch the image"))?;
-                    // The command runs on a blocking thread (both shells), where waiting is allowed.
-                    let fetched = match (&attachment.file_id, &attachment.url) {
-                        (Some(file_id), _) if account.channel == Channel::Telegram => {
-                            // The running sync's secrets: the keychain's, or the demo's in memory.
-                            let running = self.engine.lock().expect("engine lock").as_ref().map(Engine::credentials);
-                            let credentials = match running {
-                                Some(c) => c,
-                                None => self.credentials()?,
-                            };
-                            let token = credentials.get(&account.key).map_err(ApiError::from)?.ok_or_else(|| ApiError {
-                                code: ErrorCode::NotAllowed,
-                                message: format!("no credentials for {} in the keychain; add the account again", account.key),
-                            })?;
-                            tokio::task::block_in_place(|| handle.block_on(switchboard_sync::media::telegram_image(&account, token, file_id)))
-                        }
-                        (_, Some(url)) => {
-                            let base_url = account.config.get("base_url").and_then(|v| v.as_str());
-                            tokio::task::block_in_place(|| handle.block_on(switchboard_sync::media::image(account.channel, base_url, url)))
-                        }
-                        _ => return Err(not_shown()),
-                    };
-                    let (mime, bytes) = fetched.map_err(ApiError::from)?;
+                    let (mime, bytes) = self.hosted_image(&attachment, &account, &external_id, index as usize)?;
                     (attachment.name, mime, bytes)
                 };
                 to_json(AttachmentData { name, mime, base64: base64::engine::general_purpose::STANDARD.encode(bytes) })
@@ -535,6 +505,45 @@ impl Workspace {
                 let _ = me.events.send(Event::Messages { conversations: queued, from_customers: vec![] });
             }
         });
+    }
+
+    /// A platform-hosted image, fetched from the platform's media server: by its link
+    /// (Messenger, Instagram), by its file id with the bot's token (Telegram), or as the message's
+    /// media with the account's credentials (SMS and WhatsApp through Twilio, whose media say
+    /// what they are only when asked).
+    fn hosted_image(&self, attachment: &AttachmentRecord, account: &AccountView, message: &str, index: usize) -> Result<(String, Vec<u8>), ApiError> {
+        let twilio = matches!(account.channel, Channel::Sms | Channel::Whatsapp);
+        let image = attachment.kind == AttachmentKind::Image || (twilio && attachment.mime.is_none());
+        let not_shown = || ApiError { code: ErrorCode::Invalid, message: "only a hosted image can be shown here; open the file in the browser".into() };
+        if !image {
+            return Err(not_shown());
+        }
+        let secret = || -> Result<_, ApiError> {
+            // The running sync's secrets: the keychain's, or the demo's in memory.
+            let running = self.engine.lock().expect("engine lock").as_ref().map(Engine::credentials);
+            let credentials = match running {
+                Some(c) => c,
+                None => self.credentials()?,
+            };
+            credentials.get(&account.key).map_err(ApiError::from)?.ok_or_else(|| ApiError {
+                code: ErrorCode::NotAllowed,
+                message: format!("no credentials for {} in the keychain; add the account again", account.key),
+            })
+        };
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| internal("no async runtime to fetch the image"))?;
+        // Commands run on a blocking thread (both shells), where waiting is allowed.
+        let wait = |fetch| tokio::task::block_in_place(|| handle.block_on(fetch));
+        use switchboard_sync::media;
+        let fetched = match (&attachment.file_id, &attachment.url) {
+            (Some(file_id), _) if account.channel == Channel::Telegram => wait(Box::pin(media::telegram_image(account, secret()?, file_id)) as media::Fetch<'_>),
+            _ if twilio => wait(Box::pin(media::twilio_image(account, secret()?, message, index))),
+            (_, Some(url)) => {
+                let base_url = account.config.get("base_url").and_then(|v| v.as_str());
+                wait(Box::pin(media::image(account.channel, base_url, url)))
+            }
+            _ => return Err(not_shown()),
+        };
+        fetched.map_err(ApiError::from)
     }
 
     fn wake_sender(&self) {

@@ -169,6 +169,17 @@ mod live {
         let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: sent_by_id.id, index: 0 });
         assert_eq!((data.mime.as_str(), base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap().as_slice()), ("image/jpeg", &sent[..]));
 
+        // Twilio's media say what they are only when asked, and its content redirects to its CDN.
+        let sms = inbox(&ws, InboxQuery { channel: Some(Channel::Sms), limit: Some(200), ..Default::default() });
+        let with_media = sms
+            .iter()
+            .flat_map(|r| call::<Thread>(&ws, Command::Thread { conversation: r.id }).messages)
+            .find(|m| m.channel == Channel::Sms && !m.attachments.is_empty())
+            .expect("the demo's SMS customers send photos");
+        assert_eq!((with_media.attachments[0].kind, with_media.attachments[0].mime.as_deref()), (AttachmentKind::File, None));
+        let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: with_media.id, index: 0 });
+        assert_eq!((data.mime.as_str(), base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap().as_slice()), ("image/jpeg", &sent[..]));
+
         // A link elsewhere (here: a port on the agent's own machine) is never asked; a file is
         // opened in the browser, not fetched.
         let path = dir.path().join("s.db");

@@ -17,7 +17,67 @@ use std::sync::Arc;
 const API: &str = "/2010-04-01/Accounts";
 
 pub(crate) fn routes() -> Router<Arc<State>> {
-    Router::new().route("/2010-04-01/Accounts/{sid}/Messages.json", get(list).post(create))
+    Router::new()
+        .route("/2010-04-01/Accounts/{sid}/Messages.json", get(list).post(create))
+        .route("/2010-04-01/Accounts/{sid}/Messages/{message}/Media.json", get(media_list))
+        .route("/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}", get(media))
+        .route("/mms-media/{sid}/{media}", get(media_file))
+}
+
+/// A message's media, as Twilio lists them: each photo a customer sent (`ME` + the message's
+/// own id).
+fn media_of(state: &State, message: &str) -> Option<Vec<String>> {
+    let inner = state.read();
+    let m = inner.twilio.get(*inner.twilio_index.get(message)?)?;
+    Some((0..m.num_media).map(|i| format!("ME{}{i}", &m.sid[2..m.sid.len() - 1])).collect())
+}
+
+async fn media_list(Shared(state): Shared<Arc<State>>, Path((sid, message)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal(&sid, &headers) {
+        return refused;
+    }
+    let Some(media) = media_of(&state, &message) else {
+        return error(StatusCode::NOT_FOUND, 20404, &format!("The requested resource {API}/{sid}/Messages/{message}/Media.json was not found"));
+    };
+    let uri = format!("{API}/{sid}/Messages/{message}/Media.json");
+    let list: Vec<Value> = media
+        .iter()
+        .map(|me| {
+            json!({"account_sid": sid, "content_type": "image/jpeg", "parent_sid": message, "sid": me,
+                   "uri": format!("{API}/{sid}/Messages/{message}/Media/{me}.json")})
+        })
+        .collect();
+    Json(json!({"media_list": list, "page": 0, "page_size": 50, "first_page_uri": format!("{uri}?PageSize=50&Page=0"),
+                "next_page_uri": null, "previous_page_uri": null, "uri": format!("{uri}?PageSize=50&Page=0"),
+                "start": 0, "end": media.len().saturating_sub(1)}))
+    .into_response()
+}
+
+/// A media resource: without `.json`, its content, which Twilio answers with a redirect to
+/// where the file is kept.
+async fn media(Path((sid, message, media)): Path<(String, String, String)>, headers: HeaderMap, Shared(state): Shared<Arc<State>>) -> Response {
+    if let Some(refused) = refusal(&sid, &headers) {
+        return refused;
+    }
+    let me = media.trim_end_matches(".json");
+    if !media_of(&state, &message).is_some_and(|all| all.iter().any(|m| m == me)) {
+        return error(StatusCode::NOT_FOUND, 20404, &format!("The requested resource {API}/{sid}/Messages/{message}/Media/{media} was not found"));
+    }
+    if media.ends_with(".json") {
+        return Json(json!({"account_sid": sid, "content_type": "image/jpeg", "parent_sid": message, "sid": me,
+                           "uri": format!("{API}/{sid}/Messages/{message}/Media/{me}.json")}))
+        .into_response();
+    }
+    let origin = crate::graph::origin(&headers);
+    (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, format!("{origin}/mms-media/{sid}/{me}"))]).into_response()
+}
+
+/// Where the redirect leads: the file itself, without credentials (the link is the secret).
+async fn media_file(Path((_sid, media)): Path<(String, String)>) -> Response {
+    if !media.starts_with("ME") {
+        return (StatusCode::NOT_FOUND, "Not Found").into_response();
+    }
+    ([(header::CONTENT_TYPE, "image/jpeg")], crate::graph::PHOTO).into_response()
 }
 
 pub(crate) fn error(status: StatusCode, code: u32, message: &str) -> Response {

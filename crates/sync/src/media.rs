@@ -12,6 +12,9 @@ use std::time::Duration;
 use switchboard_core::model::{AccountView, Channel};
 use switchboard_core::sensitive::Sensitive;
 
+/// A fetch in progress: what `image`, `telegram_image` and `twilio_image` give.
+pub type Fetch<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(String, Vec<u8>), Error>> + Send + 'a>>;
+
 /// A photo, not a video: larger answers are refused.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
@@ -22,15 +25,39 @@ const SHOWN: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 fn media_domains(channel: Channel) -> &'static [&'static str] {
     match channel {
         Channel::Messenger | Channel::Instagram | Channel::Facebook => &["fbcdn.net", "fbsbx.com", "cdninstagram.com"],
+        Channel::Sms | Channel::Whatsapp => &["twiliocdn.com"],
         _ => &[],
     }
+}
+
+/// Every platform's media domains: where a redirect may lead.
+const ALL_MEDIA_DOMAINS: [Channel; 2] = [Channel::Messenger, Channel::Sms];
+
+/// A redirect is followed (three at most) only to the origin it came from or, over HTTPS, to a
+/// platform's media domain: Twilio answers a media request with one to its CDN.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let from = attempt.previous().last().map(Url::origin);
+        let to = attempt.url();
+        let allowed = from.as_ref() == Some(&to.origin()) || ALL_MEDIA_DOMAINS.iter().any(|c| on_media_domain(*c, to));
+        if attempt.previous().len() <= 3 && allowed {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+fn on_media_domain(channel: Channel, url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    url.scheme() == "https" && url.port().is_none() && media_domains(channel).iter().any(|d| host == *d || host.ends_with(&format!(".{d}")))
 }
 
 fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(redirect_policy())
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
@@ -44,11 +71,7 @@ fn client() -> &'static reqwest::Client {
 pub fn is_platform_media(channel: Channel, base_url: Option<&str>, url: &str) -> bool {
     let Ok(url) = Url::parse(url) else { return false };
     let same_origin = base_url.and_then(|b| Url::parse(b).ok()).is_some_and(|b| b.origin() == url.origin());
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    let on_media_domain = url.scheme() == "https"
-        && url.port().is_none()
-        && media_domains(channel).iter().any(|d| host == *d || host.ends_with(&format!(".{d}")));
-    same_origin || on_media_domain
+    same_origin || on_media_domain(channel, &url)
 }
 
 /// Fetches a hosted image: its type and bytes.
@@ -56,21 +79,33 @@ pub async fn image(channel: Channel, base_url: Option<&str>, url: &str) -> Resul
     if !is_platform_media(channel, base_url, url) {
         return Err(Error::Refused("this attachment is not on the platform's media servers; open it in the browser instead".into()));
     }
-    download(url).await
+    download(client().get(url)).await
 }
 
 /// Fetches a Telegram file by its id (the bot's `getFile`, then the file server; both on the
 /// account's API origin): its type and bytes.
 pub async fn telegram_image(account: &AccountView, token: Sensitive<String>, file_id: &str) -> Result<(String, Vec<u8>), Error> {
     let bot = crate::telegram::Telegram::new(account, token, client().clone())?;
-    download(&bot.file_url(file_id).await?).await
+    download(client().get(bot.file_url(file_id).await?)).await
+}
+
+/// The `index`th media of a Twilio message (SMS or WhatsApp): the message's media list says what
+/// each is, and only an image is fetched (through Twilio's redirect to its CDN).
+pub async fn twilio_image(account: &AccountView, token: Sensitive<String>, message: &str, index: usize) -> Result<(String, Vec<u8>), Error> {
+    let twilio = crate::twilio::Twilio::new(account, token, client().clone())?;
+    let (mime, url) = twilio.media(message, index).await?;
+    if !SHOWN.contains(&mime.as_str()) {
+        return Err(Error::Refused(format!("not an image the app shows ({mime}); open it in Twilio's console")));
+    }
+    // Twilio may ask for the account's credentials for media too; they are not sent on to the CDN.
+    download(twilio.authorized(client().get(url))).await
 }
 
 /// The image at `url`, if it is one the app shows (by its bytes, whatever the server calls it)
 /// and no larger than `MAX_BYTES`. Errors never name the URL (Telegram's holds the bot token).
-async fn download(url: &str) -> Result<(String, Vec<u8>), Error> {
+async fn download(request: reqwest::RequestBuilder) -> Result<(String, Vec<u8>), Error> {
     let too_large = || Error::Refused("the image is larger than 10 MB; open it in the browser instead".into());
-    let mut response = client().get(url).send().await?;
+    let mut response = request.send().await?;
     let status = response.status();
     if !status.is_success() {
         return Err(if status.is_server_error() {

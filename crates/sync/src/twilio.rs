@@ -62,12 +62,39 @@ impl Twilio {
         })
     }
 
+    pub(crate) fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.basic_auth(&self.sid, Some(self.token.expose()))
+    }
+
+    /// The `index`th media of message `message`: its type and where its content is.
+    pub(crate) async fn media(&self, message: &str, index: usize) -> Result<(String, String), Error> {
+        #[derive(Deserialize)]
+        struct List {
+            media_list: Vec<Media>,
+        }
+        #[derive(Deserialize)]
+        struct Media {
+            content_type: String,
+            uri: String,
+        }
+        let url = format!("{}/2010-04-01/Accounts/{}/Messages/{message}/Media.json", self.base, self.sid);
+        let list: List = self.call(self.http.get(url)).await?;
+        let media = list.media_list.into_iter().nth(index).ok_or_else(|| Error::Refused("Twilio no longer has this media".into()))?;
+        // The resource's `.json` is its description; without it, its content. A path on the API
+        // only: anything else would put another host after the base.
+        if !media.uri.starts_with("/2010-04-01/Accounts/") {
+            return Err(Error::Malformed("a media uri that is not on Twilio's API".into()));
+        }
+        let content = media.uri.strip_suffix(".json").unwrap_or(&media.uri);
+        Ok((media.content_type.to_ascii_lowercase(), format!("{}{content}", self.base)))
+    }
+
     fn messages_url(&self) -> String {
         format!("{}/2010-04-01/Accounts/{}/Messages.json", self.base, self.sid)
     }
 
     async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, Error> {
-        let response = request.basic_auth(&self.sid, Some(self.token.expose())).timeout(Duration::from_secs(30)).send().await?;
+        let response = self.authorized(request).timeout(Duration::from_secs(30)).send().await?;
         let status = response.status();
         let retry_after = response
             .headers()

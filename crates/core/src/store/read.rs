@@ -184,17 +184,17 @@ impl Store {
     }
 
     /// A message's attachment with the account it came through (where it is hosted, and how to
-    /// reach it).
-    pub fn message_attachment(&self, message_id: i64, index: usize) -> Result<(AttachmentRecord, AccountView)> {
-        let account: String = self
+    /// reach it) and the message's id on the platform.
+    pub fn message_attachment(&self, message_id: i64, index: usize) -> Result<(AttachmentRecord, AccountView, String)> {
+        let (account, external): (String, String) = self
             .conn
-            .prepare_cached("SELECT a.key FROM messages m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?1")?
-            .query_row([message_id], |r| r.get(0))
+            .prepare_cached("SELECT a.key, m.external_id FROM messages m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?1")?
+            .query_row([message_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
             .ok_or_else(|| Error::Missing { what: "message", id: message_id.to_string() })?;
         let missing = || Error::Missing { what: "attachment", id: format!("{message_id}/{index}") };
         let attachment = attachments(&self.conn, message_id)?.into_iter().nth(index).ok_or_else(missing)?;
-        Ok((attachment, self.account(&account)?.ok_or_else(missing)?))
+        Ok((attachment, self.account(&account)?.ok_or_else(missing)?, external))
     }
 
     /// One page of the inbox, newest activity first.
