@@ -137,6 +137,19 @@ fn the_board_counts_queues_and_lists_what_breaches_next() {
     // The inbox sorted by breach: the breached one, then the one due soon, then the rest.
     let rows = store.inbox(&switchboard_core::model::InboxFilter { limit: 10, by_breach: true, ..Default::default() }).unwrap();
     assert_eq!(rows.iter().map(|r| r.id).take(3).collect::<Vec<_>>(), [over, soon, calm]);
+
+    // Still two in the last hour after a new account's history (60,000 messages a month old)
+    // is stored after them.
+    let history: Vec<Record> = (0..60_000)
+        .map(|i| {
+            let Record::Message(mut m) = message("h", Direction::In, 60 * 24 * 30, now) else { unreachable!() };
+            (m.account, m.id) = ("telegram:history_bot".into(), format!("h{i}"));
+            Record::Message(m)
+        })
+        .collect();
+    store.add_account("telegram:history_bot", None, Default::default()).unwrap();
+    store.write_batch(&history).unwrap();
+    assert_eq!(store.board(now).unwrap().last_hour.iter().map(|v| v.messages).sum::<u32>(), 2);
 }
 
 #[test]
