@@ -1,9 +1,10 @@
-//! Images a platform hosts for a message (Graph's attachments are links to Meta's CDN), fetched
-//! when an agent opens the thread so the app can show them inline. The link comes from the
-//! platform's API but is still untrusted: only the platform's own media hosts (or the account's
-//! own API host, as with the sandbox) are asked, nothing is followed elsewhere, and only raster
-//! images of bounded size come back, known by their bytes. Telegram hands files out by id: the
-//! bot asks for the file's path, then fetches it. Nothing fetched is stored.
+//! Images a platform hosts for a message, fetched when an agent opens the thread so the app can
+//! show them inline: Graph's attachments are links to Meta's CDN; Telegram hands files out by id
+//! (the bot asks for the file's path, then fetches it); Twilio tells a message's media only when
+//! asked, and redirects to its CDN for the content. What the platform's API says is still
+//! untrusted: only the platform's own media hosts (or the account's own API origin, as with the
+//! sandbox) are asked, no redirect leads elsewhere, and only raster images of bounded size come
+//! back, known by their bytes. Nothing fetched is stored.
 
 use crate::Error;
 use reqwest::Url;
@@ -30,8 +31,8 @@ fn media_domains(channel: Channel) -> &'static [&'static str] {
     }
 }
 
-/// Every platform's media domains: where a redirect may lead.
-const ALL_MEDIA_DOMAINS: [Channel; 2] = [Channel::Messenger, Channel::Sms];
+/// One channel of each platform with media domains: together, where a redirect may lead.
+const MEDIA_PLATFORMS: [Channel; 2] = [Channel::Messenger, Channel::Sms];
 
 /// A redirect is followed (three at most) only to the origin it came from or, over HTTPS, to a
 /// platform's media domain: Twilio answers a media request with one to its CDN.
@@ -39,7 +40,7 @@ fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let from = attempt.previous().last().map(Url::origin);
         let to = attempt.url();
-        let allowed = from.as_ref() == Some(&to.origin()) || ALL_MEDIA_DOMAINS.iter().any(|c| on_media_domain(*c, to));
+        let allowed = from.as_ref() == Some(&to.origin()) || MEDIA_PLATFORMS.iter().any(|c| on_media_domain(*c, to));
         if attempt.previous().len() <= 3 && allowed {
             attempt.follow()
         } else {
