@@ -532,14 +532,16 @@ impl Workspace {
         };
         let handle = tokio::runtime::Handle::try_current().map_err(|_| internal("no async runtime to fetch the image"))?;
         // Commands run on a blocking thread (both shells), where waiting is allowed.
-        let wait = |fetch| tokio::task::block_in_place(|| handle.block_on(fetch));
+        fn wait<F: std::future::Future>(handle: &tokio::runtime::Handle, fetch: F) -> F::Output {
+            tokio::task::block_in_place(|| handle.block_on(fetch))
+        }
         use switchboard_sync::media;
         let fetched = match (&attachment.file_id, &attachment.url) {
-            (Some(file_id), _) if account.channel == Channel::Telegram => wait(Box::pin(media::telegram_image(account, secret()?, file_id)) as media::Fetch<'_>),
-            _ if twilio => wait(Box::pin(media::twilio_image(account, secret()?, message, index))),
+            (Some(file_id), _) if account.channel == Channel::Telegram => wait(&handle, media::telegram_image(account, secret()?, file_id)),
+            _ if twilio => wait(&handle, media::twilio_image(account, secret()?, message, index)),
             (_, Some(url)) => {
                 let base_url = account.config.get("base_url").and_then(|v| v.as_str());
-                wait(Box::pin(media::image(account.channel, base_url, url)))
+                wait(&handle, media::image(account.channel, base_url, url))
             }
             _ => return Err(not_shown()),
         };

@@ -32,6 +32,12 @@ fn media_of(state: &State, message: &str) -> Option<Vec<String>> {
     Some((0..m.num_media).map(|i| format!("ME{}{i}", &m.sid[2..m.sid.len() - 1])).collect())
 }
 
+/// A media resource's description.
+fn media_json(sid: &str, message: &str, me: &str) -> Value {
+    json!({"account_sid": sid, "content_type": "image/jpeg", "parent_sid": message, "sid": me,
+           "uri": format!("{API}/{sid}/Messages/{message}/Media/{me}.json")})
+}
+
 async fn media_list(Shared(state): Shared<Arc<State>>, Path((sid, message)): Path<(String, String)>, headers: HeaderMap) -> Response {
     if let Some(refused) = refusal(&sid, &headers) {
         return refused;
@@ -40,13 +46,7 @@ async fn media_list(Shared(state): Shared<Arc<State>>, Path((sid, message)): Pat
         return error(StatusCode::NOT_FOUND, 20404, &format!("The requested resource {API}/{sid}/Messages/{message}/Media.json was not found"));
     };
     let uri = format!("{API}/{sid}/Messages/{message}/Media.json");
-    let list: Vec<Value> = media
-        .iter()
-        .map(|me| {
-            json!({"account_sid": sid, "content_type": "image/jpeg", "parent_sid": message, "sid": me,
-                   "uri": format!("{API}/{sid}/Messages/{message}/Media/{me}.json")})
-        })
-        .collect();
+    let list: Vec<Value> = media.iter().map(|me| media_json(&sid, &message, me)).collect();
     Json(json!({"media_list": list, "page": 0, "page_size": 50, "first_page_uri": format!("{uri}?PageSize=50&Page=0"),
                 "next_page_uri": null, "previous_page_uri": null, "uri": format!("{uri}?PageSize=50&Page=0"),
                 "start": 0, "end": media.len().saturating_sub(1)}))
@@ -64,9 +64,7 @@ async fn media(Path((sid, message, media)): Path<(String, String, String)>, head
         return error(StatusCode::NOT_FOUND, 20404, &format!("The requested resource {API}/{sid}/Messages/{message}/Media/{media} was not found"));
     }
     if media.ends_with(".json") {
-        return Json(json!({"account_sid": sid, "content_type": "image/jpeg", "parent_sid": message, "sid": me,
-                           "uri": format!("{API}/{sid}/Messages/{message}/Media/{me}.json")}))
-        .into_response();
+        return Json(media_json(&sid, &message, me)).into_response();
     }
     let origin = crate::graph::origin(&headers);
     (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, format!("{origin}/mms-media/{sid}/{me}"))]).into_response()
@@ -77,7 +75,7 @@ async fn media_file(Path((_sid, media)): Path<(String, String)>) -> Response {
     if !media.starts_with("ME") {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     }
-    ([(header::CONTENT_TYPE, "image/jpeg")], crate::graph::PHOTO).into_response()
+    crate::graph::photo()
 }
 
 pub(crate) fn error(status: StatusCode, code: u32, message: &str) -> Response {

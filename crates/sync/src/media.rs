@@ -13,9 +13,6 @@ use std::time::Duration;
 use switchboard_core::model::{AccountView, Channel};
 use switchboard_core::sensitive::Sensitive;
 
-/// A fetch in progress: what `image`, `telegram_image` and `twilio_image` give.
-pub type Fetch<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(String, Vec<u8>), Error>> + Send + 'a>>;
-
 /// A photo, not a video: larger answers are refused.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
