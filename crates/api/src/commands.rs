@@ -375,6 +375,9 @@ pub enum Event {
     StoreOpened,
     /// The demo's sandbox runs at this address.
     Demo { sandbox: String },
+    /// The desktop app wrote a file the agent saved (an attachment) to `path`; without `path`, it
+    /// could not. Web mode leaves saving to the browser and never sends this.
+    Saved { name: Option<String>, path: Option<String> },
     /// The agent clicked a notification: show this conversation.
     Open {
         #[ts(type = "number")]
@@ -406,6 +409,9 @@ pub struct CustomerMessage {
     pub sender: String,
     /// The start of the text, on one line.
     pub preview: String,
+    /// When the customer wrote it.
+    #[ts(type = "string")]
+    pub at: jiff::Timestamp,
 }
 
 /// What the UI shows before anything else: which app, and whether its store is open.

@@ -1,18 +1,25 @@
 //! Desktop notifications for new customer messages, through the desktop's notification daemon
 //! (org.freedesktop.Notifications on D-Bus, by notify-rust). One notification per conversation:
 //! a second message replaces the first and says how many are new. Do-not-disturb and per-channel
-//! switches are settings in the store.
+//! switches are settings in the store. Only what a customer wrote in the last minutes notifies:
+//! history coming in (a new account's first sync, a reconnect after a night) only counts as
+//! unread, rather than a notification per conversation.
 
 use crate::commands::{CustomerMessage, NotificationSettings};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// How old a customer's message may be and still notify.
+pub const FRESH: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
 
 /// What the notifier remembers of a conversation's notification: the daemon's id (to replace
-/// it) and how many messages it stands for.
-#[derive(Debug, Clone, Copy)]
+/// it), how many messages it stands for, and whether a thread still waits for its click.
+#[derive(Debug, Clone)]
 struct Shown {
     id: u32,
     count: u32,
+    waiting: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -34,9 +41,12 @@ pub fn text(m: &CustomerMessage, count: u32) -> Text {
     Text { summary, body }
 }
 
-/// Whether `settings` let a message from this channel notify.
-pub fn wanted(settings: &NotificationSettings, m: &CustomerMessage) -> bool {
-    settings.enabled && !settings.do_not_disturb && !settings.muted_channels.contains(&m.channel)
+/// Whether `settings` let a message from this channel notify, and it is new enough at `now`.
+pub fn wanted(settings: &NotificationSettings, m: &CustomerMessage, now: jiff::Timestamp) -> bool {
+    settings.enabled
+        && !settings.do_not_disturb
+        && !settings.muted_channels.contains(&m.channel)
+        && now.duration_since(m.at) <= FRESH
 }
 
 impl Notifier {
@@ -48,13 +58,13 @@ impl Notifier {
         m: &CustomerMessage,
         on_open: impl FnOnce(i64) + Send + 'static,
     ) -> Result<Option<u32>, String> {
-        if !wanted(settings, m) {
+        if !wanted(settings, m, jiff::Timestamp::now()) {
             return Ok(None);
         }
-        let previous = self.shown.lock().expect("notifier lock").get(&m.conversation).copied();
-        let count = previous.map_or(1, |p| p.count + 1);
-        let id = show(&text(m, count), previous.map(|p| p.id), "im.received", m.conversation, on_open)?;
-        self.shown.lock().expect("notifier lock").insert(m.conversation, Shown { id, count });
+        let previous = self.shown.lock().expect("notifier lock").get(&m.conversation).cloned();
+        let count = previous.as_ref().map_or(1, |p| p.count + 1);
+        let (id, waiting) = show(&text(m, count), previous.as_ref(), "im.received", m.conversation, on_open)?;
+        self.shown.lock().expect("notifier lock").insert(m.conversation, Shown { id, count, waiting });
         Ok(Some(id))
     }
 
@@ -71,7 +81,7 @@ impl Notifier {
             return Ok(None);
         }
         let text = Text { summary: "SLA breached".into(), body: what.to_owned() };
-        show(&text, None, "im.error", conversation, on_open).map(Some)
+        show(&text, None, "im.error", conversation, on_open).map(|(id, _)| Some(id))
     }
 
     /// The agent opened the conversation: its next notification starts afresh.
@@ -80,24 +90,39 @@ impl Notifier {
     }
 }
 
-/// Shows a notification (replacing `replaces`) with an Open action for `conversation`.
-fn show(text: &Text, replaces: Option<u32>, category: &str, conversation: i64, on_open: impl FnOnce(i64) + Send + 'static) -> Result<u32, String> {
+/// Shows a notification (replacing `replaces`) with an Open action for `conversation`; returns
+/// its id and the flag of the thread that waits for its click.
+fn show(
+    text: &Text,
+    replaces: Option<&Shown>,
+    category: &str,
+    conversation: i64,
+    on_open: impl FnOnce(i64) + Send + 'static,
+) -> Result<(u32, Arc<AtomicBool>), String> {
     let mut n = notify_rust::Notification::new();
     n.appname("Switchboard").summary(&text.summary).body(&text.body).action("default", "Open").hint(notify_rust::Hint::Category(category.into()));
-    if let Some(id) = replaces {
-        n.id(id);
+    if let Some(previous) = replaces {
+        n.id(previous.id);
     }
     let handle = n.show().map_err(|e| format!("the notification could not be shown: {e}"))?;
     let id = handle.id();
-    // The daemon answers a click on its own time; a thread waits for it.
+    // Replaced while still up: the thread already waiting for it opens the same conversation,
+    // so a busy conversation does not pile up a thread and a bus connection per message.
+    if let Some(previous) = replaces.filter(|p| p.id == id && p.waiting.load(Ordering::Acquire)) {
+        return Ok((id, previous.waiting.clone()));
+    }
+    let waiting = Arc::new(AtomicBool::new(true));
+    let done = waiting.clone();
+    // The daemon answers a click on its own time (or closes the notification); a thread waits.
     std::thread::spawn(move || {
         handle.wait_for_action(|action| {
             if action == "default" {
                 on_open(conversation);
             }
-        })
+        });
+        done.store(false, Ordering::Release);
     });
-    Ok(id)
+    Ok((id, waiting))
 }
 
 #[cfg(test)]
@@ -106,17 +131,28 @@ mod tests {
     use switchboard_core::model::Channel;
 
     fn message(channel: Channel) -> CustomerMessage {
-        CustomerMessage { conversation: 7, channel, sender: "Lena Ortiz".into(), preview: "Where is order 1043?".into() }
+        CustomerMessage {
+            conversation: 7,
+            channel,
+            sender: "Lena Ortiz".into(),
+            preview: "Where is order 1043?".into(),
+            at: "2026-11-30T09:00:00Z".parse().unwrap(),
+        }
     }
 
     #[test]
-    fn settings_decide_and_the_text_counts() {
+    fn settings_and_age_decide_and_the_text_counts() {
+        let now: jiff::Timestamp = "2026-11-30T09:01:00Z".parse().unwrap();
         let on = NotificationSettings::default();
-        assert!(wanted(&on, &message(Channel::Telegram)));
+        assert!(wanted(&on, &message(Channel::Telegram), now));
         let dnd = NotificationSettings { do_not_disturb: true, ..Default::default() };
-        assert!(!wanted(&dnd, &message(Channel::Telegram)));
+        assert!(!wanted(&dnd, &message(Channel::Telegram), now));
         let no_sms = NotificationSettings { muted_channels: vec![Channel::Sms], ..Default::default() };
-        assert!(!wanted(&no_sms, &message(Channel::Sms)) && wanted(&no_sms, &message(Channel::X)));
+        assert!(!wanted(&no_sms, &message(Channel::Sms), now) && wanted(&no_sms, &message(Channel::X), now));
+        // History arriving now (a first sync, a reconnect) is unread, not a notification.
+        let written = message(Channel::Telegram).at;
+        assert!(wanted(&on, &message(Channel::Telegram), written + FRESH));
+        assert!(!wanted(&on, &message(Channel::Telegram), written + FRESH + jiff::SignedDuration::from_secs(1)));
         assert_eq!(
             text(&message(Channel::Telegram), 3),
             Text { summary: "Lena Ortiz · telegram".into(), body: "3 new messages: Where is order 1043?".into() }

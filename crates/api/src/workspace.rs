@@ -769,6 +769,7 @@ impl Workspace {
                             channel: m.channel,
                             sender: m.author_name.clone().unwrap_or_else(|| m.channel.to_string()),
                             preview: preview(&m.text),
+                            at: m.at,
                         })
                         .collect()
                 };

@@ -127,7 +127,13 @@ fn notifications_reach_the_desktop() {
 fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview(bus: &mut Bus) {
     let notifier = Notifier::default();
     let settings = NotificationSettings::default();
-    let m = CustomerMessage { conversation: 12, channel: Channel::Telegram, sender: "한다은".into(), preview: "주문 1043 언제 와요?".into() };
+    let m = CustomerMessage {
+        conversation: 12,
+        channel: Channel::Telegram,
+        sender: "한다은".into(),
+        preview: "주문 1043 언제 와요?".into(),
+        at: jiff::Timestamp::now(),
+    };
     let (clicked, opened) = std::sync::mpsc::channel();
     let first = notifier.notify(&settings, &m, move |conversation| clicked.send(conversation).unwrap()).unwrap().expect("shown");
     let call = next_notify(bus);
@@ -151,6 +157,9 @@ fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview(bus
     // Do not disturb: nothing reaches the daemon.
     let quiet = NotificationSettings { do_not_disturb: true, ..Default::default() };
     assert_eq!(notifier.notify(&quiet, &m, |_| {}).unwrap(), None);
+    // History (an hour old, arriving with a first sync) counts as unread, and notifies nobody.
+    let history = CustomerMessage { conversation: 14, at: jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1), ..m.clone() };
+    assert_eq!(notifier.notify(&settings, &history, |_| {}).unwrap(), None);
     // Another conversation shows at once, and it is the next call the daemon sees.
     let other = CustomerMessage { conversation: 13, sender: "Lena Ortiz".into(), preview: "Thanks!".into(), ..m };
     notifier.notify(&settings, &other, |_| {}).unwrap();

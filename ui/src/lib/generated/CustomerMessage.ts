@@ -8,4 +8,8 @@ export type CustomerMessage = { conversation: number, channel: Channel, sender: 
 /**
  * The start of the text, on one line.
  */
-preview: string, };
+preview: string, 
+/**
+ * When the customer wrote it.
+ */
+at: string, };
