@@ -4,11 +4,13 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use switchboard_api::{ApiError, AppStatus, Command, Workspace};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::webview::DownloadEvent;
+use tauri::{AppHandle, Emitter, Manager, WebviewWindowBuilder};
 
 /// The event every workspace event is emitted as; the UI listens to this one name.
 const EVENT: &str = "switchboard://event";
@@ -71,6 +73,56 @@ fn tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
     builder.build(app)
 }
 
+/// The folder an attachment's Save writes to: the desktop's Downloads folder, or ~/Downloads
+/// where the desktop names none (WebKit would otherwise write to the working directory).
+fn downloads(app: &AppHandle) -> Option<PathBuf> {
+    app.path().download_dir().or_else(|_| app.path().home_dir().map(|home| home.join("Downloads"))).ok()
+}
+
+/// `name` in `dir`, or "name (1).ext" and so on when a file of that name is there already: a
+/// saved attachment never overwrites a file.
+fn free_path(dir: &Path, name: &str) -> PathBuf {
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    let mut path = dir.join(name);
+    for n in 1.. {
+        if !path.exists() {
+            break;
+        }
+        path = dir.join(format!("{stem} ({n}){ext}"));
+    }
+    path
+}
+
+/// Downloads in the window: only the UI's own (an attachment's Save, a `blob:` link it made) are
+/// written, to the Downloads folder; the UI hears where the file went, or that it failed.
+fn on_download(app: &AppHandle, event: DownloadEvent<'_>) -> bool {
+    match event {
+        DownloadEvent::Requested { url, destination } => {
+            if url.scheme() != "blob" {
+                tracing::warn!(scheme = url.scheme(), "a download that is not the app's own was refused");
+                return false;
+            }
+            let Some(dir) = downloads(app) else { return false };
+            let name = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "attachment".into());
+            if std::fs::create_dir_all(&dir).is_err() {
+                return false;
+            }
+            *destination = free_path(&dir, &name);
+            true
+        }
+        DownloadEvent::Finished { path, success, .. } => {
+            let name = path.as_deref().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
+            let saved = path.filter(|_| success).map(|p| p.display().to_string());
+            let _ = app.emit(EVENT, switchboard_api::Event::Saved { name, path: saved });
+            true
+        }
+        _ => true,
+    }
+}
+
 /// The unread count in the tray (its label; and its tooltip where the desktop shows one).
 fn show_unread(tray: &TrayIcon, total: i64) {
     let _ = tray.set_title(if total > 0 { Some(total.to_string()) } else { None });
@@ -85,9 +137,17 @@ fn main() {
     // The key comes from the OS keychain; SWITCHBOARD_PASSPHRASE is the fallback where none runs.
     let workspace = Arc::new(Workspace::open(&path, std::env::var("SWITCHBOARD_PASSPHRASE").ok(), true));
     let demo = std::env::var_os("SWITCHBOARD_DEMO").is_some();
+    // New customer messages a minute in the demo (web mode's `--rate`).
+    let demo_rate = std::env::var("SWITCHBOARD_DEMO_RATE").ok().and_then(|r| r.parse().ok()).unwrap_or(6.0);
     tauri::Builder::default()
         .manage(Shell { workspace: workspace.clone() })
         .setup(move |app| {
+            // The window is made here rather than from the config alone, to decide where downloads go.
+            let config = app.config().app.windows.iter().find(|w| w.label == "main").expect("tauri.conf.json has the main window").clone();
+            let handle = app.handle().clone();
+            WebviewWindowBuilder::from_config(app.handle(), &config)?
+                .on_download(move |_, event| on_download(&handle, event))
+                .build()?;
             // A desktop without a tray (no StatusNotifier host) still gets the window and title.
             let tray = tray(app.handle()).inspect_err(|e| tracing::warn!(error = %e, "no tray icon")).ok();
             if let (Some(tray), Ok(status)) = (&tray, workspace.status()) {
@@ -117,7 +177,7 @@ fn main() {
             // Syncs now, or once the agent unlocks the store; the demo when asked.
             let syncing = workspace.clone();
             tauri::async_runtime::spawn(async move {
-                let _ = syncing.keep_syncing(demo, 6.0).await;
+                let _ = syncing.keep_syncing(demo, demo_rate).await;
             });
             Ok(())
         })

@@ -15,8 +15,9 @@ const APT_PACKAGES: &[&str] = &[
     // Real mail peers for the email tests (started per test on loopback, never as services)
     "dovecot-imapd", "dovecot-lmtpd", "postfix",
     // The browser and desktop tests (Chromium; WebKitWebDriver under tauri-driver), the
-    // notification daemon they talk to, and Korean glyphs for their screenshots
-    "chromium", "webkit2gtk-driver", "dunst", "libnotify-bin", "fonts-nanum",
+    // notification daemon they talk to, what reads the tray (gdbus) and the window title
+    // (xwininfo), and Korean glyphs for their screenshots
+    "chromium", "webkit2gtk-driver", "dunst", "libnotify-bin", "libglib2.0-bin", "x11-utils", "fonts-nanum",
     // The UI build
     "nodejs", "npm",
 ];
