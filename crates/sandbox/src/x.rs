@@ -1,5 +1,5 @@
 //! X API v2 direct messages for the business's account: `GET /2/dm_events` (newest first, the
-//! last 30 days, `pagination_token`, users expanded) and `POST /2/dm_conversations/with/:id/messages`.
+//! last 30 days, `pagination_token`, users and DM media expanded) and `POST /2/dm_conversations/with/:id/messages`.
 //! OAuth 2.0 user token as Bearer. Every answer carries `x-rate-limit-*`; a client over its budget
 //! gets a 429. Errors are RFC 7807 problems; the DM rate limit answers with code 88.
 
@@ -123,6 +123,16 @@ fn event_json(inner: &Inner, id: u64, conv: usize, turn: usize) -> (Value, Strin
     (event, sender)
 }
 
+/// A DM photo as X describes it: its link is on ton.twitter.com, which shows it only to an X
+/// session (or a request signed with OAuth 1.0a).
+fn media_json(event: u64) -> Value {
+    json!({
+        "media_key": format!("3_{event}"),
+        "type": "photo",
+        "url": format!("https://ton.twitter.com/1.1/ton/data/dm/{event}/{event}/{}.jpg", token(event)),
+    })
+}
+
 fn user_json(inner: &Inner, id: &str, conv: usize) -> Value {
     if id == crate::credentials::X_USER_ID {
         return json!({"id": id, "name": "Acme Support", "username": "acmesupport"});
@@ -172,11 +182,15 @@ async fn dm_events(Shared(state): Shared<Arc<State>>, headers: HeaderMap, Query(
         return Json(json!({"meta": {"result_count": 0}})).into_response();
     }
     let mut users: BTreeMap<String, usize> = BTreeMap::new();
+    let mut media: Vec<Value> = Vec::new();
     let data: Vec<Value> = page
         .iter()
         .map(|e| {
             let (event, sender) = event_json(&inner, e.id, e.conv, e.turn);
             users.entry(sender).or_insert(e.conv);
+            if event.get("attachments").is_some() {
+                media.push(media_json(e.id));
+            }
             event
         })
         .collect();
@@ -185,8 +199,16 @@ async fn dm_events(Shared(state): Shared<Arc<State>>, headers: HeaderMap, Query(
         meta["next_token"] = json!(token(page.last().expect("non-empty").id));
     }
     let mut body = json!({"data": data, "meta": meta});
-    if q.expansions.as_deref().is_some_and(|e| e.split(',').any(|x| x == "sender_id")) {
-        body["includes"] = json!({"users": users.iter().map(|(id, conv)| user_json(&inner, id, *conv)).collect::<Vec<_>>()});
+    let expanded = |what: &str| q.expansions.as_deref().is_some_and(|e| e.split(',').any(|x| x == what));
+    let mut includes = serde_json::Map::new();
+    if expanded("sender_id") {
+        includes.insert("users".into(), users.iter().map(|(id, conv)| user_json(&inner, id, *conv)).collect());
+    }
+    if expanded("attachments.media_keys") && !media.is_empty() {
+        includes.insert("media".into(), media.into());
+    }
+    if !includes.is_empty() {
+        body["includes"] = includes.into();
     }
     Json(body).into_response()
 }

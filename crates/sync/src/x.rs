@@ -40,6 +40,18 @@ struct Events {
 struct Includes {
     #[serde(default)]
     users: Vec<User>,
+    #[serde(default)]
+    media: Vec<Media>,
+}
+
+/// A DM's media, as `attachments.media_keys` expands. Its `url` (ton.twitter.com) shows only to an
+/// X session or a request signed with OAuth 1.0a, which this connector (OAuth 2.0) cannot make:
+/// the agent opens it in the browser, where they are signed in to X.
+#[derive(Deserialize)]
+struct Media {
+    media_key: String,
+    url: Option<String>,
+    preview_image_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -136,8 +148,9 @@ impl X {
     fn events_request(&self, token: Option<&str>, max: usize) -> reqwest::RequestBuilder {
         let mut query = vec![
             ("dm_event.fields", EVENT_FIELDS.to_owned()),
-            ("expansions", "sender_id".to_owned()),
+            ("expansions", "sender_id,attachments.media_keys".to_owned()),
             ("user.fields", "name,username".to_owned()),
+            ("media.fields", "media_key,type,url,preview_image_url".to_owned()),
             ("max_results", max.to_string()),
         ];
         if let Some(token) = token {
@@ -163,7 +176,13 @@ impl X {
             Err(Error::Refused(_)) if walk.next_page().is_some() => return Ok(walk.restart()),
             other => other?,
         };
-        let users: HashMap<String, User> = page.includes.map(|i| i.users).unwrap_or_default().into_iter().map(|u| (u.id.clone(), u)).collect();
+        let (users, media) = page.includes.map(|i| (i.users, i.media)).unwrap_or_default();
+        let users: HashMap<String, User> = users.into_iter().map(|u| (u.id.clone(), u)).collect();
+        // A link only where X gives one over HTTPS (a video has its still image only).
+        let links: HashMap<String, String> = media
+            .into_iter()
+            .filter_map(|m| Some((m.media_key, m.url.or(m.preview_image_url).filter(|u| u.starts_with("https://"))?)))
+            .collect();
         let (mut records, mut skipped, mut reached_known) = (Vec::new(), 0, false);
         for raw in page.data {
             let Some(event) = readable::<Event>(raw, &self.account, "X DM event", &mut skipped) else { continue };
@@ -193,7 +212,8 @@ impl X {
                         Some("7") => AttachmentKind::Video,
                         _ => AttachmentKind::File,
                     };
-                    AttachmentRecord { kind, name: None, mime: None, url: None, size: None, file_id: None }
+                    let url = links.get(&key).cloned();
+                    AttachmentRecord { kind, name: None, mime: None, url, size: None, file_id: None }
                 })
                 .collect();
             records.push(Record::Message(MessageRecord {

@@ -35,6 +35,16 @@ async fn a_full_sync_stores_exactly_what_the_sandbox_holds_and_a_second_changes_
         let inbox = store.inbox(&InboxFilter { channel: Some(channel), limit: 100, ..Default::default() }).unwrap();
         assert!(inbox.iter().all(|r| r.customer.is_some()), "{channel}");
     }
+    // An X DM's photo keeps the link X expands it to, which the agent's browser (signed in to X)
+    // can open; without the expansion there would be nothing to open.
+    let x = store.inbox(&InboxFilter { channel: Some(Channel::X), limit: 1000, ..Default::default() }).unwrap();
+    let photos: Vec<_> = x
+        .iter()
+        .flat_map(|r| store.thread(r.id, 1000).unwrap().messages)
+        .flat_map(|m| m.attachments)
+        .collect();
+    assert!(!photos.is_empty());
+    assert!(photos.iter().all(|a| a.url.as_deref().is_some_and(|u| u.starts_with("https://ton.twitter.com/1.1/ton/data/dm/"))), "{photos:?}");
 }
 
 #[tokio::test]

@@ -16,6 +16,8 @@ describe('shownInline', () => {
     expect(shownInline(message({}), attachment({ kind: 'file', url: 'https://scontent.xx.fbcdn.net/v/a.pdf' }))).toBe(false);
     expect(shownInline(message({}), attachment({ url: 'javascript:alert(1)' }))).toBe(false);
     expect(shownInline(message({ channel: 'x' }), attachment({}))).toBe(false);
+    // X's DM photos show only to a signed-in X session: the browser opens them.
+    expect(shownInline(message({ channel: 'x' }), attachment({ url: 'https://ton.twitter.com/1.1/ton/data/dm/1/1/a.jpg' }))).toBe(false);
   });
 
   it("asks Twilio what an SMS or WhatsApp media is, but not when its type is known", () => {
