@@ -375,12 +375,14 @@ impl<'a> Writer<'a> {
     }
 
     /// The conversation `(account, external)`, created when new; returns (id, contact id). A new
-    /// conversation begun by `customer` is created with that customer already linked.
+    /// conversation begun by `customer` is created with that customer already linked; one begun
+    /// by a message, with that message's time as its latest (see `refresh`).
     fn ensure_conversation(
         &mut self,
         account: &str,
         external: &str,
         at: i64,
+        message: Option<&MessageRecord>,
         customer: Option<&Author>,
     ) -> Result<(i64, Option<i64>)> {
         if external.is_empty() {
@@ -404,9 +406,10 @@ impl<'a> Writer<'a> {
                 };
                 self.tx
                     .prepare_cached(
-                        "INSERT INTO conversations (account_id, external_id, channel, contact_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        "INSERT INTO conversations (account_id, external_id, channel, contact_id, created_at, last_message_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     )?
-                    .execute(params![account_id, external, channel, contact, at])?;
+                    .execute(params![account_id, external, channel, contact, at, message.map(|m| to_ms(m.at))])?;
                 (self.tx.last_insert_rowid(), contact)
             }
         };
@@ -416,7 +419,7 @@ impl<'a> Writer<'a> {
 
     fn conversation(&mut self, r: &ConversationRecord) -> Result<()> {
         let created = r.created_at.map(to_ms).unwrap_or_else(now_ms);
-        let (id, existing_contact) = self.ensure_conversation(&r.account, &r.id, created, None)?;
+        let (id, existing_contact) = self.ensure_conversation(&r.account, &r.id, created, None, None)?;
         let contact = match &r.customer {
             Some(uid) => Some(self.contact_id(uid)?),
             None => existing_contact,
@@ -442,7 +445,7 @@ impl<'a> Writer<'a> {
     fn public_thread(&mut self, r: &PublicThreadRecord) -> Result<()> {
         let (account_id, _) = self.account(&r.account)?;
         let at = r.post.as_ref().map(|p| to_ms(p.at)).unwrap_or_else(now_ms);
-        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, None)?;
+        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, None, None)?;
         let post = match &r.post {
             Some(p) => {
                 self.tx
@@ -567,7 +570,7 @@ impl<'a> Writer<'a> {
         };
         let from_customer = m.author.kind == AuthorKind::Customer && m.direction == Direction::In;
         let (conversation, contact) =
-            self.ensure_conversation(&m.account, &thread, at, from_customer.then_some(&m.author))?;
+            self.ensure_conversation(&m.account, &thread, at, Some(m), from_customer.then_some(&m.author))?;
         if from_customer && contact.is_none() {
             if let Some(customer) = self.customer_for(&m.account, &m.author)? {
                 self.tx
@@ -788,7 +791,7 @@ impl<'a> Writer<'a> {
             return Err(Error::invalid("a note id is empty"));
         }
         let at = to_ms(r.at);
-        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, None)?;
+        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, None, None)?;
         self.tx
             .prepare_cached(&upsert_sql("notes", &["uid"], &["conversation_id", "author", "body", "created_at"], &[]))?
             .execute(params![r.id, conversation, r.author, r.text, at])?;
@@ -901,14 +904,23 @@ fn refresh(tx: &Transaction<'_>, id: i64, unread: i64) -> Result<()> {
                     WHERE conversation_id = ?1 AND direction = 'in' AND author_kind = 'customer') f",
         )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+    // Three writes, each only when what it sets differs: SQLite rewrites an index whenever an
+    // UPDATE names one of its columns, whatever the values. The latest message's time is in the
+    // five inbox indexes, and a new conversation already has it when its first message seen is
+    // its newest (platforms list newest first); the waiting times are in the clock and board
+    // indexes, which a customer's follow-up leaves alone; the rest is in no index.
+    tx.prepare_cached("UPDATE conversations SET last_message_at = ?2 WHERE id = ?1 AND last_message_at IS NOT ?2")?
+        .execute(params![id, last_at])?;
     // What the clocks start from moved: the kept breach instants are stale (schema 16).
     tx.prepare_cached(
-        "UPDATE conversations SET last_message_id = ?2, last_message_at = ?3, last_inbound_at = ?4, waiting_since = ?5,
-                first_inbound_at = ?6, first_reply_at = ?7, unread = unread + ?8,
-                sla_fresh = CASE WHEN (waiting_since, first_inbound_at, first_reply_at) IS NOT (?5, ?6, ?7) THEN 0 ELSE sla_fresh END
-         WHERE id = ?1 AND (?8 != 0 OR (last_message_id, last_message_at, last_inbound_at, waiting_since, first_inbound_at, first_reply_at)
-                                       IS NOT (?2, ?3, ?4, ?5, ?6, ?7))",
+        "UPDATE conversations SET waiting_since = ?2, first_inbound_at = ?3, first_reply_at = ?4, sla_fresh = 0
+         WHERE id = ?1 AND (waiting_since, first_inbound_at, first_reply_at) IS NOT (?2, ?3, ?4)",
     )?
-    .execute(params![id, last_id, last_at, inbound_at, waiting, first_in, first_reply, unread])?;
+    .execute(params![id, waiting, first_in, first_reply])?;
+    tx.prepare_cached(
+        "UPDATE conversations SET last_message_id = ?2, last_inbound_at = ?3, unread = unread + ?4
+         WHERE id = ?1 AND (?4 != 0 OR (last_message_id, last_inbound_at) IS NOT (?2, ?3))",
+    )?
+    .execute(params![id, last_id, inbound_at, unread])?;
     Ok(())
 }
