@@ -278,7 +278,7 @@ describe('desktop app', () => {
       ([tray, title]) => tray === title,
     );
     expect(start[0]).toBeGreaterThan(0);
-    const notified = watchNotifications();
+    const notified = await watchNotifications();
     inSession('dunstctl', 'close-all');
     const text = `Is my parcel lost? ${Date.now().toString(36)}`;
     await fetch(`${await sandbox}/_sandbox/customer-writes?channel=telegram&new=1&text=${encodeURIComponent(text)}`, { method: 'POST' });
@@ -320,9 +320,9 @@ describe('desktop app', () => {
   });
 });
 
-/** Watches the bus for Notify calls from now on; the returned function waits for one whose
- * body says `text`. */
-function watchNotifications(): (text: string) => Promise<void> {
+/** Watches the bus for Notify calls, from when it resolves (dbus-monitor is listening once it has
+ * given up its own bus name); the returned function waits for one whose body says `text`. */
+async function watchNotifications(): Promise<(text: string) => Promise<void>> {
   const monitor = spawn('dbus-monitor', ['--address', session.bus, "interface='org.freedesktop.Notifications',member='Notify'"], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -332,8 +332,12 @@ function watchNotifications(): (text: string) => Promise<void> {
     seen += chunk.toString('utf8');
     waiting.splice(0).forEach((wake) => wake());
   });
+  const waitFor = async (found: () => boolean) => {
+    while (!found()) await new Promise<void>((wake) => waiting.push(wake));
+  };
+  await waitFor(() => seen.includes('member=NameLost'));
   return async (text) => {
-    while (!seen.includes(`string "${text}"`)) await new Promise<void>((wake) => waiting.push(wake));
+    await waitFor(() => seen.includes(`string "${text}"`));
     monitor.kill();
   };
 }
