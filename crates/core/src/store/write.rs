@@ -881,29 +881,57 @@ pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> 
     refresh(tx, id, 0)
 }
 
+/// A message as the refresh sees it: when, and whether it is the customer's, inbound at all, or
+/// an agent's answer that went out.
+struct Row {
+    id: i64,
+    at: i64,
+    from_customer: bool,
+    inbound: bool,
+    answer: bool,
+}
+
+/// What a conversation's messages make of it.
+#[derive(Debug, Default, PartialEq)]
+struct Derived {
+    last_id: Option<i64>,
+    last_at: Option<i64>,
+    inbound_at: Option<i64>,
+    /// The customer's first message after the last answer that went out.
+    waiting: Option<i64>,
+    first_in: Option<i64>,
+    /// The first answer at or after the customer's first message.
+    first_reply: Option<i64>,
+}
+
+fn derive(rows: &[Row]) -> Derived {
+    let latest = |keep: fn(&Row) -> bool| rows.iter().filter(|r| keep(r)).map(|r| r.at).max();
+    let last = rows.iter().max_by_key(|r| (r.at, r.id));
+    let last_answer = latest(|r| r.answer);
+    let first_in = rows.iter().filter(|r| r.from_customer).map(|r| r.at).min();
+    Derived {
+        last_id: last.map(|r| r.id),
+        last_at: last.map(|r| r.at),
+        inbound_at: latest(|r| r.inbound),
+        waiting: rows.iter().filter(|r| r.from_customer && last_answer.is_none_or(|a| r.at > a)).map(|r| r.at).min(),
+        first_in,
+        first_reply: first_in.and_then(|f| rows.iter().filter(|r| r.answer && r.at >= f).map(|r| r.at).min()),
+    }
+}
+
 /// `refresh_conversation`, also counting `unread` new customer messages, in one write.
 fn refresh(tx: &Transaction<'_>, id: i64, unread: i64) -> Result<()> {
-    type Row = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
-    let (last_id, last_at, inbound_at, waiting, first_in, first_reply): Row = tx
-        .prepare_cached(
-            "SELECT
-               (SELECT id FROM messages WHERE conversation_id = ?1 ORDER BY sent_at DESC, id DESC LIMIT 1),
-               (SELECT max(sent_at) FROM messages WHERE conversation_id = ?1),
-               (SELECT max(sent_at) FROM messages WHERE conversation_id = ?1 AND direction = 'in'),
-               (SELECT min(sent_at) FROM messages
-                 WHERE conversation_id = ?1 AND direction = 'in' AND author_kind = 'customer'
-                   AND sent_at > coalesce((SELECT max(sent_at) FROM messages
-                                            WHERE conversation_id = ?1 AND direction = 'out' AND author_kind = 'agent'
-                                              AND delivery NOT IN ('queued', 'failed')),
-                                          -9223372036854775808)),
-               f.first_in,
-               (SELECT min(sent_at) FROM messages
-                 WHERE conversation_id = ?1 AND direction = 'out' AND author_kind = 'agent'
-                   AND delivery NOT IN ('queued', 'failed') AND sent_at >= f.first_in)
-             FROM (SELECT min(sent_at) AS first_in FROM messages
-                    WHERE conversation_id = ?1 AND direction = 'in' AND author_kind = 'customer') f",
-        )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+    // The conversation's messages read once (by the thread index) and worked out here: as SQL,
+    // each of the six figures scanned them again.
+    let mut messages = tx.prepare_cached(
+        "SELECT id, sent_at, direction = 'in' AND author_kind = 'customer', direction = 'in',
+                direction = 'out' AND author_kind = 'agent' AND delivery NOT IN ('queued', 'failed')
+         FROM messages WHERE conversation_id = ?1",
+    )?;
+    let rows: Vec<Row> = messages
+        .query_map([id], |r| Ok(Row { id: r.get(0)?, at: r.get(1)?, from_customer: r.get(2)?, inbound: r.get(3)?, answer: r.get(4)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    let Derived { last_id, last_at, inbound_at, waiting, first_in, first_reply } = derive(&rows);
     // Three writes, each only when what it sets differs: SQLite rewrites an index whenever an
     // UPDATE names one of its columns, whatever the values. The latest message's time is in the
     // five inbox indexes, and a new conversation already has it when its first message seen is
@@ -923,4 +951,43 @@ fn refresh(tx: &Transaction<'_>, id: i64, unread: i64) -> Result<()> {
     )?
     .execute(params![id, last_id, inbound_at, unread])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(id: i64, at: i64) -> Row {
+        Row { id, at, from_customer: true, inbound: true, answer: false }
+    }
+
+    fn answer(id: i64, at: i64) -> Row {
+        Row { id, at, from_customer: false, inbound: false, answer: true }
+    }
+
+    #[test]
+    fn the_clocks_start_from_the_customers_first_message_after_the_last_answer() {
+        assert_eq!(derive(&[]), Derived::default());
+        // Customer at 10 and 20, answered at 30, then writes at 40 and 50; a bot's message
+        // (inbound, not the customer's) at 60, and a reply still queued (no answer) at 70.
+        let bot = Row { id: 6, at: 60, from_customer: false, inbound: true, answer: false };
+        let queued = Row { id: 7, at: 70, from_customer: false, inbound: false, answer: false };
+        let rows = [customer(2, 20), customer(1, 10), answer(3, 30), customer(5, 50), customer(4, 40), bot, queued];
+        assert_eq!(
+            derive(&rows),
+            Derived {
+                last_id: Some(7),
+                last_at: Some(70),
+                inbound_at: Some(60),
+                waiting: Some(40),
+                first_in: Some(10),
+                first_reply: Some(30),
+            }
+        );
+        // Two messages at one instant: the later id is the latest. An answer before the
+        // customer's first message is no first reply.
+        let rows = [answer(1, 5), customer(2, 10), customer(3, 10)];
+        let d = derive(&rows);
+        assert_eq!((d.last_id, d.waiting, d.first_reply), (Some(3), Some(10), None));
+    }
 }
