@@ -169,6 +169,9 @@ async fn an_incident_update_reaches_each_affected_conversation_exactly_once_unde
     let mut sender = engine(&s);
     sender.poll_interval = Duration::from_millis(20);
     sender.in_flight_grace = Duration::from_millis(200);
+    // Under these faults an account's pulls can fail several times running, and the back-off
+    // doubles up to a minute: at the default 250 ms, a few such runs outlast the wait below.
+    sender.backoff = Duration::from_millis(20);
     let mut events = sender.subscribe();
     let running = tokio::spawn({
         let engine = sender.clone();
