@@ -376,13 +376,13 @@ impl<'a> Writer<'a> {
 
     /// The conversation `(account, external)`, created when new; returns (id, contact id). A new
     /// conversation begun by `customer` is created with that customer already linked; one begun
-    /// by a message, with that message's time as its latest (see `refresh`).
+    /// by a message (`from_message`), with `at` as its latest message's time (see `refresh`).
     fn ensure_conversation(
         &mut self,
         account: &str,
         external: &str,
         at: i64,
-        message: Option<&MessageRecord>,
+        from_message: bool,
         customer: Option<&Author>,
     ) -> Result<(i64, Option<i64>)> {
         if external.is_empty() {
@@ -409,7 +409,7 @@ impl<'a> Writer<'a> {
                         "INSERT INTO conversations (account_id, external_id, channel, contact_id, created_at, last_message_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     )?
-                    .execute(params![account_id, external, channel, contact, at, message.map(|m| to_ms(m.at))])?;
+                    .execute(params![account_id, external, channel, contact, at, from_message.then_some(at)])?;
                 (self.tx.last_insert_rowid(), contact)
             }
         };
@@ -419,7 +419,7 @@ impl<'a> Writer<'a> {
 
     fn conversation(&mut self, r: &ConversationRecord) -> Result<()> {
         let created = r.created_at.map(to_ms).unwrap_or_else(now_ms);
-        let (id, existing_contact) = self.ensure_conversation(&r.account, &r.id, created, None, None)?;
+        let (id, existing_contact) = self.ensure_conversation(&r.account, &r.id, created, false, None)?;
         let contact = match &r.customer {
             Some(uid) => Some(self.contact_id(uid)?),
             None => existing_contact,
@@ -445,7 +445,7 @@ impl<'a> Writer<'a> {
     fn public_thread(&mut self, r: &PublicThreadRecord) -> Result<()> {
         let (account_id, _) = self.account(&r.account)?;
         let at = r.post.as_ref().map(|p| to_ms(p.at)).unwrap_or_else(now_ms);
-        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, None, None)?;
+        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, false, None)?;
         let post = match &r.post {
             Some(p) => {
                 self.tx
@@ -570,7 +570,7 @@ impl<'a> Writer<'a> {
         };
         let from_customer = m.author.kind == AuthorKind::Customer && m.direction == Direction::In;
         let (conversation, contact) =
-            self.ensure_conversation(&m.account, &thread, at, Some(m), from_customer.then_some(&m.author))?;
+            self.ensure_conversation(&m.account, &thread, at, true, from_customer.then_some(&m.author))?;
         if from_customer && contact.is_none() {
             if let Some(customer) = self.customer_for(&m.account, &m.author)? {
                 self.tx
@@ -791,7 +791,7 @@ impl<'a> Writer<'a> {
             return Err(Error::invalid("a note id is empty"));
         }
         let at = to_ms(r.at);
-        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, None, None)?;
+        let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, false, None)?;
         self.tx
             .prepare_cached(&upsert_sql("notes", &["uid"], &["conversation_id", "author", "body", "created_at"], &[]))?
             .execute(params![r.id, conversation, r.author, r.text, at])?;
@@ -883,7 +883,7 @@ pub(crate) fn refresh_conversation(tx: &Transaction<'_>, id: i64) -> Result<()> 
 
 /// A message as the refresh sees it: when, and whether it is the customer's, inbound at all, or
 /// an agent's answer that went out.
-struct Row {
+struct MessageFacts {
     id: i64,
     at: i64,
     from_customer: bool,
@@ -904,8 +904,8 @@ struct Derived {
     first_reply: Option<i64>,
 }
 
-fn derive(rows: &[Row]) -> Derived {
-    let latest = |keep: fn(&Row) -> bool| rows.iter().filter(|r| keep(r)).map(|r| r.at).max();
+fn derive(rows: &[MessageFacts]) -> Derived {
+    let latest = |keep: fn(&MessageFacts) -> bool| rows.iter().filter(|r| keep(r)).map(|r| r.at).max();
     let last = rows.iter().max_by_key(|r| (r.at, r.id));
     let last_answer = latest(|r| r.answer);
     let first_in = rows.iter().filter(|r| r.from_customer).map(|r| r.at).min();
@@ -919,7 +919,7 @@ fn derive(rows: &[Row]) -> Derived {
     }
 }
 
-/// `refresh_conversation`, also counting `unread` new customer messages, in one write.
+/// `refresh_conversation`, also counting `unread` new customer messages.
 fn refresh(tx: &Transaction<'_>, id: i64, unread: i64) -> Result<()> {
     // The conversation's messages read once (by the thread index) and worked out here: as SQL,
     // each of the six figures scanned them again.
@@ -928,8 +928,8 @@ fn refresh(tx: &Transaction<'_>, id: i64, unread: i64) -> Result<()> {
                 direction = 'out' AND author_kind = 'agent' AND delivery NOT IN ('queued', 'failed')
          FROM messages WHERE conversation_id = ?1",
     )?;
-    let rows: Vec<Row> = messages
-        .query_map([id], |r| Ok(Row { id: r.get(0)?, at: r.get(1)?, from_customer: r.get(2)?, inbound: r.get(3)?, answer: r.get(4)? }))?
+    let rows: Vec<MessageFacts> = messages
+        .query_map([id], |r| Ok(MessageFacts { id: r.get(0)?, at: r.get(1)?, from_customer: r.get(2)?, inbound: r.get(3)?, answer: r.get(4)? }))?
         .collect::<rusqlite::Result<_>>()?;
     let Derived { last_id, last_at, inbound_at, waiting, first_in, first_reply } = derive(&rows);
     // Three writes, each only when what it sets differs: SQLite rewrites an index whenever an
@@ -957,12 +957,12 @@ fn refresh(tx: &Transaction<'_>, id: i64, unread: i64) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn customer(id: i64, at: i64) -> Row {
-        Row { id, at, from_customer: true, inbound: true, answer: false }
+    fn customer(id: i64, at: i64) -> MessageFacts {
+        MessageFacts { id, at, from_customer: true, inbound: true, answer: false }
     }
 
-    fn answer(id: i64, at: i64) -> Row {
-        Row { id, at, from_customer: false, inbound: false, answer: true }
+    fn answer(id: i64, at: i64) -> MessageFacts {
+        MessageFacts { id, at, from_customer: false, inbound: false, answer: true }
     }
 
     #[test]
@@ -970,8 +970,8 @@ mod tests {
         assert_eq!(derive(&[]), Derived::default());
         // Customer at 10 and 20, answered at 30, then writes at 40 and 50; a bot's message
         // (inbound, not the customer's) at 60, and a reply still queued (no answer) at 70.
-        let bot = Row { id: 6, at: 60, from_customer: false, inbound: true, answer: false };
-        let queued = Row { id: 7, at: 70, from_customer: false, inbound: false, answer: false };
+        let bot = MessageFacts { id: 6, at: 60, from_customer: false, inbound: true, answer: false };
+        let queued = MessageFacts { id: 7, at: 70, from_customer: false, inbound: false, answer: false };
         let rows = [customer(2, 20), customer(1, 10), answer(3, 30), customer(5, 50), customer(4, 40), bot, queued];
         assert_eq!(
             derive(&rows),
