@@ -64,8 +64,9 @@ describe('web mode', () => {
   });
 
   // Messenger gives a photo as a link to Meta's CDN, Telegram as a file id the bot asks for, Twilio
-  // as a message's media, whose type it tells when asked.
-  it.each(['messenger', 'telegram', 'sms'])("shows a customer's %s photo inline, fetched from the platform", async (channel) => {
+  // as a message's media, whose type it tells when asked, X as a link its media server serves only
+  // to a request signed with the account's OAuth 1.0a photo keys (the demo's account has them).
+  it.each(['messenger', 'telegram', 'sms', 'x'])("shows a customer's %s photo inline, fetched from the platform", async (channel) => {
     const text = `Here is the damaged box (${Date.now().toString(36)})`;
     const query = `channel=${channel}&new=1&photo=1&text=${encodeURIComponent(text)}`;
     await fetch(`${await web.sandbox}/_sandbox/customer-writes?${query}`, { method: 'POST' });
@@ -80,6 +81,49 @@ describe('web mode', () => {
     // The picture itself, decoded (the sandbox serves a 320×240 JPEG), as a data: URL.
     await expect.poll(async () => image.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.src.slice(0, 23)])).toEqual([320, 'data:image/jpeg;base64,']);
     await page.screenshot({ path: join(screenshots, `photo-${channel}.png`) });
+  });
+
+  it("says where to add an X account's photo keys, and shows its photos once they are added in Settings", async () => {
+    const xPhoto = async () => {
+      const text = `Photo of the label (${Date.now().toString(36)})`;
+      await fetch(`${await web.sandbox}/_sandbox/customer-writes?channel=x&new=1&photo=1&text=${encodeURIComponent(text)}`, { method: 'POST' });
+      await page.getByRole('button', { name: 'x', exact: true }).click();
+      const row = page.getByTestId('conversation').filter({ hasText: text });
+      await row.waitFor({ timeout: 20_000 });
+      await row.getByRole('button').click();
+      return page.getByTestId('message').filter({ hasText: text }).getByTestId('attachment');
+    };
+    const account = () => page.getByTestId('account').filter({ has: page.locator('.name', { hasText: /^x:acmesupport$/ }) });
+    await page.getByTestId('open-settings').click();
+    await account().getByTestId('photos-shown').waitFor();
+    await account().getByTestId('photo-keys').click();
+    await account().getByTestId('photo-keys-remove').click();
+    await account().getByTestId('photos-shown').waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape');
+
+    const before = app.errors.length;
+    const without = await xPhoto();
+    await expect.poll(async () => without.getByTestId('not-shown').textContent()).toContain('add them in Settings');
+    expect(await without.locator('img').count()).toBe(0);
+    // The refusal is the browser's console error for the answer's status; nothing else went wrong.
+    const refused = app.errors.splice(before);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.filter((e) => !e.includes('status of 422'))).toEqual([]);
+
+    // The sandbox's X app and account keys (crates/sandbox/src/lib.rs, `credentials`).
+    await page.getByTestId('open-settings').click();
+    await account().getByTestId('photo-keys').click();
+    await page.getByTestId('photo-api-key').fill('sandboxXApiKey000000000000');
+    await page.getByTestId('photo-api-secret').fill('sandboxXApiKeySecret00000000000000000000000000000');
+    await page.getByTestId('photo-access-token').fill('1490000000000000001-sandboxXAccessToken0000000000');
+    await page.getByTestId('photo-access-secret').fill(' sandboxXAccessTokenSecret000000000000000000\n');
+    await page.screenshot({ path: join(screenshots, 'settings-photo-keys.png') });
+    await page.getByTestId('photo-keys-save').click();
+    await account().getByTestId('photos-shown').waitFor();
+    await page.keyboard.press('Escape');
+
+    const image = (await xPhoto()).locator('img');
+    await expect.poll(async () => image.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.src.slice(0, 23)])).toEqual([320, 'data:image/jpeg;base64,']);
   });
 
   it('opens a link a customer sent in the browser only when clicked, never in the app', async () => {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_core::credentials::{Credentials, MemoryCredentials};
 use switchboard_core::model::{AccountView, Channel};
 use switchboard_core::Store;
+use switchboard_sync::OAuth1Keys;
 use ts_rs::TS;
 
 /// An account to connect, as the agent fills it in. Which fields matter depends on `channel`.
@@ -44,6 +45,10 @@ pub struct NewAccount {
     /// (e.g. `"Acme Corp" OR #acme`); empty: mentions only.
     #[serde(default)]
     pub search: Option<String>,
+    /// X direct messages: the OAuth 1.0a keys X serves DM photos to, so the app can show them.
+    /// Optional: without them a photo opens in the browser.
+    #[serde(default)]
+    pub photo_keys: Option<OAuth1Keys>,
 }
 
 impl std::fmt::Debug for NewAccount {
@@ -53,6 +58,10 @@ impl std::fmt::Debug for NewAccount {
 }
 
 type Config = serde_json::Map<String, serde_json::Value>;
+
+/// The account's config says it has photo keys (they are in the keychain, under
+/// [`OAuth1Keys::credential_key`]): the UI can say so and the app can ask for them.
+pub const PHOTO_KEYS: &str = "photo_keys";
 
 impl NewAccount {
     /// The account's key and config, or what is wrong with the form, in words for the agent.
@@ -117,6 +126,10 @@ impl NewAccount {
                     return Err("the name must be the X account's username (letters, digits and _, at most 15)".into());
                 }
                 if !self.public {
+                    if let Some(keys) = &self.photo_keys {
+                        keys.checked()?;
+                        config.insert(PHOTO_KEYS.into(), true.into());
+                    }
                     format!("x:{user}")
                 } else {
                     config.insert("stream".into(), "mentions".into());
@@ -153,6 +166,9 @@ impl NewAccount {
             }
             Channel::Webchat => return Err("webchat accounts cannot be connected yet".into()),
         };
+        if self.photo_keys.is_some() && !config.contains_key(PHOTO_KEYS) {
+            return Err("photo keys are for an X account's direct messages only".into());
+        }
         Ok((key, config))
     }
 }
@@ -173,6 +189,10 @@ pub fn connect_demo(store: &mut Store, sandbox_url: &str) -> switchboard_core::R
             }
         }
         credentials.set(account.key, account.secret)?;
+        if let Some([consumer_key, consumer_secret, access_token, access_token_secret]) = account.oauth1 {
+            let keys = OAuth1Keys { consumer_key: consumer_key.into(), consumer_secret: consumer_secret.into(), access_token: access_token.into(), access_token_secret: access_token_secret.into() };
+            set_photo_keys(store, credentials.as_ref(), account.key, Some(&keys))?;
+        }
     }
     Ok(credentials)
 }
@@ -181,10 +201,45 @@ pub fn connect_demo(store: &mut Store, sandbox_url: &str) -> switchboard_core::R
 /// neither.
 pub fn connect(store: &mut Store, credentials: &dyn Credentials, new: &NewAccount) -> switchboard_core::Result<AccountView> {
     let (key, config) = new.prepare().map_err(switchboard_core::Error::invalid)?;
-    credentials.set(&key, new.secret.trim())?;
-    store.add_account(&key, None, config).inspect_err(|_| {
+    let photo_keys = new.photo_keys.as_ref().map(|k| k.checked().map_err(switchboard_core::Error::invalid)).transpose()?;
+    let forget = || {
         let _ = credentials.delete(&key);
-    })
+        let _ = credentials.delete(&OAuth1Keys::credential_key(&key));
+    };
+    credentials.set(&key, new.secret.trim())?;
+    if let Some(keys) = photo_keys {
+        credentials.set(&OAuth1Keys::credential_key(&key), keys.to_secret().expose()).inspect_err(|_| forget())?;
+    }
+    store.add_account(&key, None, config).inspect_err(|_| forget())
+}
+
+/// Forgets every secret of an account: its token or password, and its photo keys.
+pub fn forget(credentials: &dyn Credentials, key: &str) -> switchboard_core::Result<()> {
+    credentials.delete(key)?;
+    credentials.delete(&OAuth1Keys::credential_key(key))
+}
+
+/// Gives an X account's direct messages photo keys (`None`: takes them away): in the keychain,
+/// and noted in the account's config.
+pub fn set_photo_keys(store: &mut Store, credentials: &dyn Credentials, key: &str, keys: Option<&OAuth1Keys>) -> switchboard_core::Result<AccountView> {
+    let account = store.account(key)?.ok_or_else(|| switchboard_core::Error::Missing { what: "account", id: key.to_owned() })?;
+    if account.channel != Channel::X || account.config.contains_key("stream") {
+        return Err(switchboard_core::Error::invalid("photo keys are for an X account's direct messages only"));
+    }
+    let mut config = account.config.clone();
+    match keys {
+        Some(keys) => {
+            let keys = keys.checked().map_err(switchboard_core::Error::invalid)?;
+            credentials.set(&OAuth1Keys::credential_key(key), keys.to_secret().expose())?;
+            config.insert(PHOTO_KEYS.into(), true.into());
+        }
+        None => {
+            credentials.delete(&OAuth1Keys::credential_key(key))?;
+            config.remove(PHOTO_KEYS);
+        }
+    }
+    store.set_account_config(key, config)?;
+    Ok(store.account(key)?.unwrap_or(account))
 }
 
 #[cfg(test)]
@@ -204,6 +259,7 @@ mod tests {
             plain: false,
             public: false,
             search: None,
+            photo_keys: None,
         }
     }
 
@@ -235,5 +291,18 @@ mod tests {
         let (key, config) = x.prepare().unwrap();
         assert_eq!((key.as_str(), config["search"].as_str()), ("x:acme_help/mentions", Some("\"Acme Corp\" OR #acme")));
         assert!(NewAccount { public: true, search: Some("a".repeat(513)), ..form(Channel::X, "acme") }.prepare().unwrap_err().contains("512"));
+    }
+
+    #[test]
+    fn photo_keys_belong_to_x_direct_messages_and_must_be_whole() {
+        let keys = OAuth1Keys { consumer_key: "ck".into(), consumer_secret: "cs".into(), access_token: "1-at".into(), access_token_secret: "ats".into() };
+        let (_, config) = NewAccount { photo_keys: Some(keys.clone()), ..form(Channel::X, "acme") }.prepare().unwrap();
+        assert_eq!(config[PHOTO_KEYS], true);
+        assert!(!form(Channel::X, "acme").prepare().unwrap().1.contains_key(PHOTO_KEYS));
+        let mentions = NewAccount { public: true, photo_keys: Some(keys.clone()), ..form(Channel::X, "acme") };
+        assert!(mentions.prepare().unwrap_err().contains("direct messages only"));
+        assert!(NewAccount { photo_keys: Some(keys.clone()), ..form(Channel::Telegram, "bot") }.prepare().unwrap_err().contains("direct messages only"));
+        let partial = OAuth1Keys { access_token_secret: String::new(), ..keys };
+        assert!(NewAccount { photo_keys: Some(partial), ..form(Channel::X, "acme") }.prepare().unwrap_err().contains("all four"));
     }
 }

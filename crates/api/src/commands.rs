@@ -117,6 +117,9 @@ pub enum Command {
     DisconnectAccount { key: String },
     /// → null. A new secret for an account (after "needs re-authentication"); it syncs again.
     Reauthenticate { key: String, secret: String },
+    /// → `AccountView`. Gives an X account's direct messages the OAuth 1.0a keys X serves DM
+    /// photos to (null: takes them away), kept in the keychain.
+    SetPhotoKeys { key: String, keys: Option<switchboard_sync::OAuth1Keys> },
     /// → [`AppStatus`]. Opens a locked store with its passphrase, or creates the store with
     /// this passphrase when there is none yet (where no keychain answers).
     Unlock { passphrase: String },
@@ -538,6 +541,7 @@ pub fn bindings() -> Vec<(&'static str, String)> {
         ("ClockKind.ts", decl::<ClockKind>()),
         ("ClockState.ts", decl::<switchboard_core::sla::ClockState>()),
         ("ShopSettings.ts", decl::<ShopSettings>()),
+        ("OAuth1Keys.ts", decl::<switchboard_sync::OAuth1Keys>()),
         ("SignatureSettings.ts", decl::<SignatureSettings>()),
         ("SignatureMode.ts", decl::<switchboard_core::templates::SignatureMode>()),
         ("CannedRender.ts", decl::<switchboard_core::templates::CannedRender>()),

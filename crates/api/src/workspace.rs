@@ -172,6 +172,15 @@ impl Workspace {
         Ok(Arc::new(KeychainCredentials::new(&id)))
     }
 
+    /// The running sync's secrets (the keychain's, or the demo's in memory), else the keychain's.
+    fn running_credentials(&self) -> Result<Arc<dyn Credentials>, ApiError> {
+        let running = self.engine.lock().expect("engine lock").as_ref().map(Engine::credentials);
+        match running {
+            Some(c) => Ok(c),
+            None => self.credentials(),
+        }
+    }
+
     pub fn agent(&self) -> &str {
         &self.agent
     }
@@ -341,7 +350,7 @@ impl Workspace {
             Command::DisconnectAccount { key } => {
                 let credentials = self.credentials()?;
                 self.with_store(|s| s.set_account_disabled(&key, true))?;
-                credentials.delete(&key).map_err(ApiError::from)?;
+                crate::accounts::forget(credentials.as_ref(), &key).map_err(ApiError::from)?;
                 let _ = self.sync_requests.send(SyncRequest { demo: false, restart: true });
                 to_json(())
             }
@@ -355,6 +364,10 @@ impl Workspace {
                 self.with_store(|s| s.set_account_disabled(&key, false))?;
                 let _ = self.sync_requests.send(SyncRequest { demo: false, restart: true });
                 to_json(())
+            }
+            Command::SetPhotoKeys { key, keys } => {
+                let credentials = self.running_credentials()?;
+                to_json(self.with_store(|s| crate::accounts::set_photo_keys(s, credentials.as_ref(), &key, keys.as_ref()))?)
             }
             Command::Attachment { message, index } => {
                 use base64::Engine as _;
@@ -518,31 +531,34 @@ impl Workspace {
         if !image {
             return Err(not_shown());
         }
-        let secret = || -> Result<_, ApiError> {
-            // The running sync's secrets: the keychain's, or the demo's in memory.
-            let running = self.engine.lock().expect("engine lock").as_ref().map(Engine::credentials);
-            let credentials = match running {
-                Some(c) => c,
-                None => self.credentials()?,
-            };
-            credentials.get(&account.key).map_err(ApiError::from)?.ok_or_else(|| ApiError {
+        let secret_of = |key: &str| -> Result<_, ApiError> {
+            self.running_credentials()?.get(key).map_err(ApiError::from)?.ok_or_else(|| ApiError {
                 code: ErrorCode::NotAllowed,
-                message: format!("no credentials for {} in the keychain; add the account again", account.key),
+                message: format!("no credentials for {key} in the keychain; add the account again"),
             })
         };
+        let secret = || secret_of(&account.key);
         let handle = tokio::runtime::Handle::try_current().map_err(|_| internal("no async runtime to fetch the image"))?;
         // Commands run on a blocking thread (both shells), where waiting is allowed.
         fn wait<F: std::future::Future>(handle: &tokio::runtime::Handle, fetch: F) -> F::Output {
             tokio::task::block_in_place(|| handle.block_on(fetch))
         }
         use switchboard_sync::media;
+        let base_url = account.config.get("base_url").and_then(|v| v.as_str());
         let fetched = match (&attachment.file_id, &attachment.url) {
             (Some(file_id), _) if account.channel == Channel::Telegram => wait(&handle, media::telegram_image(account, secret()?, file_id)),
             _ if twilio => wait(&handle, media::twilio_image(account, secret()?, message, index)),
-            (_, Some(url)) => {
-                let base_url = account.config.get("base_url").and_then(|v| v.as_str());
-                wait(&handle, media::image(account.channel, base_url, url))
+            (_, Some(url)) if account.channel == Channel::X => {
+                if !account.config.contains_key(crate::accounts::PHOTO_KEYS) {
+                    return Err(ApiError {
+                        code: ErrorCode::NotAllowed,
+                        message: "X shows DM photos only to requests signed with the account's OAuth 1.0a keys; add them in Settings, or open the photo in the browser".into(),
+                    });
+                }
+                let keys = switchboard_sync::OAuth1Keys::from_secret(&secret_of(&switchboard_sync::OAuth1Keys::credential_key(&account.key))?)?;
+                wait(&handle, media::x_image(base_url, &keys, url))
             }
+            (_, Some(url)) => wait(&handle, media::image(account.channel, base_url, url)),
             _ => return Err(not_shown()),
         };
         fetched.map_err(ApiError::from)

@@ -146,13 +146,17 @@ mod live {
         use base64::Engine as _;
         use switchboard_core::interchange::{AttachmentRecord, Author, MessageRecord, Record};
         use switchboard_core::model::{AttachmentKind, AuthorKind, Direction};
+        use switchboard_sandbox::credentials as c;
         let crate::common::Demo { ws, syncing, dir, .. } = crate::common::demo("mina").await;
-        let rows = inbox(&ws, InboxQuery { channel: Some(Channel::Messenger), limit: Some(200), ..Default::default() });
-        let photo = rows
-            .iter()
-            .flat_map(|r| call::<Thread>(&ws, Command::Thread { conversation: r.id }).messages)
-            .find(|m| m.channel == Channel::Messenger && m.attachments.iter().any(|a| a.kind == AttachmentKind::Image))
-            .expect("the demo's customers send photos");
+        // The first message of `channel` (in its own conversations) that `wanted` picks.
+        let find = |channel: Channel, wanted: &dyn Fn(&switchboard_core::model::MessageView) -> bool| {
+            inbox(&ws, InboxQuery { channel: Some(channel), limit: Some(200), ..Default::default() })
+                .iter()
+                .flat_map(|r| call::<Thread>(&ws, Command::Thread { conversation: r.id }).messages)
+                .find(|m| m.channel == channel && wanted(m))
+                .unwrap_or_else(|| panic!("the demo's {channel} customers send photos"))
+        };
+        let photo = find(Channel::Messenger, &|m| m.attachments.iter().any(|a| a.kind == AttachmentKind::Image));
         let index = photo.attachments.iter().position(|a| a.kind == AttachmentKind::Image).unwrap() as u32;
         let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: photo.id, index });
         assert_eq!(data.mime, "image/jpeg");
@@ -160,25 +164,37 @@ mod live {
         assert_eq!(base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap(), sent);
 
         // Telegram gives no link but a file id: the bot asks for the file, with its token.
-        let telegram = inbox(&ws, InboxQuery { channel: Some(Channel::Telegram), limit: Some(200), ..Default::default() });
-        let sent_by_id = telegram
-            .iter()
-            .flat_map(|r| call::<Thread>(&ws, Command::Thread { conversation: r.id }).messages)
-            .find(|m| m.attachments.iter().any(|a| a.kind == AttachmentKind::Image && a.file_id.is_some()))
-            .expect("the demo's Telegram customers send photos");
+        let sent_by_id = find(Channel::Telegram, &|m| m.attachments.iter().any(|a| a.kind == AttachmentKind::Image && a.file_id.is_some()));
         let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: sent_by_id.id, index: 0 });
         assert_eq!((data.mime.as_str(), base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap().as_slice()), ("image/jpeg", &sent[..]));
 
         // Twilio's media say what they are only when asked, and its content redirects to its CDN.
-        let sms = inbox(&ws, InboxQuery { channel: Some(Channel::Sms), limit: Some(200), ..Default::default() });
-        let with_media = sms
-            .iter()
-            .flat_map(|r| call::<Thread>(&ws, Command::Thread { conversation: r.id }).messages)
-            .find(|m| m.channel == Channel::Sms && !m.attachments.is_empty())
-            .expect("the demo's SMS customers send photos");
+        let with_media = find(Channel::Sms, &|m| !m.attachments.is_empty());
         assert_eq!((with_media.attachments[0].kind, with_media.attachments[0].mime.as_deref()), (AttachmentKind::File, None));
         let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: with_media.id, index: 0 });
         assert_eq!((data.mime.as_str(), base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap().as_slice()), ("image/jpeg", &sent[..]));
+
+        // X serves a DM's photo only to a request signed with the account's OAuth 1.0a keys (the
+        // demo's account has them); without them the agent is told where to add them.
+        let x_photo = find(Channel::X, &|m| m.attachments.iter().any(|a| a.kind == AttachmentKind::Image));
+        let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: x_photo.id, index: 0 });
+        assert_eq!((data.mime.as_str(), base64::engine::general_purpose::STANDARD.decode(data.base64).unwrap().as_slice()), ("image/jpeg", &sent[..]));
+        let account: switchboard_core::model::AccountView = call(&ws, Command::SetPhotoKeys { key: "x:acmesupport".into(), keys: None });
+        assert!(!account.config.contains_key("photo_keys"));
+        let without = ws.call(Command::Attachment { message: x_photo.id, index: 0 }).unwrap_err();
+        assert_eq!(without.code, switchboard_api::ErrorCode::NotAllowed);
+        assert!(without.message.contains("add them in Settings"), "{}", without.message);
+        let wrong = switchboard_sync::OAuth1Keys { consumer_key: c::X_CONSUMER_KEY.into(), consumer_secret: "wrong".into(), access_token: c::X_ACCESS_TOKEN.into(), access_token_secret: c::X_ACCESS_TOKEN_SECRET.into() };
+        let account: switchboard_core::model::AccountView = call(&ws, Command::SetPhotoKeys { key: "x:acmesupport".into(), keys: Some(wrong.clone()) });
+        assert_eq!(account.config["photo_keys"], true);
+        let refused = ws.call(Command::Attachment { message: x_photo.id, index: 0 }).unwrap_err();
+        assert!(refused.message.contains("did not accept the account's photo keys"), "{}", refused.message);
+        let right = switchboard_sync::OAuth1Keys { consumer_secret: c::X_CONSUMER_SECRET.into(), ..wrong.clone() };
+        let _: switchboard_core::model::AccountView = call(&ws, Command::SetPhotoKeys { key: "x:acmesupport".into(), keys: Some(right) });
+        let data: switchboard_api::AttachmentData = call(&ws, Command::Attachment { message: x_photo.id, index: 0 });
+        assert_eq!(data.mime, "image/jpeg");
+        let mentions = ws.call(Command::SetPhotoKeys { key: "x:acmesupport/mentions".into(), keys: Some(wrong) }).unwrap_err();
+        assert_eq!(mentions.code, switchboard_api::ErrorCode::Invalid, "{}", mentions.message);
 
         // A link elsewhere (here: a port on the agent's own machine) is never asked; a file is
         // opened in the browser, not fetched.
@@ -268,10 +284,11 @@ mod connecting {
             plain: false,
             public: false,
             search: None,
+            photo_keys: None,
         };
         let bad = ws.call(Command::AddAccount(NewAccount { name: String::new(), ..form.clone() })).unwrap_err();
         assert!(bad.message.contains("bot's name"), "{}", bad.message);
-        let account: AccountView = serde_json::from_value(ws.call(Command::AddAccount(form)).unwrap()).unwrap();
+        let account: AccountView = serde_json::from_value(ws.call(Command::AddAccount(form.clone())).unwrap()).unwrap();
         assert_eq!(account.key, "telegram:acme_bot");
         state_of(&mut events, "telegram:acme_bot", AccountState::NeedsReauth).await;
 
@@ -286,6 +303,17 @@ mod connecting {
         assert_eq!(accounts[0].config.get("disabled"), Some(&serde_json::Value::Bool(true)));
         let still: Vec<serde_json::Value> = serde_json::from_value(ws.call(Command::Inbox(Default::default())).unwrap()).unwrap();
         assert_eq!(still.len(), rows.len(), "its conversations stay");
+
+        // An X account's photo keys go to the keychain beside its token, and leave with it.
+        let keys = switchboard_sync::OAuth1Keys { consumer_key: "ck".into(), consumer_secret: "consumer-secret".into(), access_token: "1-at".into(), access_token_secret: "token-secret".into() };
+        let x = NewAccount { channel: Channel::X, name: "acme_help".into(), secret: c::X_TOKEN.into(), base_url: Some(format!("{}/2", sandbox.base_url)), photo_keys: Some(keys.clone()), ..form };
+        let account: AccountView = serde_json::from_value(ws.call(Command::AddAccount(x)).unwrap()).unwrap();
+        assert_eq!(account.config["photo_keys"], true);
+        let held = credentials.get("x:acme_help#oauth1").unwrap().expect("the keys are kept");
+        assert_eq!(switchboard_sync::OAuth1Keys::from_secret(&held).unwrap(), keys);
+        assert!(!serde_json::to_string(&account).unwrap().contains("secret"), "no key reaches the account's config");
+        ws.call(Command::DisconnectAccount { key: account.key.clone() }).unwrap();
+        assert!(credentials.get("x:acme_help").unwrap().is_none() && credentials.get("x:acme_help#oauth1").unwrap().is_none(), "both are forgotten");
     }
 }
 

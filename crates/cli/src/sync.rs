@@ -70,6 +70,11 @@ pub enum AccountCommand {
         /// '"Acme Corp" OR #acme -is:retweet')
         #[arg(long)]
         search: Option<String>,
+        /// X direct messages: show DM photos in the app with the X app's OAuth 1.0a keys, read
+        /// from PREFIX_API_KEY, PREFIX_API_KEY_SECRET, PREFIX_ACCESS_TOKEN and
+        /// PREFIX_ACCESS_TOKEN_SECRET
+        #[arg(long, value_name = "PREFIX")]
+        photo_keys_env: Option<String>,
     },
     /// List connected accounts and their sync state
     List {
@@ -98,16 +103,24 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
             tls: _,
             plain,
             search,
+            photo_keys_env,
         } => {
             let secret_env = if kind == Kind::Email {
                 password_env.context("email accounts need --password-env")?
             } else {
                 token_env.context("--token-env is required")?
             };
-            let secret = std::env::var(&secret_env)
-                .ok()
-                .filter(|s| !s.is_empty())
-                .with_context(|| format!("environment variable {secret_env} is not set"))?;
+            let env = |var: &str| std::env::var(var).ok().filter(|s| !s.is_empty()).with_context(|| format!("environment variable {var} is not set"));
+            let secret = env(&secret_env)?;
+            let photo_keys = match photo_keys_env {
+                Some(prefix) => Some(switchboard_sync::OAuth1Keys {
+                    consumer_key: env(&format!("{prefix}_API_KEY"))?,
+                    consumer_secret: env(&format!("{prefix}_API_KEY_SECRET"))?,
+                    access_token: env(&format!("{prefix}_ACCESS_TOKEN"))?,
+                    access_token_secret: env(&format!("{prefix}_ACCESS_TOKEN_SECRET"))?,
+                }),
+                None => None,
+            };
             let channel = match kind {
                 Kind::Messenger => Channel::Messenger,
                 Kind::Instagram | Kind::InstagramComments => Channel::Instagram,
@@ -133,6 +146,7 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
                 plain,
                 public: matches!(kind, Kind::FacebookComments | Kind::InstagramComments | Kind::XMentions),
                 search,
+                photo_keys,
             };
             let account = switchboard_api::accounts::connect(store, keychain(store)?.as_ref(), &new)?;
             println!("connected {}; run `switchboard sync` to fetch its conversations", account.key);

@@ -42,6 +42,10 @@ fn sandbox_vars(url: &str) -> Vec<(&'static str, &str)> {
         ("PAGE", c::PAGE_ID),
         ("PAGE_TOKEN", c::PAGE_TOKEN),
         ("X_TOKEN", c::X_TOKEN),
+        ("XK_API_KEY", c::X_CONSUMER_KEY),
+        ("XK_API_KEY_SECRET", c::X_CONSUMER_SECRET),
+        ("XK_ACCESS_TOKEN", c::X_ACCESS_TOKEN),
+        ("XK_ACCESS_TOKEN_SECRET", c::X_ACCESS_TOKEN_SECRET),
         ("TPL", switchboard_sandbox::templates::FOLLOW_UP),
     ]
 }
@@ -58,7 +62,8 @@ fn accounts_sync_and_reply_through_the_cli() {
         "$SB" --store "$STORE" account add telegram --name acme_bot --base-url "$URL" --token-env TG_TOKEN
         "$SB" --store "$STORE" account add sms --name "$SMS" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN
         "$SB" --store "$STORE" account add instagram --name "$PAGE" --base-url "$URL/v21.0" --token-env PAGE_TOKEN
-        "$SB" --store "$STORE" account add x --name @acmesupport --base-url "$URL/2" --token-env X_TOKEN
+        if "$SB" --store "$STORE" account add x --name @acmesupport --base-url "$URL/2" --token-env X_TOKEN --photo-keys-env NOPE 2> "$HOME/no-keys.txt"; then exit 5; fi
+        "$SB" --store "$STORE" account add x --name @acmesupport --base-url "$URL/2" --token-env X_TOKEN --photo-keys-env XK
         "$SB" --store "$STORE" account add whatsapp --name "$WA" --account-sid "$SID" --base-url "$URL" --token-env TW_TOKEN
         if "$SB" --store "$STORE" account add sms --name 555 --account-sid "$SID" --token-env TW_TOKEN 2> "$HOME/bad-number.txt"; then exit 3; fi
         if "$SB" --store "$STORE" account add messenger --name acme --token-env PAGE_TOKEN 2> "$HOME/bad-page.txt"; then exit 4; fi
@@ -91,6 +96,10 @@ fn accounts_sync_and_reply_through_the_cli() {
     assert!(read("bad-page.txt").contains("Page's numeric id"), "{}", read("bad-page.txt"));
     let accounts: serde_json::Value = serde_json::from_str(&read("accounts.json")).unwrap();
     assert!(accounts.as_array().unwrap().iter().all(|a| a["state"] == "idle"), "{accounts}");
+    // X's photo keys: all four or a clear word about the one missing.
+    assert!(read("no-keys.txt").contains("NOPE_API_KEY is not set"), "{}", read("no-keys.txt"));
+    let x = accounts.as_array().unwrap().iter().find(|a| a["key"] == "x:acmesupport").unwrap();
+    assert_eq!(x["config"]["photo_keys"], true, "{x}");
     assert!(read("reply.txt").contains("queued") && read("reply.txt").contains("1 replies sent"), "{}", read("reply.txt"));
     let outbox: serde_json::Value = serde_json::from_str(&read("outbox.json")).unwrap();
     assert_eq!(outbox[0]["state"], "sent");
@@ -103,11 +112,13 @@ fn accounts_sync_and_reply_through_the_cli() {
     // The secrets are keychain items; the store's files never hold them.
     let secrets = read("secrets.txt");
     assert!(secrets.contains("account:") && secrets.contains(c::TELEGRAM_BOT_TOKEN), "{secrets}");
-    assert_not_in_store_files(&env, &[c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN, c::PAGE_TOKEN, c::X_TOKEN]);
+    assert!(secrets.contains("x:acmesupport#oauth1") && secrets.contains(c::X_ACCESS_TOKEN_SECRET), "{secrets}");
+    let all = [c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN, c::PAGE_TOKEN, c::X_TOKEN, c::X_CONSUMER_SECRET, c::X_ACCESS_TOKEN_SECRET];
+    assert_not_in_store_files(&env, &all);
     // Nor do the logs.
     for entry in std::fs::read_dir(env.log_dir()).unwrap() {
         let log = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        for token in [c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN, c::PAGE_TOKEN, c::X_TOKEN] {
+        for token in all {
             assert!(!log.contains(token));
         }
     }

@@ -13,6 +13,7 @@
 mod faults;
 mod graph;
 mod graph_public;
+mod oauth1;
 pub mod public;
 pub mod script;
 pub mod shopify;
@@ -45,6 +46,12 @@ pub mod credentials {
     /// The business's X account and its OAuth 2.0 user token.
     pub const X_USER_ID: &str = "1490000000000000001";
     pub const X_TOKEN: &str = "sandbox-x-user-token";
+    /// The X app's API key and secret and the account's OAuth 1.0a access token and secret, which
+    /// DM media (`ton`) takes instead of the OAuth 2.0 token.
+    pub const X_CONSUMER_KEY: &str = "sandboxXApiKey000000000000";
+    pub const X_CONSUMER_SECRET: &str = "sandboxXApiKeySecret00000000000000000000000000000";
+    pub const X_ACCESS_TOKEN: &str = "1490000000000000001-sandboxXAccessToken0000000000";
+    pub const X_ACCESS_TOKEN_SECRET: &str = "sandboxXAccessTokenSecret000000000000000000";
     /// The shop (Shopify Admin API) and its Admin API access token.
     pub const SHOP: &str = "acme-demo";
     pub const SHOPIFY_TOKEN: &str = "shpat_sandbox00000000000000000000";
@@ -63,6 +70,9 @@ pub struct SandboxAccount {
     pub key: &'static str,
     pub secret: &'static str,
     pub config: serde_json::Map<String, serde_json::Value>,
+    /// X direct messages: the OAuth 1.0a keys its DM photos take (consumer key and secret, access
+    /// token and secret).
+    pub oauth1: Option<[&'static str; 4]>,
 }
 
 /// What the demo's X account listens for besides its mentions.
@@ -96,6 +106,7 @@ pub fn accounts(base_url: &str) -> Vec<SandboxAccount> {
             key,
             secret,
             config: pairs.into_iter().map(|(k, v)| (k.to_owned(), serde_json::Value::from(v))).collect(),
+            oauth1: (key == "x:acmesupport").then_some([c::X_CONSUMER_KEY, c::X_CONSUMER_SECRET, c::X_ACCESS_TOKEN, c::X_ACCESS_TOKEN_SECRET]),
         })
         .collect()
 }
@@ -206,6 +217,7 @@ impl Sandbox {
             .route("/_sandbox/stats", get(stats))
             .route("/_sandbox/customer-writes", axum::routing::post(customer_writes))
             .route("/scontent/v/{folder}/{name}", get(graph::cdn_file))
+            .route("/1.1/ton/data/dm/{event}/{media}/{name}", get(x::ton))
             .merge(telegram::routes())
             .merge(twilio::routes())
             .merge(graph::routes(self.state.clone()))

@@ -123,6 +123,8 @@ pub(crate) struct State {
     /// When the sandbox started (Unix seconds): the shop's order dates count back from it, so
     /// two lookups give the same orders.
     pub started: i64,
+    /// The OAuth 1.0a nonces X DM media requests have used.
+    pub nonces: crate::oauth1::Nonces,
 }
 
 pub(crate) fn twilio_sid(prefix: &str, n: u64) -> String {
@@ -174,6 +176,7 @@ impl State {
             shop: Mutex::new(crate::shopify::Bucket::default()),
             seed: config.seed,
             started: now,
+            nonces: Default::default(),
         }
     }
 

@@ -123,14 +123,38 @@ fn event_json(inner: &Inner, id: u64, conv: usize, turn: usize) -> (Value, Strin
     (event, sender)
 }
 
-/// A DM photo as X describes it: its link is on ton.twitter.com, which shows it only to an X
-/// session (or a request signed with OAuth 1.0a).
-fn media_json(event: u64) -> Value {
+/// A DM photo as X describes it: its link is on `origin`'s stand-in for ton.twitter.com, which
+/// shows it only to an X session or a request signed with OAuth 1.0a (see `ton`).
+fn media_json(event: u64, origin: &str) -> Value {
     json!({
         "media_key": format!("3_{event}"),
         "type": "photo",
-        "url": format!("https://ton.twitter.com/1.1/ton/data/dm/{event}/{event}/{}.jpg", token(event)),
+        "url": format!("{origin}/1.1/ton/data/dm/{event}/{event}/{}.jpg", token(event)),
     })
+}
+
+/// `GET /1.1/ton/data/dm/:event/:media/:name`: a DM's photo, for a request signed with the
+/// account's OAuth 1.0a keys (the OAuth 2.0 token is refused), as X's v1.1 errors say it.
+pub(crate) async fn ton(Shared(state): Shared<Arc<State>>, Path((event, media, name)): Path<(String, String, String)>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    use crate::credentials as c;
+    let keys = crate::oauth1::Keys { consumer_key: c::X_CONSUMER_KEY, consumer_secret: c::X_CONSUMER_SECRET, token: c::X_ACCESS_TOKEN, token_secret: c::X_ACCESS_TOKEN_SECRET };
+    let url = format!("{}{}", crate::graph::origin(&headers), uri.path());
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
+    if let Err(message) = crate::oauth1::verify(&url, &query, authorization, &keys, jiff::Timestamp::now().as_second(), &state.nonces) {
+        let code = if message.starts_with("Invalid") { 89 } else if message.starts_with("Timestamp") { 135 } else { 32 };
+        return (StatusCode::UNAUTHORIZED, Json(json!({"errors": [{"code": code, "message": message}]}))).into_response();
+    }
+    // Only a photo sent in a DM exists: named by its event, the media's id and its file name.
+    let inner = state.read();
+    let sent = event.parse::<u64>().ok().and_then(|id| {
+        let e = inner.x_events.get(inner.x_events.partition_point(|e| e.id < id))?;
+        (e.id == id && inner.world.conversations[e.conv].turns[e.turn].attachment.is_some()).then_some(id)
+    });
+    match sent {
+        Some(id) if media == event && name == format!("{}.jpg", token(id)) => crate::graph::photo(),
+        _ => (StatusCode::NOT_FOUND, Json(json!({"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}))).into_response(),
+    }
 }
 
 fn user_json(inner: &Inner, id: &str, conv: usize) -> Value {
@@ -156,6 +180,7 @@ async fn me(headers: HeaderMap) -> Response {
 }
 
 async fn dm_events(Shared(state): Shared<Arc<State>>, headers: HeaderMap, Query(q): Query<EventsQuery>) -> Response {
+    let origin = crate::graph::origin(&headers);
     if let Some(refused) = refusal(&headers) {
         return refused;
     }
@@ -189,7 +214,7 @@ async fn dm_events(Shared(state): Shared<Arc<State>>, headers: HeaderMap, Query(
             let (event, sender) = event_json(&inner, e.id, e.conv, e.turn);
             users.entry(sender).or_insert(e.conv);
             if event.get("attachments").is_some() {
-                media.push(media_json(e.id));
+                media.push(media_json(e.id, &origin));
             }
             event
         })

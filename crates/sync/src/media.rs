@@ -1,11 +1,13 @@
 //! Images a platform hosts for a message, fetched when an agent opens the thread so the app can
 //! show them inline: Graph's attachments are links to Meta's CDN; Telegram hands files out by id
 //! (the bot asks for the file's path, then fetches it); Twilio tells a message's media only when
-//! asked, and redirects to its CDN for the content. What the platform's API says is still
+//! asked, and redirects to its CDN for the content; X serves a DM's photo only to a request signed
+//! with the account's OAuth 1.0a keys (see `oauth1`). What the platform's API says is still
 //! untrusted: only the platform's own media hosts (or the account's own API origin, as with the
 //! sandbox) are asked, no redirect leads elsewhere, and only raster images of bounded size come
 //! back, known by their bytes. Nothing fetched is stored.
 
+use crate::oauth1::OAuth1Keys;
 use crate::Error;
 use reqwest::Url;
 use std::sync::OnceLock;
@@ -24,6 +26,7 @@ fn media_domains(channel: Channel) -> &'static [&'static str] {
     match channel {
         Channel::Messenger | Channel::Instagram | Channel::Facebook => &["fbcdn.net", "fbsbx.com", "cdninstagram.com"],
         Channel::Sms | Channel::Whatsapp => &["twiliocdn.com"],
+        Channel::X => &["ton.twitter.com"],
         _ => &[],
     }
 }
@@ -99,6 +102,20 @@ pub async fn twilio_image(account: &AccountView, token: Sensitive<String>, messa
     download(twilio.authorized(client().get(url))).await
 }
 
+/// An X DM's photo, asked for with a request signed by the account's OAuth 1.0a keys. X answers a
+/// request it cannot verify with 401: said so, since only new keys mend that.
+pub async fn x_image(base_url: Option<&str>, keys: &OAuth1Keys, url: &str) -> Result<(String, Vec<u8>), Error> {
+    if !is_platform_media(Channel::X, base_url, url) {
+        return Err(Error::Refused("this photo is not on X's media server; open it in the browser instead".into()));
+    }
+    let url = Url::parse(url).map_err(|_| Error::Refused("the photo's link is not a URL".into()))?;
+    let request = client().get(url.clone()).header(reqwest::header::AUTHORIZATION, keys.authorization(&url));
+    download(request).await.map_err(|e| match e {
+        Error::Auth(_) => Error::Refused("X did not accept the account's photo keys (401); check them in Settings".into()),
+        e => e,
+    })
+}
+
 /// The image at `url`, if it is one the app shows (by its bytes, whatever the server calls it)
 /// and no larger than `MAX_BYTES`. Errors never name the URL (Telegram's holds the bot token).
 async fn download(request: reqwest::RequestBuilder) -> Result<(String, Vec<u8>), Error> {
@@ -106,7 +123,9 @@ async fn download(request: reqwest::RequestBuilder) -> Result<(String, Vec<u8>),
     let mut response = request.send().await?;
     let status = response.status();
     if !status.is_success() {
-        return Err(if status.is_server_error() {
+        return Err(if status == reqwest::StatusCode::UNAUTHORIZED {
+            Error::Auth(format!("the platform's media server answered {status}"))
+        } else if status.is_server_error() {
             Error::Transient(format!("the platform's media server answered {status}"))
         } else {
             Error::Refused(format!("the platform's media server answered {status} (the link may have expired)"))

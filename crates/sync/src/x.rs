@@ -11,7 +11,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::time::Duration;
 use switchboard_core::interchange::{AttachmentRecord, Author, MessageRecord, Record};
-use switchboard_core::model::{AccountView, AttachmentKind, AuthorKind, Direction};
+use switchboard_core::model::{AccountView, AttachmentKind, AuthorKind, Channel, Direction};
 use switchboard_core::sensitive::Sensitive;
 
 pub(crate) const DEFAULT_BASE: &str = "https://api.x.com/2";
@@ -45,8 +45,9 @@ struct Includes {
 }
 
 /// A DM's media, as `attachments.media_keys` expands. Its `url` (ton.twitter.com) shows only to an
-/// X session or a request signed with OAuth 1.0a, which this connector (OAuth 2.0) cannot make:
-/// the agent opens it in the browser, where they are signed in to X.
+/// X session or a request signed with OAuth 1.0a, not to this connector's OAuth 2.0 token: the app
+/// shows it with the account's photo keys where the agent added them (`crate::oauth1`), and the
+/// agent can always open it in the browser, where they are signed in to X.
 #[derive(Deserialize)]
 struct Media {
     media_key: String,
@@ -178,10 +179,12 @@ impl X {
         };
         let (users, media) = page.includes.map(|i| (i.users, i.media)).unwrap_or_default();
         let users: HashMap<String, User> = users.into_iter().map(|u| (u.id.clone(), u)).collect();
-        // A link only where X gives one over HTTPS (a video has its still image only).
+        // A link only where X gives one over HTTPS, or on the API's own origin (the sandbox's stand-in
+        // for X's media server); a video has its still image only.
+        let web = |u: &String| u.starts_with("https://") || crate::media::is_platform_media(Channel::X, Some(&self.base), u);
         let links: HashMap<String, String> = media
             .into_iter()
-            .filter_map(|m| Some((m.media_key, m.url.or(m.preview_image_url).filter(|u| u.starts_with("https://"))?)))
+            .filter_map(|m| Some((m.media_key, m.url.or(m.preview_image_url).filter(web)?)))
             .collect();
         let (mut records, mut skipped, mut reached_known) = (Vec::new(), 0, false);
         for raw in page.data {

@@ -35,16 +35,40 @@ async fn a_full_sync_stores_exactly_what_the_sandbox_holds_and_a_second_changes_
         let inbox = store.inbox(&InboxFilter { channel: Some(channel), limit: 100, ..Default::default() }).unwrap();
         assert!(inbox.iter().all(|r| r.customer.is_some()), "{channel}");
     }
-    // An X DM's photo keeps the link X expands it to, which the agent's browser (signed in to X)
-    // can open; without the expansion there would be nothing to open.
+    // An X DM's photo keeps the link X expands it to (its `ton` server, here the sandbox's),
+    // which the agent's browser (signed in to X) can open; without the expansion there would be
+    // nothing to open.
     let x = store.inbox(&InboxFilter { channel: Some(Channel::X), limit: 1000, ..Default::default() }).unwrap();
     let photos: Vec<_> = x
         .iter()
         .flat_map(|r| store.thread(r.id, 1000).unwrap().messages)
         .flat_map(|m| m.attachments)
         .collect();
+    drop(store);
     assert!(!photos.is_empty());
-    assert!(photos.iter().all(|a| a.url.as_deref().is_some_and(|u| u.starts_with("https://ton.twitter.com/1.1/ton/data/dm/"))), "{photos:?}");
+    let ton = format!("{}/1.1/ton/data/dm/", s.base);
+    assert!(photos.iter().all(|a| a.url.as_deref().is_some_and(|u| u.starts_with(&ton))), "{photos:?}");
+
+    // The app fetches it only with a request signed with the account's OAuth 1.0a keys.
+    let url = photos[0].url.as_deref().unwrap();
+    let x_api = format!("{}/2", s.base);
+    let keys = switchboard_sync::OAuth1Keys {
+        consumer_key: c::X_CONSUMER_KEY.into(),
+        consumer_secret: c::X_CONSUMER_SECRET.into(),
+        access_token: c::X_ACCESS_TOKEN.into(),
+        access_token_secret: c::X_ACCESS_TOKEN_SECRET.into(),
+    };
+    let (mime, bytes) = switchboard_sync::media::x_image(Some(&x_api), &keys, url).await.unwrap();
+    assert_eq!((mime.as_str(), bytes.as_slice()), ("image/jpeg", &include_bytes!("../../sandbox/assets/photo.jpg")[..]));
+    // Twice: each request has a nonce of its own.
+    assert!(switchboard_sync::media::x_image(Some(&x_api), &keys, url).await.is_ok());
+    let wrong = switchboard_sync::OAuth1Keys { consumer_secret: "not-the-secret".into(), ..keys.clone() };
+    let refused = switchboard_sync::media::x_image(Some(&x_api), &wrong, url).await.unwrap_err().to_string();
+    assert!(refused.contains("did not accept the account's photo keys"), "{refused}");
+    assert!(!refused.contains("not-the-secret") && !refused.contains(url), "{refused}");
+    // Nothing but X's media server (or the account's own API origin) is asked.
+    let elsewhere = switchboard_sync::media::x_image(Some(&x_api), &keys, "http://127.0.0.1:9/1.1/ton/data/dm/1/1/a.jpg").await.unwrap_err();
+    assert!(elsewhere.to_string().contains("not on X's media server"), "{elsewhere}");
 }
 
 #[tokio::test]

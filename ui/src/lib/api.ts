@@ -6,6 +6,7 @@ import type { ConversationStatus } from './generated/ConversationStatus';
 import type { InboxQuery } from './generated/InboxQuery';
 import type { NotificationSettings } from './generated/NotificationSettings';
 import type { NewAccount } from './generated/NewAccount';
+import type { OAuth1Keys } from './generated/OAuth1Keys';
 import type { InboxRow } from './generated/InboxRow';
 import type { OutboxItem } from './generated/OutboxItem';
 import type { Priority } from './generated/Priority';
@@ -67,6 +68,7 @@ export const api = {
   addAccount: (form: NewAccount) => p().call<AccountView>({ command: 'add_account', ...form }),
   disconnect: (key: string) => p().call<null>({ command: 'disconnect_account', key }),
   reauthenticate: (key: string, secret: string) => p().call<null>({ command: 'reauthenticate', key, secret }),
+  setPhotoKeys: (key: string, keys: OAuth1Keys | null) => p().call<AccountView>({ command: 'set_photo_keys', key, keys }),
   attachment: (message: number, index: number) => p().call<AttachmentData>({ command: 'attachment', message, index }),
   accounts: () => p().call<AccountView[]>({ command: 'accounts' }),
   customer: (customer: number) => p().call<CustomerProfile>({ command: 'customer', customer }),

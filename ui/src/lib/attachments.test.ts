@@ -10,14 +10,14 @@ describe('shownInline', () => {
   it('fetches images the platform hosts, by link or by file id', () => {
     expect(shownInline(message({}), attachment({ url: 'https://scontent.xx.fbcdn.net/v/a.jpg' }))).toBe(true);
     expect(shownInline(message({ channel: 'telegram' }), attachment({ file_id: 'AgACAgIAAxkBAAI' }))).toBe(true);
+    // X's DM photos too: the app signs for them with the account's photo keys, where it has them.
+    expect(shownInline(message({ channel: 'x' }), attachment({ url: 'https://ton.twitter.com/1.1/ton/data/dm/1/1/a.jpg' }))).toBe(true);
   });
 
   it('leaves files, links that are not the web and images with nowhere to fetch from', () => {
     expect(shownInline(message({}), attachment({ kind: 'file', url: 'https://scontent.xx.fbcdn.net/v/a.pdf' }))).toBe(false);
     expect(shownInline(message({}), attachment({ url: 'javascript:alert(1)' }))).toBe(false);
     expect(shownInline(message({ channel: 'x' }), attachment({}))).toBe(false);
-    // X's DM photos show only to a signed-in X session: the browser opens them.
-    expect(shownInline(message({ channel: 'x' }), attachment({ url: 'https://ton.twitter.com/1.1/ton/data/dm/1/1/a.jpg' }))).toBe(false);
   });
 
   it("asks Twilio what an SMS or WhatsApp media is, but not when its type is known", () => {
