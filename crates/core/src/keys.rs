@@ -46,7 +46,7 @@ impl StoreKey {
         StoreKey(Sensitive::new(bytes))
     }
 
-    fn from_hex(hex_key: &str) -> Result<Self> {
+    pub(crate) fn from_hex(hex_key: &str) -> Result<Self> {
         let bytes = Zeroizing::new(
             hex::decode(hex_key.trim()).map_err(|_| Error::invalid("the stored key is malformed"))?,
         );
@@ -61,7 +61,7 @@ impl StoreKey {
         self.0.expose()
     }
 
-    fn to_hex(&self) -> Zeroizing<String> {
+    pub(crate) fn to_hex(&self) -> Zeroizing<String> {
         Zeroizing::new(hex::encode(self.expose()))
     }
 

@@ -14,7 +14,7 @@ use switchboard_core::credentials::Credentials;
 use switchboard_core::model::{AccountState, AccountView, Channel, OutboxItem, OutboxKind};
 use switchboard_core::Store;
 use switchboard_core::interchange::Record;
-use switchboard_core::store::{CursorBatch, Written};
+use switchboard_core::store::{CursorBatch, Spool, Written};
 use tokio::sync::{broadcast, oneshot, Notify};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +74,8 @@ pub struct Engine {
     pub usage_pause: Duration,
 }
 
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+fn lock<T>(held: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    held.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A pulled batch on its way to the store.
@@ -85,8 +85,6 @@ struct WriteJob {
     records: Vec<Record>,
     /// `None` for all but the last part of a pull.
     cursor: Option<String>,
-    /// Its account waits for it before pulling again (Telegram).
-    urgent: bool,
     done: oneshot::Sender<Result<Written, Error>>,
 }
 
@@ -101,24 +99,21 @@ struct Writing {
     done: oneshot::Receiver<Result<Written, Error>>,
     pulled: usize,
     caught_up: bool,
+    /// The spool's copy of the pull, to forget once the store holds it.
+    spooled: Option<(Arc<Mutex<Spool>>, i64)>,
 }
 
 /// Parts of pulls an account may have handed to the writer and not yet seen stored.
 const IN_FLIGHT: usize = 12;
 
-/// Records in one part of a pull: the writer commits between parts when an urgent batch waits,
-/// so a part's length is how long Telegram may wait.
+/// Records in one part of a pull: parts of many accounts share a transaction.
 const PART: usize = 250;
 
 /// Records one transaction takes at most: enough that a commit and the search-index flush are
 /// shared by many pulls, few enough that a batch is never long in coming.
 const GROUP_RECORDS: usize = 20_000;
 
-/// A transaction holding an urgent batch commits once it holds this many records (or when no
-/// more batches are waiting): Telegram waits for it, while every commit costs the others.
-const URGENT_GROUP: usize = 5_000;
-
-/// Batches waiting for the store. An urgent one goes first: its account is waiting for it.
+/// Batches waiting for the store, in the order they came.
 #[derive(Default)]
 struct Queue {
     state: Mutex<(VecDeque<WriteJob>, bool)>,
@@ -131,12 +126,7 @@ impl Queue {
     }
 
     fn push(&self, job: WriteJob) {
-        let mut state = self.state();
-        if job.urgent {
-            state.0.push_front(job);
-        } else {
-            state.0.push_back(job);
-        }
+        self.state().0.push_back(job);
         self.ready.notify_one();
     }
 
@@ -165,6 +155,14 @@ impl Queue {
     }
 }
 
+/// Runs `f` on the spool off the async threads: each call is a small commit of its own.
+async fn in_spool<T: Send + 'static>(spool: Arc<Mutex<Spool>>, f: impl FnOnce(&mut Spool) -> switchboard_core::Result<T> + Send + 'static) -> Result<T, Error> {
+    tokio::task::spawn_blocking(move || f(&mut lock(&spool)))
+        .await
+        .map_err(|e| Error::Transient(format!("the spool's task failed: {e}")))?
+        .map_err(Error::from)
+}
+
 /// Closes the queue when dropped.
 struct Closing(Arc<Queue>);
 
@@ -175,8 +173,7 @@ impl Drop for Closing {
 }
 
 /// The store's writer, on a thread of its own: each transaction takes the batches waiting, as
-/// they come, each with its cursor, and commits when the queue runs dry or when it holds enough
-/// (sooner with an urgent batch in it).
+/// they come, each with its cursor, and commits when the queue runs dry or when it holds enough.
 fn write_loop(store: &Mutex<Store>, queue: &Queue) {
     // Accounts (and streams) one of whose parts could not be stored: their later parts must not be
     // stored either, or a later cursor would skip what the failed part held.
@@ -190,12 +187,12 @@ fn write_loop(store: &Mutex<Store>, queue: &Queue) {
             continue;
         }
         let mut next = Some(first);
-        let (mut records, mut urgent) = (0, false);
+        let mut records = 0;
         let mut taken: Vec<WriteJob> = Vec::new();
         let results = lock(store).write_batches_as_they_come(
             &mut taken,
             || {
-                if next.is_none() && records < GROUP_RECORDS && !(urgent && records >= URGENT_GROUP) {
+                if next.is_none() && records < GROUP_RECORDS {
                     while let Some(job) = queue.try_pop() {
                         if !spoiled.contains(&(job.account_id, job.stream)) {
                             next = Some(job);
@@ -206,7 +203,6 @@ fn write_loop(store: &Mutex<Store>, queue: &Queue) {
                 }
                 let job = next.take()?;
                 records += job.records.len();
-                urgent |= job.urgent;
                 Some(job)
             },
             WriteJob::batch,
@@ -334,6 +330,9 @@ impl Engine {
                 let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), changed, new_messages, conversations });
             }
             let _ = self.events.send(SyncEvent::Progress { account: account.key.clone(), pulled: w.pulled, caught_up: w.caught_up });
+            if let Some((spool, seq)) = w.spooled {
+                in_spool(spool, move |s| s.forget(seq)).await?;
+            }
         }
         Ok(())
     }
@@ -369,13 +368,23 @@ impl Engine {
         self.set_state(&account, AccountState::Syncing, None);
         // What the account shows, so that following changes it only when it changes.
         let mut shown = AccountState::Syncing;
+        // Batches pulled and still being stored: the next pulls overlap their writes, starting
+        // from the newest cursor (the stored cursor still names exactly what is stored).
+        let mut writing: VecDeque<Writing> = VecDeque::new();
+        // A platform that forgets what the next pull confirms (Telegram) has each pull kept in the
+        // spool first; what an earlier run spooled and did not store is stored before anything else.
+        let spool = if connector.pull_confirms() {
+            match self.replay_spool(&account, connector.stream(), queue, &mut writing, &mut report).await {
+                Ok(spool) => Some(spool),
+                Err(e) => return self.stop(&account, report, e),
+            }
+        } else {
+            None
+        };
         let mut cursor = match lock(&self.store).cursor(account.id, connector.stream()) {
             Ok(c) => c,
             Err(e) => return self.stop(&account, report, e.into()),
         };
-        // Batches pulled and still being stored: the next pulls overlap their writes, starting
-        // from the newest cursor (the stored cursor still names exactly what is stored).
-        let mut writing: VecDeque<Writing> = VecDeque::new();
         let mut failures = 0u32;
         loop {
             let long_poll = mode == Mode::Follow && connector.long_polls();
@@ -398,25 +407,39 @@ impl Engine {
                     if let Err(e) = self.settle(&account, &mut writing, IN_FLIGHT - 1, &mut report).await {
                         return self.stop(&account, report, e);
                     }
+                    // Telegram forgets what the next pull's offset confirms: the pull is in the spool
+                    // before that, and leaves it once the store holds it.
+                    let mut records = p.records;
+                    let mut spooled = None;
+                    if let Some(spool) = &spool {
+                        let (stream, position) = (connector.stream(), p.cursor.clone());
+                        let (seq, back) = match in_spool(spool.clone(), move |s| s.push(account.id, stream, &records, Some(&position)).map(|seq| (seq, records))).await {
+                            Ok(kept) => kept,
+                            Err(e) => {
+                                let _ = self.settle(&account, &mut writing, 0, &mut report).await;
+                                return self.stop(&account, report, e);
+                            }
+                        };
+                        records = back;
+                        spooled = Some((spool.clone(), seq));
+                    }
                     // In parts, the cursor with the last; everything before it is re-read harmlessly
                     // if the app stops in between.
-                    let urgent = connector.pull_confirms();
-                    let mut records = p.records;
                     loop {
                         let rest = records.split_off(records.len().min(PART));
                         let last = rest.is_empty();
                         let (done, stored) = oneshot::channel();
                         let position = last.then(|| p.cursor.clone());
-                        queue.push(WriteJob { account_id: account.id, stream: connector.stream(), records, cursor: position, urgent, done });
-                        writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: last && p.caught_up });
+                        queue.push(WriteJob { account_id: account.id, stream: connector.stream(), records, cursor: position, done });
+                        let spooled = if last { spooled.take() } else { None };
+                        writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: last && p.caught_up, spooled });
                         if last {
                             break;
                         }
                         records = rest;
                     }
                     cursor = Some(p.cursor);
-                    // Telegram forgets what the next pull's offset confirms: that must be stored first.
-                    if p.caught_up || connector.pull_confirms() {
+                    if p.caught_up {
                         if let Err(e) = self.settle(&account, &mut writing, 0, &mut report).await {
                             return self.stop(&account, report, e);
                         }
@@ -471,6 +494,25 @@ impl Engine {
     }
 
     /// Ends an account's task on an error that retrying will not fix.
+    /// Opens the store's spool and stores what an earlier run left in it for this account (a crash
+    /// between a pull and the store's commit), in order, before the account pulls again.
+    async fn replay_spool(&self, account: &AccountView, stream: &'static str, queue: &Queue, writing: &mut VecDeque<Writing>, report: &mut AccountReport) -> Result<Arc<Mutex<Spool>>, Error> {
+        let spool = Arc::new(Mutex::new(lock(&self.store).spool()?));
+        let account_id = account.id;
+        let pending = in_spool(spool.clone(), move |s| s.pending(account_id, stream)).await?;
+        if !pending.is_empty() {
+            tracing::info!(account = %account.key, batches = pending.len(), "storing the batches an earlier run kept in the spool");
+        }
+        for batch in pending {
+            report.pulled += batch.records.len();
+            let (done, stored) = oneshot::channel();
+            queue.push(WriteJob { account_id, stream, records: batch.records, cursor: batch.cursor, done });
+            writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: false, spooled: Some((spool.clone(), batch.seq)) });
+        }
+        self.settle(account, writing, 0, report).await?;
+        Ok(spool)
+    }
+
     fn stop(&self, account: &AccountView, mut report: AccountReport, e: Error) -> AccountReport {
         let state = if matches!(e, Error::Auth(_)) { AccountState::NeedsReauth } else { AccountState::Error };
         tracing::warn!(account = %account.key, error = %e, "sync stopped for this account");
@@ -644,7 +686,7 @@ mod tests {
         ] {
             let (done, answer) = oneshot::channel();
             let records = vec![message(key, id)];
-            queue.push(WriteJob { account_id: account, stream: "updates", records, cursor: cursor.map(str::to_owned), urgent: false, done });
+            queue.push(WriteJob { account_id: account, stream: "updates", records, cursor: cursor.map(str::to_owned), done });
             answers.push(answer);
         }
         queue.close();

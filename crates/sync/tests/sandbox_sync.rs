@@ -303,3 +303,52 @@ async fn a_stopped_run_leaves_no_account_showing_syncing_but_keeps_what_needs_th
     let states: Vec<AccountState> = s.store.lock().unwrap().accounts().unwrap().into_iter().map(|a| a.state).collect();
     assert_eq!(&states[..3], [AccountState::Idle, AccountState::Idle, AccountState::NeedsReauth]);
 }
+
+/// Telegram forgets an update once the next `getUpdates` confirms it, so each pull is kept in the
+/// spool before that. A pull confirmed but not yet in the store when the app died is stored from
+/// the spool at the next start: nothing lost, nothing twice, the offset where it belongs.
+#[tokio::test]
+async fn a_telegram_pull_confirmed_but_not_yet_stored_when_the_app_died_is_stored_from_the_spool() {
+    let s = setup(plain(30)).await;
+    engine(&s).run(Mode::Once).await.unwrap();
+    let account = s.store.lock().unwrap().account("telegram:acme_support_bot").unwrap().unwrap();
+    let offset: i64 = s.store.lock().unwrap().cursor(account.id, "updates").unwrap().unwrap().parse().unwrap();
+
+    // A customer writes; the app pulls the update and spools it, then its next pull confirms it
+    // (Telegram forgets it), and the app dies before the store's commit.
+    let text = "Is my order 88123 on its way? (spooled)";
+    let http = reqwest::Client::new();
+    let writes = format!("{}/_sandbox/customer-writes?channel=telegram&text={}", s.base, text.replace(' ', "%20").replace('?', "%3F"));
+    http.post(writes).send().await.unwrap().error_for_status().unwrap();
+    let bot = format!("{}/bot{}", s.base, c::TELEGRAM_BOT_TOKEN);
+    let pulled: serde_json::Value = http.get(format!("{bot}/getUpdates?offset={offset}&timeout=0")).send().await.unwrap().json().await.unwrap();
+    let update = &pulled["result"][0];
+    let (chat, next) = (update["message"]["chat"]["id"].to_string(), update["update_id"].as_i64().unwrap() + 1);
+    let record = switchboard_core::interchange::Record::Message(switchboard_core::interchange::MessageRecord {
+        account: account.key.clone(),
+        conversation: chat.clone(),
+        id: format!("{chat}:{}", update["message"]["message_id"]),
+        direction: switchboard_core::model::Direction::In,
+        author: switchboard_core::interchange::Author { kind: switchboard_core::model::AuthorKind::Customer, name: None, handle: Some(chat.clone()) },
+        text: update["message"]["text"].as_str().unwrap().to_owned(),
+        at: jiff::Timestamp::from_second(update["message"]["date"].as_i64().unwrap()).unwrap(),
+        delivery: None,
+        attachments: vec![],
+        email: None,
+    });
+    let mut spool = s.store.lock().unwrap().spool().unwrap();
+    spool.push(account.id, "updates", &[record], Some(&next.to_string())).unwrap();
+    let confirmed: serde_json::Value = http.get(format!("{bot}/getUpdates?offset={next}&timeout=0")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(confirmed["result"].as_array().unwrap().len(), 0, "Telegram has forgotten it");
+
+    // The next start stores it before pulling: the store holds exactly what the sandbox does.
+    let reports = engine(&s).run(Mode::Once).await.unwrap();
+    assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+    let expected = &s.sandbox.stats().channels["telegram"];
+    let store = s.store.lock().unwrap();
+    assert_eq!(stored(&store, Channel::Telegram), (expected.conversations, expected.messages));
+    assert_eq!(store.cursor(account.id, "updates").unwrap(), Some(next.to_string()));
+    let query = switchboard_core::search::SearchQuery { text: "88123 spooled".into(), limit: 10, ..Default::default() };
+    assert_eq!(store.search(&query).unwrap().iter().map(|hit| hit.text.as_str()).collect::<Vec<_>>(), [text], "stored once, and searchable");
+    assert!(spool.pending(account.id, "updates").unwrap().is_empty(), "stored, so gone from the spool");
+}

@@ -11,6 +11,7 @@ mod customers;
 mod expectations;
 mod rules;
 mod sla;
+mod spool;
 mod migrations;
 mod outbox;
 mod public;
@@ -23,6 +24,7 @@ pub use migrations::LATEST as SCHEMA_VERSION;
 pub use accounts::CursorBatch;
 pub use customers::normalise_phone;
 pub use public::BroadcastResult;
+pub use spool::{Spool, Spooled};
 pub use expectations::{AckTexts, Expectations, EXPECTATIONS_SETTING};
 pub use sla::{Board, ChannelVolume, Policies, Queue, SlaView, DEFAULT_CALENDAR, SOON_SECONDS};
 
@@ -70,6 +72,8 @@ impl Store {
         let dir = parent_of(path);
         std::fs::create_dir_all(&dir).map_err(|e| Error::Io(e).for_store(path))?;
         check_writable(path)?;
+        // A spool left by a store that was here before is unreadable without that store's key.
+        spool::remove_leftover(path);
         let store_id = uuid::Uuid::new_v4().to_string();
         let (key, kdf) = keys.new_key(&store_id, Slot::Current)?;
         let meta = StoreMeta {
