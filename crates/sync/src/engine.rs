@@ -99,12 +99,16 @@ struct Writing {
     done: oneshot::Receiver<Result<Written, Error>>,
     pulled: usize,
     caught_up: bool,
+    /// How many records it holds.
+    records: usize,
     /// The spool's copy of the pull, to forget once the store holds it.
     spooled: Option<(Arc<Mutex<Spool>>, i64)>,
 }
 
-/// Parts of pulls an account may have handed to the writer and not yet seen stored.
-const IN_FLIGHT: usize = 12;
+/// Records an account may have handed to the writer and not yet seen stored: counted in records,
+/// not pulls, so an API of small pages (X's 100 events, Telegram's 100 updates) keeps as much in
+/// flight as one of large pages and gets its share of each shared transaction.
+const IN_FLIGHT: usize = 3_000;
 
 /// Records in one part of a pull: parts of many accounts share a transaction.
 const PART: usize = 250;
@@ -318,10 +322,10 @@ impl Engine {
         Ok(reports)
     }
 
-    /// Waits until at most `keep` of the account's batches are still being stored, reporting
-    /// each stored one.
+    /// Waits until the account's batches still being stored hold at most `keep` records (a batch
+    /// of none, which still moves the cursor, counting as one), reporting each stored one.
     async fn settle(&self, account: &AccountView, writing: &mut VecDeque<Writing>, keep: usize, report: &mut AccountReport) -> Result<(), Error> {
-        while writing.len() > keep {
+        while writing.iter().map(|w| w.records.max(1)).sum::<usize>() > keep {
             let w = writing.pop_front().expect("non-empty");
             let written = w.done.await.map_err(|_| Error::Transient("the store writer stopped".into()))??;
             report.changed += written.changed;
@@ -404,7 +408,7 @@ impl Engine {
                     failures = 0;
                     report.pulled += p.records.len();
                     report.skipped += p.skipped;
-                    if let Err(e) = self.settle(&account, &mut writing, IN_FLIGHT - 1, &mut report).await {
+                    if let Err(e) = self.settle(&account, &mut writing, IN_FLIGHT.saturating_sub(p.records.len()), &mut report).await {
                         return self.stop(&account, report, e);
                     }
                     // Telegram forgets what the next pull's offset confirms: the pull is in the spool
@@ -430,9 +434,10 @@ impl Engine {
                         let last = rest.is_empty();
                         let (done, stored) = oneshot::channel();
                         let position = last.then(|| p.cursor.clone());
+                        let count = records.len();
                         queue.push(WriteJob { account_id: account.id, stream: connector.stream(), records, cursor: position, done });
                         let spooled = if last { spooled.take() } else { None };
-                        writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: last && p.caught_up, spooled });
+                        writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: last && p.caught_up, records: count, spooled });
                         if last {
                             break;
                         }
@@ -506,8 +511,9 @@ impl Engine {
         for batch in pending {
             report.pulled += batch.records.len();
             let (done, stored) = oneshot::channel();
+            let records = batch.records.len();
             queue.push(WriteJob { account_id, stream, records: batch.records, cursor: batch.cursor, done });
-            writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: false, spooled: Some((spool.clone(), batch.seq)) });
+            writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: false, records, spooled: Some((spool.clone(), batch.seq)) });
         }
         self.settle(account, writing, 0, report).await?;
         Ok(spool)
