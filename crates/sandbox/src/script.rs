@@ -90,7 +90,7 @@ impl Customer {
             Channel::Sms => self.phone.clone(),
             Channel::Whatsapp => format!("whatsapp:{}", self.phone),
             Channel::Telegram => format!("{}", 500_000_000u64 + self.id as u64),
-            Channel::X => format!("{}", 1_400_000_000_000u64 + self.id as u64),
+            Channel::X => format!("{}", X_IDS + self.id as u64),
         }
     }
 
@@ -118,6 +118,19 @@ pub struct World {
     pub customers: Vec<Customer>,
     pub conversations: Vec<Conversation>,
 }
+
+impl World {
+    /// The customer whose X user id is `handle`: ids are numbered from the customer's index, so
+    /// no search through every customer.
+    pub fn x_customer(&self, handle: &str) -> Option<usize> {
+        let index = handle.parse::<u64>().ok()?.checked_sub(X_IDS)?;
+        let index = usize::try_from(index).ok()?;
+        self.customers.get(index).filter(|c| c.handle(Channel::X) == handle).map(|c| c.id)
+    }
+}
+
+/// Where customers' X user ids start.
+const X_IDS: u64 = 1_400_000_000_000;
 
 const EN_FIRST: &[&str] = &[
     "Lena", "Marcus", "Priya", "Tom", "Aisha", "Diego", "Hannah", "Oliver", "Sofia", "Noah", "Grace", "Ethan",
@@ -371,6 +384,18 @@ mod tests {
         let a = generate(7, 300, 1_800_000_000);
         assert_eq!(a, generate(7, 300, 1_800_000_000));
         assert_ne!(a, generate(8, 300, 1_800_000_000));
+    }
+
+    #[test]
+    fn an_x_user_id_finds_its_customer_and_nothing_else_does() {
+        let w = generate(7, 300, 1_800_000_000);
+        for c in &w.customers {
+            assert_eq!(w.x_customer(&c.handle(Channel::X)), Some(c.id));
+        }
+        let past = format!("{}", X_IDS + w.customers.len() as u64);
+        for unknown in ["", "abc", "1399999999999", "-1", past.as_str(), "01400000000000", "99999999999999999999999"] {
+            assert_eq!(w.x_customer(unknown), None, "{unknown:?}");
+        }
     }
 
     #[test]

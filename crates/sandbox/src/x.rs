@@ -254,7 +254,7 @@ async fn send(Shared(state): Shared<Arc<State>>, Path(participant): Path<String>
     // new conversation; an unknown user id cannot be written to.
     let conv = match inner.conversation_with(Channel::X, &participant) {
         Some(conv) => conv,
-        None => match inner.world.customers.iter().position(|c| c.handle(Channel::X) == participant) {
+        None => match inner.world.x_customer(&participant) {
             Some(customer) => inner.open_conversation(Channel::X, customer),
             None => return problem(StatusCode::FORBIDDEN, "You are not permitted to send a message to this user."),
         },

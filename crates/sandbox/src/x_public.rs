@@ -65,7 +65,7 @@ fn tweet_json(inner: &Inner, i: usize) -> Value {
 }
 
 fn user_json(inner: &Inner, id: &str) -> Value {
-    match inner.world.customers.iter().find(|c| c.handle(Channel::X) == id) {
+    match inner.world.x_customer(id).map(|i| &inner.world.customers[i]) {
         Some(c) => json!({"id": id, "name": c.name, "username": c.username()}),
         None => json!({"id": crate::credentials::X_USER_ID, "name": "Acme Support", "username": "acmesupport"}),
     }
