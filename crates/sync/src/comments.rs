@@ -5,7 +5,7 @@
 //! thread, under its post; the business's own comments are its replies. Calls share the Page's
 //! pace with its inboxes (see `graph`).
 
-use crate::connector::{readable, skip, text_message, Pulled};
+use crate::connector::{readable, skip, text_message, Pulled, Raw};
 use crate::error::Error;
 use crate::graph::{parse_time, Edge, Graph};
 use crate::walk::OVERLAP;
@@ -64,7 +64,7 @@ struct Comment {
     is_hidden: bool,
     #[serde(default)]
     hidden: bool,
-    replies: Option<Edge<serde_json::Value>>,
+    replies: Option<Edge<Raw>>,
 }
 
 #[derive(Deserialize)]
@@ -88,7 +88,7 @@ impl Comments {
         };
         let from = cursor.since - OVERLAP;
         let business = self.graph.business().await?.to_owned();
-        let posts: Edge<serde_json::Value> = if self.instagram {
+        let posts: Edge<Raw> = if self.instagram {
             let url = format!("{}/{business}/media", self.graph.base);
             self.graph.call(self.graph.http.get(url).query(&[("fields", "id,caption,comments_count,timestamp,permalink"), ("limit", &POSTS.to_string())])).await?
         } else {
@@ -171,7 +171,7 @@ impl Comments {
         };
         let mut out = Vec::new();
         loop {
-            let page: Edge<serde_json::Value> = self.graph.call(request).await?;
+            let page: Edge<Raw> = self.graph.call(request).await?;
             let mut older = true;
             for raw in page.data {
                 let Some(mut comment) = readable::<Comment>(raw, &self.graph.account, "comment", skipped) else { continue };

@@ -54,10 +54,14 @@ pub(crate) fn setting<'a>(account: &'a AccountView, name: &str) -> Result<&'a st
     })
 }
 
+/// A record of a page as the platform sent it, read on its own (see `readable`): kept as its text,
+/// not a `serde_json::Value` tree, which cost the connectors most of their time in a sync.
+pub(crate) type Raw = Box<serde_json::value::RawValue>;
+
 /// A platform's record as `T`, or `None` when it cannot be read: counted in `skipped` and logged
 /// with what was wrong but never with the record's content.
-pub(crate) fn readable<T: serde::de::DeserializeOwned>(raw: serde_json::Value, account: &str, what: &str, skipped: &mut usize) -> Option<T> {
-    match serde_json::from_value(raw) {
+pub(crate) fn readable<T: serde::de::DeserializeOwned>(raw: Raw, account: &str, what: &str, skipped: &mut usize) -> Option<T> {
+    match serde_json::from_str(raw.get()) {
         Ok(item) => Some(item),
         Err(e) => {
             *skipped += 1;

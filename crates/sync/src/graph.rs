@@ -4,7 +4,7 @@
 //! nested messages are new. Replies go through the Send API, with the HUMAN_AGENT tag after the
 //! 24-hour window. Calls are paced by the usage headers.
 
-use crate::connector::{page_size, readable, setting, skip, Pulled};
+use crate::connector::{page_size, readable, setting, skip, Pulled, Raw};
 use crate::error::Error;
 use crate::pace::{graph_usage, Pace, Paces};
 use crate::walk::{Walk, OVERLAP};
@@ -50,7 +50,7 @@ pub(crate) struct Paging {
 struct Conversation {
     updated_time: String,
     participants: Edge<Person>,
-    messages: Option<Edge<serde_json::Value>>,
+    messages: Option<Edge<Raw>>,
 }
 
 #[derive(Deserialize)]
@@ -214,7 +214,7 @@ impl Graph {
             Some(next) => self.http.get(self.follow(next)?),
             None => self.conversations_request(self.page_size, None),
         };
-        let page: Edge<serde_json::Value> = match self.call(request).await {
+        let page: Edge<Raw> = match self.call(request).await {
             // Cursors can be invalidated: start the walk again from the top.
             Err(Error::Refused(_)) if walk.next_page().is_some() => return Ok(walk.restart()),
             other => other?,
@@ -329,7 +329,7 @@ impl Graph {
             .data
             .into_iter()
             .flat_map(|c| c.messages.map(|m| m.data).unwrap_or_default())
-            .filter_map(|raw| serde_json::from_value::<Message>(raw).ok())
+            .filter_map(|raw| serde_json::from_str::<Message>(raw.get()).ok())
             .find(|m| {
                 let at = parse_time(&m.created_time).map_or(0, |t| t.as_second());
                 m.from.id == business && m.message == text && at >= since.as_second() - OVERLAP

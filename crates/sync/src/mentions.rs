@@ -5,7 +5,7 @@
 //! thread, under the business's post that started it, if it did. Replies are posts in reply to
 //! the customer's newest post.
 
-use crate::connector::{readable, skip, text_message, Pulled};
+use crate::connector::{readable, skip, text_message, Pulled, Raw};
 use crate::error::Error;
 use crate::x::{User, X};
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ struct Cursor {
 #[derive(Deserialize)]
 struct Page {
     #[serde(default)]
-    data: Vec<serde_json::Value>,
+    data: Vec<Raw>,
     includes: Option<Includes>,
     meta: Option<Meta>,
 }
@@ -42,7 +42,7 @@ struct Includes {
     #[serde(default)]
     users: Vec<User>,
     #[serde(default)]
-    tweets: Vec<serde_json::Value>,
+    tweets: Vec<Raw>,
 }
 
 #[derive(Deserialize)]
@@ -173,7 +173,7 @@ impl Mentions {
             let includes = page.includes.unwrap_or_default();
             users.extend(includes.users.into_iter().map(|u| (u.id.clone(), u)));
             for raw in includes.tweets {
-                if let Ok(t) = serde_json::from_value::<Tweet>(raw) {
+                if let Ok(t) = serde_json::from_str::<Tweet>(raw.get()) {
                     referenced.insert(t.id.clone(), t);
                 }
             }
@@ -220,7 +220,7 @@ impl Mentions {
         Ok(page
             .data
             .into_iter()
-            .filter_map(|raw| serde_json::from_value::<Tweet>(raw).ok())
+            .filter_map(|raw| serde_json::from_str::<Tweet>(raw.get()).ok())
             .find(|t| t.text == text && t.referenced_tweets.iter().any(|r| r.kind == "replied_to" && r.id == to))
             .map(|t| t.id))
     }

@@ -1,7 +1,7 @@
 //! Telegram Bot API: `getUpdates` long-poll with `offset` (passing it confirms the updates
 //! before it, so the offset is stored with the messages it covers) and `sendMessage`.
 
-use crate::connector::{readable, Pulled};
+use crate::connector::{readable, Pulled, Raw};
 use crate::error::Error;
 use serde::Deserialize;
 use std::time::Duration;
@@ -37,7 +37,7 @@ struct Parameters {
 struct Update {
     update_id: i64,
     /// Kept raw: one unreadable message is skipped, not the whole batch.
-    message: Option<serde_json::Value>,
+    message: Option<Raw>,
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! Twilio Messages for one SMS or WhatsApp number. The list is newest first, so an incremental
 //! sync walks pages back to the newest message it already has (see `walk`).
 
-use crate::connector::{readable, setting, skip, Pulled};
+use crate::connector::{readable, setting, skip, Pulled, Raw};
 use crate::error::Error;
 use crate::walk::{Walk, OVERLAP};
 use serde::Deserialize;
@@ -23,7 +23,7 @@ pub struct Twilio {
 
 #[derive(Deserialize)]
 struct Page {
-    messages: Vec<serde_json::Value>,
+    messages: Vec<Raw>,
     next_page_uri: Option<String>,
 }
 
@@ -212,7 +212,7 @@ impl Twilio {
         Ok(page
             .messages
             .into_iter()
-            .filter_map(|raw| serde_json::from_value::<Message>(raw).ok())
+            .filter_map(|raw| serde_json::from_str::<Message>(raw.get()).ok())
             .find(|m| {
                 let at = m.date_sent.as_deref().or(m.date_created.as_deref()).and_then(parse_time);
                 m.body.as_deref() == Some(text) && at.is_some_and(|t| t.as_second() >= since.as_second() - OVERLAP)

@@ -3,7 +3,7 @@
 //! are paced by `x-rate-limit-*`. Group conversations are not support conversations and are left
 //! alone.
 
-use crate::connector::{page_size, readable, skip, Pulled};
+use crate::connector::{page_size, readable, skip, Pulled, Raw};
 use crate::error::Error;
 use crate::pace::{until, x_pause, Pace, Paces};
 use crate::walk::{Walk, OVERLAP};
@@ -31,7 +31,7 @@ pub struct X {
 #[derive(Deserialize)]
 struct Events {
     #[serde(default)]
-    data: Vec<serde_json::Value>,
+    data: Vec<Raw>,
     includes: Option<Includes>,
     meta: Option<Meta>,
 }
@@ -262,7 +262,7 @@ impl X {
         Ok(page
             .data
             .into_iter()
-            .filter_map(|raw| serde_json::from_value::<Event>(raw).ok())
+            .filter_map(|raw| serde_json::from_str::<Event>(raw.get()).ok())
             .find(|e| {
                 let at = e.created_at.as_deref().and_then(|t| t.parse::<jiff::Timestamp>().ok()).map_or(0, |t| t.as_second());
                 e.sender_id.as_deref() == Some(me.as_str()) && Self::participant(&me, e) == Some(to) && e.text == text && at >= since.as_second() - OVERLAP
