@@ -155,21 +155,104 @@ pub(crate) fn field_names(fields: &str) -> Vec<String> {
     names.into_iter().map(|n| n.split('.').next().unwrap_or("").trim().to_owned()).filter(|n| !n.is_empty()).collect()
 }
 
-fn person(inner: &Inner, channel: Channel, customer: Option<usize>) -> Value {
+// Conversations and messages, typed rather than built as `json!` trees: a sync asks for hundreds
+// of thousands, on the same cores as the app being measured.
+
+/// `{"data": …}`, as Graph wraps its lists.
+#[derive(serde::Serialize)]
+struct Data<T> {
+    data: T,
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum PersonJson {
+    Instagram { username: String, id: String },
+    Facebook { name: String, email: String, id: String },
+}
+
+#[derive(serde::Serialize)]
+pub(crate) struct MessageJson<'a> {
+    id: String,
+    created_time: String,
+    from: PersonJson,
+    to: Data<[PersonJson; 1]>,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attachments: Option<Data<[AttachmentJson<'a>; 1]>>,
+}
+
+#[derive(serde::Serialize)]
+struct AttachmentJson<'a> {
+    id: String,
+    mime_type: &'static str,
+    name: &'a str,
+    size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_data: Option<ImageJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_url: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct ImageJson {
+    url: String,
+    preview_url: String,
+    width: u32,
+    height: u32,
+    max_width: u32,
+    max_height: u32,
+    render_as_sticker: bool,
+}
+
+/// A page of a list: its items and where the next page is.
+#[derive(serde::Serialize)]
+pub(crate) struct PageJson<T> {
+    data: Vec<T>,
+    paging: PagingJson,
+}
+
+#[derive(serde::Serialize, Default)]
+struct PagingJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cursors: Option<CursorsJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct CursorsJson {
+    before: String,
+    after: String,
+}
+
+#[derive(serde::Serialize)]
+struct ConversationJson<'a> {
+    id: String,
+    updated_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    participants: Option<Data<[PersonJson; 2]>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    messages: Option<PageJson<MessageJson<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_count: Option<usize>,
+}
+
+fn person(inner: &Inner, channel: Channel, customer: Option<usize>) -> PersonJson {
     match (channel, customer) {
         (Channel::Instagram, Some(c)) => {
             let c = &inner.world.customers[c];
-            json!({"username": c.username(), "id": c.handle(Channel::Instagram)})
+            PersonJson::Instagram { username: c.username(), id: c.handle(Channel::Instagram) }
         }
-        (Channel::Instagram, None) => json!({"username": IG_USERNAME, "id": IG_ACCOUNT_ID}),
+        (Channel::Instagram, None) => PersonJson::Instagram { username: IG_USERNAME.into(), id: IG_ACCOUNT_ID.into() },
         (_, Some(c)) => {
             let c = &inner.world.customers[c];
             let psid = c.handle(Channel::Messenger);
-            json!({"name": c.name, "email": format!("{psid}@facebook.com"), "id": psid})
+            PersonJson::Facebook { name: c.name.clone(), email: format!("{psid}@facebook.com"), id: psid }
         }
         (_, None) => {
             let page = crate::credentials::PAGE_ID;
-            json!({"name": PAGE_NAME, "email": format!("{page}@facebook.com"), "id": page})
+            PersonJson::Facebook { name: PAGE_NAME.into(), email: format!("{page}@facebook.com"), id: page.into() }
         }
     }
 }
@@ -182,34 +265,42 @@ pub(crate) fn message_id(inner: &Inner, conv: usize, turn: usize) -> String {
 }
 
 /// A message as Graph gives it; its attachment's URL points at `origin`'s stand-in for the CDN.
-pub(crate) fn message_json(inner: &Inner, conv: usize, turn: usize, origin: &str) -> Value {
+pub(crate) fn message_json<'a>(inner: &'a Inner, conv: usize, turn: usize, origin: &str) -> MessageJson<'a> {
     let c = &inner.world.conversations[conv];
     let t: &Turn = &c.turns[turn];
     let (from, to) = if t.speaker == Speaker::Customer { (Some(c.customer), None) } else { (None, Some(c.customer)) };
     let id = message_id(inner, conv, turn);
-    let mut m = json!({
-        "id": id,
-        "created_time": time(t.at),
-        "from": person(inner, c.channel, from),
-        "to": {"data": [person(inner, c.channel, to)]},
-        "message": t.text,
-    });
-    if let Some(a) = &t.attachment {
-        m["attachments"] = json!({"data": [attachment_json(&id, a, origin)]});
+    let attachments = t.attachment.as_ref().map(|a| Data { data: [attachment_json(&id, a, origin)] });
+    MessageJson {
+        id,
+        created_time: time(t.at),
+        from: person(inner, c.channel, from),
+        to: Data { data: [person(inner, c.channel, to)] },
+        message: &t.text,
+        attachments,
     }
-    m
 }
 
-fn attachment_json(message: &str, a: &Attachment, origin: &str) -> Value {
+fn attachment_json<'a>(message: &str, a: &'a Attachment, origin: &str) -> AttachmentJson<'a> {
     // Like the CDN's: a path naming the file, and a signature the CDN checks (here: any).
     let url = format!("{origin}/scontent/v/t1.15752-9/{}?_nc_sid=5b8a1c&oh=00_sandbox", a.name);
-    let mut data = json!({"id": format!("{message}_att"), "mime_type": a.mime, "name": a.name, "size": a.size});
-    if a.kind == "image" {
-        data["image_data"] = json!({"url": url, "preview_url": url, "width": 1280, "height": 960, "max_width": 1280, "max_height": 960, "render_as_sticker": false});
-    } else {
-        data["file_url"] = json!(url);
+    let image = a.kind == "image";
+    AttachmentJson {
+        id: format!("{message}_att"),
+        mime_type: a.mime,
+        name: &a.name,
+        size: a.size,
+        image_data: image.then(|| ImageJson {
+            url: url.clone(),
+            preview_url: url.clone(),
+            width: 1280,
+            height: 960,
+            max_width: 1280,
+            max_height: 960,
+            render_as_sticker: false,
+        }),
+        file_url: (!image).then_some(url),
     }
-    data
 }
 
 /// Where a `next` link points: this server, as the client reached it.
@@ -225,18 +316,18 @@ pub(crate) fn link(origin: &str, path: &str, query: &HashMap<String, String>, af
 }
 
 /// A page of a conversation's messages, newest first, starting after turn cursor `after`.
-fn messages_page(inner: &Inner, conv: usize, limit: usize, before_turn: usize, origin: &str, query: &HashMap<String, String>) -> Value {
+fn messages_page<'a>(inner: &'a Inner, conv: usize, limit: usize, before_turn: usize, origin: &str, query: &HashMap<String, String>) -> PageJson<MessageJson<'a>> {
     let turns: Vec<usize> = (0..before_turn).rev().take(limit).collect();
-    let data: Vec<Value> = turns.iter().map(|&t| message_json(inner, conv, t, origin)).collect();
-    let mut paging = json!({});
+    let data = turns.iter().map(|&t| message_json(inner, conv, t, origin)).collect();
+    let mut paging = PagingJson::default();
     if let (Some(first), Some(last)) = (turns.first(), turns.last()) {
-        paging["cursors"] = json!({"before": encode(&format!("m{}", first + 1)), "after": encode(&format!("m{last}"))});
+        paging.cursors = Some(CursorsJson { before: encode(&format!("m{}", first + 1)), after: encode(&format!("m{last}")) });
         if *last > 0 {
             let id = conversation_id(inner.world.conversations[conv].channel, conv);
-            paging["next"] = json!(link(origin, &format!("{id}/messages"), query, &encode(&format!("m{last}"))));
+            paging.next = Some(link(origin, &format!("{id}/messages"), query, &encode(&format!("m{last}"))));
         }
     }
-    json!({"data": data, "paging": paging})
+    PageJson { data, paging }
 }
 
 pub(crate) fn limit(query: &HashMap<String, String>, default: usize) -> usize {
@@ -307,32 +398,28 @@ async fn conversations(Shared(state): Shared<Arc<State>>, Path(node): Path<Strin
     .into_iter()
     .chain(query.get("access_token").map(|t| ("access_token".to_owned(), t.clone())))
     .collect();
-    let data: Vec<Value> = page
+    let data = page
         .iter()
         .map(|&(at, conv)| {
             let c = &inner.world.conversations[conv];
-            let mut v = json!({"id": conversation_id(channel, conv), "updated_time": time(at)});
-            if has("participants") {
-                v["participants"] = json!({"data": [person(&inner, channel, Some(c.customer)), person(&inner, channel, None)]});
+            ConversationJson {
+                id: conversation_id(channel, conv),
+                updated_time: time(at),
+                participants: has("participants").then(|| Data { data: [person(&inner, channel, Some(c.customer)), person(&inner, channel, None)] }),
+                messages: has("messages").then(|| messages_page(&inner, conv, NESTED, c.turns.len(), &origin, &nested_query)),
+                message_count: has("message_count").then_some(c.turns.len()),
             }
-            if has("messages") {
-                v["messages"] = messages_page(&inner, conv, NESTED, c.turns.len(), &origin, &nested_query);
-            }
-            if has("message_count") {
-                v["message_count"] = json!(c.turns.len());
-            }
-            v
         })
         .collect();
-    let mut paging = json!({});
+    let mut paging = PagingJson::default();
     if let (Some(first), Some(last)) = (page.first(), page.last()) {
         let after = encode(&format!("c{}:{}", last.0, last.1));
-        paging["cursors"] = json!({"before": encode(&format!("c{}:{}", first.0, first.1)), "after": after});
+        paging.cursors = Some(CursorsJson { before: encode(&format!("c{}:{}", first.0, first.1)), after: after.clone() });
         if more {
-            paging["next"] = json!(link(&origin, &format!("{node}/conversations"), &query, &after));
+            paging.next = Some(link(&origin, &format!("{node}/conversations"), &query, &after));
         }
     }
-    Json(json!({"data": data, "paging": paging})).into_response()
+    Json(PageJson { data, paging }).into_response()
 }
 
 async fn messages(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
