@@ -107,15 +107,18 @@ struct Writing {
 
 /// Records an account may have handed to the writer and not yet seen stored: counted in records,
 /// not pulls, so an API of small pages (X's 100 events, Telegram's 100 updates) keeps as much in
-/// flight as one of large pages and gets its share of each shared transaction.
-const IN_FLIGHT: usize = 3_000;
+/// flight as one of large pages and gets its share of each shared transaction. Together the
+/// accounts keep more in flight than a transaction takes, so the next one is ready when a commit
+/// ends.
+const IN_FLIGHT: usize = 8_000;
 
 /// Records in one part of a pull: parts of many accounts share a transaction.
 const PART: usize = 250;
 
 /// Records one transaction takes at most: enough that a commit and the search-index flush are
-/// shared by many pulls, few enough that a batch is never long in coming.
-const GROUP_RECORDS: usize = 20_000;
+/// shared by many pulls (each rewrites the same hot index pages), few enough that a batch is never
+/// long in coming: a few seconds in an initial sync, at once when only live messages come.
+const GROUP_RECORDS: usize = 50_000;
 
 /// Batches waiting for the store, in the order they came.
 #[derive(Default)]
