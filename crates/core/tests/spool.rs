@@ -84,3 +84,22 @@ fn another_stores_spool_is_refused_not_read() {
     let mut fresh = Store::create(&path, &static_key(3)).unwrap();
     assert!(fresh.spool().unwrap().pending(3, "updates").unwrap().is_empty());
 }
+
+/// Each Telegram account has a connection of its own to the spool: they write at the same time.
+#[test]
+fn two_accounts_spool_at_once_through_their_own_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_path, mut store) = store_with_sample(dir.path(), 1);
+    let spools = [store.spool().unwrap(), store.spool().unwrap()];
+    std::thread::scope(|scope| {
+        for (account, mut spool) in spools.into_iter().enumerate() {
+            scope.spawn(move || {
+                for n in 0..200 {
+                    spool.push(account as i64, "updates", &[update(&format!("u{n}"), "hello")], Some(&n.to_string())).unwrap();
+                }
+            });
+        }
+    });
+    let spool = store.spool().unwrap();
+    assert_eq!((spool.pending(0, "updates").unwrap().len(), spool.pending(1, "updates").unwrap().len()), (200, 200));
+}

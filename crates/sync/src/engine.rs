@@ -501,7 +501,6 @@ impl Engine {
         }
     }
 
-    /// Ends an account's task on an error that retrying will not fix.
     /// Opens the store's spool and stores what an earlier run left in it for this account (a crash
     /// between a pull and the store's commit), in order, before the account pulls again.
     async fn replay_spool(&self, account: &AccountView, stream: &'static str, queue: &Queue, writing: &mut VecDeque<Writing>, report: &mut AccountReport) -> Result<Arc<Mutex<Spool>>, Error> {
@@ -522,6 +521,7 @@ impl Engine {
         Ok(spool)
     }
 
+    /// Ends an account's task on an error that retrying will not fix.
     fn stop(&self, account: &AccountView, mut report: AccountReport, e: Error) -> AccountReport {
         let state = if matches!(e, Error::Auth(_)) { AccountState::NeedsReauth } else { AccountState::Error };
         tracing::warn!(account = %account.key, error = %e, "sync stopped for this account");

@@ -68,8 +68,10 @@ impl Store {
         };
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
             .map_err(|e| Error::invalid(format!("the spool beside the store cannot be read ({e}); it is not this store's")))?;
+        // Two Telegram accounts write to the spool, each through its own connection.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
+            "PRAGMA busy_timeout = 5000;
+             PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA temp_store = MEMORY;
              CREATE TABLE IF NOT EXISTS spooled (
