@@ -531,13 +531,12 @@ impl Workspace {
         if !image {
             return Err(not_shown());
         }
-        let secret_of = |key: &str| -> Result<_, ApiError> {
-            self.running_credentials()?.get(key).map_err(ApiError::from)?.ok_or_else(|| ApiError {
+        let secret = || -> Result<_, ApiError> {
+            self.running_credentials()?.get(&account.key).map_err(ApiError::from)?.ok_or_else(|| ApiError {
                 code: ErrorCode::NotAllowed,
-                message: format!("no credentials for {key} in the keychain; add the account again"),
+                message: format!("no credentials for {} in the keychain; add the account again", account.key),
             })
         };
-        let secret = || secret_of(&account.key);
         let handle = tokio::runtime::Handle::try_current().map_err(|_| internal("no async runtime to fetch the image"))?;
         // Commands run on a blocking thread (both shells), where waiting is allowed.
         fn wait<F: std::future::Future>(handle: &tokio::runtime::Handle, fetch: F) -> F::Output {
@@ -555,7 +554,12 @@ impl Workspace {
                         message: "X shows DM photos only to requests signed with the account's OAuth 1.0a keys; add them in Settings, or open the photo in the browser".into(),
                     });
                 }
-                let keys = switchboard_sync::OAuth1Keys::from_secret(&secret_of(&switchboard_sync::OAuth1Keys::credential_key(&account.key))?)?;
+                let stored = self.running_credentials()?.get(&switchboard_sync::OAuth1Keys::credential_key(&account.key)).map_err(ApiError::from)?;
+                let stored = stored.ok_or_else(|| ApiError {
+                    code: ErrorCode::NotAllowed,
+                    message: "the account's photo keys are not in the keychain; add them again in Settings".into(),
+                })?;
+                let keys = switchboard_sync::OAuth1Keys::from_secret(&stored)?;
                 wait(&handle, media::x_image(base_url, &keys, url))
             }
             (_, Some(url)) => wait(&handle, media::image(account.channel, base_url, url)),
