@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shownInline } from './attachments';
+import { ImageCache, shownInline } from './attachments';
 import type { Attachment } from './generated/Attachment';
 import type { MessageView } from './generated/MessageView';
 
@@ -29,5 +29,24 @@ describe('shownInline', () => {
   it("shows an email's images from the message itself", () => {
     expect(shownInline(message({ channel: 'email', email: {} as MessageView['email'] }), attachment({ url: 'cid:logo' }))).toBe(true);
     expect(shownInline(message({ channel: 'email', email: {} as MessageView['email'] }), attachment({ kind: 'file' }))).toBe(false);
+  });
+});
+
+describe('ImageCache', () => {
+  it('keeps what was shown, most recently used first, within its budget', () => {
+    const cache = new ImageCache(10);
+    cache.set(1, 0, 'aaaa');
+    cache.set(2, 0, 'bbbb');
+    expect(cache.get(1, 0)).toBe('aaaa');
+    // Over the budget: the least recently used (2/0, since 1/0 was just read) goes.
+    cache.set(3, 0, 'cccc');
+    expect([cache.get(1, 0), cache.get(2, 0), cache.get(3, 0)]).toEqual(['aaaa', undefined, 'cccc']);
+    // Replacing an entry counts its new size only; one larger than the budget is not kept.
+    cache.set(1, 0, 'dd');
+    cache.set(4, 1, 'eeee');
+    expect([cache.get(1, 0), cache.get(3, 0), cache.get(4, 1)]).toEqual(['dd', 'cccc', 'eeee']);
+    cache.set(5, 0, 'x'.repeat(11));
+    expect(cache.get(5, 0)).toBeUndefined();
+    expect(cache.get(4, 1)).toBe('eeee');
   });
 });
