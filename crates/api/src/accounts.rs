@@ -201,22 +201,26 @@ pub fn connect_demo(store: &mut Store, sandbox_url: &str) -> switchboard_core::R
 /// neither.
 pub fn connect(store: &mut Store, credentials: &dyn Credentials, new: &NewAccount) -> switchboard_core::Result<AccountView> {
     let (key, config) = new.prepare().map_err(switchboard_core::Error::invalid)?;
-    let photo_keys = new.photo_keys.as_ref().map(|k| k.checked().map_err(switchboard_core::Error::invalid)).transpose()?;
-    let forget = || {
-        let _ = credentials.delete(&key);
-        let _ = credentials.delete(&OAuth1Keys::credential_key(&key));
+    let undo = || {
+        let _ = forget(credentials, &key);
     };
     credentials.set(&key, new.secret.trim())?;
-    if let Some(keys) = photo_keys {
-        credentials.set(&OAuth1Keys::credential_key(&key), keys.to_secret().expose()).inspect_err(|_| forget())?;
+    if let Some(keys) = &new.photo_keys {
+        keep_photo_keys(credentials, &key, keys).inspect_err(|_| undo())?;
     }
-    store.add_account(&key, None, config).inspect_err(|_| forget())
+    store.add_account(&key, None, config).inspect_err(|_| undo())
 }
 
 /// Forgets every secret of an account: its token or password, and its photo keys.
 pub fn forget(credentials: &dyn Credentials, key: &str) -> switchboard_core::Result<()> {
     credentials.delete(key)?;
     credentials.delete(&OAuth1Keys::credential_key(key))
+}
+
+/// Puts an account's photo keys, checked and tidied, in the keychain beside its token.
+fn keep_photo_keys(credentials: &dyn Credentials, key: &str, keys: &OAuth1Keys) -> switchboard_core::Result<()> {
+    let keys = keys.checked().map_err(switchboard_core::Error::invalid)?;
+    credentials.set(&OAuth1Keys::credential_key(key), keys.to_secret().expose())
 }
 
 /// Gives an X account's direct messages photo keys (`None`: takes them away): in the keychain,
@@ -229,8 +233,7 @@ pub fn set_photo_keys(store: &mut Store, credentials: &dyn Credentials, key: &st
     let mut config = account.config.clone();
     match keys {
         Some(keys) => {
-            let keys = keys.checked().map_err(switchboard_core::Error::invalid)?;
-            credentials.set(&OAuth1Keys::credential_key(key), keys.to_secret().expose())?;
+            keep_photo_keys(credentials, key, keys)?;
             config.insert(PHOTO_KEYS.into(), true.into());
         }
         None => {

@@ -56,29 +56,56 @@ pub(crate) struct Keys<'a> {
 #[derive(Default)]
 pub(crate) struct Nonces(Mutex<HashSet<String>>);
 
+/// Why X refuses a request, with its v1.1 error code and words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Refusal {
+    NotAuthenticated,
+    InvalidToken,
+    StaleTimestamp,
+}
+
+impl Refusal {
+    pub fn code(self) -> u16 {
+        match self {
+            Refusal::NotAuthenticated => 32,
+            Refusal::InvalidToken => 89,
+            Refusal::StaleTimestamp => 135,
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::NotAuthenticated => "Could not authenticate you.",
+            Refusal::InvalidToken => "Invalid or expired token.",
+            Refusal::StaleTimestamp => "Timestamp out of bounds.",
+        }
+    }
+}
+
 /// Whether a GET of `url` with `query` and `authorization` is signed with `keys`, fresh and not
-/// replayed; or what X would say is wrong.
-pub(crate) fn verify(url: &str, query: &[(String, String)], authorization: Option<&str>, keys: &Keys, now: i64, nonces: &Nonces) -> Result<(), &'static str> {
-    let mut oauth = authorization.and_then(header_params).ok_or("Could not authenticate you.")?;
-    let given = oauth.remove("oauth_signature").ok_or("Could not authenticate you.")?;
+/// replayed; or why X would refuse it.
+pub(crate) fn verify(url: &str, query: &[(String, String)], authorization: Option<&str>, keys: &Keys, now: i64, nonces: &Nonces) -> Result<(), Refusal> {
+    use Refusal::*;
+    let mut oauth = authorization.and_then(header_params).ok_or(NotAuthenticated)?;
+    let given = oauth.remove("oauth_signature").ok_or(NotAuthenticated)?;
     let field = |k: &str| oauth.get(k).map(String::as_str);
     if field("oauth_signature_method") != Some("HMAC-SHA1") || field("oauth_version").is_some_and(|v| v != "1.0") {
-        return Err("Could not authenticate you.");
+        return Err(NotAuthenticated);
     }
     if field("oauth_consumer_key") != Some(keys.consumer_key) || field("oauth_token") != Some(keys.token) {
-        return Err("Invalid or expired token.");
+        return Err(InvalidToken);
     }
-    let stamp = field("oauth_timestamp").and_then(|t| t.parse::<i64>().ok()).ok_or("Could not authenticate you.")?;
+    let stamp = field("oauth_timestamp").and_then(|t| t.parse::<i64>().ok()).ok_or(NotAuthenticated)?;
     if (stamp - now).abs() > SKEW {
-        return Err("Timestamp out of bounds.");
+        return Err(StaleTimestamp);
     }
-    let nonce = field("oauth_nonce").filter(|n| !n.is_empty()).ok_or("Could not authenticate you.")?.to_owned();
+    let nonce = field("oauth_nonce").filter(|n| !n.is_empty()).ok_or(NotAuthenticated)?.to_owned();
     let params: Vec<(String, String)> = query.iter().cloned().chain(oauth).collect();
     if signature("GET", url, &params, keys.consumer_secret, keys.token_secret) != given {
-        return Err("Could not authenticate you.");
+        return Err(NotAuthenticated);
     }
     if !nonces.0.lock().expect("nonces").insert(format!("{stamp} {nonce}")) {
-        return Err("Could not authenticate you.");
+        return Err(NotAuthenticated);
     }
     Ok(())
 }
@@ -132,7 +159,7 @@ mod tests {
         assert!(verify(url, &[], Some(&good), &keys, now, &nonces).is_err(), "a replay is refused");
         assert!(verify(url, &[], Some(&header(url, "n2", now, "wrong")), &keys, now, &nonces).is_err());
         assert!(verify(&format!("{url}x"), &[], Some(&header(url, "n3", now, "cs")), &keys, now, &nonces).is_err(), "signed for another URL");
-        assert_eq!(verify(url, &[], Some(&header(url, "n4", now - 3_600, "cs")), &keys, now, &nonces), Err("Timestamp out of bounds."));
+        assert_eq!(verify(url, &[], Some(&header(url, "n4", now - 3_600, "cs")), &keys, now, &nonces).map_err(Refusal::message), Err("Timestamp out of bounds."));
         assert!(verify(url, &[], Some("Bearer sandbox-x-user-token"), &keys, now, &nonces).is_err());
         assert!(verify(url, &[], None, &keys, now, &nonces).is_err());
     }

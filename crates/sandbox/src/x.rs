@@ -195,9 +195,8 @@ pub(crate) async fn ton(Shared(state): Shared<Arc<State>>, Path((event, media, n
     let url = format!("{}{}", crate::graph::origin(&headers), uri.path());
     let query: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
     let authorization = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
-    if let Err(message) = crate::oauth1::verify(&url, &query, authorization, &keys, jiff::Timestamp::now().as_second(), &state.nonces) {
-        let code = if message.starts_with("Invalid") { 89 } else if message.starts_with("Timestamp") { 135 } else { 32 };
-        return (StatusCode::UNAUTHORIZED, Json(json!({"errors": [{"code": code, "message": message}]}))).into_response();
+    if let Err(refusal) = crate::oauth1::verify(&url, &query, authorization, &keys, jiff::Timestamp::now().as_second(), &state.nonces) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"errors": [{"code": refusal.code(), "message": refusal.message()}]}))).into_response();
     }
     // Only a photo sent in a DM exists: named by its event, the media's id and its file name.
     let inner = state.read();
