@@ -61,8 +61,8 @@ fn a_full_disk_is_reported_and_the_store_stays_as_it_was() {
     let env = Env::new(Some("pw"));
     env.ok(&["init"]);
     env.ok(&["import", env.file("s.jsonl", SAMPLE).to_str().unwrap()]);
-    // ~4 MB of messages into a 1 MB file system.
-    let more = env.file("more.jsonl", &big_import(4000));
+    // ~16 MB of messages into a 4 MB file system (a store of 16 KiB pages starts at about 1.5 MB).
+    let more = env.file("more.jsonl", &big_import(16000));
     let full = env.home.path().join("full");
     std::fs::create_dir(&full).unwrap();
     let store = env.store();
@@ -70,7 +70,7 @@ fn a_full_disk_is_reported_and_the_store_stays_as_it_was() {
     let out = in_mount_namespace(
         &env,
         &format!(
-            r#"mount -t tmpfs -o size=1m tmpfs "{f}"
+            r#"mount -t tmpfs -o size=4m tmpfs "{f}"
                cp "{s}" "{k}" "{f}/"
                sha256sum < "{f}/switchboard.db" > "$HOME/before.txt"
                if "$SB" --store "{f}/switchboard.db" import "{m}" 2> "$HOME/err.txt"; then echo IMPORTED; fi

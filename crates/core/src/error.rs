@@ -19,6 +19,10 @@ pub enum Error {
         "the store at {path} was written by a newer Switchboard (schema {found}, this build reads up to {supported}); update Switchboard"
     )]
     NewerVersion { path: PathBuf, found: i64, supported: i64 },
+    #[error(
+        "the store at {path} was written by a newer Switchboard (store format {found}, this build reads up to {supported}); update Switchboard"
+    )]
+    NewerFormat { path: PathBuf, found: u32, supported: u32 },
     #[error("the store's folder {0} is read-only; nothing was changed")]
     ReadOnly(PathBuf),
     #[error("the disk is full while writing the store at {0}; nothing was changed")]

@@ -146,6 +146,18 @@ pub enum Slot {
     Pending,
 }
 
+/// The newest store format this build writes and reads. Format 1: SQLCipher's default 4 KiB
+/// pages. Format 2 records its page size (`page_size`), which SQLCipher must be told before it
+/// reads a byte: an encrypted file's header does not say.
+pub const STORE_FORMAT: u32 = 2;
+
+/// SQLCipher's page size before format 2.
+const FORMAT_1_PAGE_SIZE: u32 = 4096;
+
+fn format_1_page_size() -> u32 {
+    FORMAT_1_PAGE_SIZE
+}
+
 /// The non-secret file beside a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreMeta {
@@ -154,6 +166,9 @@ pub struct StoreMeta {
     pub key: KeySpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<KeySpec>,
+    /// Bytes per page (format 2 on; a format 1 file has none and SQLCipher's 4 KiB default).
+    #[serde(default = "format_1_page_size")]
+    pub page_size: u32,
 }
 
 impl StoreMeta {

@@ -16,8 +16,7 @@ fn a_store_created_at_schema_1_upgrades_and_backfills_the_search_index() {
     drop(old);
     {
         // Rows as the first version wrote them, straight into the schema-1 tables.
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.pragma_update(None, "key", format!("x'{}'", "07".repeat(32))).unwrap();
+        let conn = sqlcipher(&path, 7);
         conn.execute_batch(
             "INSERT INTO accounts (id, key, channel, name, created_at) VALUES (1, 'messenger:acme-page', 'messenger', 'Acme', 0);
              INSERT INTO contacts (id, uid, name, created_at) VALUES (1, 'ct_lena', 'Lena Ortiz', 0), (2, 'ct_minji', '김민지', 0);

@@ -76,8 +76,7 @@ fn a_store_from_a_newer_version_is_refused_untouched() {
     drop(store);
     {
         // Written the way a future Switchboard would: same key, higher schema number.
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.pragma_update(None, "key", format!("x'{}'", "04".repeat(32))).unwrap();
+        let conn = sqlcipher(&path, 4);
         conn.pragma_update(None, "user_version", 99).unwrap();
     }
     let before = checksum(&path);
@@ -112,10 +111,112 @@ fn the_file_is_a_real_sqlcipher_database_with_wal_and_foreign_keys() {
     // Without the key SQLite cannot read it.
     let plain = rusqlite::Connection::open(&path).unwrap();
     assert!(plain.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)).is_err());
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "key", format!("x'{}'", "06".repeat(32))).unwrap();
+    // Nor can SQLCipher with the key but its default 4 KiB pages: the key file says 16 KiB.
+    let meta = StoreMeta::read(&path).unwrap().unwrap();
+    assert_eq!((meta.format, meta.page_size), (2, 16384));
+    let default_pages = rusqlite::Connection::open(&path).unwrap();
+    default_pages.pragma_update(None, "key", format!("x'{}'", "06".repeat(32))).unwrap();
+    assert!(default_pages.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)).is_err());
+    let conn = sqlcipher(&path, 6);
+    // (SQLCipher answers with text.)
+    let page_size: String = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    assert_eq!(page_size, "16384");
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let messages: i64 = conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).unwrap();
     assert_eq!(messages, 5);
+}
+
+/// Turns the store at `path` into one of format 1, as builds before 16 KiB pages wrote: the same
+/// data in SQLCipher's default 4 KiB pages, and a key file without a page size.
+fn make_format_1(path: &std::path::Path, byte: u8) {
+    let old = path.with_extension("4k");
+    {
+        let conn = sqlcipher(path, byte);
+        let key = format!("x'{}'", format!("{byte:02x}").repeat(32));
+        // sqlcipher_export copies tables and rows, not the schema version.
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        conn.execute_batch(&format!(
+            "ATTACH DATABASE '{}' AS old KEY \"{key}\"; PRAGMA old.cipher_page_size = 4096; SELECT sqlcipher_export('old');
+             PRAGMA old.user_version = {version}; DETACH DATABASE old;",
+            old.display()
+        ))
+        .unwrap();
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+    }
+    std::fs::rename(&old, path).unwrap();
+    let meta_path = StoreMeta::path_for(path);
+    let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["format"] = 1.into();
+    meta.as_object_mut().unwrap().remove("page_size");
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+}
+
+#[test]
+fn a_store_of_format_1_with_4_kib_pages_still_opens_reads_writes_and_rekeys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, store) = store_with_sample(dir.path(), 7);
+    let threads = store.thread(1, 10).unwrap().messages.len();
+    drop(store);
+    make_format_1(&path, 7);
+    let meta = StoreMeta::read(&path).unwrap().unwrap();
+    assert_eq!((meta.format, meta.page_size), (1, 4096));
+
+    let mut store = Store::open(&path, &static_key(7)).unwrap();
+    assert_eq!(store.thread(1, 10).unwrap().messages.len(), threads);
+    let line = r#"{"kind":"message","account":"telegram:acme_bot","conversation":"77","id":"77:1","direction":"in","author":{"kind":"customer","name":"Old Format","handle":"77"},"text":"still written","at":"2026-03-07T00:00:00Z"}"#;
+    assert!(store.import_jsonl(line.as_bytes()).unwrap().errors.is_empty());
+    store.rekey(&static_key(8)).unwrap();
+    drop(store);
+
+    // Still 4 KiB pages under the new key, and the key file still says so.
+    let meta = StoreMeta::read(&path).unwrap().unwrap();
+    assert_eq!((meta.format, meta.page_size), (1, 4096));
+    let conn = sqlcipher(&path, 8);
+    let (page_size, found): (String, i64) = (
+        conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap(),
+        conn.query_row("SELECT count(*) FROM messages WHERE body = 'still written'", [], |r| r.get(0)).unwrap(),
+    );
+    assert_eq!((page_size.as_str(), found), ("4096", 1));
+    drop(conn);
+    let store = Store::open(&path, &static_key(8)).unwrap();
+    assert_eq!(store.thread(1, 10).unwrap().messages.len(), threads);
+}
+
+#[test]
+fn a_key_file_of_a_newer_format_or_an_impossible_page_size_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, store) = store_with_sample(dir.path(), 9);
+    drop(store);
+    let meta_path = StoreMeta::path_for(&path);
+    let good = std::fs::read_to_string(&meta_path).unwrap();
+    let edited = |field: &str, value: serde_json::Value| {
+        let mut meta: serde_json::Value = serde_json::from_str(&good).unwrap();
+        meta[field] = value;
+        std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+        (checksum(&path), checksum(&meta_path))
+    };
+
+    let before = edited("format", 3.into());
+    let err = Store::open(&path, &static_key(9)).unwrap_err();
+    assert!(matches!(err, Error::NewerFormat { found: 3, supported: 2, .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("the store at {} was written by a newer Switchboard (store format 3, this build reads up to 2); update Switchboard", path.display())
+    );
+    assert_eq!(before, (checksum(&path), checksum(&meta_path)));
+
+    for size in [1000, 256, 131072] {
+        let before = edited("page_size", size.into());
+        let err = Store::open(&path, &static_key(9)).unwrap_err();
+        assert!(matches!(&err, Error::Meta { detail, .. } if detail == &format!("page size {size} is not one SQLCipher takes")), "{err:?}");
+        assert_eq!(before, (checksum(&path), checksum(&meta_path)));
+    }
+
+    std::fs::write(&meta_path, &good).unwrap();
+    assert_eq!(Store::open(&path, &static_key(9)).unwrap().thread(1, 10).unwrap().messages.len(), 3);
 }

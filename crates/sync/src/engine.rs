@@ -120,6 +120,11 @@ const PART: usize = 250;
 /// long in coming: a few seconds in an initial sync, at once when only live messages come.
 const GROUP_RECORDS: usize = 50_000;
 
+/// A transaction of at least this many records means a backlog: the writer takes the store's
+/// larger page cache until a transaction of fewer than `CAUGHT_UP_RECORDS` says it has caught up.
+const BACKLOG_RECORDS: usize = 10_000;
+const CAUGHT_UP_RECORDS: usize = 1_000;
+
 /// Batches waiting for the store, in the order they came.
 #[derive(Default)]
 struct Queue {
@@ -185,6 +190,7 @@ fn write_loop(store: &Mutex<Store>, queue: &Queue) {
     // Accounts (and streams) one of whose parts could not be stored: their later parts must not be
     // stored either, or a later cursor would skip what the failed part held.
     let mut spoiled: HashSet<(i64, &'static str)> = HashSet::new();
+    let mut catching_up = false;
     let refuse = |job: WriteJob| {
         let _ = job.done.send(Err(Error::Store(switchboard_core::Error::Invalid("an earlier part of this pull could not be stored".into()))));
     };
@@ -214,6 +220,18 @@ fn write_loop(store: &Mutex<Store>, queue: &Queue) {
             },
             WriteJob::batch,
         );
+        let backlog = match records {
+            n if n >= BACKLOG_RECORDS => true,
+            n if n < CAUGHT_UP_RECORDS => false,
+            _ => catching_up,
+        };
+        if backlog != catching_up {
+            // Only the cache's size: the write goes on as well with the normal one.
+            match lock(store).set_catching_up(backlog) {
+                Ok(()) => catching_up = backlog,
+                Err(e) => tracing::warn!(error = %e, "could not resize the writer's page cache"),
+            }
+        }
         match results {
             Ok(changed) => {
                 for (job, changed) in taken.into_iter().zip(changed) {

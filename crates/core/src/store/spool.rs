@@ -15,6 +15,9 @@ use crate::keys::StoreKey;
 use rusqlite::{params, Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
+/// SQLCipher's default: a spool holds a few pulls at most, and spools have always had it.
+const SPOOL_PAGE_SIZE: u32 = 4096;
+
 const KEY_SETTING: &str = "spool_key";
 
 /// A batch in the spool: what it holds and the cursor it brings the account to.
@@ -62,7 +65,7 @@ impl Store {
             None => Connection::open_in_memory()?,
             Some(path) => {
                 let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-                super::apply_key(&conn, &self.spool_key()?)?;
+                super::apply_key(&conn, &self.spool_key()?, SPOOL_PAGE_SIZE)?;
                 conn
             }
         };

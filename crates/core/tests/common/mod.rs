@@ -29,6 +29,16 @@ pub fn store_with_sample(dir: &Path, byte: u8) -> (PathBuf, Store) {
     (path, store)
 }
 
+/// The store at `path` opened with SQLCipher alone: the key of `byte`, and the page size its key
+/// file records.
+pub fn sqlcipher(path: &Path, byte: u8) -> rusqlite::Connection {
+    let page_size = switchboard_core::keys::StoreMeta::read(path).unwrap().unwrap().page_size;
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update(None, "key", format!("x'{}'", format!("{byte:02x}").repeat(32))).unwrap();
+    conn.pragma_update(None, "cipher_page_size", page_size).unwrap();
+    conn
+}
+
 pub fn checksum(path: &Path) -> String {
     hex(&Sha256::digest(std::fs::read(path).unwrap()))
 }
