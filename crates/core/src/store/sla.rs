@@ -1,7 +1,7 @@
 //! SLA clocks over the store: which policy a conversation falls under, its clocks as of a
 //! moment, and the default calendar and policies a new store starts with.
 
-use super::util::from_ms;
+use super::util::{from_ms, UNSOLVED, UNSOLVED_C};
 use super::Store;
 use crate::error::Result;
 use crate::interchange::{CalendarRecord, Record, SlaPolicyRecord};
@@ -113,10 +113,10 @@ impl Store {
             _ => "conversations c",
         };
         let filter = match which {
-            Which::One(_) => "c.id = ?1",
-            Which::Open => "c.status IN ('open', 'pending', 'on_hold') AND ?1 IS NULL",
-            Which::Ids(_) => "c.id IN (SELECT value FROM json_each(?1))",
-            Which::Stale => "c.sla_fresh = 0 AND c.status IN ('open', 'pending', 'on_hold') AND ?1 IS NULL",
+            Which::One(_) => "c.id = ?1".to_owned(),
+            Which::Open => format!("{UNSOLVED_C} AND ?1 IS NULL"),
+            Which::Ids(_) => "c.id IN (SELECT value FROM json_each(?1))".to_owned(),
+            Which::Stale => format!("c.sla_fresh = 0 AND {UNSOLVED_C} AND ?1 IS NULL"),
         };
         let param: rusqlite::types::Value = match which {
             Which::One(id) => id.into(),
@@ -330,10 +330,10 @@ impl Store {
     pub(crate) fn refresh_breaches(&self, now: jiff::Timestamp) -> Result<()> {
         let stale: bool = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT EXISTS (SELECT 1 FROM conversations INDEXED BY conversations_sla_stale
-                                WHERE sla_fresh = 0 AND status IN ('open', 'pending', 'on_hold'))",
-            )?
+                                WHERE sla_fresh = 0 AND {UNSOLVED})"
+            ))?
             .query_row([], |r| r.get(0))?;
         if !stale {
             return Ok(());
@@ -364,7 +364,7 @@ impl Store {
     pub fn board(&self, now: jiff::Timestamp) -> Result<Board> {
         self.refresh_breaches(now)?;
         let (at, soon_until) = (super::util::to_ms(now), super::util::to_ms(now) + SOON_SECONDS * 1000);
-        const OPEN: &str = "status IN ('open', 'pending', 'on_hold')";
+        const OPEN: &str = UNSOLVED;
         // The queues per agent and per channel, in one pass over the board's index.
         let mut agents: std::collections::BTreeMap<Option<String>, Queue> = Default::default();
         let mut channels: std::collections::BTreeMap<Channel, Queue> = Default::default();
