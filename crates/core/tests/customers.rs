@@ -61,6 +61,41 @@ fn one_phone_number_is_one_customer_on_sms_and_whatsapp() {
 }
 
 #[test]
+fn a_conversation_first_seen_through_a_reply_belongs_to_the_customer_who_wrote_in_it() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.add_account("messenger:acme-page", None, Default::default()).unwrap();
+    let reply = |conversation: &str, id: &str, at: &str| match message("messenger:acme-page", conversation, id, "acme-page", "Acme", "On its way", at) {
+        Record::Message(mut m) => {
+            m.direction = Direction::Out;
+            m.author.kind = AuthorKind::Agent;
+            Record::Message(m)
+        }
+        _ => unreachable!(),
+    };
+    // Newest first, as platforms list them: the reply, then the customer's messages. t_1's come
+    // in one batch; t_2's customer only in the next.
+    store
+        .write_batch(&[
+            reply("t_1", "m_3", "2026-03-04T11:00:00Z"),
+            message("messenger:acme-page", "t_1", "m_2", "psid-ana", "Ana Kim", "Hello?", "2026-03-04T10:30:00Z"),
+            message("messenger:acme-page", "t_1", "m_1", "psid-ana", "Ana Kim", "Where is order 7?", "2026-03-04T10:00:00Z"),
+            reply("t_2", "m_5", "2026-03-05T11:00:00Z"),
+        ])
+        .unwrap();
+    store.write_batch(&[message("messenger:acme-page", "t_2", "m_4", "psid-bo", "Bo Lee", "Refund?", "2026-03-05T10:00:00Z")]).unwrap();
+
+    let inbox = store.inbox(&switchboard_core::model::InboxFilter { limit: 50, ..Default::default() }).unwrap();
+    for (conversation, name) in [("t_1", "Ana Kim"), ("t_2", "Bo Lee")] {
+        let id = inbox.iter().find(|r| r.external_id == conversation).unwrap().id;
+        let thread = store.thread(id, 10).unwrap();
+        let contact = thread.contact.expect("the conversation has its customer");
+        assert_eq!(contact.name, name);
+        let profile = store.customer(contact.id).unwrap();
+        assert_eq!((profile.identities.len(), profile.conversations.len()), (1, 1), "{name}");
+    }
+}
+
+#[test]
 fn an_edit_is_checked_whole_and_then_stored() {
     let mut store = store();
     let lena = customer_of(&store, "messenger:acme-page");

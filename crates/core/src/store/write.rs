@@ -27,6 +27,9 @@ pub(crate) struct Writer<'a> {
     /// New messages and new or changed contacts, indexed for search in `finish`.
     unindexed_messages: Vec<i64>,
     unindexed_contacts: BTreeSet<i64>,
+    /// With `apply_all`: the first customer of each (account, conversation) among the records'
+    /// messages (not emails, whose thread is worked out), for `ensure_conversation`.
+    customers_ahead: HashMap<(String, String), Author>,
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -47,6 +50,7 @@ impl<'a> Writer<'a> {
             touched: HashSet::new(),
             unindexed_messages: Vec::new(),
             unindexed_contacts: BTreeSet::new(),
+            customers_ahead: HashMap::new(),
         }
     }
 
@@ -400,7 +404,15 @@ impl<'a> Writer<'a> {
         let found = match existing {
             Some(found) => found,
             None => {
-                let contact = match customer {
+                // A conversation first seen through a reply (platforms list newest first) is
+                // created with the customer a later message of the batch names, rather than
+                // linked by an update of the new row: that update runs the SLA trigger, and a
+                // statement with a trigger copies every page it touches to a statement journal.
+                let ahead = match customer {
+                    None if from_message => self.customers_ahead.get(&(account.to_owned(), external.to_owned())).cloned(),
+                    _ => None,
+                };
+                let contact = match customer.or(ahead.as_ref()) {
                     Some(author) => self.customer_for(account, author)?,
                     None => None,
                 };
@@ -853,6 +865,14 @@ pub(crate) fn all_or_nothing(tx: &Transaction<'_>, records: &[Record]) -> Result
 impl Writer<'_> {
     /// Applies every record (a failure ends the batch); returns how many changed the store.
     pub(crate) fn apply_all(&mut self, records: &[Record]) -> Result<usize> {
+        self.customers_ahead.clear();
+        for record in records {
+            if let Record::Message(m) = record {
+                if m.email.is_none() && m.author.kind == AuthorKind::Customer && m.direction == Direction::In {
+                    self.customers_ahead.entry((m.account.clone(), m.conversation.clone())).or_insert_with(|| m.author.clone());
+                }
+            }
+        }
         let mut changed = 0;
         for record in records {
             changed += self.apply(record)? as usize;
