@@ -53,6 +53,12 @@ fn a_public_thread_with_sensitive_data_is_flagged_first_and_guarded() {
     // The public mention is first, although two private messages came after it.
     assert_eq!((rows[0].external_id.as_str(), rows[0].public, rows[0].sensitive), ("mention_1", true, true));
     assert!(rows[1..].iter().all(|r| !r.sensitive), "a private conversation is not flagged");
+    assert!(rows.len() >= 3 && rows[1..].windows(2).all(|w| (w[0].last_message_at, w[0].id) > (w[1].last_message_at, w[1].id)), "then newest first");
+    // A page holds the flagged conversations and then the rest, up to its size.
+    for limit in [1, 2] {
+        let page: Vec<i64> = store.inbox(&InboxFilter { limit, ..Default::default() }).unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(page, rows[..limit].iter().map(|r| r.id).collect::<Vec<_>>());
+    }
     let public = rows[0].id;
     let err = store.enqueue_reply(public, "Sorry Sam! Write to us at help@acme.example", None, None).unwrap_err();
     assert!(matches!(&err, Error::ReplyNotAllowed(why) if why.contains("public") && why.contains("email address")), "{err}");

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_sla_fresh_on_refresh.sql"),
     include_str!("migrations/0017_attachment_file_id.sql"),
     include_str!("migrations/0018_unsolved_as_ors.sql"),
+    include_str!("migrations/0019_flagged_first.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
