@@ -437,3 +437,22 @@ fn check_writable(path: &Path) -> Result<()> {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache_kib(store: &Store) -> i64 {
+        -store.conn.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)).unwrap()
+    }
+
+    #[test]
+    fn a_writer_catching_up_takes_the_larger_cache_and_gives_it_back() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert_eq!(cache_kib(&store), NORMAL_CACHE_KIB as i64);
+        store.set_catching_up(true).unwrap();
+        assert_eq!(cache_kib(&store), CATCHING_UP_CACHE_KIB as i64);
+        store.set_catching_up(false).unwrap();
+        assert_eq!(cache_kib(&store), NORMAL_CACHE_KIB as i64);
+    }
+}
