@@ -366,7 +366,7 @@ fn sync(conversations: usize, seed: u64) -> Result<()> {
             stored as f64 / elapsed.as_secs_f64()
         );
         println!("peak memory (sync and sandbox, one process): {:.0} MB", peak_rss_mb());
-        // The writer's larger page cache is for the backlog only: see `Store::set_catching_up`.
+        // What the process holds after the writer's larger page cache (`Store::set_catching_up`).
         println!("memory once synced (the same process): {:.0} MB", memory_mb("VmRSS:"));
         Ok(())
     })

@@ -151,11 +151,9 @@ pub enum Slot {
 /// reads a byte: an encrypted file's header does not say.
 pub const STORE_FORMAT: u32 = 2;
 
-/// SQLCipher's page size before format 2.
-const FORMAT_1_PAGE_SIZE: u32 = 4096;
-
+/// SQLCipher's page size, which format 1 stores have.
 fn format_1_page_size() -> u32 {
-    FORMAT_1_PAGE_SIZE
+    4096
 }
 
 /// The non-secret file beside a store.

@@ -1,6 +1,6 @@
 //! Reading the store: inbox pages, threads, statistics, and the record stream that export writes.
 
-use super::util::{from_ms, UNSOLVED_C};
+use super::util::{from_ms, UNSOLVED};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::interchange::*;
@@ -286,7 +286,7 @@ impl Store {
         // running clocks), the filters applied on the way.
         let due_sql = format!(
             "SELECT c.id FROM conversations c INDEXED BY conversations_sla_due
-             WHERE {UNSOLVED_C} AND c.sla_due_at IS NOT NULL {filters}
+             WHERE {UNSOLVED} AND c.sla_due_at IS NOT NULL {filters}
              ORDER BY c.sla_due_at, c.id LIMIT ?"
         );
         let ids: Vec<i64> =
@@ -294,7 +294,7 @@ impl Store {
         let mut rows = self.inbox_rows(&ids, now)?;
         if rows.len() < limit {
             let rest_sql = format!(
-                "{INBOX_SELECT} WHERE (c.sla_due_at IS NULL OR NOT {UNSOLVED_C}){filters}
+                "{INBOX_SELECT} WHERE (c.sla_due_at IS NULL OR NOT {UNSOLVED}){filters}
                  ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?"
             );
             params.push(Value::Integer((limit - rows.len()) as i64));

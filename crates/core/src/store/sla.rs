@@ -1,7 +1,7 @@
 //! SLA clocks over the store: which policy a conversation falls under, its clocks as of a
 //! moment, and the default calendar and policies a new store starts with.
 
-use super::util::{from_ms, UNSOLVED, UNSOLVED_C};
+use super::util::{from_ms, UNSOLVED};
 use super::Store;
 use crate::error::Result;
 use crate::interchange::{CalendarRecord, Record, SlaPolicyRecord};
@@ -114,9 +114,9 @@ impl Store {
         };
         let filter = match which {
             Which::One(_) => "c.id = ?1".to_owned(),
-            Which::Open => format!("{UNSOLVED_C} AND ?1 IS NULL"),
+            Which::Open => format!("{UNSOLVED} AND ?1 IS NULL"),
             Which::Ids(_) => "c.id IN (SELECT value FROM json_each(?1))".to_owned(),
-            Which::Stale => format!("c.sla_fresh = 0 AND {UNSOLVED_C} AND ?1 IS NULL"),
+            Which::Stale => format!("c.sla_fresh = 0 AND {UNSOLVED} AND ?1 IS NULL"),
         };
         let param: rusqlite::types::Value = match which {
             Which::One(id) => id.into(),
@@ -331,8 +331,8 @@ impl Store {
         let stale: bool = self
             .conn
             .prepare_cached(&format!(
-                "SELECT EXISTS (SELECT 1 FROM conversations INDEXED BY conversations_sla_stale
-                                WHERE sla_fresh = 0 AND {UNSOLVED})"
+                "SELECT EXISTS (SELECT 1 FROM conversations c INDEXED BY conversations_sla_stale
+                                WHERE c.sla_fresh = 0 AND {UNSOLVED})"
             ))?
             .query_row([], |r| r.get(0))?;
         if !stale {
@@ -364,7 +364,6 @@ impl Store {
     pub fn board(&self, now: jiff::Timestamp) -> Result<Board> {
         self.refresh_breaches(now)?;
         let (at, soon_until) = (super::util::to_ms(now), super::util::to_ms(now) + SOON_SECONDS * 1000);
-        const OPEN: &str = UNSOLVED;
         // The queues per agent and per channel, in one pass over the board's index.
         let mut agents: std::collections::BTreeMap<Option<String>, Queue> = Default::default();
         let mut channels: std::collections::BTreeMap<Channel, Queue> = Default::default();
@@ -372,7 +371,7 @@ impl Store {
             let mut stmt = self.conn.prepare_cached(&format!(
                 "SELECT assignee, channel, count(*), count(waiting_since), count(CASE WHEN sla_due_at > ?1 AND sla_due_at <= ?2 THEN 1 END),
                         count(CASE WHEN sla_due_at <= ?1 THEN 1 END)
-                 FROM conversations INDEXED BY conversations_board WHERE {OPEN} GROUP BY status, assignee, channel"
+                 FROM conversations c INDEXED BY conversations_board WHERE {UNSOLVED} GROUP BY status, assignee, channel"
             ))?;
             let mut rows = stmt.query(params![at, soon_until])?;
             while let Some(r) = rows.next()? {
@@ -398,13 +397,13 @@ impl Store {
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
         let soon = ids(
-            &format!("SELECT id FROM conversations INDEXED BY conversations_sla_due WHERE {OPEN} AND sla_due_at > ?1 AND sla_due_at <= ?2 ORDER BY sla_due_at LIMIT 20"),
+            &format!("SELECT id FROM conversations c INDEXED BY conversations_sla_due WHERE {UNSOLVED} AND sla_due_at > ?1 AND sla_due_at <= ?2 ORDER BY sla_due_at LIMIT 20"),
             &[&at, &soon_until],
         )?;
         let breached =
-            ids(&format!("SELECT id FROM conversations INDEXED BY conversations_sla_due WHERE {OPEN} AND sla_due_at <= ?1 ORDER BY sla_due_at LIMIT 20"), &[&at])?;
+            ids(&format!("SELECT id FROM conversations c INDEXED BY conversations_sla_due WHERE {UNSOLVED} AND sla_due_at <= ?1 ORDER BY sla_due_at LIMIT 20"), &[&at])?;
         let waiting = ids(
-            &format!("SELECT id FROM conversations WHERE {OPEN} AND waiting_since IS NOT NULL ORDER BY waiting_since, id LIMIT 5"),
+            &format!("SELECT id FROM conversations c WHERE {UNSOLVED} AND waiting_since IS NOT NULL ORDER BY waiting_since, id LIMIT 5"),
             &[],
         )?;
         // Clocks that breached in the last 24 hours and still run (a solved conversation's are

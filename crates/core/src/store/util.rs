@@ -8,11 +8,10 @@ pub(crate) fn from_ms(ms: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
-/// Conversations whose SLA clocks run: those not solved. As ORs, not `IN (…)`: see migration 18.
-/// A query reads the partial indexes on it only when it writes the condition the same way.
-pub(crate) const UNSOLVED: &str = "(status = 'open' OR status = 'pending' OR status = 'on_hold')";
-/// `UNSOLVED` of the conversation `c`.
-pub(crate) const UNSOLVED_C: &str = "(c.status = 'open' OR c.status = 'pending' OR c.status = 'on_hold')";
+/// The conversation `c` is one whose SLA clocks run: not solved. As ORs, not `IN (…)`: see
+/// migration 18. A query reads the partial indexes on it only when it writes the condition the
+/// same way.
+pub(crate) const UNSOLVED: &str = "(c.status = 'open' OR c.status = 'pending' OR c.status = 'on_hold')";
 
 pub(crate) fn now_ms() -> i64 {
     to_ms(jiff::Timestamp::now())
