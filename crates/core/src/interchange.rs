@@ -2,12 +2,10 @@
 //! an upsert on each record's natural key, so re-importing a file changes nothing; a malformed
 //! line is reported with its number and skipped. See docs/interchange.md.
 
-use crate::error::{Error, Result};
 use crate::model::{AttachmentKind, AuthorKind, Channel, ConversationStatus, DeliveryState, Direction, Priority};
-use crate::store::Store;
+pub use crate::model::{EmailRecord, Fold, FoldKind, OrderItem, Tracking};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -210,56 +208,6 @@ pub struct MessageRecord {
     pub email: Option<Box<EmailRecord>>,
 }
 
-/// The email side of a message. `raw` is the message exactly as received (base64), so an
-/// export can give it back byte for byte.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct EmailRecord {
-    /// The Message-ID header, without angle brackets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub in_reply_to: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub references: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// The HTML body, sanitised (see `email::sanitise_html`); the store sanitises it again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub remote_images_blocked: bool,
-    /// Parts of the text body a reader folds away.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub folds: Vec<Fold>,
-    /// What could not be read, when something could not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum FoldKind {
-    Quote,
-    Signature,
-}
-
-/// A byte range of a message's text that the UI folds: quoted history or a signature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Fold {
-    pub kind: FoldKind,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub start: usize,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub end: usize,
-}
-
 impl MessageRecord {
     pub fn delivery(&self) -> DeliveryState {
         self.delivery.unwrap_or(match self.direction {
@@ -279,31 +227,6 @@ pub struct NoteRecord {
     pub author: Option<String>,
     pub text: String,
     pub at: jiff::Timestamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct OrderItem {
-    pub title: String,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub quantity: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Tracking {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub carrier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -476,57 +399,6 @@ pub enum ExportScope {
     CannedReplies,
 }
 
-impl Store {
-    /// Imports a JSON Lines stream in one transaction: either every good line is stored, or (on a
-    /// storage failure such as a full disk) none is. Bad lines are reported and skipped.
-    pub fn import_jsonl(&mut self, input: impl BufRead) -> Result<ImportReport> {
-        self.transaction(|tx| {
-            let mut report = ImportReport::default();
-            let mut writer = crate::store::write::Writer::per_record(tx);
-            for (index, line) in input.lines().enumerate() {
-                let number = index + 1;
-                let line = line.map_err(|e| Error::invalid(format!("line {number}: cannot read: {e}")))?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let record: Record = match serde_json::from_str(&line) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // serde_json's messages say where and what was expected, never the text.
-                        report.errors.push(LineError { line: number, message: e.to_string() });
-                        continue;
-                    }
-                };
-                match writer.apply(&record) {
-                    Ok(changed) => {
-                        report.records += 1;
-                        report.changed += changed as usize;
-                    }
-                    Err(e @ (Error::Invalid(_) | Error::Missing { .. })) => {
-                        report.errors.push(LineError { line: number, message: e.to_string() })
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            writer.finish()?;
-            Ok(report)
-        })
-    }
-
-    /// Writes records as JSON Lines, in an order that imports cleanly (settings, then contacts,
-    /// conversations, messages, notes, orders).
-    pub fn export_jsonl(&self, scope: ExportScope, out: &mut dyn Write) -> Result<usize> {
-        let mut count = 0;
-        self.export_records(scope, &mut |record| {
-            serde_json::to_writer(&mut *out, &record).map_err(|e| Error::Io(e.into()))?;
-            out.write_all(b"\n")?;
-            count += 1;
-            Ok(())
-        })?;
-        out.flush()?;
-        Ok(count)
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::interchange::CalendarRecord;
 use crate::model::ConversationStatus;
+pub use crate::model::{Clock, ClockKind, ClockState};
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -172,98 +173,49 @@ pub enum Happening {
     Status(Timestamp, ConversationStatus),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum ClockKind {
-    FirstReply,
-    NextReply,
-    Resolution,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum ClockState {
-    /// Running.
-    Active,
-    /// Stopped while the conversation waits on the customer (pending, on hold).
-    Paused,
-    /// Met in time.
-    Achieved,
-    /// Past its target, met late or not yet.
-    Breached,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Clock {
-    pub kind: ClockKind,
-    pub state: ClockState,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub target_minutes: u32,
-    /// Business time left, in seconds; negative once breached.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub remaining_seconds: i64,
-    /// When it breaches (or breached), if it runs on: none while paused or once met.
-    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
-    pub breach_at: Option<Timestamp>,
-}
-
-impl Clock {
-    /// `start`: when the clock began, if it never paused (then its breach is found forward from
-    /// there, exactly; otherwise by walking back from now).
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        kind: ClockKind,
-        target: u32,
-        spent: SignedDuration,
-        met: bool,
-        paused: bool,
-        start: Option<Timestamp>,
-        calendar: Option<&Calendar>,
-        now: Timestamp,
-    ) -> Clock {
-        let target_d = SignedDuration::from_mins(i64::from(target));
-        let remaining = target_d - spent;
-        let state = match (met, remaining.is_negative(), paused) {
-            (_, true, _) => ClockState::Breached,
-            (true, false, _) => ClockState::Achieved,
-            (false, false, true) => ClockState::Paused,
-            (false, false, false) => ClockState::Active,
-        };
-        let breach_at = match state {
-            ClockState::Active => add(calendar, now, remaining),
-            ClockState::Breached if !met && start.is_some() => start.and_then(|s| add(calendar, s, target_d)),
-            ClockState::Breached if !met => {
-                // When it went over: `-remaining` of business time ago, counted back.
-                let over = -remaining;
-                let mut at = now;
-                // Walk back in a few steps; exactness to the second is not needed for display.
-                for _ in 0..3 {
-                    let since = elapsed(calendar, at, now);
-                    if since >= over {
-                        break;
-                    }
-                    at -= over - since;
+/// `start`: when the clock began, if it never paused (then its breach is found forward from
+/// there, exactly; otherwise by walking back from now).
+#[allow(clippy::too_many_arguments)]
+fn new_clock(
+    kind: ClockKind,
+    target: u32,
+    spent: SignedDuration,
+    met: bool,
+    paused: bool,
+    start: Option<Timestamp>,
+    calendar: Option<&Calendar>,
+    now: Timestamp,
+) -> Clock {
+    let target_d = SignedDuration::from_mins(i64::from(target));
+    let remaining = target_d - spent;
+    let state = match (met, remaining.is_negative(), paused) {
+        (_, true, _) => ClockState::Breached,
+        (true, false, _) => ClockState::Achieved,
+        (false, false, true) => ClockState::Paused,
+        (false, false, false) => ClockState::Active,
+    };
+    let breach_at = match state {
+        ClockState::Active => add(calendar, now, remaining),
+        ClockState::Breached if !met && start.is_some() => start.and_then(|s| add(calendar, s, target_d)),
+        ClockState::Breached if !met => {
+            // When it went over: `-remaining` of business time ago, counted back.
+            let over = -remaining;
+            let mut at = now;
+            // Walk back in a few steps; exactness to the second is not needed for display.
+            for _ in 0..3 {
+                let since = elapsed(calendar, at, now);
+                if since >= over {
+                    break;
                 }
-                Some(at)
+                at -= over - since;
             }
-            _ => None,
-        };
-        Clock { kind, state, target_minutes: target, remaining_seconds: remaining.as_secs(), breach_at }
-    }
-
-    /// Running and due first sorts first; met clocks last.
-    pub fn urgency(&self) -> (u8, i64) {
-        match self.state {
-            ClockState::Breached if self.breach_at.is_some() => (0, self.remaining_seconds),
-            ClockState::Active => (1, self.remaining_seconds),
-            ClockState::Paused => (2, self.remaining_seconds),
-            _ => (3, 0),
+            Some(at)
         }
-    }
+        _ => None,
+    };
+    Clock { kind, state, target_minutes: target, remaining_seconds: remaining.as_secs(), breach_at }
 }
+
 
 /// The clocks of a conversation as of `now`, from its happenings in time order.
 ///
@@ -316,16 +268,16 @@ pub fn clocks(happenings: &[Happening], targets: &Targets, calendar: Option<&Cal
     if let Some(target) = targets.first_reply {
         let end = first_reply.or(solved_at).unwrap_or(now);
         let stopped = first_reply.is_some() || solved_at.is_some();
-        out.push(Clock::new(ClockKind::FirstReply, target, elapsed(calendar, start, end), stopped, false, Some(start), calendar, now));
+        out.push(new_clock(ClockKind::FirstReply, target, elapsed(calendar, start, end), stopped, false, Some(start), calendar, now));
     }
     if let (Some(target), Some(_)) = (targets.next_reply, first_reply) {
         match (unanswered, last_next_reply) {
             (Some(since), _) => {
                 let end = solved_at.unwrap_or(now);
-                out.push(Clock::new(ClockKind::NextReply, target, elapsed(calendar, since, end), solved_at.is_some(), false, Some(since), calendar, now))
+                out.push(new_clock(ClockKind::NextReply, target, elapsed(calendar, since, end), solved_at.is_some(), false, Some(since), calendar, now))
             }
             (None, Some((since, answered))) => {
-                out.push(Clock::new(ClockKind::NextReply, target, elapsed(calendar, since, answered), true, false, Some(since), calendar, now))
+                out.push(new_clock(ClockKind::NextReply, target, elapsed(calendar, since, answered), true, false, Some(since), calendar, now))
             }
             (None, None) => {}
         }
@@ -338,7 +290,7 @@ pub fn clocks(happenings: &[Happening], targets: &Targets, calendar: Option<&Cal
             spent -= elapsed(calendar, since, now);
         }
         let unpaused = (paused.is_zero() && !waiting).then_some(start);
-        out.push(Clock::new(ClockKind::Resolution, target, spent, solved_at.is_some(), waiting, unpaused, calendar, now));
+        out.push(new_clock(ClockKind::Resolution, target, spent, solved_at.is_some(), waiting, unpaused, calendar, now));
     }
     out
 }

@@ -3,10 +3,8 @@
 //! that no placeholder is ever sent unfilled (`reply_rules::check` refuses text with one).
 //! Also the agent's signature per channel and the order summary the panel inserts.
 
-use crate::error::{Error, Result};
-use crate::interchange::{CalendarRecord, CannedAction, CannedReplyRecord, CannedVariant};
-use crate::model::{Channel, ContactView, OrderView};
-use crate::store::Store;
+use crate::interchange::{CalendarRecord, CannedAction, CannedVariant};
+use crate::model::{Channel, OrderView};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -247,90 +245,6 @@ pub fn signed(text: &str, signature: Option<&str>) -> String {
     }
 }
 
-impl Store {
-    /// Adds or replaces a canned reply, as an agent edits the library: checked like an imported
-    /// one, and every placeholder must be one Switchboard knows.
-    pub fn save_canned_reply(&mut self, reply: &CannedReplyRecord) -> Result<()> {
-        if reply.title.trim().is_empty() {
-            return Err(Error::invalid("a canned reply needs a title"));
-        }
-        for variant in &reply.variants {
-            if variant.body.trim().is_empty() {
-                return Err(Error::invalid(format!("canned reply {:?} has an empty variant", reply.shortcut)));
-            }
-            if let Some((_, name)) = placeholders(&variant.body).into_iter().find(|(_, name)| !PLACEHOLDERS.contains(name)) {
-                return Err(Error::invalid(format!("{{{{{name}}}}} is not a placeholder; use one of {}", PLACEHOLDERS.join(", "))));
-            }
-        }
-        self.write_batch(&[crate::interchange::Record::CannedReply(reply.clone())])?;
-        Ok(())
-    }
-
-    pub fn delete_canned_reply(&mut self, shortcut: &str) -> Result<()> {
-        let deleted = self.conn.execute("DELETE FROM canned_replies WHERE shortcut = ?1", [shortcut])?;
-        if deleted == 0 {
-            return Err(Error::Missing { what: "canned reply", id: shortcut.to_owned() });
-        }
-        Ok(())
-    }
-
-    fn values(&self, contact: Option<&ContactView>, agent: &str) -> Result<BTreeMap<&'static str, Option<String>>> {
-        let order = match contact {
-            Some(c) => self.orders(c.id)?.into_iter().next(),
-            None => None,
-        };
-        let hours = self.calendars()?.first().map(business_hours);
-        let agent = agent.trim();
-        Ok(BTreeMap::from([
-            ("customer.first_name", contact.and_then(|c| first_name(&c.name))),
-            ("customer.name", contact.map(|c| c.name.clone())),
-            ("order.number", order.as_ref().map(|o| o.number.clone())),
-            ("order.status", order.as_ref().and_then(order_status)),
-            ("order.tracking_url", order.as_ref().and_then(|o| o.tracking.iter().find_map(|t| t.url.clone()))),
-            ("agent.name", Some(agent.to_owned()).filter(|a| !a.is_empty())),
-            ("agent.initials", Some(initials(agent)).filter(|a| !a.is_empty())),
-            ("business.hours", hours),
-        ]))
-    }
-
-    /// The canned reply `shortcut` made ready for a conversation: the variant for its customer
-    /// and channel, with placeholders filled.
-    pub fn render_canned(&self, shortcut: &str, conversation: i64, agent: &str) -> Result<CannedRender> {
-        let reply = self
-            .canned_replies()?
-            .into_iter()
-            .find(|r| r.shortcut == shortcut)
-            .ok_or_else(|| Error::Missing { what: "canned reply", id: shortcut.to_owned() })?;
-        let thread = self.thread(conversation, 1)?;
-        let contact = thread.contact.as_ref();
-        let variant = choose_variant(&reply.variants, contact.and_then(|c| c.language.as_deref()), thread.conversation.channel)
-            .ok_or_else(|| Error::invalid(format!("canned reply {shortcut:?} has no text")))?;
-        let (text, unfilled) = render(&variant.body, &self.values(contact, agent)?);
-        Ok(CannedRender {
-            shortcut: reply.shortcut,
-            title: reply.title,
-            text,
-            language: variant.language.clone(),
-            channel: variant.channel,
-            unfilled,
-            actions: reply.actions,
-        })
-    }
-
-    /// What is added to a reply on `channel` by `agent` (nothing, initials, or the signature).
-    pub fn signature(&self, channel: Channel, agent: &str) -> Result<Option<String>> {
-        let settings: SignatureSettings = self.setting(SIGNATURE_SETTING)?;
-        let values = self.values(None, agent)?;
-        Ok(match settings.channels.get(&channel).copied().unwrap_or(SignatureMode::None) {
-            SignatureMode::None => None,
-            SignatureMode::Initials => values["agent.initials"].as_ref().map(|i| format!(" –{i}")),
-            SignatureMode::Full => {
-                let (text, unfilled) = render(settings.text.trim(), &values);
-                (unfilled.is_empty() && !text.is_empty()).then(|| format!("\n\n{text}"))
-            }
-        })
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 //! (inbox, thread, stats), `util` (SQL helpers and time conversion).
 
 mod accounts;
+mod canned;
 mod customers;
 mod expectations;
 mod rules;
@@ -15,6 +16,8 @@ mod spool;
 mod migrations;
 mod outbox;
 mod public;
+mod search;
+mod transfer;
 mod triage;
 pub(crate) mod read;
 pub(crate) mod util;

@@ -1,21 +1,11 @@
 //! Small helpers shared by the store modules.
 
-pub(crate) fn to_ms(t: jiff::Timestamp) -> i64 {
-    t.as_millisecond()
-}
-
-pub(crate) fn from_ms(ms: i64) -> jiff::Timestamp {
-    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-}
+pub(crate) use crate::model::time::{from_ms, now_ms, to_ms};
 
 /// The conversation `c` is one whose SLA clocks run: not solved. As ORs, not `IN (…)`: see
 /// migration 18. A query reads the partial indexes on it only when it writes the condition the
 /// same way.
 pub(crate) const UNSOLVED: &str = "(c.status = 'open' OR c.status = 'pending' OR c.status = 'on_hold')";
-
-pub(crate) fn now_ms() -> i64 {
-    to_ms(jiff::Timestamp::now())
-}
 
 /// An upsert on `keys` that writes only when a value differs, so replaying a record changes no
 /// row (and fires no trigger). `insert_only` columns are set on insert and then left alone.
