@@ -1,8 +1,9 @@
-//! Everything the profile panel shows about one customer.
+//! The profile panel's whole answer for one customer.
 
 use super::{ContactView, IdentityView, InboxRow, MergeView, OrderView};
 use serde::{Deserialize, Serialize};
 
+/// Everything the profile panel shows about one customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CustomerProfile {
