@@ -1,10 +1,8 @@
 //! Connected accounts and their sync cursors.
 
-use super::util::{now_ms, upsert_sql};
-use super::Written;
-use super::{write, Store};
+use crate::model::time::now_ms;
+use super::Store;
 use crate::error::{Error, Result};
-use crate::interchange::Record;
 use crate::model::{AccountKey, AccountState, AccountView};
 use rusqlite::{params, OptionalExtension};
 
@@ -128,74 +126,4 @@ impl Store {
         }
         Ok(())
     }
-
-    /// Where the sync of `stream` (a connector's name for one feed of the account) stopped.
-    pub fn cursor(&self, account_id: i64, stream: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT cursor FROM sync_cursors WHERE account_id = ?1 AND stream = ?2")?
-            .query_row(params![account_id, stream], |r| r.get(0))
-            .optional()?)
-    }
-
-    /// Writes a pulled batch and the cursor after it in one transaction: after a crash the sync
-    /// resumes exactly where the stored messages end, so nothing is lost and replays are upserts.
-    pub fn write_batch_with_cursor(
-        &mut self,
-        records: &[Record],
-        account_id: i64,
-        stream: &str,
-        cursor: &str,
-    ) -> Result<usize> {
-        Ok(self.write_batches_with_cursors(&[CursorBatch { records, account_id, stream, cursor: Some(cursor) }])?[0].changed)
-    }
-
-    /// Writes several pulled batches, each with its cursor, in one transaction, all or nothing:
-    /// they share one commit and one search-index flush, which is most of what a batch costs.
-    /// Returns what each wrote. If one fails, none is stored; write them one by one to find which.
-    pub fn write_batches_with_cursors(&mut self, batches: &[CursorBatch<'_>]) -> Result<Vec<Written>> {
-        let mut rest = batches.iter();
-        let mut taken = Vec::new();
-        self.write_batches_as_they_come(&mut taken, || rest.next().copied(), |b| *b)
-    }
-
-    /// `write_batches_with_cursors` for batches that arrive while the transaction is open: `next`
-    /// hands over the next one, or `None` to commit. Taken batches end up in `taken` whatever
-    /// happens.
-    pub fn write_batches_as_they_come<J>(
-        &mut self,
-        taken: &mut Vec<J>,
-        mut next: impl FnMut() -> Option<J>,
-        batch: impl for<'j> Fn(&'j J) -> CursorBatch<'j>,
-    ) -> Result<Vec<Written>> {
-        self.transaction(|tx| {
-            // No savepoint per batch: a failure is rare (connectors skip what they cannot read)
-            // and savepoints cost a tenth of the writing.
-            let mut writer = write::Writer::all_or_nothing(tx);
-            let mut changed = Vec::new();
-            let mut cursor = tx.prepare_cached(&upsert_sql("sync_cursors", &["account_id", "stream"], &["cursor", "updated_at"], &[]))?;
-            while let Some(job) = next() {
-                taken.push(job);
-                let b = batch(taken.last().expect("just pushed"));
-                changed.push(writer.apply_noting(b.records)?);
-                if let Some(position) = b.cursor {
-                    cursor.execute(params![b.account_id, b.stream, position, now_ms()])?;
-                }
-            }
-            drop(cursor);
-            writer.finish()?;
-            Ok(changed)
-        })
-    }
-}
-
-/// One account's pulled batch and the cursor that follows it. A batch may come in parts: all but
-/// the last have no cursor. A part stored without the rest is harmless, since the cursor does not
-/// move: the next pull reads it again and writing it again changes nothing.
-#[derive(Clone, Copy)]
-pub struct CursorBatch<'a> {
-    pub records: &'a [Record],
-    pub account_id: i64,
-    pub stream: &'a str,
-    pub cursor: Option<&'a str>,
 }

@@ -1,8 +1,9 @@
 //! The canned-reply library and the agent's signature: editing, rendering for a conversation.
 
+use super::rows::parse_stored;
 use super::Store;
 use crate::error::{Error, Result};
-use crate::interchange::CannedReplyRecord;
+use crate::interchange::{CannedReplyRecord, CannedVariant};
 use crate::model::{Channel, ContactView};
 use crate::templates::{
     business_hours, choose_variant, first_name, initials, order_status, placeholders, render, CannedRender, SignatureMode,
@@ -92,5 +93,43 @@ impl Store {
                 (unfilled.is_empty() && !text.is_empty()).then(|| format!("\n\n{text}"))
             }
         })
+    }
+
+    /// The canned-reply library, by shortcut.
+    pub fn canned_replies(&self) -> Result<Vec<CannedReplyRecord>> {
+        let mut replies = Vec::new();
+        let mut stmt = self.conn.prepare_cached("SELECT id, shortcut, title, actions FROM canned_replies ORDER BY shortcut")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let actions: String = r.get(3)?;
+            let variants = self
+                .conn
+                .prepare_cached(
+                    "SELECT language, channel, body FROM canned_reply_variants WHERE reply_id = ?1 ORDER BY language, channel",
+                )?
+                .query_map([id], |v| {
+                    let language: String = v.get(0)?;
+                    let channel: String = v.get(1)?;
+                    Ok((language, channel, v.get::<_, String>(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|(language, channel, body)| {
+                    Ok(CannedVariant {
+                        language: Some(language).filter(|l| !l.is_empty()),
+                        channel: if channel.is_empty() { None } else { Some(channel.parse()?) },
+                        body,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            replies.push(CannedReplyRecord {
+                shortcut: r.get(1)?,
+                title: r.get(2)?,
+                variants,
+                actions: parse_stored(&actions)?,
+            });
+        }
+        Ok(replies)
     }
 }

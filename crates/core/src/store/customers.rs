@@ -1,8 +1,8 @@
 //! Customers: the profile panel's view of one person, the agent's edits to it, manual merges
 //! (and their exact undoing), internal notes, and the shop's orders cached for offline use.
 
-use super::read::{contact_view, inbox_row, CONTACT_COLUMNS, INBOX_SELECT};
-use super::util::{from_ms, now_ms, to_ms};
+use super::rows::{contact_view, inbox_row, CONTACT_COLUMNS, INBOX_SELECT};
+use crate::model::time::{from_ms, now_ms, to_ms};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::interchange::{OrderRecord, Tracking, OrderItem};
@@ -243,9 +243,9 @@ impl Store {
             if changed == 0 {
                 return Err(Error::Missing { what: "customer", id: id.to_string() });
             }
-            let writer = super::write::Writer::all_or_nothing(tx);
+            let writer = super::ingest::Upserter::all_or_nothing(tx);
             writer.set_tags("contact_tags", "contact_id", id, &edit.tags)?;
-            super::index_contacts(tx, &[id])
+            super::ingest::index_contacts(tx, &[id])
         })
     }
 
@@ -334,7 +334,7 @@ impl Store {
             tx.execute("UPDATE contacts SET merged_into = ?1 WHERE id = ?2", params![keep, absorb])?;
             // The absorbed customer is no longer a search result of its own.
             tx.execute("DELETE FROM contact_fts WHERE rowid = ?1", [absorb])?;
-            super::index_contacts(tx, &[keep])?;
+            super::ingest::index_contacts(tx, &[keep])?;
             let at = now_ms();
             let id: i64 = tx
                 .prepare_cached(
@@ -418,7 +418,7 @@ impl Store {
             write_fields(tx, keep, &restored)?;
             tx.execute("UPDATE contacts SET merged_into = NULL WHERE id = ?1", [absorb])?;
             tx.execute("DELETE FROM contact_merges WHERE id = ?1", [merge])?;
-            super::index_contacts(tx, &[keep, absorb])?;
+            super::ingest::index_contacts(tx, &[keep, absorb])?;
             Ok(absorb)
         })
     }
@@ -472,7 +472,7 @@ impl Store {
             .map(|o| crate::interchange::Record::Order(OrderRecord { customer: Some(uid.clone()), ..o.clone() }))
             .collect();
         self.transaction(|tx| {
-            super::write::all_or_nothing(tx, &records)?;
+            super::ingest::all_or_nothing(tx, &records)?;
             tx.prepare_cached(
                 "INSERT INTO order_lookups (contact_id, fetched_at, error) VALUES (?1, ?2, NULL)
                  ON CONFLICT (contact_id) DO UPDATE SET fetched_at = excluded.fetched_at, error = NULL",

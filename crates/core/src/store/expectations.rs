@@ -4,7 +4,7 @@
 //! account and language, at most once per conversation per period, through the outbox as the
 //! bot's message, and never where the channel's rules would refuse it or in public.
 
-use super::util::to_ms;
+use crate::model::time::to_ms;
 use super::Store;
 use crate::error::Result;
 use crate::model::OutboxItem;

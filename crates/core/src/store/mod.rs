@@ -3,45 +3,45 @@
 //! right (by the key check value, before SQLite reads a byte), the file decrypts, and its schema
 //! is not newer than this build. Each failure is its own `Error`, and none writes to the file.
 //!
-//! Modules: `migrations` (numbered schema), `write` (upserts from interchange records), `read`
-//! (inbox, thread, stats), `util` (SQL helpers and time conversion).
+//! Modules: `migrations` (numbered schema); `ingest` (the one write path for records: batches,
+//! cursors, the upserter); `rows` (column lists and row mappers the views share); one module per
+//! subject for the rest: `inbox`, `thread`, `customers`, `outbox`, `public`, `triage`, `sla`,
+//! `policies`, `board`, `rules`, `canned`, `expectations`, `accounts`, `search`, `transfer`
+//! (export and transcripts), `spool`; `util` (SQL helpers).
 
 mod accounts;
+mod board;
 mod canned;
 mod customers;
 mod expectations;
-mod rules;
-mod sla;
-mod spool;
+mod inbox;
+pub(crate) mod ingest;
 mod migrations;
 mod outbox;
+mod policies;
 mod public;
+mod rows;
+mod rules;
 mod search;
+mod sla;
+mod spool;
+mod thread;
 mod transfer;
 mod triage;
-pub(crate) mod read;
 pub(crate) mod util;
-pub(crate) mod write;
 
 pub use migrations::LATEST as SCHEMA_VERSION;
-pub use accounts::CursorBatch;
+pub use ingest::{CursorBatch, Written};
+pub use inbox::TableCount;
+pub use transfer::write_thread;
+pub use policies::DEFAULT_CALENDAR;
 pub use customers::normalise_phone;
 pub use public::BroadcastResult;
 pub use spool::{Spool, Spooled};
 pub use expectations::{AckTexts, Expectations, EXPECTATIONS_SETTING};
-pub use sla::{Board, ChannelVolume, Policies, Queue, SlaView, DEFAULT_CALENDAR, SOON_SECONDS};
+pub use board::{Board, ChannelVolume, Queue, SOON_SECONDS};
+pub use sla::{Policies, SlaView};
 
-/// What a pulled batch did to the store: for the events that tell the UI.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Written {
-    /// Records that changed something.
-    pub changed: usize,
-    /// Messages the store did not have before.
-    pub new_messages: Vec<i64>,
-    /// Conversations that gained or changed a message.
-    pub conversations: Vec<i64>,
-}
-pub use read::{write_thread, TableCount};
 
 use crate::error::{parent_of, Error, Result};
 use crate::keys::{new_spec, KeyProvider, KeySpec, Slot, StoreKey, StoreMeta, STORE_FORMAT};
@@ -58,11 +58,7 @@ const PAGE_SIZE: u32 = 16384;
 /// The WAL is checkpointed once it holds this much: see `configure`.
 const CHECKPOINT_BYTES: u32 = 40 << 20;
 
-/// Each connection's page cache, in KiB.
-const NORMAL_CACHE_KIB: u32 = 32 << 10;
-
-/// The page cache of a writer catching up, in KiB: see `set_catching_up`.
-const CATCHING_UP_CACHE_KIB: u32 = 256 << 10;
+use ingest::NORMAL_CACHE_KIB;
 
 pub struct Store {
     pub(crate) conn: Connection,
@@ -278,12 +274,6 @@ impl Store {
         Ok(())
     }
 
-    /// Writes `records` in one transaction; any bad record fails the whole batch. For writers
-    /// that produce records themselves (sync, benchmarks); files go through `import_jsonl`.
-    pub fn write_batch(&mut self, records: &[crate::interchange::Record]) -> Result<usize> {
-        self.transaction(|tx| write::all_or_nothing(tx, records))
-    }
-
     /// Runs `f` in one transaction: all of it is stored, or none.
     ///
     /// The transaction takes the write lock at once (IMMEDIATE). A deferred one that reads first
@@ -302,17 +292,6 @@ impl Store {
             Some(p) => e.for_store(p),
             None => e,
         })
-    }
-
-    /// Gives this connection a page cache of 256 MiB while it writes a backlog (an initial
-    /// sync, a long reconnect), and the normal 32 MiB once it has caught up, when SQLite frees the
-    /// pages beyond that (to the allocator, which keeps them for reuse). A large sync inserts at random places in every index, and once those
-    /// outgrow the cache each insert reads (decrypts) a page and the transaction spills pages it
-    /// will change again (1.1M messages: 60.3 s → 53.1 s, for 250 MB more while it lasts).
-    pub fn set_catching_up(&mut self, catching_up: bool) -> Result<()> {
-        let kib = if catching_up { CATCHING_UP_CACHE_KIB } else { NORMAL_CACHE_KIB };
-        self.conn.execute_batch(&format!("PRAGMA cache_size = -{kib};"))?;
-        Ok(())
     }
 
     fn configure(&mut self) -> Result<()> {
@@ -345,37 +324,6 @@ impl Store {
 
 /// Hands the key to SQLCipher through its C API: `PRAGMA key` would first copy the key into an
 /// SQL string that nobody zeroizes.
-/// Adds new messages to the search index, after the batch's other writes (see migration 2 for
-/// why), in one statement: FTS5 flushes at every statement savepoint, so row by row would be a
-/// flush per row.
-pub(crate) fn index_messages(conn: &Connection, messages: &[i64]) -> Result<()> {
-    if messages.is_empty() {
-        return Ok(());
-    }
-    conn.prepare_cached(
-        "INSERT INTO message_fts(rowid, terms, channel)
-         SELECT m.id, sb_terms(m.body), c.channel FROM json_each(?1) j
-         JOIN messages m ON m.id = j.value JOIN conversations c ON c.id = m.conversation_id",
-    )?
-    .execute([serde_json::to_string(messages).expect("json")])?;
-    Ok(())
-}
-
-/// (Re)indexes contacts' names, emails and phones, after the batch's other writes.
-pub(crate) fn index_contacts(conn: &Connection, contacts: &[i64]) -> Result<()> {
-    if contacts.is_empty() {
-        return Ok(());
-    }
-    let ids = serde_json::to_string(contacts).expect("json");
-    conn.prepare_cached("DELETE FROM contact_fts WHERE rowid IN (SELECT value FROM json_each(?1))")?.execute([&ids])?;
-    conn.prepare_cached(
-        "INSERT INTO contact_fts(rowid, terms)
-         SELECT c.id, sb_terms(concat_ws(' ', c.name, c.email, c.phone)) FROM json_each(?1) j JOIN contacts c ON c.id = j.value",
-    )?
-    .execute([&ids])?;
-    Ok(())
-}
-
 fn apply_key(conn: &Connection, key: &StoreKey, page_size: u32) -> Result<()> {
     let value = key.pragma_value();
     // SAFETY: the handle is valid for the life of `conn`; SQLCipher copies the key bytes.
@@ -438,24 +386,5 @@ fn check_writable(path: &Path) -> Result<()> {
             std::io::ErrorKind::StorageFull => Err(Error::DiskFull(path.to_owned())),
             _ => Err(Error::Io(e)),
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cache_kib(store: &Store) -> i64 {
-        -store.conn.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)).unwrap()
-    }
-
-    #[test]
-    fn a_writer_catching_up_takes_the_larger_cache_and_gives_it_back() {
-        let mut store = Store::open_in_memory().unwrap();
-        assert_eq!(cache_kib(&store), NORMAL_CACHE_KIB as i64);
-        store.set_catching_up(true).unwrap();
-        assert_eq!(cache_kib(&store), CATCHING_UP_CACHE_KIB as i64);
-        store.set_catching_up(false).unwrap();
-        assert_eq!(cache_kib(&store), NORMAL_CACHE_KIB as i64);
     }
 }

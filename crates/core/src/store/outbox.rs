@@ -9,8 +9,8 @@
 //! replies whose fate is unknown: the sender must ask the platform before trying them again.
 //! Replies of one conversation go out in the order they were written.
 
-use super::util::{from_ms, now_ms, to_ms};
-use super::write::refresh_conversation;
+use crate::model::time::{from_ms, now_ms, to_ms};
+use super::ingest::refresh_conversation;
 use super::Store;
 use crate::error::{Error, Result};
 use crate::model::{AuthorKind, Channel, DeliveryState, Direction, EmailReply, OutboxItem, OutboxKind, OutboxState, Template};
@@ -181,7 +181,7 @@ pub(super) fn enqueue_in(
         )?;
     if let Some(message) = message {
         refresh_conversation(tx, conversation_id)?;
-        super::index_messages(tx, &[message])?;
+        super::ingest::index_messages(tx, &[message])?;
     }
     load(tx, id)
 }

@@ -3,7 +3,7 @@
 //! customer content.
 
 use super::outbox::{by_key, enqueue_in, load, Action};
-use super::util::{from_ms, now_ms};
+use crate::model::time::{from_ms, now_ms};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::model::{AuthorKind, Channel, HideReason, InboxFilter, OutboxItem, OutboxKind};

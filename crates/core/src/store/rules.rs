@@ -1,8 +1,8 @@
 //! Triage rules over the store: the rules and their defaults, and applying them to each new
 //! customer message a write batch brought.
 
-use super::read::{calendars_in, parse_stored};
-use super::util::from_ms;
+use super::rows::{calendars_in, parse_stored};
+use crate::model::time::{from_ms, now_ms};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::interchange::{Record, RuleAction, RuleRecord};
@@ -122,7 +122,7 @@ pub(crate) fn apply(conn: &Connection, messages: &[(i64, i64)]) -> Result<()> {
 /// the threshold, so a busy incident costs the same per message as a quiet one. Reports arrive
 /// out of time order (each account syncs on its own), so those written after this one count too.
 fn incident(conn: &Connection, key: &str, conversation: i64, contact: Option<i64>, at: i64) -> Result<()> {
-    if at < super::util::now_ms() - 3_600_000 {
+    if at < now_ms() - 3_600_000 {
         return Ok(());
     }
     let since = at - 3_600_000;

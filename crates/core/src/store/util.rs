@@ -1,7 +1,5 @@
 //! Small helpers shared by the store modules.
 
-pub(crate) use crate::model::time::{from_ms, now_ms, to_ms};
-
 /// The conversation `c` is one whose SLA clocks run: not solved. As ORs, not `IN (…)`: see
 /// migration 18. A query reads the partial indexes on it only when it writes the condition the
 /// same way.
