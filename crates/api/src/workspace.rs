@@ -54,8 +54,15 @@ const NOTIFICATIONS: &str = "notifications";
 pub struct Syncing {
     task: tokio::task::JoinHandle<()>,
     forward: tokio::task::JoinHandle<()>,
-    _sandbox: Option<switchboard_sandbox::Running>,
+    sandbox: Option<switchboard_sandbox::Running>,
     pub sandbox_url: Option<String>,
+}
+
+impl Syncing {
+    /// The demo's sandbox, to drive it (tests make customers write and platforms break).
+    pub fn sandbox(&self) -> Option<&switchboard_sandbox::Controller> {
+        self.sandbox.as_ref().map(|s| &s.controller)
+    }
 }
 
 impl Drop for Syncing {
@@ -638,7 +645,7 @@ impl Workspace {
             }
         });
         let sandbox_url = sandbox.as_ref().map(|s| s.base_url.clone());
-        Ok(Syncing { task, forward, _sandbox: sandbox, sandbox_url })
+        Ok(Syncing { task, forward, sandbox, sandbox_url })
     }
 
     /// Keeps the store's accounts syncing (with `demo`, the sandbox's, which writes `demo_rate`

@@ -2,7 +2,9 @@
 //! malformed=0.05,expire-token=telegram@300,retry-after=1`. Each fault is shaped as the platform
 //! would send it. `reset` and `truncate` strike after the platform acted (a reply is recorded,
 //! then the connection drops or the answer arrives cut), the case that tests "never send twice".
-//! `malformed` leaves the answer whole but makes one record in it unreadable.
+//! `malformed` leaves the answer whole but makes one record in it unreadable; `malformed-page`
+//! makes the page itself unreadable, its list of records turned into the text of its first
+//! record (a customer's words, as a broken proxy or a platform bug would hand them back).
 
 use crate::script::Channel;
 use crate::state::State;
@@ -24,6 +26,7 @@ pub struct Faults {
     pub slow: f64,
     pub truncate: f64,
     pub malformed: f64,
+    pub malformed_page: f64,
     /// (channel, n): after n requests, that channel's token is expired.
     pub expire: Vec<(Channel, u64)>,
     /// The Retry-After a 429 asks for, in seconds.
@@ -47,6 +50,7 @@ impl std::str::FromStr for Faults {
                 "slow" => f.slow = probability()?,
                 "truncate" => f.truncate = probability()?,
                 "malformed" => f.malformed = probability()?,
+                "malformed-page" => f.malformed_page = probability()?,
                 "retry-after" => f.retry_after = value.parse().map_err(|_| format!("{part:?}: seconds expected"))?,
                 "expire-token" => {
                     let (channel, n) = value.split_once('@').ok_or_else(|| format!("{part:?}: expected CHANNEL@REQUESTS"))?;
@@ -57,11 +61,11 @@ impl std::str::FromStr for Faults {
                     f.expire.push((channel, n.parse().map_err(|_| format!("{part:?}: {n:?} is not a count"))?));
                 }
                 other => {
-                    return Err(format!("unknown fault {other:?}; known: 5xx, 429, reset, slow, truncate, malformed, expire-token, retry-after"))
+                    return Err(format!("unknown fault {other:?}; known: 5xx, 429, reset, slow, truncate, malformed, malformed-page, expire-token, retry-after"))
                 }
             }
         }
-        if f.server_error + f.rate_limit + f.reset + f.slow + f.truncate + f.malformed > 1.0 {
+        if f.server_error + f.rate_limit + f.reset + f.slow + f.truncate + f.malformed + f.malformed_page > 1.0 {
             return Err("the fault probabilities add up to more than 1".into());
         }
         Ok(f)
@@ -69,13 +73,22 @@ impl std::str::FromStr for Faults {
 }
 
 pub(crate) struct Injector {
-    pub faults: Faults,
+    faults: Mutex<Faults>,
     rng: Mutex<StdRng>,
 }
 
 impl Injector {
     pub fn new(faults: Faults, seed: u64) -> Self {
-        Injector { faults, rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0xfa17)) }
+        Injector { faults: Mutex::new(faults), rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0xfa17)) }
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// From now on, these faults (a test breaks the platform midway).
+    pub fn set(&self, faults: Faults) {
+        *self.faults.lock().unwrap_or_else(|p| p.into_inner()) = faults;
     }
 }
 
@@ -126,17 +139,19 @@ enum Fault {
     Slow,
     Truncate,
     Malformed,
+    MalformedPage,
 }
 
 pub(crate) async fn inject(Shared(state): Shared<Arc<State>>, request: Request, next: Next) -> Response {
     let Some(channel) = channel_of(request.uri().path()) else { return next.run(request).await };
     let injector = &state.faults;
+    let faults = injector.faults();
     let requests = state.count_request(channel);
-    if injector.faults.expire.iter().any(|(c, n)| *c == channel && requests > *n) {
+    if faults.expire.iter().any(|(c, n)| *c == channel && requests > *n) {
         return platform_error(channel, StatusCode::UNAUTHORIZED, 0);
     }
     let fault = {
-        let f = &injector.faults;
+        let f = &faults;
         let roll: f64 = injector.rng.lock().unwrap_or_else(|p| p.into_inner()).gen();
         let mut edge = 0.0;
         let mut pick = |p: f64| {
@@ -155,6 +170,8 @@ pub(crate) async fn inject(Shared(state): Shared<Arc<State>>, request: Request, 
             Fault::Truncate
         } else if pick(f.malformed) {
             Fault::Malformed
+        } else if pick(f.malformed_page) {
+            Fault::MalformedPage
         } else {
             Fault::None
         }
@@ -162,7 +179,7 @@ pub(crate) async fn inject(Shared(state): Shared<Arc<State>>, request: Request, 
     match fault {
         Fault::None => next.run(request).await,
         Fault::ServerError => platform_error(channel, StatusCode::SERVICE_UNAVAILABLE, 0),
-        Fault::RateLimit => platform_error(channel, StatusCode::TOO_MANY_REQUESTS, injector.faults.retry_after),
+        Fault::RateLimit => platform_error(channel, StatusCode::TOO_MANY_REQUESTS, faults.retry_after),
         Fault::Slow => {
             tokio::time::sleep(Duration::from_millis(300)).await;
             next.run(request).await
@@ -185,24 +202,53 @@ pub(crate) async fn inject(Shared(state): Shared<Arc<State>>, request: Request, 
             Response::from_parts(parts, Body::from(cut))
         }
         Fault::Malformed => {
-            let response = next.run(request).await;
-            let (mut parts, body) = response.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
             let pick = injector.rng.lock().unwrap_or_else(|p| p.into_inner()).gen::<u64>();
-            let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(mut json) => {
-                    if spoil_one_record(&mut json, pick) {
-                        serde_json::to_vec(&json).expect("json")
-                    } else {
-                        bytes.to_vec()
-                    }
-                }
-                Err(_) => bytes.to_vec(),
-            };
-            parts.headers.remove(header::CONTENT_LENGTH);
-            Response::from_parts(parts, Body::from(body))
+            rewrite(next.run(request).await, |json| spoil_one_record(json, pick)).await
+        }
+        Fault::MalformedPage => rewrite(next.run(request).await, spoil_page).await,
+    }
+}
+
+/// The response with its JSON body changed by `spoil` (left as it was when `spoil` finds nothing
+/// to change, or the body is not JSON).
+async fn rewrite(response: Response, spoil: impl FnOnce(&mut serde_json::Value) -> bool) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(mut json) => {
+            if spoil(&mut json) {
+                serde_json::to_vec(&json).expect("json")
+            } else {
+                bytes.to_vec()
+            }
+        }
+        Err(_) => bytes.to_vec(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Turns a list answer's records into the text of its first record: `data` (or `messages`,
+/// `result`) becomes a string. False when the answer has no such list.
+fn spoil_page(json: &mut serde_json::Value) -> bool {
+    fn first_text(v: &serde_json::Value) -> Option<String> {
+        match v {
+            serde_json::Value::Object(map) => ["message", "body", "text"]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(|t| t.as_str()).map(str::to_owned))
+                .or_else(|| map.values().find_map(first_text)),
+            serde_json::Value::Array(list) => list.iter().find_map(first_text),
+            _ => None,
         }
     }
+    for key in ["result", "messages", "data"] {
+        if let Some(list) = json.get_mut(key).filter(|v| v.is_array()) {
+            let text = first_text(list).unwrap_or_else(|| list.to_string());
+            *list = serde_json::Value::String(text);
+            return true;
+        }
+    }
+    false
 }
 
 /// Replaces one record of a list answer with one no client can read; false when there is none.
@@ -227,11 +273,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_spoiled_page_holds_its_first_records_text_where_its_list_was() {
+        let mut page = serde_json::json!({"messages": [{"sid": "SM1", "body": "card 4111"}, {"sid": "SM2", "body": "later"}], "next_page_uri": null});
+        assert!(spoil_page(&mut page));
+        assert_eq!(page["messages"], "card 4111");
+        let mut update = serde_json::json!({"ok": true, "result": [{"update_id": 1, "message": {"text": "hi there"}}]});
+        assert!(spoil_page(&mut update));
+        assert_eq!(update["result"], "hi there");
+        assert!(!spoil_page(&mut serde_json::json!({"id": "m_1"})));
+    }
+
+    #[test]
     fn specs_parse_and_bad_ones_say_why() {
         let f: Faults = "5xx=0.1,429=0.05,reset=0.05,slow=0.05,truncate=0.02,expire-token=telegram@300".parse().unwrap();
         assert_eq!((f.server_error, f.truncate, f.retry_after), (0.1, 0.02, 1));
         assert_eq!(f.expire, vec![(Channel::Telegram, 300)]);
         assert_eq!("malformed=0.3".parse::<Faults>().unwrap().malformed, 0.3);
+        assert_eq!("malformed-page=1".parse::<Faults>().unwrap().malformed_page, 1.0);
         assert!("5xx=2".parse::<Faults>().unwrap_err().contains("between 0 and 1"));
         assert!("boom=0.1".parse::<Faults>().unwrap_err().contains("unknown fault"));
         assert!("5xx=0.6,reset=0.6".parse::<Faults>().unwrap_err().contains("more than 1"));

@@ -269,6 +269,19 @@ impl Controller {
         self.0.live_message(jiff::Timestamp::now().as_second(), None, None);
     }
 
+    /// A customer writes `text` now on `channel` (its name here: `sms`, `telegram`…); `None`
+    /// when there is no such channel.
+    pub fn customer_says(&self, channel: &str, text: &str) -> Option<()> {
+        let channel = script::Channel::ALL.into_iter().find(|c| c.name() == channel)?;
+        self.0.live_message(jiff::Timestamp::now().as_second(), Some(channel), Some(text.to_owned()));
+        Some(())
+    }
+
+    /// From now on the sandbox misbehaves as `faults` say (a platform that breaks midway).
+    pub fn set_faults(&self, faults: Faults) {
+        self.0.faults.set(faults);
+    }
+
     /// Whether the public comment `id` is hidden; `None` when there is no such comment.
     pub fn comment_hidden(&self, id: &str) -> Option<bool> {
         self.0.read().public.is_hidden(id)

@@ -5,7 +5,7 @@
 //! thread, under its post; the business's own comments are its replies. Calls share the Page's
 //! pace with its inboxes (see `graph`).
 
-use crate::connector::{readable, skip, text_message, Pulled, Raw};
+use crate::wire::{readable, skip, text_message, Pulled, Raw};
 use crate::error::Error;
 use crate::graph::{parse_time, Edge, Graph};
 use crate::walk::OVERLAP;

@@ -5,21 +5,11 @@ use crate::error::Error;
 use crate::pace::Paces;
 use crate::{comments::Comments, email::Email, graph::Graph, mentions::Mentions, telegram::Telegram, twilio::Twilio, x::X};
 use std::time::Duration;
-use switchboard_core::interchange::{Author, Record};
-use switchboard_core::model::{AccountView, AuthorKind, Channel, Direction, EmailReply, OutboxKind, Template};
+use switchboard_core::model::{AccountView, Channel, EmailReply, OutboxKind, Template};
 use switchboard_core::reply_rules::Window;
 use switchboard_core::sensitive::Sensitive;
 
-/// One pull: records to store, and the cursor to store with them.
-#[derive(Debug)]
-pub struct Pulled {
-    pub records: Vec<Record>,
-    pub cursor: String,
-    /// Nothing more is waiting right now.
-    pub caught_up: bool,
-    /// Records the platform sent that could not be read; skipped (and logged without content).
-    pub skipped: usize,
-}
+pub use crate::wire::Pulled;
 
 /// A reply on its way out, with what its channel needs: the window it is sent under, the
 /// template it is sent as, and for email where it goes and how it threads.
@@ -45,77 +35,6 @@ pub enum Connector {
     Telegram(Telegram),
     Twilio(Twilio),
     X(X),
-}
-
-pub(crate) fn setting<'a>(account: &'a AccountView, name: &str) -> Result<&'a str, Error> {
-    account.config.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).ok_or_else(|| Error::Config {
-        account: account.key.clone(),
-        problem: format!("setting {name:?} is missing"),
-    })
-}
-
-/// A record of a page as the platform sent it, read on its own (see `readable`): kept as its text,
-/// not a `serde_json::Value` tree, which cost the connectors most of their time in a sync.
-pub(crate) type Raw = Box<serde_json::value::RawValue>;
-
-/// A platform's record as `T`, or `None` when it cannot be read: counted in `skipped` and logged
-/// with what was wrong but never with the record's content.
-pub(crate) fn readable<T: serde::de::DeserializeOwned>(raw: Raw, account: &str, what: &str, skipped: &mut usize) -> Option<T> {
-    match serde_json::from_str(raw.get()) {
-        Ok(item) => Some(item),
-        Err(e) => {
-            *skipped += 1;
-            tracing::warn!(account, problem = %without_content(&e), "skipped an unreadable {what}");
-            None
-        }
-    }
-}
-
-/// A text message in a conversation: the business's own (`ours`, an agent's, nameless) or a
-/// customer's, known by `name` and `handle`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn text_message(account: &str, conversation: String, id: String, ours: bool, name: Option<String>, handle: Option<String>, text: String, at: jiff::Timestamp) -> Record {
-    Record::Message(switchboard_core::interchange::MessageRecord {
-        account: account.to_owned(),
-        conversation,
-        id,
-        direction: if ours { Direction::Out } else { Direction::In },
-        author: Author {
-            kind: if ours { AuthorKind::Agent } else { AuthorKind::Customer },
-            name: if ours { None } else { name },
-            handle: if ours { None } else { handle },
-        },
-        text,
-        at,
-        delivery: None,
-        attachments: vec![],
-        email: None,
-    })
-}
-
-/// Notes a record skipped for a reason of ours (no readable time, no customer).
-pub(crate) fn skip(account: &str, what: &str, why: &str, skipped: &mut usize) {
-    *skipped += 1;
-    tracing::warn!(account, "skipped a {what}: {why}");
-}
-
-/// A serde error in words that name our schema, not the data: "invalid type: string \"…\"" would
-/// quote a customer's text.
-fn without_content(e: &serde_json::Error) -> String {
-    let message = e.to_string();
-    if message.starts_with("missing field") {
-        return message;
-    }
-    match message.split_once(", expected ") {
-        Some((_, expected)) => format!("a value of the wrong type or form; expected {expected}"),
-        None => "malformed".to_owned(),
-    }
-}
-
-/// Items per page a connector asks for: the `page_size` setting (for tests and slow links), else
-/// the platform's largest.
-pub(crate) fn page_size(account: &AccountView) -> usize {
-    account.config.get("page_size").and_then(|v| v.as_u64()).unwrap_or(100).clamp(1, 100) as usize
 }
 
 impl Connector {
@@ -244,23 +163,5 @@ impl Connector {
     /// keeps no record of what it accepted.
     pub fn can_look_up(&self) -> bool {
         !matches!(self, Connector::Telegram(_) | Connector::Email(_))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_skipped_record_is_described_without_its_content() {
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        struct M {
-            id: u64,
-            text: String,
-        }
-        let wrong = serde_json::from_value::<M>(serde_json::json!({"id": "call me at 555-0199", "text": "x"})).unwrap_err();
-        let said = super::without_content(&wrong);
-        assert!(!said.contains("555") && said.contains("u64"), "{said}");
-        let missing = serde_json::from_value::<M>(serde_json::json!({"text": "my card is 4111"})).unwrap_err();
-        assert_eq!(super::without_content(&missing), "missing field `id`");
     }
 }

@@ -5,7 +5,7 @@
 //! server renumbered everything) is a resync from the first UID that stores nothing twice.
 //! With `wait`, a pull that finds nothing sits in IDLE until the server reports new mail.
 
-use crate::connector::{setting, Pulled};
+use crate::wire::{setting, Pulled};
 use crate::error::Error;
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
@@ -153,6 +153,8 @@ fn io_error(e: async_imap::error::Error) -> Error {
         async_imap::error::Error::No(m) | async_imap::error::Error::Bad(m) => {
             Error::Refused(format!("the IMAP server said: {m}"))
         }
+        // A parse failure's message carries the bytes it could not read: a customer's mail.
+        async_imap::error::Error::Parse(_) => Error::Transient("IMAP: an answer of the server could not be read".into()),
         other => Error::Transient(format!("IMAP: {other}")),
     }
 }

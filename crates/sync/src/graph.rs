@@ -4,7 +4,7 @@
 //! nested messages are new. Replies go through the Send API, with the HUMAN_AGENT tag after the
 //! 24-hour window. Calls are paced by the usage headers.
 
-use crate::connector::{page_size, readable, setting, skip, Pulled, Raw};
+use crate::wire::{page_size, readable, setting, skip, Pulled, Raw};
 use crate::error::Error;
 use crate::pace::{graph_usage, Pace, Paces};
 use crate::walk::{Walk, OVERLAP};
@@ -147,7 +147,7 @@ impl Graph {
             .map(Duration::from_secs);
         let body = response.bytes().await?;
         if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| Error::Malformed(format!("HTTP {status}: {e}")));
+            return crate::wire::parse(status, &body);
         }
         let failure: Failure = serde_json::from_slice(&body).unwrap_or_default();
         let (code, subcode, message) = match failure.error {

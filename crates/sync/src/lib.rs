@@ -16,6 +16,7 @@ pub mod shopify;
 mod telegram;
 mod twilio;
 mod walk;
+mod wire;
 mod x;
 
 pub use connector::{Connector, Outgoing, Pulled};

@@ -5,7 +5,7 @@
 //! thread, under the business's post that started it, if it did. Replies are posts in reply to
 //! the customer's newest post.
 
-use crate::connector::{readable, skip, text_message, Pulled, Raw};
+use crate::wire::{readable, skip, text_message, Pulled, Raw};
 use crate::error::Error;
 use crate::x::{User, X};
 use serde::{Deserialize, Serialize};

@@ -227,7 +227,7 @@ impl Shop {
         let variables = json!({"query": terms.join(" OR "), "orders": ORDERS, "items": ITEMS});
         let data = self.query(variables).await?;
         let customers: Edges<Customer> = serde_json::from_value(data["customers"].clone())
-            .map_err(|e| Error::Malformed(format!("Shopify customers: {e}")))?;
+            .map_err(|e| Error::Malformed(format!("Shopify customers: {}", crate::wire::describe(&e))))?;
         let Some(customer) = customers.edges.into_iter().next() else { return Ok(Vec::new()) };
         Ok(customer.node.orders.edges.into_iter().map(|e| self.record(e.node)).collect())
     }
@@ -294,7 +294,7 @@ impl Shop {
                 tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
                 continue;
             }
-            let body: Value = response.json().await.map_err(|e| Error::Malformed(format!("Shopify: {}", e.without_url())))?;
+            let body: Value = crate::wire::parse(status, &response.bytes().await?)?;
             if !status.is_success() {
                 return Err(Error::Refused(format!("Shopify answered {status}: {}", short(&body["errors"]))));
             }

@@ -1,7 +1,7 @@
 //! Telegram Bot API: `getUpdates` long-poll with `offset` (passing it confirms the updates
 //! before it, so the offset is stored with the messages it covers) and `sendMessage`.
 
-use crate::connector::{readable, Pulled, Raw};
+use crate::wire::{readable, Pulled, Raw};
 use crate::error::Error;
 use serde::Deserialize;
 use std::time::Duration;
@@ -103,10 +103,10 @@ impl Telegram {
         let response = request.send().await?;
         let status = response.status();
         let body = response.bytes().await?;
-        let reply: Reply<T> = match serde_json::from_slice(&body) {
+        let reply: Reply<T> = match crate::wire::parse(status, &body) {
             Ok(r) => r,
             Err(_) if status.is_server_error() => return Err(Error::Transient(format!("HTTP {status}"))),
-            Err(e) => return Err(Error::Malformed(format!("HTTP {status}: {e}"))),
+            Err(e) => return Err(e),
         };
         if reply.ok {
             return reply.result.ok_or_else(|| Error::Malformed("ok without a result".into()));

@@ -1,7 +1,7 @@
 //! Twilio Messages for one SMS or WhatsApp number. The list is newest first, so an incremental
 //! sync walks pages back to the newest message it already has (see `walk`).
 
-use crate::connector::{readable, setting, skip, Pulled, Raw};
+use crate::wire::{readable, setting, skip, Pulled, Raw};
 use crate::error::Error;
 use crate::walk::{Walk, OVERLAP};
 use serde::Deserialize;
@@ -103,7 +103,7 @@ impl Twilio {
             .and_then(|v| v.parse::<u64>().ok());
         let body = response.bytes().await?;
         if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| Error::Malformed(format!("HTTP {status}: {e}")));
+            return crate::wire::parse(status, &body);
         }
         let problem: Problem = serde_json::from_slice(&body).unwrap_or(Problem { code: None, message: None });
         let message = format!("{} (code {})", problem.message.unwrap_or_else(|| status.to_string()), problem.code.unwrap_or(0));

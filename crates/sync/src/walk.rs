@@ -3,7 +3,7 @@
 //! next page and the newest time the walk has seen: a crash resumes the walk instead of skipping
 //! what it had not reached, and the mark moves only when the walk is complete.
 
-use crate::connector::Pulled;
+use crate::wire::Pulled;
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
 

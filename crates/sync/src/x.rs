@@ -3,7 +3,7 @@
 //! are paced by `x-rate-limit-*`. Group conversations are not support conversations and are left
 //! alone.
 
-use crate::connector::{page_size, readable, skip, Pulled, Raw};
+use crate::wire::{page_size, readable, skip, Pulled, Raw};
 use crate::error::Error;
 use crate::pace::{until, x_pause, Pace, Paces};
 use crate::walk::{Walk, OVERLAP};
@@ -116,7 +116,7 @@ impl X {
         let reset = response.headers().get("x-rate-limit-reset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
         let body = response.bytes().await?;
         if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| Error::Malformed(format!("HTTP {status}: {e}")));
+            return crate::wire::parse(status, &body);
         }
         let problem: Problem = serde_json::from_slice(&body).unwrap_or_default();
         let first_error = problem.errors.as_ref().and_then(|e| e.first()).and_then(|e| e["message"].as_str()).map(str::to_owned);
