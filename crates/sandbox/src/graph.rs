@@ -5,6 +5,8 @@
 //! throttled with Meta's codes. Errors are Graph error objects.
 
 use crate::script::{Attachment, Channel, Speaker, Turn};
+use crate::graph_wire::*;
+use crate::media::origin;
 use crate::state::{Inner, State};
 use crate::WINDOW;
 use axum::extract::{Path, Query, Request, State as Shared};
@@ -13,17 +15,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub(crate) const VERSION: &str = "v21.0";
-pub(crate) const PAGE_NAME: &str = "Acme Support";
-/// The Instagram professional account linked to the Page.
-pub(crate) const IG_ACCOUNT_ID: &str = "17841405309211844";
-pub(crate) const IG_USERNAME: &str = "acme";
 /// Messages nested in a conversation: only the newest have details.
 const NESTED: usize = 20;
 /// How long after the customer's last message a human agent may still answer with the tag.
@@ -39,48 +35,6 @@ pub(crate) fn routes(state: Arc<State>) -> Router<Arc<State>> {
         .route(&format!("/{VERSION}/{{node}}/comments"), get(crate::graph_public::comments).post(crate::graph_public::reply))
         .route(&format!("/{VERSION}/{{node}}/replies"), get(crate::graph_public::replies).post(crate::graph_public::reply))
         .route_layer(axum::middleware::from_fn_with_state(state, metered))
-}
-
-/// A Graph error object.
-pub(crate) fn error(status: StatusCode, code: u32, subcode: Option<u32>, message: &str) -> Response {
-    let kind = if matches!(code, 190 | 104 | 10 | 200) { "OAuthException" } else { "GraphMethodException" };
-    let mut body = json!({"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "AsandboxTrace0000000"}});
-    if let Some(subcode) = subcode {
-        body["error"]["error_subcode"] = json!(subcode);
-    }
-    (status, Json(body)).into_response()
-}
-
-pub(crate) fn expired() -> Response {
-    error(
-        StatusCode::BAD_REQUEST,
-        190,
-        Some(463),
-        "Error validating access token: Session has expired on Monday, 23-Nov-26 10:00:00 PST.",
-    )
-}
-
-pub(crate) fn throttled() -> Response {
-    error(
-        StatusCode::FORBIDDEN,
-        80001,
-        None,
-        "There have been too many calls to this Page account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-    )
-}
-
-pub(crate) fn unknown_error() -> Response {
-    error(StatusCode::INTERNAL_SERVER_ERROR, 2, None, "An unexpected error has occurred. Please retry your request later.")
-}
-
-/// The refusal for a request without the Page token (query `access_token` or Bearer), if it lacks it.
-pub(crate) fn refusal(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<Response> {
-    let bearer = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
-    match query.get("access_token").map(String::as_str).or(bearer) {
-        Some(crate::credentials::PAGE_TOKEN) => None,
-        Some(_) => Some(error(StatusCode::BAD_REQUEST, 190, None, "Invalid OAuth access token - Cannot parse access token")),
-        None => Some(error(StatusCode::BAD_REQUEST, 104, None, "An access token is required to request this resource.")),
-    }
 }
 
 /// Meters every Graph call against the Page's budget and reports the usage as Meta does.
@@ -110,18 +64,6 @@ async fn metered(Shared(state): Shared<Arc<State>>, request: Request, next: Next
     headers.insert("x-app-usage", HeaderValue::from_str(&app.to_string()).expect("ascii json"));
     headers.insert("x-business-use-case-usage", HeaderValue::from_str(&business.to_string()).expect("ascii json"));
     response
-}
-
-pub(crate) fn time(at: i64) -> String {
-    jiff::Timestamp::from_second(at).expect("in range").strftime("%Y-%m-%dT%H:%M:%S%z").to_string()
-}
-
-pub(crate) fn encode(cursor: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cursor)
-}
-
-pub(crate) fn decode(cursor: &str) -> Option<String> {
-    String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()
 }
 
 fn conversation_id(channel: Channel, conv: usize) -> String {
@@ -257,13 +199,6 @@ fn person(inner: &Inner, channel: Channel, customer: Option<usize>) -> PersonJso
     }
 }
 
-pub(crate) fn message_id(inner: &Inner, conv: usize, turn: usize) -> String {
-    match inner.world.conversations[conv].channel {
-        Channel::Instagram => format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAG{conv}x{turn}"),
-        _ => format!("m_{}", encode(&format!("{conv}:{turn}"))),
-    }
-}
-
 /// A message as Graph gives it; its attachment's URL points at `origin`'s stand-in for the CDN.
 pub(crate) fn message_json<'a>(inner: &'a Inner, conv: usize, turn: usize, origin: &str) -> MessageJson<'a> {
     let c = &inner.world.conversations[conv];
@@ -303,18 +238,6 @@ fn attachment_json<'a>(message: &str, a: &'a Attachment, origin: &str) -> Attach
     }
 }
 
-/// Where a `next` link points: this server, as the client reached it.
-pub(crate) fn origin(headers: &HeaderMap) -> String {
-    format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"))
-}
-
-pub(crate) fn link(origin: &str, path: &str, query: &HashMap<String, String>, after: &str) -> String {
-    let mut params: Vec<(&str, &str)> = query.iter().filter(|(k, _)| k.as_str() != "after").map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    params.sort();
-    params.push(("after", after));
-    format!("{origin}/{VERSION}/{path}?{}", serde_urlencoded::to_string(params).expect("encodes"))
-}
-
 /// A page of a conversation's messages, newest first, starting after turn cursor `after`.
 fn messages_page<'a>(inner: &'a Inner, conv: usize, limit: usize, before_turn: usize, origin: &str, query: &HashMap<String, String>) -> PageJson<MessageJson<'a>> {
     let turns: Vec<usize> = (0..before_turn).rev().take(limit).collect();
@@ -328,19 +251,6 @@ fn messages_page<'a>(inner: &'a Inner, conv: usize, limit: usize, before_turn: u
         }
     }
     PageJson { data, paging }
-}
-
-pub(crate) fn limit(query: &HashMap<String, String>, default: usize) -> usize {
-    query.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(default).clamp(1, 100)
-}
-
-pub(crate) fn not_found(node: &str, method: &str) -> Response {
-    error(
-        StatusCode::BAD_REQUEST,
-        100,
-        Some(33),
-        &format!("Unsupported {method} request. Object with ID '{node}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."),
-    )
 }
 
 /// The Page itself: its name and linked Instagram account.
@@ -459,10 +369,6 @@ struct OutMessage {
     attachment: Option<Value>,
 }
 
-pub(crate) fn bad_param(message: &str) -> Response {
-    error(StatusCode::BAD_REQUEST, 100, None, message)
-}
-
 async fn send(Shared(state): Shared<Arc<State>>, Path(node): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>, body: axum::body::Bytes) -> Response {
     if let Some(refused) = refusal(&headers, &query) {
         return refused;
@@ -529,19 +435,3 @@ mod tests {
     }
 }
 
-/// The CDN that serves attachments' bytes: every photo the sandbox's customers send is the same
-/// picture; any other file is not there.
-pub(crate) async fn cdn_file(Path((_folder, name)): Path<(String, String)>) -> Response {
-    if name.ends_with(".jpg") {
-        photo()
-    } else {
-        (StatusCode::NOT_FOUND, "Content Not Found").into_response()
-    }
-}
-
-pub(crate) const PHOTO: &[u8] = include_bytes!("../assets/photo.jpg");
-
-/// The one picture, as every platform's file server sends it.
-pub(crate) fn photo() -> Response {
-    ([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "max-age=1209600")], PHOTO).into_response()
-}

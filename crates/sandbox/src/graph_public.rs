@@ -5,7 +5,8 @@
 //! `?hide=true`), and private replies to comments through the Send API
 //! (`recipient.comment_id`: one per comment, within 7 days).
 
-use crate::graph::{bad_param, decode, encode, error, limit, link, not_found, origin, refusal, time, IG_ACCOUNT_ID, IG_USERNAME, PAGE_NAME};
+use crate::graph_wire::{bad_param, decode, encode, error, limit, link, message_id, not_found, refusal, time, IG_ACCOUNT_ID, IG_USERNAME, PAGE_NAME};
+use crate::media::origin;
 use crate::public::{Comment, Surface};
 use crate::script::{Speaker, Turn};
 use crate::state::{Inner, State};
@@ -292,5 +293,5 @@ pub(crate) fn private_reply(state: &State, comment: &str, text: String) -> Respo
     inner.public.comments[i].private_reply = true;
     inner.record_reply(channel.name(), &handle, &text);
     let turn = inner.append_turn(conv, Turn { speaker: Speaker::Agent, text, at: now, attachment: None }, None);
-    Json(json!({"recipient_id": handle, "message_id": crate::graph::message_id(&inner, conv, turn)})).into_response()
+    Json(json!({"recipient_id": handle, "message_id": message_id(&inner, conv, turn)})).into_response()
 }

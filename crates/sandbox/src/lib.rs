@@ -10,9 +10,13 @@
 //! headers), and Shopify's GraphQL Admin API for the customers' orders (cost-metered, with
 //! THROTTLED). `GET /_sandbox/stats` tells what a full sync must find and which replies arrived.
 
+mod cost;
 mod faults;
 mod graph;
 mod graph_public;
+mod graph_wire;
+mod media;
+mod misbehave;
 mod oauth1;
 pub mod public;
 pub mod script;
@@ -22,6 +26,7 @@ mod telegram;
 mod twilio;
 mod x;
 mod x_public;
+mod x_wire;
 
 use axum::routing::get;
 use axum::Router;
@@ -82,7 +87,7 @@ pub const BRAND_SEARCH: &str = r#"("Acme" OR #acme) -from:acmesupport -is:retwee
 /// `switchboard demo` connects them.
 pub fn accounts(base_url: &str) -> Vec<SandboxAccount> {
     use credentials as c;
-    let graph = format!("{base_url}/{}", graph::VERSION);
+    let graph = format!("{base_url}/{}", graph_wire::VERSION);
     let x = format!("{base_url}/2");
     let twilio = |number: &'static str| vec![("base_url", base_url), ("account_sid", c::TWILIO_ACCOUNT_SID), ("number", number)];
     type Settings<'a> = Vec<(&'a str, &'a str)>;
@@ -216,14 +221,14 @@ impl Sandbox {
         let router = Router::new()
             .route("/_sandbox/stats", get(stats))
             .route("/_sandbox/customer-writes", axum::routing::post(customer_writes))
-            .route("/scontent/v/{folder}/{name}", get(graph::cdn_file))
+            .route("/scontent/v/{folder}/{name}", get(media::cdn_file))
             .route("/1.1/ton/data/dm/{event}/{media}/{name}", get(x::ton))
             .merge(telegram::routes())
             .merge(twilio::routes())
             .merge(graph::routes(self.state.clone()))
             .merge(x::routes(self.state.clone()))
             .merge(shopify::routes())
-            .layer(axum::middleware::from_fn_with_state(self.state.clone(), faults::inject))
+            .layer(axum::middleware::from_fn_with_state(self.state.clone(), misbehave::inject))
             .with_state(self.state);
         axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.map_err(Error::Serve)
     }

@@ -4,6 +4,7 @@
 //! Shopify's error rather than a silent answer; cost is metered like Shopify's leaky bucket and
 //! reported in `extensions.cost`, with `THROTTLED` (HTTP 200) when a query costs more than is left.
 
+use crate::cost::{MAXIMUM, RESTORE_RATE};
 use crate::script::{Customer, Lang};
 use crate::state::State;
 use axum::extract::{Path, State as Shared};
@@ -16,38 +17,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use std::time::Instant;
 
 pub const VERSION: &str = "2025-01";
-/// Shopify's standard plan: a bucket of 1000 points refilled at 50 a second.
-const MAXIMUM: f64 = 1000.0;
-const RESTORE_RATE: f64 = 50.0;
 
-/// The cost bucket: points left at a moment.
-pub(crate) struct Bucket {
-    available: f64,
-    at: Instant,
-}
-
-impl Default for Bucket {
-    fn default() -> Self {
-        Bucket { available: MAXIMUM, at: Instant::now() }
-    }
-}
-
-impl Bucket {
-    fn now(&mut self) -> f64 {
-        let now = Instant::now();
-        self.available = (self.available + now.duration_since(self.at).as_secs_f64() * RESTORE_RATE).min(MAXIMUM);
-        self.at = now;
-        self.available
-    }
-
-    pub fn drain(&mut self) {
-        self.now();
-        self.available = 0.0;
-    }
-}
 
 pub(crate) fn routes() -> Router<Arc<State>> {
     Router::new().route("/admin/api/{version}/graphql.json", post(graphql))

@@ -118,7 +118,7 @@ pub(crate) struct State {
     pub telegram_update: Notify,
     pub budget: Option<crate::Budget>,
     /// The shop's GraphQL cost bucket.
-    pub shop: Mutex<crate::shopify::Bucket>,
+    pub shop: Mutex<crate::cost::Bucket>,
     pub seed: u64,
     /// When the sandbox started (Unix seconds): the shop's order dates count back from it, so
     /// two lookups give the same orders.
@@ -173,7 +173,7 @@ impl State {
             faults: crate::faults::Injector::new(config.faults.clone(), config.seed),
             telegram_update: Notify::new(),
             budget: config.budget,
-            shop: Mutex::new(crate::shopify::Bucket::default()),
+            shop: Mutex::new(crate::cost::Bucket::default()),
             seed: config.seed,
             started: now,
             nonces: Default::default(),
@@ -251,7 +251,7 @@ impl State {
         }
         if photo {
             let name = format!("photo_{conv}_{}.jpg", inner.world.conversations[conv].turns.len());
-            turn.attachment = Some(script::Attachment { kind: "image", name, mime: "image/jpeg", size: crate::graph::PHOTO.len() as u64 });
+            turn.attachment = Some(script::Attachment { kind: "image", name, mime: "image/jpeg", size: crate::media::PHOTO.len() as u64 });
         }
         let channel = inner.world.conversations[conv].channel;
         let text = turn.text.clone();

@@ -69,7 +69,7 @@ async fn file(Path((bot, name)): Path<(String, String)>) -> Response {
     if !name.starts_with("file_") || !name.ends_with(".jpg") {
         return error(StatusCode::NOT_FOUND, "Not Found");
     }
-    crate::graph::photo()
+    crate::media::photo()
 }
 
 pub(crate) fn error(status: StatusCode, description: &str) -> Response {

@@ -66,7 +66,7 @@ async fn media(Path((sid, message, media)): Path<(String, String, String)>, head
     if media.ends_with(".json") {
         return Json(media_json(&sid, &message, me)).into_response();
     }
-    let origin = crate::graph::origin(&headers);
+    let origin = crate::media::origin(&headers);
     (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, format!("{origin}/mms-media/{sid}/{me}"))]).into_response()
 }
 
@@ -75,7 +75,7 @@ async fn media_file(Path((_sid, media)): Path<(String, String)>) -> Response {
     if !media.starts_with("ME") {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     }
-    crate::graph::photo()
+    crate::media::photo()
 }
 
 pub(crate) fn error(status: StatusCode, code: u32, message: &str) -> Response {

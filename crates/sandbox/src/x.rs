@@ -4,9 +4,11 @@
 //! gets a 429. Errors are RFC 7807 problems; the DM rate limit answers with code 88.
 
 use crate::script::{Channel, Speaker, Turn};
+use crate::media::{origin, photo};
 use crate::state::{Inner, State};
+use crate::x_wire::{limit_headers, parse_token, problem, rate_limited, refusal, token};
 use axum::extract::{Path, Query, Request, State as Shared};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,27 +30,6 @@ pub(crate) fn routes(state: Arc<State>) -> Router<Arc<State>> {
         .route("/2/dm_conversations/with/{participant}/messages", post(send))
         .merge(crate::x_public::routes())
         .route_layer(axum::middleware::from_fn_with_state(state, metered))
-}
-
-pub(crate) fn problem(status: StatusCode, detail: &str) -> Response {
-    let title = status.canonical_reason().unwrap_or("Error");
-    (status, Json(json!({"title": title, "detail": detail, "type": "about:blank", "status": status.as_u16()}))).into_response()
-}
-
-/// A 429 as X sends it for DMs, with the window's end in `x-rate-limit-reset`.
-pub(crate) fn rate_limited(limit: u32, reset_in: f64) -> Response {
-    let mut r = (StatusCode::TOO_MANY_REQUESTS, Json(json!({"errors": [{"code": 88, "message": "Rate limit exceeded"}]}))).into_response();
-    limit_headers(r.headers_mut(), limit, 0, reset_in);
-    r
-}
-
-fn limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_in: f64) {
-    // Rounded up: a client that waits until `reset` finds the window renewed.
-    let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
-    let reset = (now + reset_in).ceil() as u64;
-    headers.insert("x-rate-limit-limit", HeaderValue::from(limit));
-    headers.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
-    headers.insert("x-rate-limit-reset", HeaderValue::from(reset));
 }
 
 /// Meters each endpoint separately, as X does, and reports what is left.
@@ -82,25 +63,11 @@ async fn metered(Shared(state): Shared<Arc<State>>, request: Request, next: Next
     }
 }
 
-/// The refusal for a request without the user token, if it lacks it.
-pub(crate) fn refusal(headers: &HeaderMap) -> Option<Response> {
-    let bearer = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
-    (bearer != Some(crate::credentials::X_TOKEN)).then(|| problem(StatusCode::UNAUTHORIZED, "Unauthorized"))
-}
-
 fn conversation_id(customer: &str) -> String {
     // A one-to-one conversation is named by both user ids, the smaller first.
     let business = crate::credentials::X_USER_ID;
     let (a, b) = if customer.len() < business.len() || (customer.len() == business.len() && customer < business) { (customer, business) } else { (business, customer) };
     format!("{a}-{b}")
-}
-
-pub(crate) fn token(id: u64) -> String {
-    format!("{id:x}").chars().rev().collect::<String>().to_uppercase()
-}
-
-pub(crate) fn parse_token(token: &str) -> Option<u64> {
-    u64::from_str_radix(&token.chars().rev().collect::<String>().to_lowercase(), 16).ok()
 }
 
 // A `dm_events` page, typed rather than built as `json!` trees: a sync asks for thousands, on the
@@ -192,7 +159,7 @@ fn media_json(event: u64, origin: &str) -> MediaJson {
 pub(crate) async fn ton(Shared(state): Shared<Arc<State>>, Path((event, media, name)): Path<(String, String, String)>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     use crate::credentials as c;
     let keys = crate::oauth1::Keys { consumer_key: c::X_CONSUMER_KEY, consumer_secret: c::X_CONSUMER_SECRET, token: c::X_ACCESS_TOKEN, token_secret: c::X_ACCESS_TOKEN_SECRET };
-    let url = format!("{}{}", crate::graph::origin(&headers), uri.path());
+    let url = format!("{}{}", origin(&headers), uri.path());
     let query: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
     let authorization = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
     if let Err(refusal) = crate::oauth1::verify(&url, &query, authorization, &keys, jiff::Timestamp::now().as_second(), &state.nonces) {
@@ -205,7 +172,7 @@ pub(crate) async fn ton(Shared(state): Shared<Arc<State>>, Path((event, media, n
         (e.id == id && inner.world.conversations[e.conv].turns[e.turn].attachment.is_some()).then_some(id)
     });
     match sent {
-        Some(id) if media == event && name == format!("{}.jpg", token(id)) => crate::graph::photo(),
+        Some(id) if media == event && name == format!("{}.jpg", token(id)) => photo(),
         _ => (StatusCode::NOT_FOUND, Json(json!({"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}))).into_response(),
     }
 }
@@ -233,7 +200,7 @@ async fn me(headers: HeaderMap) -> Response {
 }
 
 async fn dm_events(Shared(state): Shared<Arc<State>>, headers: HeaderMap, Query(q): Query<EventsQuery>) -> Response {
-    let origin = crate::graph::origin(&headers);
+    let origin = origin(&headers);
     if let Some(refused) = refusal(&headers) {
         return refused;
     }

@@ -8,7 +8,7 @@
 use crate::public::{Comment, Surface};
 use crate::script::Channel;
 use crate::state::{Inner, State};
-use crate::x::{parse_token, problem, refusal, token};
+use crate::x_wire::{parse_token, problem, refusal, token};
 use axum::extract::{Path, Query, State as Shared};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
