@@ -253,6 +253,20 @@ fn parse_time(s: &str) -> Result<jiff::Timestamp> {
     Ok(date.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp())
 }
 
+/// A progress bar on stderr for an import (shown only on a terminal): by bytes of a file of
+/// `size`, or by lines read from standard input.
+fn import_bar(size: Option<u64>) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressStyle};
+    match size {
+        Some(size) => ProgressBar::new(size).with_style(
+            ProgressStyle::with_template("importing {wide_bar} {binary_bytes}/{binary_total_bytes}  {elapsed}, about {eta} left")
+                .expect("a valid template"),
+        ),
+        None => ProgressBar::new_spinner()
+            .with_style(ProgressStyle::with_template("importing {spinner} {human_pos} lines  {elapsed}").expect("a valid template")),
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     let path = store_path(&cli.store);
     let started = std::time::Instant::now();
@@ -268,10 +282,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Import { file } => {
             let mut store = open(&path)?;
             let report = if file.as_os_str() == "-" {
-                store.import_jsonl(std::io::stdin().lock())?
+                let bar = import_bar(None);
+                store.import_jsonl_reporting(std::io::stdin().lock(), |at| bar.set_position(at.lines as u64))?
             } else {
                 let f = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
-                store.import_jsonl(BufReader::new(f))?
+                let bar = import_bar(f.metadata().ok().map(|m| m.len()));
+                store.import_jsonl_reporting(BufReader::new(f), |at| bar.set_position(at.bytes))?
             };
             const SHOWN: usize = 20;
             for e in report.errors.iter().take(SHOWN) {

@@ -78,9 +78,50 @@ impl Error {
     }
 }
 
+/// A JSON error in words that name the shape that was expected and where, never the data:
+/// serde's "invalid type: string \"…\"" would quote a customer's text (or a card number) into a
+/// log, an account's state, an import report or the UI.
+pub fn describe_json(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let message = e.to_string();
+    match e.classify() {
+        // Where the text stopped being JSON, and what was expected there: no data.
+        Category::Syntax | Category::Eof | Category::Io => message,
+        // Our field names.
+        Category::Data if message.starts_with("missing field") || message.starts_with("duplicate field") => message,
+        // The data comes first and the expected shape (with the position) last: only the last
+        // part is said, even when the data holds ", expected ".
+        Category::Data => match message.rsplit_once(", expected ") {
+            Some((_, expected)) => format!("a value of the wrong type or form; expected {expected}"),
+            None if e.line() > 0 => format!("a value that does not read at line {} column {}", e.line(), e.column()),
+            None => "a value that does not read".to_owned(),
+        },
+    }
+}
+
 pub(crate) fn parent_of(path: &std::path::Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_json_error_says_what_was_expected_and_never_the_data() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct M {
+            id: u64,
+            text: String,
+        }
+        let said = |json: &str| super::describe_json(&serde_json::from_str::<M>(json).unwrap_err());
+        let wrong = said(r#"{"id": "call me at 555-0199, expected soon", "text": "x"}"#);
+        assert!(!wrong.contains("555") && !wrong.contains("soon") && wrong.contains("u64"), "{wrong}");
+        assert_eq!(said(r#"{"text": "my card is 4111"}"#), "missing field `id` at line 1 column 27");
+        assert_eq!(said(r#"{"id": 1, "text": "#), "EOF while parsing a value at line 1 column 18");
+        let list = super::describe_json(&serde_json::from_str::<Vec<M>>(r#""Hi, my card is 4111 1111 1111 1111""#).unwrap_err());
+        assert!(!list.contains("4111") && list.contains("expected a sequence"), "{list}");
     }
 }

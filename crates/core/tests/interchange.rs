@@ -37,6 +37,19 @@ fn the_minimal_line_creates_account_contact_and_conversation() {
 }
 
 #[test]
+fn an_import_tells_how_far_it_has_read_as_it_goes() {
+    let mut store = Store::open_in_memory().unwrap();
+    let lines: String = (0..300).map(|i| format!("{{\"kind\":\"tag\",\"name\":\"t{i}\"}}\n")).collect();
+    let mut heard = Vec::new();
+    let report = store.import_jsonl_reporting(lines.as_bytes(), |at| heard.push(at)).unwrap();
+    assert_eq!(report.records, 300);
+    assert!(heard.len() >= 2, "{heard:?}");
+    assert!(heard.windows(2).all(|w| w[0].lines < w[1].lines && w[0].bytes < w[1].bytes), "{heard:?}");
+    let last = heard.last().unwrap();
+    assert_eq!((last.lines, last.bytes), (300, lines.len() as u64));
+}
+
+#[test]
 fn re_importing_a_file_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (_, mut store) = store_with_sample(dir.path(), 1);
@@ -80,18 +93,25 @@ fn malformed_lines_are_reported_by_number_and_the_rest_imports() {
         r#"{"kind":"conversation","account":"sms:1","id":"c9","customer":"ct_nobody"}"#,
         r#"{"kind":"message","account":"sms:1","conversation":"c","id":"2","direction":"in","author":{"kind":"customer"},"text":"t","at":"yesterday"}"#,
         r#"{"kind":"tag","name":"ok-2"}"#,
+        // A customer's words where a number belongs: said by what was expected, never quoted.
+        r#"{"kind":"message","account":"sms:1","conversation":"c","id":"3","direction":"in","author":{"kind":"customer"},"text":"t","at":"2026-01-01T00:00:00Z","attachments":[{"kind":"file","size":"my card is 4111 1111 1111 1111"}]}"#,
     ]
     .join("\n");
-    let report = store.import_jsonl(input.as_bytes()).unwrap();
-    assert_eq!(report.records, 2);
+    // A line that is not UTF-8 (Latin-1 "café") is one more bad line, not the end of the import.
+    let mut input = input.into_bytes();
+    input.extend_from_slice(b"\n{\"kind\":\"tag\",\"name\":\"caf\xe9\"}\n{\"kind\":\"tag\",\"name\":\"ok-3\"}\n");
+    let report = store.import_jsonl(&input[..]).unwrap();
+    assert_eq!(report.records, 3);
     let lines: Vec<usize> = report.errors.iter().map(|e| e.line).collect();
-    assert_eq!(lines, [2, 3, 5, 6, 7], "{:?}", report.errors);
+    assert_eq!(lines, [2, 3, 5, 6, 7, 9, 10], "{:?}", report.errors);
     assert!(report.errors[1].message.contains("pager"), "{}", report.errors[1].message);
     assert!(report.errors[3].message.contains("ct_nobody"), "{}", report.errors[3].message);
+    assert!(report.errors[5].message.contains("expected i64") && !report.errors[5].message.contains("4111"), "{}", report.errors[5].message);
+    assert_eq!(report.errors[6].message, "not UTF-8 text");
     // The failed conversation record left nothing behind (its account is rolled back too).
     assert!(counts(&store).contains(&("conversations".to_owned(), 0)));
     assert!(counts(&store).contains(&("accounts".to_owned(), 0)));
-    assert!(counts(&store).contains(&("tags".to_owned(), 2)));
+    assert!(counts(&store).contains(&("tags".to_owned(), 3)));
 }
 
 #[test]

@@ -227,7 +227,7 @@ impl Shop {
         let variables = json!({"query": terms.join(" OR "), "orders": ORDERS, "items": ITEMS});
         let data = self.query(variables).await?;
         let customers: Edges<Customer> = serde_json::from_value(data["customers"].clone())
-            .map_err(|e| Error::Malformed(format!("Shopify customers: {}", crate::wire::describe(&e))))?;
+            .map_err(|e| Error::Malformed(format!("Shopify customers: {}", switchboard_core::error::describe_json(&e))))?;
         let Some(customer) = customers.edges.into_iter().next() else { return Ok(Vec::new()) };
         Ok(customer.node.orders.edges.into_iter().map(|e| self.record(e.node)).collect())
     }

@@ -2,6 +2,7 @@
 //! quoting it, one record at a time, and the records and settings every channel makes and reads.
 
 use crate::error::Error;
+use switchboard_core::error::describe_json;
 use switchboard_core::interchange::{Author, Record};
 use switchboard_core::model::{AccountView, AuthorKind, Direction};
 
@@ -34,7 +35,7 @@ pub(crate) fn readable<T: serde::de::DeserializeOwned>(raw: Raw, account: &str, 
         Ok(item) => Some(item),
         Err(e) => {
             *skipped += 1;
-            tracing::warn!(account, problem = %describe(&e), "skipped an unreadable {what}");
+            tracing::warn!(account, problem = %describe_json(&e), "skipped an unreadable {what}");
             None
         }
     }
@@ -68,18 +69,6 @@ pub(crate) fn skip(account: &str, what: &str, why: &str, skipped: &mut usize) {
     tracing::warn!(account, "skipped a {what}: {why}");
 }
 
-/// A serde error in words that name our schema, not the data: "invalid type: string \"…\"" would
-/// quote a customer's text (or a card number) into the log, the account's state and the UI.
-pub(crate) fn describe(e: &serde_json::Error) -> String {
-    let message = e.to_string();
-    if message.starts_with("missing field") {
-        return message;
-    }
-    match message.split_once(", expected ") {
-        Some((_, expected)) => format!("a value of the wrong type or form; expected {expected}"),
-        None => "malformed".to_owned(),
-    }
-}
 
 /// Items per page a connector asks for: the `page_size` setting (for tests and slow links), else
 /// the platform's largest.
@@ -91,23 +80,5 @@ pub(crate) fn page_size(account: &AccountView) -> usize {
 /// wrong with its shape, never by its content: a page whose `data` is a customer's message
 /// would otherwise put their words into the error.
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(status: reqwest::StatusCode, body: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::Malformed(format!("HTTP {status}: {}", describe(&e))))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_skipped_record_is_described_without_its_content() {
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        struct M {
-            id: u64,
-            text: String,
-        }
-        let wrong = serde_json::from_value::<M>(serde_json::json!({"id": "call me at 555-0199", "text": "x"})).unwrap_err();
-        let said = super::describe(&wrong);
-        assert!(!said.contains("555") && said.contains("u64"), "{said}");
-        let missing = serde_json::from_value::<M>(serde_json::json!({"text": "my card is 4111"})).unwrap_err();
-        assert_eq!(super::describe(&missing), "missing field `id`");
-    }
+    serde_json::from_slice(body).map_err(|e| Error::Malformed(format!("HTTP {status}: {}", describe_json(&e))))
 }

@@ -243,7 +243,7 @@ impl Store {
             if changed == 0 {
                 return Err(Error::Missing { what: "customer", id: id.to_string() });
             }
-            let writer = super::ingest::Upserter::all_or_nothing(tx);
+            let writer = super::ingest::Upserter::live(tx);
             writer.set_tags("contact_tags", "contact_id", id, &edit.tags)?;
             super::ingest::index_contacts(tx, &[id])
         })

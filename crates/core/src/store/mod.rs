@@ -31,7 +31,7 @@ mod triage;
 pub(crate) mod util;
 
 pub use migrations::LATEST as SCHEMA_VERSION;
-pub use ingest::{CursorBatch, Written};
+pub use ingest::{CursorBatch, ImportProgress, Written};
 pub use inbox::TableCount;
 pub use transfer::write_thread;
 pub use policies::DEFAULT_CALENDAR;

@@ -1,4 +1,5 @@
-//! Import and export of the interchange format (JSON Lines; see `crate::interchange`).
+//! Export of the interchange format (JSON Lines; see `crate::interchange`) and readable
+//! transcripts. Import is the ingest path's (`ingest::import`).
 
 use super::rows::{attachments, email_record, parse_stored};
 use super::Store;
@@ -6,45 +7,9 @@ use crate::error::{Error, Result};
 use crate::interchange::*;
 use crate::model::time::from_ms;
 use crate::model::{printable, AuthorKind, Thread};
-use std::io::{BufRead, Write};
+use std::io::Write;
 
 impl Store {
-    /// Imports a JSON Lines stream in one transaction: either every good line is stored, or (on a
-    /// storage failure such as a full disk) none is. Bad lines are reported and skipped.
-    pub fn import_jsonl(&mut self, input: impl BufRead) -> Result<ImportReport> {
-        self.transaction(|tx| {
-            let mut report = ImportReport::default();
-            let mut writer = super::ingest::Upserter::per_record(tx);
-            for (index, line) in input.lines().enumerate() {
-                let number = index + 1;
-                let line = line.map_err(|e| Error::invalid(format!("line {number}: cannot read: {e}")))?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let record: Record = match serde_json::from_str(&line) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // serde_json's messages say where and what was expected, never the text.
-                        report.errors.push(LineError { line: number, message: e.to_string() });
-                        continue;
-                    }
-                };
-                match writer.apply(&record) {
-                    Ok(changed) => {
-                        report.records += 1;
-                        report.changed += changed as usize;
-                    }
-                    Err(e @ (Error::Invalid(_) | Error::Missing { .. })) => {
-                        report.errors.push(LineError { line: number, message: e.to_string() })
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            writer.finish()?;
-            Ok(report)
-        })
-    }
-
     /// Writes records as JSON Lines, in an order that imports cleanly (settings, then contacts,
     /// conversations, messages, notes, orders).
     pub fn export_jsonl(&self, scope: ExportScope, out: &mut dyn Write) -> Result<usize> {

@@ -38,7 +38,7 @@ impl Store {
         if !self.conversation_exists(id)? {
             return Err(Error::Missing { what: "conversation", id: id.to_string() });
         }
-        self.transaction(|tx| super::ingest::Upserter::all_or_nothing(tx).set_tags("conversation_tags", "conversation_id", id, tags))
+        self.transaction(|tx| super::ingest::Upserter::live(tx).set_tags("conversation_tags", "conversation_id", id, tags))
     }
 
     /// A setting's value, or the default when it was never set (or no longer reads).

@@ -5,6 +5,7 @@
 //! Modules: `upsert` (the upserter and its bookkeeping), `settings`, `people` and `messages` (the
 //! records), `refresh` (a conversation's derived fields).
 
+mod import;
 mod messages;
 mod people;
 mod refresh;
@@ -12,6 +13,7 @@ mod settings;
 mod upsert;
 
 pub(crate) use refresh::refresh_conversation;
+pub use import::ImportProgress;
 pub(crate) use upsert::Upserter;
 
 use super::util::upsert_sql;
@@ -50,7 +52,7 @@ pub struct CursorBatch<'a> {
 
 /// Writes `records` in `tx`, all or nothing, and returns how many changed the store.
 pub(crate) fn all_or_nothing(tx: &Transaction<'_>, records: &[Record]) -> Result<usize> {
-    let mut writer = Upserter::all_or_nothing(tx);
+    let mut writer = Upserter::live(tx);
     let changed = writer.apply_all(records)?;
     writer.finish()?;
     Ok(changed)
@@ -105,7 +107,7 @@ impl Store {
         self.transaction(|tx| {
             // No savepoint per batch: a failure is rare (connectors skip what they cannot read)
             // and savepoints cost a tenth of the writing.
-            let mut writer = Upserter::all_or_nothing(tx);
+            let mut writer = Upserter::live(tx);
             let mut changed = Vec::new();
             let mut cursor = tx.prepare_cached(&upsert_sql("sync_cursors", &["account_id", "stream"], &["cursor", "updated_at"], &[]))?;
             while let Some(job) = next() {

@@ -24,7 +24,7 @@ impl Upserter<'_> {
             ))?
             .execute(params![r.id, r.name, r.email, r.phone, r.language, r.time_zone, r.status, r.notes, created])?;
         let id = self.contact_id(&r.id)?;
-        self.unindexed_contacts.insert(id);
+        self.unindexed_contacts.push(id);
         if let Some(at) = r.created_at {
             self.tx
                 .prepare_cached("UPDATE contacts SET created_at = ?2 WHERE id = ?1 AND created_at IS NOT ?2")?
@@ -217,7 +217,7 @@ impl Upserter<'_> {
                     .prepare_cached("INSERT INTO contacts (uid, name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
                     .execute(params![uid, name, email, phone, now_ms()])?;
                 let id = self.tx.last_insert_rowid();
-                self.unindexed_contacts.insert(id);
+                self.unindexed_contacts.push(id);
                 id
             }
         };

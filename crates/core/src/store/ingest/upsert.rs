@@ -1,7 +1,7 @@
 //! The record upserter: applies interchange records inside a transaction. Every record is an
-//! upsert on its natural key that writes only what differs; a record that fails is rolled back to
-//! its own savepoint when asked (imports), so a bad line never leaves half a record behind.
-//! Derived conversation fields are refreshed once per batch for the conversations it touched.
+//! upsert on its natural key that writes only what differs; what `guarded` runs is rolled back
+//! whole when it fails (an import's bad line), leaving the rest of the transaction. Derived
+//! conversation fields are refreshed once per batch for the conversations it touched.
 
 use crate::error::{Error, Result};
 use crate::interchange::*;
@@ -13,8 +13,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// Applies records in one transaction, remembering what it touched for `finish`.
 pub(crate) struct Upserter<'a> {
     pub(super) tx: &'a Transaction<'a>,
-    /// Roll a failed record back on its own (imports); a batch that fails as a whole needs none.
-    pub(super) savepoints: bool,
     /// New customer messages arrive now (a sync), rather than from a file: they count as
     /// unread and reopen a pending or solved conversation.
     pub(super) live: bool,
@@ -25,9 +23,10 @@ pub(crate) struct Upserter<'a> {
     pub(super) accounts: HashMap<String, (i64, Channel)>,
     pub(super) conversations: HashMap<(i64, String), (i64, Option<i64>)>,
     pub(super) touched: HashSet<i64>,
-    /// New messages and new or changed contacts, indexed for search in `finish`.
+    /// New messages and new or changed contacts (a contact may be named twice), indexed for
+    /// search in `finish`. Lists, so that `guarded` forgets what it rolled back by their length.
     pub(super) unindexed_messages: Vec<i64>,
-    pub(super) unindexed_contacts: BTreeSet<i64>,
+    pub(super) unindexed_contacts: Vec<i64>,
     /// With `apply_all`: the first customer of each (account, conversation) among the records'
     /// messages (not emails, whose thread is worked out), for `ensure_conversation`.
     pub(super) customers_ahead: HashMap<(String, String), Author>,
@@ -38,11 +37,10 @@ pub(super) fn json<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl<'a> Upserter<'a> {
-    /// A writer whose failed records are rolled back one by one, leaving the rest of the batch.
-    pub(crate) fn per_record(tx: &'a Transaction<'a>) -> Self {
+    /// An upserter for records from a file: new customer messages are history, not news.
+    pub(crate) fn from_file(tx: &'a Transaction<'a>) -> Self {
         Upserter {
             tx,
-            savepoints: true,
             live: false,
             new_from_customers: HashMap::new(),
             from_customers: Vec::new(),
@@ -50,22 +48,19 @@ impl<'a> Upserter<'a> {
             conversations: HashMap::new(),
             touched: HashSet::new(),
             unindexed_messages: Vec::new(),
-            unindexed_contacts: BTreeSet::new(),
+            unindexed_contacts: Vec::new(),
             customers_ahead: HashMap::new(),
         }
     }
-    /// A writer for a batch that is stored whole or not at all.
-    pub(crate) fn all_or_nothing(tx: &'a Transaction<'a>) -> Self {
-        Upserter { savepoints: false, live: true, ..Self::per_record(tx) }
+    /// An upserter for records that arrive now (a sync, an agent's action): new customer
+    /// messages count as unread and reopen their conversation.
+    pub(crate) fn live(tx: &'a Transaction<'a>) -> Self {
+        Upserter { live: true, ..Self::from_file(tx) }
     }
     /// Applies one record; returns whether the store changed.
     pub(crate) fn apply(&mut self, record: &Record) -> Result<bool> {
         let before = self.tx.total_changes();
-        if self.savepoints {
-            self.guarded(|w| w.write(record))?;
-        } else {
-            self.write(record)?;
-        }
+        self.write(record)?;
         Ok(self.tx.total_changes() != before)
     }
     fn write(&mut self, record: &Record) -> Result<()> {
@@ -88,7 +83,7 @@ impl<'a> Upserter<'a> {
     /// when it fails, leaving the rest of the transaction.
     pub(crate) fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.tx.prepare_cached("SAVEPOINT guarded")?.execute([])?;
-        let (messages, contacts) = (self.unindexed_messages.len(), self.unindexed_contacts.clone());
+        let (messages, contacts) = (self.unindexed_messages.len(), self.unindexed_contacts.len());
         match f(self) {
             Ok(value) => {
                 self.tx.prepare_cached("RELEASE guarded")?.execute([])?;
@@ -99,7 +94,7 @@ impl<'a> Upserter<'a> {
                 self.accounts.clear();
                 self.conversations.clear();
                 self.unindexed_messages.truncate(messages);
-                self.unindexed_contacts = contacts;
+                self.unindexed_contacts.truncate(contacts);
                 // After a storage failure (disk full, I/O) SQLite has already rolled the whole
                 // transaction back and the savepoint is gone: the original error is the one to tell.
                 match self.tx.execute_batch("ROLLBACK TO guarded; RELEASE guarded") {
@@ -146,7 +141,10 @@ impl<'a> Upserter<'a> {
         let messages: Vec<(i64, i64)> = from_customers.into_iter().map(|(c, _, m)| (c, m)).collect();
         crate::store::rules::apply(self.tx, &messages)?;
         // Last, so FTS5 joins the transaction only now (see migration 2).
-        super::index_contacts(self.tx, &self.unindexed_contacts.into_iter().collect::<Vec<_>>())?;
+        let mut contacts = self.unindexed_contacts;
+        contacts.sort_unstable();
+        contacts.dedup();
+        super::index_contacts(self.tx, &contacts)?;
         super::index_messages(self.tx, &self.unindexed_messages)
     }
     pub(super) fn account(&mut self, key: &str) -> Result<(i64, Channel)> {

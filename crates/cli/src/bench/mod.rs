@@ -2,6 +2,10 @@
 //! set (fixed seed) into the encrypted store and into plain SQLite with the same schema, in one
 //! run, then times inbox pages, thread opens and searches on the encrypted store.
 
+mod import;
+mod sla;
+mod sync;
+
 use anyhow::Result;
 use clap::Subcommand;
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -49,6 +53,21 @@ pub enum Which {
         #[arg(long, default_value_t = 20)]
         queries: usize,
     },
+    /// Import of an interchange file into a new encrypted store (`switchboard import`), at each
+    /// size given
+    Import {
+        /// Messages in the file, one run per size (comma-separated)
+        #[arg(long, value_delimiter = ',', default_value = "1000000")]
+        messages: Vec<usize>,
+        /// Conversations per million messages (the store bench's shape: 10 messages each)
+        #[arg(long, default_value_t = 100_000)]
+        conversations: usize,
+        /// Customers per million messages
+        #[arg(long, default_value_t = 50_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Initial sync, end to end: the sandbox over HTTP → sync engine → encrypted store
     Sync {
         /// Sandbox conversations, spread over the six channels; the default gives about a
@@ -60,9 +79,9 @@ pub enum Which {
     },
 }
 
-const ACCOUNTS: &[&str] =
+pub(super) const ACCOUNTS: &[&str] =
     &["messenger:acme-page", "instagram:acme", "whatsapp:+15550100", "sms:+15550101", "telegram:acme_bot", "x:acme"];
-const ASSIGNEES: &[&str] = &["sam", "jiwoo", "alex", "mina"];
+pub(super) const ASSIGNEES: &[&str] = &["sam", "jiwoo", "alex", "mina"];
 const WORDS: &[&str] =
     &["refund", "order", "delivery", "password", "damaged", "tracking", "cancel", "주문", "환불", "배송", "비밀번호", "교환"];
 
@@ -97,7 +116,7 @@ const KO_OUT: &[&str] = &[
 ];
 
 /// The records of conversation `k`: its settings, then `per` messages.
-fn conversation(k: usize, per: usize, customers: usize, rng: &mut StdRng, out: &mut Vec<Record>) {
+pub(super) fn conversation(k: usize, per: usize, customers: usize, rng: &mut StdRng, out: &mut Vec<Record>) {
     let account = ACCOUNTS[k % ACCOUNTS.len()];
     let customer = k % customers;
     let korean = customer.is_multiple_of(3);
@@ -152,19 +171,19 @@ fn conversation(k: usize, per: usize, customers: usize, rng: &mut StdRng, out: &
     }
 }
 
-struct Percentiles {
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
+pub(super) struct Percentiles {
+    pub(super) p50: Duration,
+    pub(super) p99: Duration,
+    pub(super) max: Duration,
 }
 
-fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
+pub(super) fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
     samples.sort();
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
     Percentiles { p50: at(0.5), p99: at(0.99), max: *samples.last().expect("samples") }
 }
 
-fn ms(d: Duration) -> String {
+pub(super) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
@@ -186,7 +205,7 @@ fn ingest(store: &mut Store, messages: usize, conversations: usize, customers: u
     Ok(elapsed)
 }
 
-fn file_size(path: &std::path::Path) -> u64 {
+pub(super) fn file_size(path: &std::path::Path) -> u64 {
     ["", "-wal"]
         .iter()
         .map(|s| {
@@ -198,12 +217,12 @@ fn file_size(path: &std::path::Path) -> u64 {
 }
 
 /// The process's peak resident memory (the sandbox's included, as it runs in this process).
-fn peak_rss_mb() -> f64 {
+pub(super) fn peak_rss_mb() -> f64 {
     memory_mb("VmHWM:")
 }
 
 /// A memory figure of this process from /proc, in MB.
-fn memory_mb(field: &str) -> f64 {
+pub(super) fn memory_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
@@ -211,174 +230,14 @@ fn memory_mb(field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// `conversations` open conversations, each with a customer message from the last week and, for
-/// half of them, an agent's answer; policies per priority on a Monday–Friday calendar.
-fn sla(conversations: usize, seed: u64, queries: usize) -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let mut store = Store::create(&dir.path().join("sla.db"), &StaticKey::new(StoreKey::from_bytes([7; 32])))?;
-    store.seed_sla_defaults("Asia/Seoul")?;
-    let mut rng = StdRng::seed_from_u64(seed);
-    let now = jiff::Timestamp::now();
-    let built = Instant::now();
-    let mut batch = Vec::new();
-    for k in 0..conversations {
-        let account = ACCOUNTS[k % ACCOUNTS.len()];
-        let at = now - jiff::SignedDuration::from_secs(rng.gen_range(60..7 * 86_400));
-        let priority = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent][rng.gen_range(0..4)];
-        batch.push(Record::Conversation(ConversationRecord {
-            account: account.into(),
-            id: format!("c{k}"),
-            customer: None,
-            subject: None,
-            status: ConversationStatus::Open,
-            priority,
-            assignee: Some(ASSIGNEES[k % ASSIGNEES.len()].into()).filter(|_| rng.gen_bool(0.7)),
-            public: false,
-            unread: 0,
-            tags: vec![],
-            created_at: Some(at),
-        }));
-        let message = |id: String, direction, kind, at| {
-            Record::Message(MessageRecord {
-                account: account.into(),
-                conversation: format!("c{k}"),
-                id,
-                direction,
-                author: Author { kind, name: None, handle: Some(format!("h{k}")) },
-                text: "Where is my order?".into(),
-                at,
-                delivery: None,
-                attachments: vec![],
-                email: None,
-            })
-        };
-        batch.push(message(format!("m{k}"), Direction::In, AuthorKind::Customer, at));
-        if rng.gen_bool(0.5) {
-            batch.push(message(format!("r{k}"), Direction::Out, AuthorKind::Agent, at + jiff::SignedDuration::from_mins(rng.gen_range(1..600))));
-        }
-        if batch.len() >= 10_000 {
-            store.write_batch(&batch)?;
-            batch.clear();
-        }
-    }
-    store.write_batch(&batch)?;
-    println!("bench sla: {conversations} open conversations with clocks (built in {:.1} s)", built.elapsed().as_secs_f64());
-    // The first board works out every open conversation's breach instants and keeps them.
-    let t = Instant::now();
-    store.board(jiff::Timestamp::now())?;
-    println!("first board (every open conversation's breach instants worked out and kept): {}", ms(t.elapsed()));
-    let mut samples = Vec::with_capacity(queries);
-    let mut board = None;
-    for _ in 0..queries {
-        let t = Instant::now();
-        board = Some(store.board(jiff::Timestamp::now())?);
-        samples.push(t.elapsed());
-    }
-    let board = board.expect("timed at least once");
-    let p = percentiles(samples);
-    println!(
-        "SLA board ({} open, {} breached, {} breaching soon): p50 {}  max {}  (target ≤ 100 ms)",
-        board.open,
-        board.by_channel.iter().map(|q| q.breached).sum::<u32>(),
-        board.by_channel.iter().map(|q| q.breaching_soon).sum::<u32>(),
-        ms(p.p50),
-        ms(p.max)
-    );
-    // Live: 200 customers write between two boards; the board works out those 200 again.
-    let mut samples = Vec::with_capacity(queries);
-    for round in 0..queries {
-        let mut live = Vec::new();
-        for n in 0..200 {
-            let k = rng.gen_range(0..conversations);
-            live.push(Record::Message(MessageRecord {
-                account: ACCOUNTS[k % ACCOUNTS.len()].into(),
-                conversation: format!("c{k}"),
-                id: format!("live{round}_{n}"),
-                direction: Direction::In,
-                author: Author { kind: AuthorKind::Customer, name: None, handle: Some(format!("h{k}")) },
-                text: "Any update?".into(),
-                at: jiff::Timestamp::now(),
-                delivery: None,
-                attachments: vec![],
-                email: None,
-            }));
-        }
-        store.write_batch(&live)?;
-        let t = Instant::now();
-        store.board(jiff::Timestamp::now())?;
-        samples.push(t.elapsed());
-    }
-    let p = percentiles(samples);
-    println!("board after 200 new customer messages: p50 {}  max {}", ms(p.p50), ms(p.max));
-    let mut samples = Vec::with_capacity(queries);
-    for _ in 0..queries {
-        let t = Instant::now();
-        store.sla_open(jiff::Timestamp::now())?;
-        samples.push(t.elapsed());
-    }
-    let p = percentiles(samples);
-    println!("every open conversation's clocks worked out (`switchboard sla`): p50 {}", ms(p.p50));
-    let mut samples = Vec::with_capacity(queries);
-    for _ in 0..queries {
-        let t = Instant::now();
-        store.inbox(&InboxFilter { limit: 50, by_breach: true, ..Default::default() })?;
-        samples.push(t.elapsed());
-    }
-    let p = percentiles(samples);
-    println!("inbox by next breach (50 rows of all open): p50 {}  max {}", ms(p.p50), ms(p.max));
-    Ok(())
-}
-
-fn sync(conversations: usize, seed: u64) -> Result<()> {
-    use std::sync::{Arc, Mutex};
-    use switchboard_core::credentials::{Credentials, MemoryCredentials};
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let generated = Instant::now();
-        let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::Config { seed, conversations, ..Default::default() }, 0).await?;
-        let stats = sandbox.controller.stats();
-        let expected: usize = stats.channels.values().map(|c| c.messages).sum();
-        println!("bench sync: sandbox of {conversations} conversations on six channels, {expected} messages (generated in {:.1} s)", generated.elapsed().as_secs_f64());
-        let dir = tempfile::tempdir()?;
-        let mut store = Store::create(&dir.path().join("sync.db"), &StaticKey::new(StoreKey::random()))?;
-        // As the app's stores: the default triage rules run on every batch.
-        store.seed_rule_defaults()?;
-        let credentials = Arc::new(MemoryCredentials::default());
-        for account in switchboard_sandbox::accounts(&sandbox.base_url) {
-            store.add_account(account.key, None, account.config)?;
-            credentials.set(account.key, account.secret)?;
-        }
-        let store = Arc::new(Mutex::new(store));
-        let engine = switchboard_sync::Engine::new(store.clone(), credentials);
-        let started = Instant::now();
-        let reports = engine.run(switchboard_sync::Mode::Once).await?;
-        let elapsed = started.elapsed();
-        let stored = store.lock().expect("store").stats()?.into_iter().find(|t| t.table == "messages").map(|t| t.rows).unwrap_or(0);
-        for r in &reports {
-            anyhow::ensure!(r.error.is_none(), "{}: {:?}", r.account, r.error);
-            println!("  {:<22} {:>8} messages, done after {:.1} s", r.account, r.pulled, r.elapsed.as_secs_f64());
-        }
-        anyhow::ensure!(stored as usize == expected, "stored {stored} of {expected} messages");
-        println!(
-            "initial sync, sandbox → encrypted store: {} messages in {:.1} s = {:.0} messages/s (target ≥ 25,000/s)",
-            stored,
-            elapsed.as_secs_f64(),
-            stored as f64 / elapsed.as_secs_f64()
-        );
-        println!("peak memory (sync and sandbox, one process): {:.0} MB", peak_rss_mb());
-        // What the process holds after the writer's larger page cache (`Store::set_catching_up`).
-        println!("memory once synced (the same process): {:.0} MB", memory_mb("VmRSS:"));
-        Ok(())
-    })
-}
-
 pub fn run(which: Which) -> Result<()> {
     let (messages, conversations, customers, seed, batch, queries, dir, reuse) = match which {
         Which::Store { messages, conversations, customers, seed, batch, queries, dir, reuse } => {
             (messages, conversations, customers, seed, batch, queries, dir, reuse)
         }
-        Which::Sync { conversations, seed } => return sync(conversations, seed),
-        Which::Sla { conversations, seed, queries } => return sla(conversations, seed, queries),
+        Which::Sync { conversations, seed } => return sync::sync(conversations, seed),
+        Which::Sla { conversations, seed, queries } => return sla::sla(conversations, seed, queries),
+        Which::Import { messages, conversations, customers, seed } => return import::import(&messages, conversations, customers, seed),
     };
     let tmp = tempfile::tempdir()?;
     let dir = dir.unwrap_or_else(|| tmp.path().to_owned());
