@@ -4,9 +4,12 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod notifications;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use switchboard_api::{ApiError, AppStatus, Command, Workspace};
+use switchboard_api::session::AppStatus;
+use switchboard_api::{ApiError, Command, Workspace};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::webview::DownloadEvent;
@@ -135,10 +138,12 @@ fn main() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(switchboard_api::paths::default_store);
     // The key comes from the OS keychain; SWITCHBOARD_PASSPHRASE is the fallback where none runs.
-    let workspace = Arc::new(Workspace::open(&path, std::env::var("SWITCHBOARD_PASSPHRASE").ok(), true));
     let demo = std::env::var_os("SWITCHBOARD_DEMO").is_some();
     // New customer messages a minute in the demo (web mode's `--rate`).
     let demo_rate = std::env::var("SWITCHBOARD_DEMO_RATE").ok().and_then(|r| r.parse().ok()).unwrap_or(6.0);
+    let workspace = Workspace::open(&path, std::env::var("SWITCHBOARD_PASSPHRASE").ok(), true)
+        .with_demo(Arc::new(switchboard_demo::Sandboxed::new(demo_rate)));
+    let workspace = Arc::new(workspace);
     tauri::Builder::default()
         .manage(Shell { workspace: workspace.clone() })
         .setup(move |app| {
@@ -170,14 +175,20 @@ fn main() {
                     let _ = handle.emit(EVENT, event);
                 }
             });
+            // A clicked notification brings the window forward and the UI opens the thread.
+            let handle = app.handle().clone();
             let notifications = workspace.clone();
             tauri::async_runtime::spawn(async move {
-                let _ = notifications.start_notifications().await;
+                let _ = notifications::watch(notifications, move |conversation| {
+                    show_window(&handle);
+                    let _ = handle.emit(EVENT, switchboard_api::Event::Open { conversation });
+                })
+                .await;
             });
             // Syncs now, or once the agent unlocks the store; the demo when asked.
             let syncing = workspace.clone();
             tauri::async_runtime::spawn(async move {
-                let _ = syncing.keep_syncing(demo, demo_rate).await;
+                let _ = syncing.keep_syncing(demo).await;
             });
             Ok(())
         })

@@ -2,7 +2,8 @@
 //! when one is given and the OS keychain otherwise.
 
 use std::path::Path;
-use switchboard_core::keys::{KeyMode, KeyProvider, KeychainKeys, PassphraseKeys, StoreMeta};
+use crate::keychain::KeychainKeys;
+use switchboard_core::keys::{KeyMode, KeyProvider, PassphraseKeys, StoreMeta};
 use switchboard_core::{Error, Result};
 
 pub fn for_new_store(passphrase: Option<String>) -> Result<Box<dyn KeyProvider>> {

@@ -6,8 +6,9 @@ mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use switchboard_api::{Command, Event};
-use switchboard_core::model::{AccountState, AccountView};
+use switchboard_api::accounts::AccountsRequest;
+use switchboard_api::Event;
+use switchboard_core::model::AccountState;
 
 /// Everything logged, at every level, by every thread of this test binary.
 #[derive(Clone, Default)]
@@ -38,8 +39,9 @@ async fn a_page_that_holds_a_customers_text_where_its_list_should_be_is_describe
     let logs = Captured::default();
     tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_ansi(false).with_writer(logs.clone()).init();
 
-    let common::Demo { ws, mut events, syncing, sandbox, dir: _dir } = common::demo("mina").await;
-    let controller = syncing.sandbox().expect("the demo runs its sandbox");
+    let demo = common::demo("mina").await;
+    let controller = demo.sandbox().clone();
+    let common::Demo { ws, mut events, syncing, sandbox, dir: _dir } = demo;
     controller.customer_says("sms", &format!("{MARKER} my card is {CARD}")).unwrap();
     controller.set_faults("malformed-page=1".parse().unwrap());
 
@@ -71,7 +73,7 @@ async fn a_page_that_holds_a_customers_text_where_its_list_should_be_is_describe
     assert!(detail.contains("unexpected response from the platform"), "{detail}");
     assert!(detail.contains("expected a sequence"), "the shape that was wrong is said: {detail}");
 
-    let accounts: Vec<AccountView> = common::call(&ws, Command::Accounts);
+    let accounts = ws.run(AccountsRequest {}).unwrap();
     let answer = serde_json::to_string(&accounts).unwrap();
     assert!(answer.contains("unexpected response from the platform"), "{answer}");
     let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

@@ -439,7 +439,10 @@ fn run(cli: Cli) -> Result<()> {
 /// sync while it serves (with `demo`: the sandbox's, at `demo` new messages a minute).
 fn serve(path: &Path, port: u16, ui: Option<PathBuf>, demo: Option<f64>) -> Result<()> {
     let ui = ui.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist"));
-    let workspace = std::sync::Arc::new(switchboard_api::Workspace::open(path, keys::passphrase(), true));
+    // The demo is on offer whether or not it starts now: a new store's first run offers it.
+    let rate = demo.unwrap_or(6.0);
+    let workspace = switchboard_api::Workspace::open(path, keys::passphrase(), true).with_demo(std::sync::Arc::new(switchboard_demo::Sandboxed::new(rate)));
+    let workspace = std::sync::Arc::new(workspace);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let server = switchboard_web::Server::bind(workspace.clone(), port, ui).await?;
@@ -455,7 +458,7 @@ fn serve(path: &Path, port: u16, ui: Option<PathBuf>, demo: Option<f64>) -> Resu
             }
         });
         // A locked store syncs once it is unlocked.
-        let _syncing = workspace.keep_syncing(demo.is_some(), demo.unwrap_or(6.0));
+        let _syncing = workspace.keep_syncing(demo.is_some());
         server
             .serve(async {
                 let _ = tokio::signal::ctrl_c().await;

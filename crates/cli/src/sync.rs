@@ -4,8 +4,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use switchboard_core::credentials::{Credentials, KeychainCredentials};
+use std::sync::Arc;
+use switchboard_api::keychain::KeychainCredentials;
+use switchboard_core::credentials::Credentials;
 use switchboard_core::model::{printable, Channel, Template};
 use switchboard_core::Store;
 use switchboard_sync::{Engine, Mode, SyncEvent};
@@ -229,10 +230,10 @@ fn report_events(engine: &Engine, mut stop: tokio::sync::oneshot::Receiver<()>) 
                     let detail = detail.map(|d| format!(": {}", printable(&d))).unwrap_or_default();
                     line(bars, &account).set_message(format!("{state}{detail}"));
                 }
-                (Some(bars), SyncEvent::ReplySent { account, reply }) => {
+                (Some(bars), SyncEvent::ReplySent { account, reply, .. }) => {
                     let _ = bars.println(format!("{account}: reply #{reply} sent"));
                 }
-                (Some(bars), SyncEvent::ReplyFailed { account, reply, reason }) => {
+                (Some(bars), SyncEvent::ReplyFailed { account, reply, reason, .. }) => {
                     let _ = bars.println(format!("{account}: reply #{reply} failed: {}", printable(&reason)));
                 }
                 (Some(_), SyncEvent::Stored { .. }) | (None, SyncEvent::Progress { .. }) => {}
@@ -245,8 +246,8 @@ fn report_events(engine: &Engine, mut stop: tokio::sync::oneshot::Receiver<()>) 
                     let detail = detail.map(|d| format!(" ({})", printable(&d))).unwrap_or_default();
                     eprintln!("{account}: {state}{detail}");
                 }
-                (None, SyncEvent::ReplySent { account, reply }) => eprintln!("{account}: reply #{reply} sent"),
-                (None, SyncEvent::ReplyFailed { account, reply, reason }) => {
+                (None, SyncEvent::ReplySent { account, reply, .. }) => eprintln!("{account}: reply #{reply} sent"),
+                (None, SyncEvent::ReplyFailed { account, reply, reason, .. }) => {
                     eprintln!("{account}: reply #{reply} failed: {}", printable(&reason))
                 }
             }
@@ -264,7 +265,7 @@ async fn run_engine(engine: Engine, mode: Mode) -> Result<()> {
         Mode::Once => engine.run(mode).await.map(Some),
         Mode::Follow => tokio::select! {
             done = engine.run(mode) => done.map(Some),
-            _ = tokio::signal::ctrl_c() => engine.stand_down().map(|()| None),
+            _ = tokio::signal::ctrl_c() => engine.stand_down().await.map(|()| None),
         },
     };
     let _ = stop.send(());
@@ -291,7 +292,7 @@ async fn run_engine(engine: Engine, mode: Mode) -> Result<()> {
 
 pub fn sync(store: Store, follow: bool) -> Result<()> {
     let credentials = keychain(&store)?;
-    let engine = Engine::new(Arc::new(Mutex::new(store)), credentials);
+    let engine = Engine::new(switchboard_core::Db::start(store)?, credentials);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run_engine(engine, if follow { Mode::Follow } else { Mode::Once }))
 }
@@ -358,9 +359,9 @@ pub fn demo(path: &Path, keys: Box<dyn switchboard_core::keys::KeyProvider>, see
         let config = switchboard_sandbox::Config { seed, conversations: 120, rate_per_minute: rate, ..Default::default() };
         let sandbox = switchboard_sandbox::Sandbox::start(config, 0).await?;
         let base = sandbox.base_url.clone();
-        let credentials = switchboard_api::accounts::connect_demo(&mut store, &base)?;
+        let credentials = switchboard_demo::connect(&mut store, &base)?;
         println!("demo: sandbox at {base}; syncing 6 accounts into {}", path.display());
         println!("demo: in another terminal: switchboard --store {} inbox", path.display());
-        run_engine(Engine::new(Arc::new(Mutex::new(store)), credentials), Mode::Follow).await
+        run_engine(Engine::new(switchboard_core::Db::start(store)?, credentials), Mode::Follow).await
     })
 }

@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub const KEY_LEN: usize = 32;
-const KEYCHAIN_SERVICE: &str = "switchboard";
+/// The keychain service the store keys are kept under.
+pub const KEYCHAIN_SERVICE: &str = "switchboard";
 const CHECK_LABEL: &[u8] = b"switchboard store key check v1:";
 
 /// A 256-bit store key. Never printed, zeroized on drop.
@@ -46,7 +47,7 @@ impl StoreKey {
         StoreKey(Sensitive::new(bytes))
     }
 
-    pub(crate) fn from_hex(hex_key: &str) -> Result<Self> {
+    pub fn from_hex(hex_key: &str) -> Result<Self> {
         let bytes = Zeroizing::new(
             hex::decode(hex_key.trim()).map_err(|_| Error::invalid("the stored key is malformed"))?,
         );
@@ -61,7 +62,7 @@ impl StoreKey {
         self.0.expose()
     }
 
-    pub(crate) fn to_hex(&self) -> Zeroizing<String> {
+    pub fn to_hex(&self) -> Zeroizing<String> {
         Zeroizing::new(hex::encode(self.expose()))
     }
 
@@ -303,79 +304,6 @@ impl KeyProvider for PassphraseKeys {
     fn new_key(&self, _: &str, slot: Slot) -> Result<(StoreKey, Option<Kdf>)> {
         let kdf = Kdf::fresh();
         Ok((kdf.derive(self.passphrase_for(slot))?, Some(kdf)))
-    }
-}
-
-/// A random key kept in the OS keychain (Secret Service on Linux).
-pub struct KeychainKeys {
-    service: String,
-}
-
-impl Default for KeychainKeys {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl KeychainKeys {
-    pub fn new() -> Self {
-        Self::with_service(KEYCHAIN_SERVICE)
-    }
-
-    pub fn with_service(service: &str) -> Self {
-        // The kernel keyring does not survive a reboot; the Secret Service does.
-        keyring::set_default_credential_builder(keyring::secret_service::default_credential_builder());
-        KeychainKeys { service: service.to_owned() }
-    }
-
-    fn entry(&self, store_id: &str, slot: Slot) -> Result<keyring::Entry> {
-        let user = match slot {
-            Slot::Current => format!("store-key:{store_id}"),
-            Slot::Pending => format!("store-key:{store_id}:pending"),
-        };
-        keyring::Entry::new(&self.service, &user).map_err(keychain_error)
-    }
-}
-
-fn keychain_error(e: keyring::Error) -> Error {
-    match e {
-        keyring::Error::NoEntry => Error::KeyMissing,
-        // keyring's messages name the failing service, never the secret.
-        other => Error::Keychain(other.to_string()),
-    }
-}
-
-impl KeyProvider for KeychainKeys {
-    fn mode(&self) -> KeyMode {
-        KeyMode::Keychain
-    }
-    fn key(&self, store_id: &str, _: &KeySpec, slot: Slot) -> Result<StoreKey> {
-        let secret = Zeroizing::new(self.entry(store_id, slot)?.get_password().map_err(keychain_error)?);
-        StoreKey::from_hex(&secret)
-    }
-    fn new_key(&self, store_id: &str, slot: Slot) -> Result<(StoreKey, Option<Kdf>)> {
-        let key = StoreKey::random();
-        self.entry(store_id, slot)?.set_password(&key.to_hex()).map_err(keychain_error)?;
-        Ok((key, None))
-    }
-    fn promote(&self, store_id: &str) -> Result<()> {
-        let pending = self.entry(store_id, Slot::Pending)?;
-        let secret = Zeroizing::new(pending.get_password().map_err(keychain_error)?);
-        self.entry(store_id, Slot::Current)?.set_password(&secret).map_err(keychain_error)?;
-        self.discard_pending(store_id)
-    }
-    fn discard_pending(&self, store_id: &str) -> Result<()> {
-        match self.entry(store_id, Slot::Pending)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(keychain_error(e)),
-        }
-    }
-    fn forget(&self, store_id: &str) -> Result<()> {
-        self.discard_pending(store_id)?;
-        match self.entry(store_id, Slot::Current)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(keychain_error(e)),
-        }
     }
 }
 

@@ -17,4 +17,4 @@ pub mod store;
 pub mod templates;
 
 pub use error::{Error, Result};
-pub use store::Store;
+pub use store::{Db, Store};

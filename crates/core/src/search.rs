@@ -129,8 +129,28 @@ pub fn match_expression(query: &str) -> Option<String> {
     }
 }
 
-/// How many of the newest matches a search ranks (see `Store::search`).
+/// How many matches a search ranks at a time (see `Store::search_page`).
 pub const RANK_WINDOW: usize = 2000;
+
+/// Where the next page of a search starts: `offset` hits into the ranked window of matches
+/// older than the message `window` (the newest window has none: `i64::MAX`). The UI hands back
+/// what a page gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SearchCursor {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub window: i64,
+    pub offset: u32,
+}
+
+/// A page of hits, best first within each window of matches, and where the next page starts
+/// (none: there are no more).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    pub next: Option<SearchCursor>,
+}
 
 /// What to search for, and where.
 #[derive(Debug, Clone, Default)]

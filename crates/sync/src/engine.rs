@@ -7,14 +7,13 @@
 use crate::connector::{Connector, Outgoing};
 use crate::error::Error;
 use rand::Rng;
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_core::credentials::Credentials;
 use switchboard_core::model::{AccountState, AccountView, Channel, OutboxItem, OutboxKind};
-use switchboard_core::Store;
-use switchboard_core::interchange::Record;
-use switchboard_core::store::{CursorBatch, Spool, Written};
+use switchboard_core::store::{Batch, Spool, Written};
+use switchboard_core::{Db, Store};
 use tokio::sync::{broadcast, oneshot, Notify};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +32,8 @@ pub enum SyncEvent {
     /// After each batch: records pulled by this run so far, and whether the account has caught up.
     Progress { account: String, pulled: usize, caught_up: bool },
     AccountState { account: String, state: AccountState, detail: Option<String> },
-    ReplySent { account: String, reply: i64 },
-    ReplyFailed { account: String, reply: i64, reason: String },
+    ReplySent { account: String, reply: i64, conversation: i64 },
+    ReplyFailed { account: String, reply: i64, conversation: i64, reason: String },
 }
 
 /// What one account's task did.
@@ -52,7 +51,7 @@ pub struct AccountReport {
 
 #[derive(Clone)]
 pub struct Engine {
-    store: Arc<Mutex<Store>>,
+    db: Db,
     credentials: Arc<dyn Credentials>,
     http: reqwest::Client,
     events: broadcast::Sender<SyncEvent>,
@@ -78,25 +77,9 @@ fn lock<T>(held: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     held.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A pulled batch on its way to the store.
-struct WriteJob {
-    account_id: i64,
-    stream: &'static str,
-    records: Vec<Record>,
-    /// `None` for all but the last part of a pull.
-    cursor: Option<String>,
-    done: oneshot::Sender<Result<Written, Error>>,
-}
-
-impl WriteJob {
-    fn batch(&self) -> CursorBatch<'_> {
-        CursorBatch { records: &self.records, account_id: self.account_id, stream: self.stream, cursor: self.cursor.as_deref() }
-    }
-}
-
 /// An account's batch being stored, and what to report when it is.
 struct Writing {
-    done: oneshot::Receiver<Result<Written, Error>>,
+    done: oneshot::Receiver<switchboard_core::Result<Written>>,
     pulled: usize,
     caught_up: bool,
     /// How many records it holds.
@@ -115,58 +98,6 @@ const IN_FLIGHT: usize = 8_000;
 /// Records in one part of a pull: parts of many accounts share a transaction.
 const PART: usize = 250;
 
-/// Records one transaction takes at most: enough that a commit and the search-index flush are
-/// shared by many pulls (each rewrites the same hot index pages), few enough that a batch is never
-/// long in coming: a few seconds in an initial sync, at once when only live messages come.
-const GROUP_RECORDS: usize = 50_000;
-
-/// A transaction of at least this many records means a backlog: the writer takes the store's
-/// larger page cache until a transaction of fewer than `CAUGHT_UP_RECORDS` says it has caught up.
-const BACKLOG_RECORDS: usize = 10_000;
-const CAUGHT_UP_RECORDS: usize = 1_000;
-
-/// Batches waiting for the store, in the order they came.
-#[derive(Default)]
-struct Queue {
-    state: Mutex<(VecDeque<WriteJob>, bool)>,
-    ready: std::sync::Condvar,
-}
-
-impl Queue {
-    fn state(&self) -> std::sync::MutexGuard<'_, (VecDeque<WriteJob>, bool)> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn push(&self, job: WriteJob) {
-        self.state().0.push_back(job);
-        self.ready.notify_one();
-    }
-
-    /// No more batches will come; the writer stops once the queue is empty.
-    fn close(&self) {
-        self.state().1 = true;
-        self.ready.notify_all();
-    }
-
-    fn try_pop(&self) -> Option<WriteJob> {
-        self.state().0.pop_front()
-    }
-
-    /// The next batch, waiting for one; `None` once closed and empty.
-    fn wait(&self) -> Option<WriteJob> {
-        let mut state = self.state();
-        loop {
-            if let Some(job) = state.0.pop_front() {
-                return Some(job);
-            }
-            if state.1 {
-                return None;
-            }
-            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-}
-
 /// Runs `f` on the spool off the async threads: each call is a small commit of its own.
 async fn in_spool<T: Send + 'static>(spool: Arc<Mutex<Spool>>, f: impl FnOnce(&mut Spool) -> switchboard_core::Result<T> + Send + 'static) -> Result<T, Error> {
     tokio::task::spawn_blocking(move || f(&mut lock(&spool)))
@@ -175,98 +106,15 @@ async fn in_spool<T: Send + 'static>(spool: Arc<Mutex<Spool>>, f: impl FnOnce(&m
         .map_err(Error::from)
 }
 
-/// Closes the queue when dropped.
-struct Closing(Arc<Queue>);
-
-impl Drop for Closing {
-    fn drop(&mut self) {
-        self.0.close();
-    }
-}
-
-/// The store's writer, on a thread of its own: each transaction takes the batches waiting, as
-/// they come, each with its cursor, and commits when the queue runs dry or when it holds enough.
-fn write_loop(store: &Mutex<Store>, queue: &Queue) {
-    // Accounts (and streams) one of whose parts could not be stored: their later parts must not be
-    // stored either, or a later cursor would skip what the failed part held.
-    let mut spoiled: HashSet<(i64, &'static str)> = HashSet::new();
-    let mut catching_up = false;
-    let refuse = |job: WriteJob| {
-        let _ = job.done.send(Err(Error::Store(switchboard_core::Error::Invalid("an earlier part of this pull could not be stored".into()))));
-    };
-    while let Some(first) = queue.wait() {
-        if spoiled.contains(&(first.account_id, first.stream)) {
-            refuse(first);
-            continue;
-        }
-        let mut next = Some(first);
-        let mut records = 0;
-        let mut taken: Vec<WriteJob> = Vec::new();
-        let results = lock(store).write_batches_as_they_come(
-            &mut taken,
-            || {
-                if next.is_none() && records < GROUP_RECORDS {
-                    while let Some(job) = queue.try_pop() {
-                        if !spoiled.contains(&(job.account_id, job.stream)) {
-                            next = Some(job);
-                            break;
-                        }
-                        refuse(job);
-                    }
-                }
-                let job = next.take()?;
-                records += job.records.len();
-                Some(job)
-            },
-            WriteJob::batch,
-        );
-        let backlog = match records {
-            n if n >= BACKLOG_RECORDS => true,
-            n if n < CAUGHT_UP_RECORDS => false,
-            _ => catching_up,
-        };
-        if backlog != catching_up {
-            // Only the cache's size: the write goes on as well with the normal one.
-            match lock(store).set_catching_up(backlog) {
-                Ok(()) => catching_up = backlog,
-                Err(e) => tracing::warn!(error = %e, "could not resize the writer's page cache"),
-            }
-        }
-        match results {
-            Ok(changed) => {
-                for (job, changed) in taken.into_iter().zip(changed) {
-                    let _ = job.done.send(Ok(changed));
-                }
-            }
-            // One batch spoiled the transaction (or the disk is full): each is tried on its own,
-            // so that only the failing one fails.
-            Err(e) => {
-                tracing::warn!(error = %e, batches = taken.len(), "a shared write failed; writing its batches one by one");
-                for job in taken {
-                    if spoiled.contains(&(job.account_id, job.stream)) {
-                        refuse(job);
-                        continue;
-                    }
-                    let result = lock(store).write_batches_with_cursors(&[job.batch()]).map(|mut written| written.remove(0));
-                    if result.is_err() {
-                        spoiled.insert((job.account_id, job.stream));
-                    }
-                    let _ = job.done.send(result.map_err(Error::from));
-                }
-            }
-        }
-    }
-}
-
 impl Engine {
-    pub fn new(store: Arc<Mutex<Store>>, credentials: Arc<dyn Credentials>) -> Engine {
+    pub fn new(db: Db, credentials: Arc<dyn Credentials>) -> Engine {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("HTTP client");
         Engine {
-            store,
+            db,
             credentials,
             http,
             events: broadcast::channel(1024).0,
@@ -292,14 +140,29 @@ impl Engine {
 
     /// After a run was stopped midway (Ctrl+C, the app closing): accounts left showing "syncing"
     /// or "offline" show "idle"; those that need the agent (re-authentication, an error) keep it.
-    pub fn stand_down(&self) -> Result<(), Error> {
-        let mut store = lock(&self.store);
-        for account in store.accounts()? {
-            if matches!(account.state, AccountState::Syncing | AccountState::Offline) {
-                store.set_account_state(account.id, AccountState::Idle)?;
-            }
-        }
+    pub async fn stand_down(&self) -> Result<(), Error> {
+        self.db
+            .write_async(|store| {
+                for account in store.accounts()? {
+                    if matches!(account.state, AccountState::Syncing | AccountState::Offline) {
+                        store.set_account_state(account.id, AccountState::Idle)?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
         Ok(())
+    }
+
+    /// Runs `f` on a read connection of the store, off the async threads.
+    async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> switchboard_core::Result<T> + Send + 'static) -> Result<T, Error> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.read(f)).await.map_err(|e| Error::Transient(format!("a read of the store failed: {e}")))?.map_err(Error::from)
+    }
+
+    /// Runs `f` on the store's writer; the task waits, no thread does.
+    async fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> switchboard_core::Result<T> + Send + 'static) -> Result<T, Error> {
+        Ok(self.db.write_async(f).await?)
     }
 
     /// A reply was queued: senders waiting in follow mode go now.
@@ -310,24 +173,16 @@ impl Engine {
     /// Runs every account; in `Once` mode returns when all are done.
     pub async fn run(&self, mode: Mode) -> Result<Vec<AccountReport>, Error> {
         // A disconnected account keeps its history but is not synced.
-        let accounts: Vec<_> = lock(&self.store)
-            .accounts()?
+        let accounts: Vec<_> = self
+            .read(|s| s.accounts())
+            .await?
             .into_iter()
             .filter(|a| a.config.get("disabled").and_then(|v| v.as_bool()) != Some(true))
             .collect();
-        let queue = Arc::new(Queue::default());
-        // Closed however the run ends, dropped midway included: the writer stores what it was
-        // handed and stops.
-        let _closing = Closing(queue.clone());
-        let writer = tokio::task::spawn_blocking({
-            let (store, queue) = (self.store.clone(), queue.clone());
-            move || write_loop(&store, &queue)
-        });
         let mut tasks = tokio::task::JoinSet::new();
         for account in accounts {
             let engine = self.clone();
-            let queue = queue.clone();
-            tasks.spawn(async move { engine.account(account, mode, &queue).await });
+            tasks.spawn(async move { engine.account(account, mode).await });
         }
         let mut reports = Vec::new();
         let started = std::time::Instant::now();
@@ -336,9 +191,6 @@ impl Engine {
             report.elapsed = started.elapsed();
             reports.push(report);
         }
-        // Every batch handed over is stored before the run ends.
-        queue.close();
-        writer.await.map_err(|e| Error::Transient(format!("store writer failed: {e}")))?;
         reports.sort_by(|a, b| a.account.cmp(&b.account));
         Ok(reports)
     }
@@ -362,8 +214,9 @@ impl Engine {
         Ok(())
     }
 
-    fn set_state(&self, account: &AccountView, state: AccountState, detail: Option<String>) {
-        if let Err(e) = lock(&self.store).set_account_state_because(account.id, state, detail.as_deref()) {
+    async fn set_state(&self, account: &AccountView, state: AccountState, detail: Option<String>) {
+        let (id, recorded) = (account.id, detail.clone());
+        if let Err(e) = self.write(move |s| s.set_account_state_because(id, state, recorded.as_deref())).await {
             tracing::warn!(account = %account.key, error = %e, "could not record the account state");
         }
         let _ = self.events.send(SyncEvent::AccountState { account: account.key.clone(), state, detail });
@@ -377,7 +230,7 @@ impl Engine {
         }
     }
 
-    async fn account(self, account: AccountView, mode: Mode, queue: &Queue) -> AccountReport {
+    async fn account(self, account: AccountView, mode: Mode) -> AccountReport {
         let mut report = AccountReport { account: account.key.clone(), ..Default::default() };
         let connector = match self.credentials.get(&account.key).map_err(Error::from).and_then(|secret| {
             let secret = secret.ok_or_else(|| Error::NoCredentials(account.key.clone()))?;
@@ -385,12 +238,12 @@ impl Engine {
         }) {
             Ok(c) => c,
             Err(e) => {
-                self.set_state(&account, AccountState::Error, Some(e.to_string()));
+                self.set_state(&account, AccountState::Error, Some(e.to_string())).await;
                 report.error = Some(e.to_string());
                 return report;
             }
         };
-        self.set_state(&account, AccountState::Syncing, None);
+        self.set_state(&account, AccountState::Syncing, None).await;
         // What the account shows, so that following changes it only when it changes.
         let mut shown = AccountState::Syncing;
         // Batches pulled and still being stored: the next pulls overlap their writes, starting
@@ -399,16 +252,17 @@ impl Engine {
         // A platform that forgets what the next pull confirms (Telegram) has each pull kept in the
         // spool first; what an earlier run spooled and did not store is stored before anything else.
         let spool = if connector.pull_confirms() {
-            match self.replay_spool(&account, connector.stream(), queue, &mut writing, &mut report).await {
+            match self.replay_spool(&account, connector.stream(), &mut writing, &mut report).await {
                 Ok(spool) => Some(spool),
-                Err(e) => return self.stop(&account, report, e),
+                Err(e) => return self.stop(&account, report, e).await,
             }
         } else {
             None
         };
-        let mut cursor = match lock(&self.store).cursor(account.id, connector.stream()) {
+        let (id, stream) = (account.id, connector.stream());
+        let mut cursor = match self.read(move |s| s.cursor(id, stream)).await {
             Ok(c) => c,
-            Err(e) => return self.stop(&account, report, e.into()),
+            Err(e) => return self.stop(&account, report, e.into()).await,
         };
         let mut failures = 0u32;
         loop {
@@ -423,14 +277,14 @@ impl Engine {
                 None => true,
                 Some(Ok(p)) => {
                     if failures > 0 || (shown != AccountState::Syncing && !p.caught_up) {
-                        self.set_state(&account, AccountState::Syncing, None);
+                        self.set_state(&account, AccountState::Syncing, None).await;
                         shown = AccountState::Syncing;
                     }
                     failures = 0;
                     report.pulled += p.records.len();
                     report.skipped += p.skipped;
                     if let Err(e) = self.settle(&account, &mut writing, IN_FLIGHT.saturating_sub(p.records.len()), &mut report).await {
-                        return self.stop(&account, report, e);
+                        return self.stop(&account, report, e).await;
                     }
                     // Telegram forgets what the next pull's offset confirms: the pull is in the spool
                     // before that, and leaves it once the store holds it.
@@ -442,7 +296,7 @@ impl Engine {
                             Ok(kept) => kept,
                             Err(e) => {
                                 let _ = self.settle(&account, &mut writing, 0, &mut report).await;
-                                return self.stop(&account, report, e);
+                                return self.stop(&account, report, e).await;
                             }
                         };
                         records = back;
@@ -456,7 +310,9 @@ impl Engine {
                         let (done, stored) = oneshot::channel();
                         let position = last.then(|| p.cursor.clone());
                         let count = records.len();
-                        queue.push(WriteJob { account_id: account.id, stream: connector.stream(), records, cursor: position, done });
+                        if let Err(e) = self.db.ingest(Batch { account_id: account.id, stream: connector.stream(), records, cursor: position, done }) {
+                            return self.stop(&account, report, e.into()).await;
+                        }
                         let spooled = if last { spooled.take() } else { None };
                         writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: last && p.caught_up, records: count, spooled });
                         if last {
@@ -467,7 +323,7 @@ impl Engine {
                     cursor = Some(p.cursor);
                     if p.caught_up {
                         if let Err(e) = self.settle(&account, &mut writing, 0, &mut report).await {
-                            return self.stop(&account, report, e);
+                            return self.stop(&account, report, e).await;
                         }
                     }
                     p.caught_up
@@ -476,11 +332,11 @@ impl Engine {
                     failures += 1;
                     tracing::info!(account = %account.key, failures, error = %e, "pull failed; backing off");
                     if failures == 3 {
-                        self.set_state(&account, AccountState::Offline, Some(e.to_string()));
+                        self.set_state(&account, AccountState::Offline, Some(e.to_string())).await;
                     }
                     if mode == Mode::Once && failures > self.max_attempts {
                         let _ = self.settle(&account, &mut writing, 0, &mut report).await;
-                        self.set_state(&account, AccountState::Offline, Some(e.to_string()));
+                        self.set_state(&account, AccountState::Offline, Some(e.to_string())).await;
                         report.error = Some(e.to_string());
                         return report;
                     }
@@ -489,7 +345,7 @@ impl Engine {
                 }
                 Some(Err(e)) => {
                     let _ = self.settle(&account, &mut writing, 0, &mut report).await;
-                    return self.stop(&account, report, e);
+                    return self.stop(&account, report, e).await;
                 }
             };
             if !caught_up {
@@ -500,10 +356,10 @@ impl Engine {
                 Err(e) => Err(e),
             };
             if let Err(e) = sent {
-                return self.stop(&account, report, e);
+                return self.stop(&account, report, e).await;
             }
             if shown != AccountState::Idle {
-                self.set_state(&account, AccountState::Idle, None);
+                self.set_state(&account, AccountState::Idle, None).await;
                 shown = AccountState::Idle;
             }
             match mode {
@@ -521,8 +377,8 @@ impl Engine {
 
     /// Opens the store's spool and stores what an earlier run left in it for this account (a crash
     /// between a pull and the store's commit), in order, before the account pulls again.
-    async fn replay_spool(&self, account: &AccountView, stream: &'static str, queue: &Queue, writing: &mut VecDeque<Writing>, report: &mut AccountReport) -> Result<Arc<Mutex<Spool>>, Error> {
-        let spool = Arc::new(Mutex::new(lock(&self.store).spool()?));
+    async fn replay_spool(&self, account: &AccountView, stream: &'static str, writing: &mut VecDeque<Writing>, report: &mut AccountReport) -> Result<Arc<Mutex<Spool>>, Error> {
+        let spool = Arc::new(Mutex::new(self.write(|s| s.spool()).await?));
         let account_id = account.id;
         let pending = in_spool(spool.clone(), move |s| s.pending(account_id, stream)).await?;
         if !pending.is_empty() {
@@ -532,7 +388,7 @@ impl Engine {
             report.pulled += batch.records.len();
             let (done, stored) = oneshot::channel();
             let records = batch.records.len();
-            queue.push(WriteJob { account_id, stream, records: batch.records, cursor: batch.cursor, done });
+            self.db.ingest(Batch { account_id, stream, records: batch.records, cursor: batch.cursor, done })?;
             writing.push_back(Writing { done: stored, pulled: report.pulled, caught_up: false, records, spooled: Some((spool.clone(), batch.seq)) });
         }
         self.settle(account, writing, 0, report).await?;
@@ -540,24 +396,25 @@ impl Engine {
     }
 
     /// Ends an account's task on an error that retrying will not fix.
-    fn stop(&self, account: &AccountView, mut report: AccountReport, e: Error) -> AccountReport {
+    async fn stop(&self, account: &AccountView, mut report: AccountReport, e: Error) -> AccountReport {
         let state = if matches!(e, Error::Auth(_)) { AccountState::NeedsReauth } else { AccountState::Error };
         tracing::warn!(account = %account.key, error = %e, "sync stopped for this account");
-        self.set_state(account, state, Some(e.to_string()));
+        self.set_state(account, state, Some(e.to_string())).await;
         report.error = Some(e.to_string());
         report
     }
 
-    fn address(&self, item: &OutboxItem) -> Result<(i64, String), Error> {
-        Ok(lock(&self.store).conversation_address(item.conversation_id)?)
+    async fn address(&self, item: &OutboxItem) -> Result<(i64, String), Error> {
+        let conversation = item.conversation_id;
+        self.read(move |s| s.conversation_address(conversation)).await
     }
 
     /// Replies handed over before a crash: confirmed through the platform where it can tell,
     /// otherwise marked failed for the agent to check, since resending could send twice.
     async fn settle_in_flight(&self, account: &AccountView, connector: &Connector, report: &mut AccountReport) -> Result<(), Error> {
-        let in_flight = lock(&self.store).in_flight_replies()?;
+        let in_flight = self.read(|s| s.in_flight_replies()).await?;
         for item in in_flight {
-            let (owner, to) = self.address(&item)?;
+            let (owner, to) = self.address(&item).await?;
             if owner == account.id {
                 self.settle_unknown(account, connector, &item, &to, report).await?;
             }
@@ -568,7 +425,8 @@ impl Engine {
     async fn settle_unknown(&self, account: &AccountView, connector: &Connector, item: &OutboxItem, to: &str, report: &mut AccountReport) -> Result<(), Error> {
         // Hiding twice hides once: an interrupted hide is simply asked again.
         if item.kind == OutboxKind::Hide {
-            lock(&self.store).retry_later(item.id, "not confirmed; asking again", jiff::Timestamp::now())?;
+            let id = item.id;
+            self.write(move |s| s.retry_later(id, "not confirmed; asking again", jiff::Timestamp::now())).await?;
             return Ok(());
         }
         // A template's text is the platform's to render: it cannot be looked for by its text.
@@ -584,62 +442,72 @@ impl Engine {
             };
             match found {
                 Some(id) => {
-                    lock(&self.store).mark_sent(item.id, &id)?;
+                    let reply = item.id;
+                    self.write(move |s| s.mark_sent(reply, &id)).await?;
                     report.sent += 1;
-                    let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id });
+                    let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id, conversation: item.conversation_id });
                 }
                 None => {
                     let age = jiff::Timestamp::now().duration_since(item.updated_at);
                     if age >= jiff::SignedDuration::try_from(self.in_flight_grace).unwrap_or_default() {
-                        lock(&self.store).retry_later(item.id, "not delivered; sending again", jiff::Timestamp::now())?;
+                        let id = item.id;
+                        self.write(move |s| s.retry_later(id, "not delivered; sending again", jiff::Timestamp::now())).await?;
                     }
                     // Else the platform may still be acting on it: asked again next round.
                 }
             }
         } else {
             let reason = "the connection dropped after the reply was handed over; check the conversation before sending it again";
-            self.fail(account, item.id, reason.into(), report)?;
+            self.fail(account, item, reason.into(), report).await?;
         }
         Ok(())
     }
 
     /// A reply that will not be sent: marked failed with why, counted and announced.
-    fn fail(&self, account: &AccountView, reply: i64, reason: String, report: &mut AccountReport) -> Result<(), Error> {
-        lock(&self.store).mark_failed(reply, &reason)?;
+    async fn fail(&self, account: &AccountView, item: &OutboxItem, reason: String, report: &mut AccountReport) -> Result<(), Error> {
+        let (reply, conversation) = (item.id, item.conversation_id);
+        let recorded = reason.clone();
+        self.write(move |s| s.mark_failed(reply, &recorded)).await?;
         report.failed += 1;
-        let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply, reason });
+        let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply, conversation, reason });
         Ok(())
     }
 
     async fn send_due(&self, account: &AccountView, connector: &Connector, report: &mut AccountReport) -> Result<(), Error> {
         loop {
-            let due = lock(&self.store).due_replies_for(account.id, jiff::Timestamp::now(), 50)?;
+            let id = account.id;
+            let due = self.read(move |s| s.due_replies_for(id, jiff::Timestamp::now(), 50)).await?;
             if due.is_empty() {
                 return Ok(());
             }
             for item in due {
-                let (_, to) = self.address(&item)?;
+                let (_, to) = self.address(&item).await?;
                 // Checked again now: a reply queued offline may have outlived the channel's window.
-                let window = match lock(&self.store).check_item(&item, jiff::Timestamp::now()) {
+                let checked = item.clone();
+                let window = match self.read(move |s| s.check_item(&checked, jiff::Timestamp::now())).await {
                     Ok(window) => window,
-                    Err(switchboard_core::Error::ReplyNotAllowed(reason)) => {
-                        self.fail(account, item.id, reason, report)?;
+                    Err(Error::Store(switchboard_core::Error::ReplyNotAllowed(reason))) => {
+                        self.fail(account, &item, reason, report).await?;
                         continue;
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => return Err(e),
                 };
                 let email = match account.channel {
-                    Channel::Email => match lock(&self.store).email_reply(item.conversation_id) {
-                        Ok(reply) => Some(reply),
-                        Err(e) => {
-                            self.fail(account, item.id, e.to_string(), report)?;
-                            continue;
+                    Channel::Email => {
+                        let conversation = item.conversation_id;
+                        match self.read(move |s| s.email_reply(conversation)).await {
+                            Ok(reply) => Some(reply),
+                            Err(e) => {
+                                self.fail(account, &item, e.to_string(), report).await?;
+                                continue;
+                            }
                         }
-                    },
+                    }
                     _ => None,
                 };
                 // Committed before the call: after a crash this reply is "in flight", never resent blindly.
-                let item = lock(&self.store).begin_send(item.id)?;
+                let id = item.id;
+                let item = self.write(move |s| s.begin_send(id)).await?;
                 let out = Outgoing {
                     to: &to,
                     text: &item.text,
@@ -652,76 +520,28 @@ impl Engine {
                 };
                 match connector.send(&out).await {
                     Ok(id) => {
-                        lock(&self.store).mark_sent(item.id, &id)?;
+                        let reply = item.id;
+                        self.write(move |s| s.mark_sent(reply, &id)).await?;
                         report.sent += 1;
-                        let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id });
+                        let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id, conversation: item.conversation_id });
                     }
                     // The platform may have acted on it: a dropped connection, or an answer cut short.
                     Err(Error::Uncertain(_) | Error::Malformed(_)) => self.settle_unknown(account, connector, &item, &to, report).await?,
                     Err(e) if e.is_transient() => {
                         let at = jiff::Timestamp::now() + jiff::SignedDuration::try_from(self.pause(item.attempts as u32, &e)).unwrap_or_default();
-                        lock(&self.store).retry_later(item.id, &e.to_string(), at)?;
+                        let (id, why) = (item.id, e.to_string());
+                        self.write(move |s| s.retry_later(id, &why, at)).await?;
                         // The platform is struggling: the rest waits for the next round.
                         return Ok(());
                     }
                     Err(e @ Error::Auth(_)) => {
-                        lock(&self.store).retry_later(item.id, &e.to_string(), jiff::Timestamp::now())?;
+                        let (id, why) = (item.id, e.to_string());
+                        self.write(move |s| s.retry_later(id, &why, jiff::Timestamp::now())).await?;
                         return Err(e);
                     }
-                    Err(e) => self.fail(account, item.id, e.to_string(), report)?,
+                    Err(e) => self.fail(account, &item, e.to_string(), report).await?,
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use switchboard_core::interchange::{Author, MessageRecord};
-    use switchboard_core::model::{AuthorKind, Direction};
-
-    fn message(account: &str, id: &str) -> Record {
-        Record::Message(MessageRecord {
-            account: account.into(),
-            conversation: "42".into(),
-            id: id.into(),
-            direction: Direction::In,
-            author: Author { kind: AuthorKind::Customer, name: None, handle: Some("42".into()) },
-            text: "where is my parcel?".into(),
-            at: "2026-03-01T00:00:00Z".parse().unwrap(),
-            delivery: None,
-            attachments: vec![],
-            email: None,
-        })
-    }
-
-    #[test]
-    fn a_failing_part_fails_alone_and_its_pulls_later_parts_are_refused() {
-        let mut store = Store::open_in_memory().unwrap();
-        let good = store.add_account("telegram:good_bot", None, Default::default()).unwrap().id;
-        let bad = store.add_account("telegram:bad_bot", None, Default::default()).unwrap().id;
-        let store = Mutex::new(store);
-        let queue = Queue::default();
-        let mut answers = Vec::new();
-        // Queued before the writer starts, so that they share a transaction.
-        for (account, key, id, cursor) in [
-            (good, "telegram:good_bot", "42:1", Some("1")),
-            (bad, "telegram:bad_bot", "", None),
-            (bad, "telegram:bad_bot", "42:2", Some("2")),
-            (good, "telegram:good_bot", "42:3", Some("3")),
-        ] {
-            let (done, answer) = oneshot::channel();
-            let records = vec![message(key, id)];
-            queue.push(WriteJob { account_id: account, stream: "updates", records, cursor: cursor.map(str::to_owned), done });
-            answers.push(answer);
-        }
-        queue.close();
-        write_loop(&store, &queue);
-        let results: Vec<bool> = answers.into_iter().map(|mut a| a.try_recv().unwrap().is_ok()).collect();
-        assert_eq!(results, [true, false, false, true]);
-        let store = store.into_inner().unwrap();
-        assert_eq!(store.cursor(good, "updates").unwrap().as_deref(), Some("3"));
-        assert_eq!(store.cursor(bad, "updates").unwrap(), None, "the bad pull's cursor did not move past its failed part");
     }
 }

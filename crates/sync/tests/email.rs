@@ -5,7 +5,7 @@ mod mail;
 
 use base64::Engine as _;
 use mail::{MailServers, CUSTOMER, PASSWORD, SUPPORT};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchboard_core::credentials::{Credentials, MemoryCredentials};
 use switchboard_core::interchange::{
@@ -15,14 +15,14 @@ use switchboard_core::keys::{StaticKey, StoreKey};
 use switchboard_core::model::{
     AttachmentKind, Channel, Direction, InboxFilter, OutboxState, Thread,
 };
-use switchboard_core::Store;
+use switchboard_core::{Db, Store};
 use switchboard_sync::{Engine, Mode, SyncEvent};
 
 const ACCOUNT: &str = "email:support@acme.test";
 
 struct Setup {
     mail: MailServers,
-    store: Arc<Mutex<Store>>,
+    db: Db,
     engine: Engine,
     _dir: tempfile::TempDir,
 }
@@ -47,13 +47,13 @@ fn setup() -> Setup {
         .unwrap();
     let credentials = Arc::new(MemoryCredentials::default());
     credentials.set(ACCOUNT, PASSWORD).unwrap();
-    let store = Arc::new(Mutex::new(store));
-    let mut engine = Engine::new(store.clone(), credentials);
+    let db = Db::start(store).unwrap();
+    let mut engine = Engine::new(db.clone(), credentials);
     engine.backoff = Duration::from_millis(20);
     engine.long_poll = Duration::from_secs(20);
     Setup {
         mail,
-        store,
+        db,
         engine,
         _dir: dir,
     }
@@ -106,10 +106,7 @@ async fn sync_once(s: &Setup) -> switchboard_sync::engine::AccountReport {
 async fn mail_is_read_threaded_decoded_and_made_harmless() {
     let s = setup();
     // Min-jun is already a customer on Telegram, known by the same address.
-    s.store
-        .lock()
-        .unwrap()
-        .write_batch(&[
+    s.db.write(|store| store.write_batch(&[
             Record::Account(AccountRecord {
                 account: "telegram:acme_bot".into(),
                 name: None,
@@ -132,7 +129,7 @@ async fn mail_is_read_threaded_decoded_and_made_harmless() {
                 }],
                 created_at: None,
             }),
-        ])
+        ]))
         .unwrap();
 
     // A thread: the first message, a reply that names it in References, and one that only
@@ -254,7 +251,7 @@ async fn mail_is_read_threaded_decoded_and_made_harmless() {
 
     let report = sync_once(&s).await;
     assert_eq!(report.pulled, 9, "{report:?}");
-    let store = s.store.lock().unwrap();
+    let store = s.db.reader().unwrap();
 
     // Threading: References, then the normalised subject.
     let thread = first_thread(&store, "Where is my order?");
@@ -449,7 +446,7 @@ async fn idle_shows_new_mail_within_a_second_and_uidvalidity_changes_double_noth
     follow.abort();
     let _ = follow.await;
     let count = |store: &Store| first_thread(store, "First.").messages.len();
-    assert_eq!(count(&s.store.lock().unwrap()), 2);
+    assert_eq!(count(&s.db.reader().unwrap()), 2);
 
     // The server renumbers the mailbox: everything is read again, nothing is stored twice.
     s.mail.renumber(SUPPORT, 4242);
@@ -470,7 +467,7 @@ async fn idle_shows_new_mail_within_a_second_and_uidvalidity_changes_double_noth
         report.pulled, 3,
         "the whole mailbox is read again: {report:?}"
     );
-    let store = s.store.lock().unwrap();
+    let store = s.db.reader().unwrap();
     assert_eq!(count(&store), 3, "one new message, no duplicates");
     let cursor = store
         .cursor(store.accounts().unwrap()[0].id, "mailbox")
@@ -507,19 +504,19 @@ async fn a_reply_reaches_the_customer_threaded_and_exactly_once() {
         )
         .await;
     sync_once(&s).await;
-    let conversation = first_thread(&s.store.lock().unwrap(), "The zipper broke.")
+    let conversation = first_thread(&s.db.reader().unwrap(), "The zipper broke.")
         .conversation
         .id;
     let queued = s
-        .store
-        .lock()
-        .unwrap()
-        .enqueue_reply(
-            conversation,
-            "Sorry about that: a replacement is on its way.",
-            Some("agent"),
-            None,
-        )
+        .db
+        .write(move |store| {
+            store.enqueue_reply(
+                conversation,
+                "Sorry about that: a replacement is on its way.",
+                Some("agent"),
+                None,
+            )
+        })
         .unwrap();
     let report = sync_once(&s).await;
     assert_eq!(report.sent, 1, "{report:?}");
@@ -527,8 +524,8 @@ async fn a_reply_reaches_the_customer_threaded_and_exactly_once() {
     sync_once(&s).await;
 
     let sent = s
-        .store
-        .lock()
+        .db
+        .reader()
         .unwrap()
         .outbox(10)
         .unwrap()
@@ -606,7 +603,7 @@ async fn a_reply_reaches_the_customer_threaded_and_exactly_once() {
         s.mail.postfix_log()
     );
     sync_once(&s).await;
-    let thread = first_thread(&s.store.lock().unwrap(), "The zipper broke.");
+    let thread = first_thread(&s.db.reader().unwrap(), "The zipper broke.");
     assert_eq!(thread.conversation.id, conversation);
     assert_eq!(
         thread

@@ -21,7 +21,7 @@ async fn sync_converges_under_twenty_percent_faults_with_bounded_requests() {
     let reports = engine.run(Mode::Once).await.unwrap();
     assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
     let stats = s.sandbox.stats();
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     for (channel, name) in CHANNELS {
         let expected = &stats.channels[name];
         assert_eq!(stored(&store, channel), (expected.conversations, expected.messages), "{name}");
@@ -49,7 +49,7 @@ async fn a_token_that_expires_mid_sync_stops_only_its_account() {
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     let telegram = reports.iter().find(|r| r.account == "telegram:acme_support_bot").unwrap();
     assert!(telegram.error.as_deref().unwrap().contains("re-authenticate"));
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     let states: BTreeMap<String, AccountState> = store.accounts().unwrap().into_iter().map(|a| (a.key, a.state)).collect();
     assert_eq!(states["telegram:acme_support_bot"], AccountState::NeedsReauth);
     assert_eq!(states["sms:+15550100"], AccountState::Idle);
@@ -71,15 +71,18 @@ async fn five_hundred_replies_under_thirty_percent_faults_and_a_crash_arrive_onc
     // 500 replies over the conversations that take one now, on every channel whose platform can
     // say whether an interrupted send arrived (a Telegram bot cannot), in sequence per conversation.
     let conversations: Vec<i64> = {
-        let store = s.store.lock().unwrap();
+        let store = s.reader();
         [Channel::Sms, Channel::Whatsapp, Channel::Messenger, Channel::Instagram, Channel::X].iter().flat_map(|ch| replyable(&store, *ch)).collect()
     };
     {
-        let mut store = s.store.lock().unwrap();
-        for n in 0..500 {
-            let conversation = conversations[n % conversations.len()];
-            store.enqueue_reply(conversation, &format!("reply {n:03} to #{conversation}"), None, None).unwrap();
-        }
+        let conversations = conversations.clone();
+        s.write(move |store| {
+            for n in 0..500 {
+                let conversation = conversations[n % conversations.len()];
+                store.enqueue_reply(conversation, &format!("reply {n:03} to #{conversation}"), None, None)?;
+            }
+            Ok(())
+        });
     }
 
     // Follow mode, killed when 200 replies are out.
@@ -115,7 +118,7 @@ async fn five_hundred_replies_under_thirty_percent_faults_and_a_crash_arrive_onc
     });
     let finished = tokio::time::timeout(Duration::from_secs(120), async {
         loop {
-            let done = s.store.lock().unwrap().outbox(1000).unwrap().iter().all(|r| r.state == OutboxState::Sent);
+            let done = s.reader().outbox(1000).unwrap().iter().all(|r| r.state == OutboxState::Sent);
             if done {
                 return;
             }
@@ -124,7 +127,7 @@ async fn five_hundred_replies_under_thirty_percent_faults_and_a_crash_arrive_onc
     })
     .await;
     running.abort();
-    assert!(finished.is_ok(), "not every reply was sent: {:?}", s.store.lock().unwrap().outbox(1000).unwrap().iter().filter(|r| r.state != OutboxState::Sent).collect::<Vec<_>>());
+    assert!(finished.is_ok(), "not every reply was sent: {:?}", s.reader().outbox(1000).unwrap().iter().filter(|r| r.state != OutboxState::Sent).collect::<Vec<_>>());
 
     let stats = s.sandbox.stats();
     let received: usize = stats.channels.values().map(|c| c.replies).sum();
@@ -168,7 +171,7 @@ async fn malformed_records_are_skipped_and_logged_without_their_content_while_sy
     assert!(reports.iter().filter(|r| r.skipped > 0).count() >= 3, "{reports:?}");
     let stats = s.sandbox.stats();
     {
-        let store = s.store.lock().unwrap();
+        let store = s.reader();
         let per: Vec<_> = CHANNELS.iter().map(|(ch, n)| (n, stored(&store, *ch).1, stats.channels[*n].messages)).collect();
         let stored: usize = per.iter().map(|p| p.1).sum();
         let expected: usize = per.iter().map(|p| p.2).sum();
@@ -205,7 +208,7 @@ async fn an_expired_page_token_stops_the_pages_two_inboxes_and_nothing_else() {
         assert!(error.contains("re-authenticate") && error.contains("190"), "{error}");
         assert!(!error.contains(switchboard_sandbox::credentials::PAGE_TOKEN));
     }
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     let states: BTreeMap<String, AccountState> = store.accounts().unwrap().into_iter().map(|a| (a.key, a.state)).collect();
     assert_eq!((states["messenger:acme"], states["instagram:acme"]), (AccountState::NeedsReauth, AccountState::NeedsReauth));
     let stats = s.sandbox.stats();

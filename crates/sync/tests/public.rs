@@ -25,7 +25,7 @@ async fn public_threads_show_their_post_and_replies_go_out_once_on_each_surface(
     let s = setup(plain(90)).await;
     engine(&s).run(Mode::Once).await.unwrap();
     let targets: Vec<(Channel, i64, String)> = {
-        let store = s.store.lock().unwrap();
+        let store = s.reader();
         PUBLIC
             .iter()
             .map(|(channel, _)| {
@@ -35,7 +35,7 @@ async fn public_threads_show_their_post_and_replies_go_out_once_on_each_surface(
             .collect()
     };
     {
-        let store = s.store.lock().unwrap();
+        let store = s.reader();
         for (channel, id, _) in &targets {
             let thread = store.timeline(*id, 100).unwrap();
             assert!(thread.conversation.public && thread.conversation.customer.is_some(), "{channel}");
@@ -49,9 +49,9 @@ async fn public_threads_show_their_post_and_replies_go_out_once_on_each_surface(
     }
     let mut queued = Vec::new();
     for (channel, id, _) in &targets {
-        let mut store = s.store.lock().unwrap();
         let text = format!("Thanks for asking on {channel}! We've sent you the details. 감사합니다 🙏");
-        queued.push((store.enqueue_reply(*id, &text, Some("Mina"), None).unwrap(), text));
+        let (id, queue) = (*id, text.clone());
+        queued.push((s.write(move |store| store.enqueue_reply(id, &queue, Some("Mina"), None)), text));
     }
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
@@ -61,15 +61,15 @@ async fn public_threads_show_their_post_and_replies_go_out_once_on_each_surface(
     }
     let replies = s.sandbox.replies();
     for (item, text) in &queued {
-        let sent = s.store.lock().unwrap().outbox(100).unwrap().into_iter().find(|o| o.id == item.id).unwrap();
+        let sent = s.reader().outbox(100).unwrap().into_iter().find(|o| o.id == item.id).unwrap();
         assert_eq!(sent.state, OutboxState::Sent, "{sent:?}");
         // Each answers the comment it was written to: the thread's (X: the customer's newest post).
         assert!(replies.iter().any(|(_, chat, t)| t == text && Some(chat.as_str()) == item.target.as_deref()), "{replies:?}");
     }
     // A second sync brings the Page's and the Instagram account's replies back: one copy each.
-    let before: Vec<usize> = targets.iter().map(|(_, id, _)| s.store.lock().unwrap().thread(*id, 1000).unwrap().messages.len()).collect();
+    let before: Vec<usize> = targets.iter().map(|(_, id, _)| s.reader().thread(*id, 1000).unwrap().messages.len()).collect();
     engine(&s).run(Mode::Once).await.unwrap();
-    let after: Vec<usize> = targets.iter().map(|(_, id, _)| s.store.lock().unwrap().thread(*id, 1000).unwrap().messages.len()).collect();
+    let after: Vec<usize> = targets.iter().map(|(_, id, _)| s.reader().thread(*id, 1000).unwrap().messages.len()).collect();
     assert_eq!(before, after);
 }
 
@@ -79,15 +79,15 @@ async fn a_private_reply_lands_in_the_customers_private_conversation_once() {
     engine(&s).run(Mode::Once).await.unwrap();
     let mut sent = Vec::new();
     for channel in [Channel::Facebook, Channel::Instagram, Channel::X] {
-        let mut store = s.store.lock().unwrap();
-        let public = recent_thread(&store, channel, 6 * 24);
+        let public = recent_thread(&s.reader(), channel, 6 * 24);
         let text = format!("Hi! Following up on your comment on {channel} in private.");
-        let item = store.reply_privately(public.id, None, &text, Some("Mina"), None).unwrap();
-        let private = store.thread(item.conversation_id, 1).unwrap().conversation;
+        let (thread, words) = (public.id, text.clone());
+        let item = s.write(move |store| store.reply_privately(thread, None, &words, Some("Mina"), None));
+        let private = s.reader().thread(item.conversation_id, 1).unwrap().conversation;
         assert!(!private.public && private.customer == public.customer, "{channel}: {private:?}");
         if channel != Channel::X {
             assert_eq!(item.kind, OutboxKind::PrivateReply);
-            let again = store.reply_privately(public.id, None, "One more thing", Some("Mina"), None).unwrap_err();
+            let again = s.db.write(move |store| store.reply_privately(thread, None, "One more thing", Some("Mina"), None)).unwrap_err();
             assert!(again.to_string().contains("one per comment"), "{again}");
         }
         sent.push((channel, private.id, private.external_id, text));
@@ -104,18 +104,19 @@ async fn a_private_reply_lands_in_the_customers_private_conversation_once() {
         assert_eq!(replies.iter().filter(|(c, chat, t)| c == inbox && chat == handle && t == text).count(), 1, "{channel}: {replies:?}");
         // Synced back from the private inbox: the thread holds it once.
         engine(&s).run(Mode::Once).await.unwrap();
-        let thread = s.store.lock().unwrap().thread(*id, 1000).unwrap();
+        let thread = s.reader().thread(*id, 1000).unwrap();
         assert_eq!(thread.messages.iter().filter(|m| &m.text == text).count(), 1, "{channel}");
     }
     // A comment older than 7 days cannot be answered in private.
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     let week = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(7 * 24 + 1);
     let old = threads(&store, Channel::Facebook)
         .into_iter()
         .find(|r| store.thread(r.id, 100).unwrap().messages.iter().all(|m| m.at < week))
         .expect("an old Facebook thread");
     drop(store);
-    let refused = s.store.lock().unwrap().reply_privately(old.id, None, "Sorry for the wait", None, None).unwrap_err();
+    let old = old.id;
+    let refused = s.db.write(move |store| store.reply_privately(old, None, "Sorry for the wait", None, None)).unwrap_err();
     assert!(refused.to_string().contains("7 days"), "{refused}");
 }
 
@@ -124,7 +125,7 @@ async fn a_hidden_comment_is_hidden_on_the_platform_and_kept_in_the_store() {
     let s = setup(plain(90)).await;
     engine(&s).run(Mode::Once).await.unwrap();
     let (message, external) = {
-        let store = s.store.lock().unwrap();
+        let store = s.reader();
         let spam = threads(&store, Channel::Facebook)
             .into_iter()
             .flat_map(|r| store.thread(r.id, 100).unwrap().messages)
@@ -133,12 +134,12 @@ async fn a_hidden_comment_is_hidden_on_the_platform_and_kept_in_the_store() {
         (spam.id, spam.external_id)
     };
     assert_eq!(s.sandbox.comment_hidden(&external), Some(false));
-    s.store.lock().unwrap().hide_comment(message, HideReason::Spam, Some("follower selling"), Some("Mina"), None).unwrap();
+    s.write(move |store| store.hide_comment(message, HideReason::Spam, Some("follower selling"), Some("Mina"), None));
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
     assert_eq!(s.sandbox.comment_hidden(&external), Some(true));
     engine(&s).run(Mode::Once).await.unwrap();
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     let kept = store.messages_by_id(&[message]).unwrap();
     assert_eq!(kept[0].hidden.as_deref(), Some("spam: follower selling"), "still in the store, with its reason");
     assert!(store.outbox(100).unwrap().iter().any(|o| o.kind == OutboxKind::Hide && o.state == OutboxState::Sent));
@@ -149,20 +150,20 @@ async fn an_incident_update_reaches_each_affected_conversation_exactly_once_unde
     use std::time::Duration;
     let faults = "5xx=0.1,reset=0.1,truncate=0.05,retry-after=0".parse().unwrap();
     let s = setup(switchboard_sandbox::Config { seed: 11, conversations: 90, faults, ..Default::default() }).await;
-    s.store.lock().unwrap().seed_rule_defaults().unwrap();
+    s.write(|store| store.seed_rule_defaults());
     let mut first = engine(&s);
     first.max_attempts = 40;
     let reports = first.run(Mode::Once).await.unwrap();
     assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
     // The sandbox's burst of login reports in public became an incident.
-    let affected = s.store.lock().unwrap().inbox(&InboxFilter { tag: Some("incident:login".into()), limit: 100, ..Default::default() }).unwrap();
+    let affected = s.reader().inbox(&InboxFilter { tag: Some("incident:login".into()), limit: 100, ..Default::default() }).unwrap();
     assert!(affected.len() >= 3 && affected.iter().filter(|r| r.public).count() >= 3, "{affected:?}");
     let update = "Update: logging in to the Acme app works again. Thanks for your patience, and sorry for the trouble!";
-    let results = s.store.lock().unwrap().broadcast("incident:login", update, "Mina", "update-1").unwrap();
+    let results = s.write(move |store| store.broadcast("incident:login", update, "Mina", "update-1"));
     assert_eq!(results.len(), affected.iter().filter(|r| r.status != switchboard_core::model::ConversationStatus::Solved).count());
     assert!(results.iter().all(|r| r.reply.is_some() && r.problem.is_none()), "{results:?}");
     // Sent again (a double click, a retry after an error): nothing new is queued.
-    let again = s.store.lock().unwrap().broadcast("incident:login", update, "Mina", "update-1").unwrap();
+    let again = s.write(move |store| store.broadcast("incident:login", update, "Mina", "update-1"));
     let replies_of = |r: &[switchboard_core::store::BroadcastResult]| r.iter().map(|r| r.reply).collect::<std::collections::BTreeSet<_>>();
     assert_eq!(replies_of(&again), replies_of(&results));
 
@@ -180,7 +181,7 @@ async fn an_incident_update_reaches_each_affected_conversation_exactly_once_unde
     let ids: Vec<i64> = results.iter().filter_map(|r| r.reply).collect();
     let finished = tokio::time::timeout(Duration::from_secs(120), async {
         loop {
-            let outbox = s.store.lock().unwrap().outbox(1000).unwrap();
+            let outbox = s.reader().outbox(1000).unwrap();
             if outbox.iter().filter(|o| ids.contains(&o.id)).all(|o| o.state == OutboxState::Sent) {
                 return;
             }
@@ -189,7 +190,7 @@ async fn an_incident_update_reaches_each_affected_conversation_exactly_once_unde
     })
     .await;
     running.abort();
-    assert!(finished.is_ok(), "not every update was sent: {:?}", s.store.lock().unwrap().outbox(1000).unwrap());
+    assert!(finished.is_ok(), "not every update was sent: {:?}", s.reader().outbox(1000).unwrap());
     let replies = s.sandbox.replies();
     let signed = replies.iter().filter(|(_, _, text)| text.starts_with(update)).count();
     assert_eq!(signed, results.len(), "once per conversation: {replies:?}");

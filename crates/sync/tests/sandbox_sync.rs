@@ -18,19 +18,19 @@ async fn a_full_sync_stores_exactly_what_the_sandbox_holds_and_a_second_changes_
     for (channel, name) in CHANNELS {
         let expected = &stats.channels[name];
         assert!(expected.conversations > 0, "{name}");
-        assert_eq!(stored(&s.store.lock().unwrap(), channel), (expected.conversations, expected.messages), "{name}");
+        assert_eq!(stored(&s.reader(), channel), (expected.conversations, expected.messages), "{name}");
     }
     for (channel, name) in PUBLIC {
         let expected = &stats.channels[name];
         assert!(expected.conversations > 0, "{name}");
-        assert_eq!(stored_public(&s.store.lock().unwrap(), channel), (expected.conversations, expected.messages), "{name}");
+        assert_eq!(stored_public(&s.reader(), channel), (expected.conversations, expected.messages), "{name}");
     }
     let again = engine(&s).run(Mode::Once).await.unwrap();
     assert!(again.iter().all(|r| r.changed == 0), "{again:?}");
-    let accounts = s.store.lock().unwrap().accounts().unwrap();
+    let accounts = s.reader().accounts().unwrap();
     assert!(accounts.iter().all(|a| a.state == AccountState::Idle), "{accounts:?}");
     // Customers are named on every channel that names them.
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     for channel in [Channel::Telegram, Channel::Messenger, Channel::Instagram, Channel::X] {
         let inbox = store.inbox(&InboxFilter { channel: Some(channel), limit: 100, ..Default::default() }).unwrap();
         assert!(inbox.iter().all(|r| r.customer.is_some()), "{channel}");
@@ -76,13 +76,15 @@ async fn replies_are_delivered_once_each_and_their_copies_do_not_double() {
     let s = setup(plain(60)).await;
     engine(&s).run(Mode::Once).await.unwrap();
     let targets: Vec<i64> = {
-        let store = s.store.lock().unwrap();
+        let store = s.reader();
         CHANNELS.iter().map(|(ch, _)| open_conversation(&store, *ch)).collect()
     };
     for (i, conversation) in targets.iter().enumerate() {
-        let mut store = s.store.lock().unwrap();
-        store.enqueue_reply(*conversation, &format!("Reply {i}: we're on it."), Some("Sam"), None).unwrap();
-        store.enqueue_reply(*conversation, &format!("Reply {i}: and a follow-up."), Some("Sam"), None).unwrap();
+        let conversation = *conversation;
+        s.write(move |store| {
+            store.enqueue_reply(conversation, &format!("Reply {i}: we're on it."), Some("Sam"), None)?;
+            store.enqueue_reply(conversation, &format!("Reply {i}: and a follow-up."), Some("Sam"), None)
+        });
     }
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     assert_eq!(reports.iter().map(|r| r.sent).sum::<usize>(), 12, "{reports:?}");
@@ -90,13 +92,13 @@ async fn replies_are_delivered_once_each_and_their_copies_do_not_double() {
     for (_, name) in CHANNELS {
         assert_eq!((stats.channels[name].replies, stats.channels[name].duplicate_replies), (2, 0), "{name}");
     }
-    let threads_before: Vec<usize> = targets.iter().map(|id| s.store.lock().unwrap().thread(*id, 1000).unwrap().messages.len()).collect();
+    let threads_before: Vec<usize> = targets.iter().map(|id| s.reader().thread(*id, 1000).unwrap().messages.len()).collect();
     // The platforms list the sent replies (all but Telegram); syncing them must not add a second copy.
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     assert_eq!(reports.iter().map(|r| r.sent).sum::<usize>(), 0);
-    let threads_after: Vec<usize> = targets.iter().map(|id| s.store.lock().unwrap().thread(*id, 1000).unwrap().messages.len()).collect();
+    let threads_after: Vec<usize> = targets.iter().map(|id| s.reader().thread(*id, 1000).unwrap().messages.len()).collect();
     assert_eq!(threads_before, threads_after);
-    assert!(s.store.lock().unwrap().outbox(100).unwrap().iter().all(|r| r.state == OutboxState::Sent));
+    assert!(s.reader().outbox(100).unwrap().iter().all(|r| r.state == OutboxState::Sent));
 }
 
 #[tokio::test]
@@ -104,23 +106,22 @@ async fn a_reply_in_flight_at_a_crash_is_settled_without_sending_twice() {
     let s = setup(plain(60)).await;
     engine(&s).run(Mode::Once).await.unwrap();
     let (sms, telegram) = {
-        let store = s.store.lock().unwrap();
+        let store = s.reader();
         let first = |ch| store.inbox(&InboxFilter { channel: Some(ch), limit: 1, ..Default::default() }).unwrap()[0].id;
         (first(Channel::Sms), first(Channel::Telegram))
     };
-    let (delivered, lost, unknown) = {
-        let mut store = s.store.lock().unwrap();
-        let delivered = store.enqueue_reply(sms, "Handed over just before the crash.", None, None).unwrap();
-        let lost = store.enqueue_reply(sms, "Never reached Twilio.", None, None).unwrap();
-        let unknown = store.enqueue_reply(telegram, "Telegram cannot be asked.", None, None).unwrap();
+    let (delivered, lost, unknown) = s.write(move |store| {
+        let delivered = store.enqueue_reply(sms, "Handed over just before the crash.", None, None)?;
+        let lost = store.enqueue_reply(sms, "Never reached Twilio.", None, None)?;
+        let unknown = store.enqueue_reply(telegram, "Telegram cannot be asked.", None, None)?;
         // The app died after each was handed to the network.
         for id in [delivered.id, lost.id, unknown.id] {
-            store.begin_send(id).unwrap();
+            store.begin_send(id)?;
         }
-        (delivered, lost, unknown)
-    };
+        Ok((delivered, lost, unknown))
+    });
     // Only the first actually arrived at Twilio before the crash.
-    let to = s.store.lock().unwrap().conversation_address(sms).unwrap().1;
+    let to = s.reader().conversation_address(sms).unwrap().1;
     let http = reqwest::Client::new();
     let created = http
         .post(format!("{}/2010-04-01/Accounts/{}/Messages.json", s.base, c::TWILIO_ACCOUNT_SID))
@@ -135,7 +136,7 @@ async fn a_reply_in_flight_at_a_crash_is_settled_without_sending_twice() {
     engine(&s).run(Mode::Once).await.unwrap();
     assert_eq!(s.sandbox.stats().channels["sms"].replies, 1);
     {
-        let store = s.store.lock().unwrap();
+        let store = s.reader();
         let outbox = store.outbox(100).unwrap();
         assert_eq!(outbox.iter().find(|r| r.id == delivered.id).unwrap().state, OutboxState::Sent, "found: settled");
         assert_eq!(outbox.iter().find(|r| r.id == lost.id).unwrap().state, OutboxState::Sending, "not found yet: waits");
@@ -147,7 +148,7 @@ async fn a_reply_in_flight_at_a_crash_is_settled_without_sending_twice() {
     let stats = s.sandbox.stats();
     assert_eq!((stats.channels["sms"].replies, stats.channels["sms"].duplicate_replies), (2, 0), "each SMS reply arrived once");
     assert_eq!(stats.channels["telegram"].replies, 0, "an unknown Telegram send is not repeated");
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     let state = |id| store.outbox(100).unwrap().into_iter().find(|r| r.id == id).unwrap();
     assert_eq!(state(delivered.id).state, OutboxState::Sent);
     assert_eq!(state(lost.id).state, OutboxState::Sent);
@@ -166,7 +167,7 @@ async fn an_expired_token_stops_its_account_only() {
     assert!(error.contains("re-authenticate"), "{error}");
     assert!(!error.contains("revoked"), "the token never appears in an error: {error}");
     let stats = s.sandbox.stats();
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     assert_eq!(stored(&store, Channel::Sms).1, stats.channels["sms"].messages);
     assert_eq!(stored(&store, Channel::Whatsapp).1, stats.channels["whatsapp"].messages);
     let states: Vec<_> = store.accounts().unwrap().into_iter().map(|a| (a.key, a.state)).collect();
@@ -207,7 +208,7 @@ async fn follow_mode_sees_a_new_telegram_message_through_the_long_poll() {
     .await;
     let (new_messages, conversations) = stored.expect("the new message was stored and told within 20 s");
     running.abort();
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     assert_eq!(stored_messages(&store), before + 1);
     // The event names the message and its conversation, for the UI and the notification.
     assert_eq!((new_messages.len(), conversations.len()), (1, 1));
@@ -224,23 +225,23 @@ fn stored_messages(store: &Store) -> usize {
 async fn usage_headers_pace_the_graph_api_and_x_so_neither_throttles() {
     let config = switchboard_sandbox::Config { budget: Some("8/2".parse().unwrap()), ..plain(300) };
     let s = setup(config).await;
-    {
-        // Small pages, so that a sync needs more calls than one window's budget.
-        let mut store = s.store.lock().unwrap();
-        for account in store.accounts().unwrap() {
+    // Small pages, so that a sync needs more calls than one window's budget.
+    s.write(|store| {
+        for account in store.accounts()? {
             let mut config = account.config.clone();
             if matches!(account.channel, Channel::Messenger | Channel::Instagram | Channel::X) {
                 config.insert("page_size".into(), serde_json::json!(if account.channel == Channel::X { 20 } else { 5 }));
-                store.set_account_config(&account.key, config).unwrap();
+                store.set_account_config(&account.key, config)?;
             }
         }
-    }
+        Ok(())
+    });
     let mut engine = engine(&s);
     engine.usage_pause = Duration::from_secs(2);
     let reports = engine.run(Mode::Once).await.unwrap();
     assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
     let stats = s.sandbox.stats();
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     for (channel, name) in [(Channel::Messenger, "messenger"), (Channel::Instagram, "instagram"), (Channel::X, "x")] {
         assert_eq!(stored(&store, channel), (stats.channels[name].conversations, stats.channels[name].messages), "{name}");
     }
@@ -258,21 +259,21 @@ async fn after_a_day_messenger_replies_go_with_the_human_agent_tag_and_closed_wi
     engine(&s).run(Mode::Once).await.unwrap();
     let now = jiff::Timestamp::now();
     let (tagged, whatsapp_closed) = {
-        let store = s.store.lock().unwrap();
+        let store = s.reader();
         let rows = |ch| store.inbox(&InboxFilter { channel: Some(ch), limit: 1000, ..Default::default() }).unwrap();
         let tagged = rows(Channel::Messenger).into_iter().find(|r| store.check_reply(r.id, "x", false, now).ok() == Some(Window::HumanAgent)).unwrap().id;
         let closed = rows(Channel::Whatsapp).into_iter().find(|r| store.check_reply(r.id, "x", false, now).is_err()).unwrap().id;
         (tagged, closed)
     };
-    let err = s.store.lock().unwrap().enqueue_reply(whatsapp_closed, "Are you still there?", None, None).unwrap_err();
+    let err = s.db.write(move |store| store.enqueue_reply(whatsapp_closed, "Are you still there?", None, None)).unwrap_err();
     assert!(err.to_string().contains("24-hour window"), "{err}");
-    s.store.lock().unwrap().enqueue_reply(tagged, "Sorry for the slow answer: your refund went out today.", Some("Sam"), None).unwrap();
+    s.write(move |store| store.enqueue_reply(tagged, "Sorry for the slow answer: your refund went out today.", Some("Sam"), None));
     // Outside WhatsApp's window, an approved template goes.
     let template = switchboard_core::model::Template {
         id: switchboard_sandbox::templates::FOLLOW_UP.into(),
         variables: [("1".to_owned(), "Lena".to_owned())].into(),
     };
-    let queued = s.store.lock().unwrap().enqueue_template(whatsapp_closed, &template, Some("Sam"), None).unwrap();
+    let queued = s.write(move |store| store.enqueue_template(whatsapp_closed, &template, Some("Sam"), None));
     assert!(queued.text.contains(switchboard_sandbox::templates::FOLLOW_UP));
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     assert_eq!(reports.iter().map(|r| (r.sent, r.failed)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)), (2, 0), "{reports:?}");
@@ -283,7 +284,7 @@ async fn after_a_day_messenger_replies_go_with_the_human_agent_tag_and_closed_wi
     assert!(s.sandbox.replies().iter().any(|(channel, _, text)| channel == "whatsapp" && text == rendered));
     // The next sync brings the platform's copy: the thread shows the template's text, once.
     engine(&s).run(Mode::Once).await.unwrap();
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     let thread = store.thread(whatsapp_closed, 1000).unwrap();
     assert_eq!(thread.messages.iter().filter(|m| m.text == rendered).count(), 1);
     assert!(!thread.messages.iter().any(|m| m.text == queued.text), "the placeholder gave way to the platform's copy");
@@ -292,15 +293,14 @@ async fn after_a_day_messenger_replies_go_with_the_human_agent_tag_and_closed_wi
 #[tokio::test]
 async fn a_stopped_run_leaves_no_account_showing_syncing_but_keeps_what_needs_the_agent() {
     let s = setup(plain(12)).await;
-    {
-        let mut store = s.store.lock().unwrap();
-        let accounts = store.accounts().unwrap();
-        store.set_account_state(accounts[0].id, AccountState::Syncing).unwrap();
-        store.set_account_state(accounts[1].id, AccountState::Offline).unwrap();
-        store.set_account_state(accounts[2].id, AccountState::NeedsReauth).unwrap();
-    }
-    engine(&s).stand_down().unwrap();
-    let states: Vec<AccountState> = s.store.lock().unwrap().accounts().unwrap().into_iter().map(|a| a.state).collect();
+    s.write(|store| {
+        let accounts = store.accounts()?;
+        store.set_account_state(accounts[0].id, AccountState::Syncing)?;
+        store.set_account_state(accounts[1].id, AccountState::Offline)?;
+        store.set_account_state(accounts[2].id, AccountState::NeedsReauth)
+    });
+    engine(&s).stand_down().await.unwrap();
+    let states: Vec<AccountState> = s.reader().accounts().unwrap().into_iter().map(|a| a.state).collect();
     assert_eq!(&states[..3], [AccountState::Idle, AccountState::Idle, AccountState::NeedsReauth]);
 }
 
@@ -311,8 +311,8 @@ async fn a_stopped_run_leaves_no_account_showing_syncing_but_keeps_what_needs_th
 async fn a_telegram_pull_confirmed_but_not_yet_stored_when_the_app_died_is_stored_from_the_spool() {
     let s = setup(plain(30)).await;
     engine(&s).run(Mode::Once).await.unwrap();
-    let account = s.store.lock().unwrap().account("telegram:acme_support_bot").unwrap().unwrap();
-    let offset: i64 = s.store.lock().unwrap().cursor(account.id, "updates").unwrap().unwrap().parse().unwrap();
+    let account = s.reader().account("telegram:acme_support_bot").unwrap().unwrap();
+    let offset: i64 = s.reader().cursor(account.id, "updates").unwrap().unwrap().parse().unwrap();
 
     // A customer writes; the app pulls the update and spools it, then its next pull confirms it
     // (Telegram forgets it), and the app dies before the store's commit.
@@ -336,7 +336,7 @@ async fn a_telegram_pull_confirmed_but_not_yet_stored_when_the_app_died_is_store
         attachments: vec![],
         email: None,
     });
-    let mut spool = s.store.lock().unwrap().spool().unwrap();
+    let mut spool = s.write(|store| store.spool());
     spool.push(account.id, "updates", &[record], Some(&next.to_string())).unwrap();
     let confirmed: serde_json::Value = http.get(format!("{bot}/getUpdates?offset={next}&timeout=0")).send().await.unwrap().json().await.unwrap();
     assert_eq!(confirmed["result"].as_array().unwrap().len(), 0, "Telegram has forgotten it");
@@ -345,7 +345,7 @@ async fn a_telegram_pull_confirmed_but_not_yet_stored_when_the_app_died_is_store
     let reports = engine(&s).run(Mode::Once).await.unwrap();
     assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
     let expected = &s.sandbox.stats().channels["telegram"];
-    let store = s.store.lock().unwrap();
+    let store = s.reader();
     assert_eq!(stored(&store, Channel::Telegram), (expected.conversations, expected.messages));
     assert_eq!(store.cursor(account.id, "updates").unwrap(), Some(next.to_string()));
     let query = switchboard_core::search::SearchQuery { text: "88123 spooled".into(), limit: 10, ..Default::default() };

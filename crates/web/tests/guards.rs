@@ -97,7 +97,7 @@ async fn commands_and_the_event_stream_need_the_token_too() {
     assert_eq!(call(None, r#"{"command":"status"}"#).await.unwrap().status(), 401);
     let ok = call(Some(token), r#"{"command":"inbox"}"#).await.unwrap();
     assert_eq!(ok.status(), 200);
-    assert_eq!(ok.json::<serde_json::Value>().await.unwrap(), serde_json::json!([]));
+    assert_eq!(ok.json::<serde_json::Value>().await.unwrap(), serde_json::json!({"rows": [], "next": null}));
     let bad = call(Some(token), r#"{"command":"drop_tables"}"#).await.unwrap();
     assert_eq!(bad.status(), 400);
     assert_eq!(bad.json::<serde_json::Value>().await.unwrap()["code"], "invalid");

@@ -2,7 +2,7 @@
 //! What the Workspace tests share: a Workspace over a new store, syncing the demo's sandbox.
 
 use std::sync::Arc;
-use switchboard_api::{Command, Event, Syncing, Workspace};
+use switchboard_api::{Event, Syncing, Workspace};
 use tokio::sync::broadcast::Receiver;
 
 pub struct Demo {
@@ -14,12 +14,20 @@ pub struct Demo {
     pub dir: tempfile::TempDir,
 }
 
+impl Demo {
+    /// The demo's sandbox, to drive it.
+    pub fn sandbox(&self) -> &switchboard_sandbox::Controller {
+        &self.syncing.demo::<switchboard_sandbox::Running>().expect("the demo runs its sandbox").controller
+    }
+}
+
 /// A Workspace for `agent` over a new store, once every demo account has caught up.
 pub async fn demo(agent: &str) -> Demo {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent(agent));
+    let demo = Arc::new(switchboard_demo::Sandboxed::new(0.0));
+    let ws = Arc::new(Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent(agent).with_demo(demo));
     let mut events = ws.subscribe();
-    let syncing = ws.start_sync(Some(switchboard_api::demo_config(0.0))).await.unwrap();
+    let syncing = ws.start_sync(true).await.unwrap();
     let sandbox = syncing.sandbox_url.clone().unwrap();
     let mut caught_up = std::collections::BTreeSet::new();
     let accounts = switchboard_sandbox::accounts(&sandbox).len();
@@ -31,6 +39,10 @@ pub async fn demo(agent: &str) -> Demo {
     Demo { ws, events, syncing, sandbox, dir }
 }
 
-pub fn call<T: serde::de::DeserializeOwned>(ws: &Workspace, command: Command) -> T {
-    serde_json::from_value(ws.call(command).unwrap()).unwrap()
+/// The store in `dir` (a Workspace's), on a connection of the test's own: to look at what no
+/// command shows, such as the outbox.
+pub fn store(dir: &tempfile::TempDir) -> switchboard_core::Store {
+    let path = dir.path().join("s.db");
+    let keys = switchboard_api::keys::for_store(&path, Some("pw".into())).unwrap();
+    switchboard_core::Store::open(&path, keys.as_ref()).unwrap()
 }

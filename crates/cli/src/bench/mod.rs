@@ -289,12 +289,11 @@ pub fn run(which: Which) -> Result<()> {
             _ => filter.tag = Some("refund".into()),
         }
         let t = Instant::now();
-        let page = store.inbox(&filter)?;
+        let page = store.inbox_page(&filter, None)?;
         samples.push(t.elapsed());
-        if let Some(last) = page.last() {
-            filter.before = Some((last.last_message_at.expect("has messages"), last.id));
+        if let Some(next) = &page.next {
             let t = Instant::now();
-            store.inbox(&filter)?;
+            store.inbox_page(&filter, Some(next))?;
             samples.push(t.elapsed());
         }
     }

@@ -33,9 +33,24 @@ pub struct InboxRow {
     /// Public, with sensitive data from the customer in it (see `privacy`).
     #[serde(default)]
     pub sensitive: bool,
+    /// The agent has a draft reply here.
+    #[serde(default)]
+    pub draft: bool,
     /// Its most urgent SLA clock, as of when the row was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<Clock>,
+}
+
+/// Where the next page of a view starts: after the row `id`, whose key in its part of the view
+/// is `key` (see `Store::inbox_page`). The UI hands back what a page gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InboxCursor {
+    pub part: u8,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub key: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
 }
 
 /// Which conversations an inbox page shows.
@@ -47,8 +62,6 @@ pub struct InboxFilter {
     pub unassigned: bool,
     pub contact_id: Option<i64>,
     pub tag: Option<String>,
-    /// Only conversations whose last activity is older than this (keyset paging).
-    pub before: Option<(jiff::Timestamp, i64)>,
     pub limit: usize,
     /// The next SLA breach first (breached ones first of all), instead of the newest activity.
     pub by_breach: bool,
@@ -136,9 +149,35 @@ pub struct Thread {
     pub handoffs: Vec<Handoff>,
     /// Whether older messages exist than the ones returned.
     pub has_older: bool,
+    /// Where the page of older messages ends (see `Store::history`).
+    pub older: Option<MessageCursor>,
     /// For a public thread, the post it is under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post: Option<PostView>,
+    /// The agent's draft reply, if they left one.
+    #[serde(default)]
+    pub draft: Option<String>,
+}
+
+/// A place in a customer's history: before the message `id` sent at `at` (milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MessageCursor {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub at: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+}
+
+/// A page of a customer's history, oldest first, with the notes of its time and the cursor of
+/// the page before it (none: it holds the first message).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct History {
+    pub messages: Vec<MessageView>,
+    pub notes: Vec<NoteView>,
+    pub handoffs: Vec<Handoff>,
+    pub older: Option<MessageCursor>,
 }
 
 /// A bot's part of a conversation, ended by a person taking over: the messages from `first` to

@@ -14,7 +14,7 @@ mod profile;
 pub mod time;
 
 pub use clock::{Clock, ClockKind, ClockState};
-pub use conversation::{handoffs, Attachment, Handoff, InboxFilter, InboxRow, MessageView, NoteView, PostView, Thread};
+pub use conversation::{handoffs, Attachment, Handoff, History, InboxCursor, InboxFilter, InboxRow, MessageCursor, MessageView, NoteView, PostView, Thread};
 pub use customer::{ContactEdit, ContactView, IdentityView, MergeView, OrderItem, OrderView, Tracking};
 pub use profile::CustomerProfile;
 pub use email::{EmailRecord, Fold, FoldKind};

@@ -59,8 +59,12 @@ pub const SOON_SECONDS: i64 = 15 * 60;
 
 impl Store {
     /// Works out the breach instants of the open conversations whose kept ones are out of date
-    /// (see migration 15): after a sync, only those it touched.
-    pub(crate) fn refresh_breaches(&self, now: jiff::Timestamp) -> Result<()> {
+    /// (see migration 15): after a sync, only those it touched. The store's writer does this
+    /// after each write (see `Db`); a reader leaves it to the writer.
+    pub fn refresh_breaches(&self, now: jiff::Timestamp) -> Result<()> {
+        if self.is_reader() {
+            return Ok(());
+        }
         let stale: bool = self
             .conn
             .prepare_cached(&format!(
@@ -172,7 +176,9 @@ impl Store {
     }
 
     /// Inbox rows of these conversations, in this order, with their clocks.
-    pub(crate) fn inbox_rows(&self, ids: &[i64], now: jiff::Timestamp) -> Result<Vec<crate::model::InboxRow>> {
+    /// These conversations' rows (those that exist, in the order asked), with their clocks as of
+    /// `now`.
+    pub fn inbox_rows(&self, ids: &[i64], now: jiff::Timestamp) -> Result<Vec<crate::model::InboxRow>> {
         let mut stmt = self.conn.prepare_cached(&format!("{} WHERE c.id IN (SELECT value FROM json_each(?1))", INBOX_SELECT))?;
         let mut found: HashMap<i64, crate::model::InboxRow> = stmt
             .query_map([serde_json::to_string(ids).expect("json")], inbox_row)?

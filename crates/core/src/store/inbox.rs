@@ -1,11 +1,18 @@
-//! The inbox: pages of a view, in either order, and the counts beside it.
+//! The inbox: a view's conversations a page at a time, in either order, by keyset (each page
+//! starts after the last row of the one before, so paging costs the same at row 50 as at row
+//! 100,000), which of some conversations a view holds, and the counts beside it.
+//!
+//! A view is read in parts, each along an index: newest activity first, conversations flagged
+//! for sensitive data in public come before the rest; by next breach, running clocks by due
+//! time come before the rest. Each part ends with its conversations that have no message yet
+//! (no time to order them by), newest first by id.
 
 use super::rows::{inbox_row, INBOX_FLAGGED_SELECT, INBOX_SELECT};
 use super::util::UNSOLVED;
-use crate::model::time::to_ms;
 use super::Store;
 use crate::error::Result;
-use crate::model::{InboxFilter, InboxRow};
+use crate::model::time::to_ms;
+use crate::model::{InboxCursor, InboxFilter, InboxRow};
 use rusqlite::types::Value;
 use serde::Serialize;
 
@@ -34,102 +41,195 @@ const TABLES: &[&str] = &[
     "sync_cursors",
 ];
 
-impl Store {
-    /// One page of the inbox, newest activity first.
-    pub fn inbox(&self, filter: &InboxFilter) -> Result<Vec<InboxRow>> {
-        // The view's conditions, shared by both orders.
-        let mut filters = String::new();
-        let mut params: Vec<Value> = Vec::new();
-        if let Some(ch) = filter.channel {
-            filters.push_str(" AND c.channel = ?");
-            params.push(Value::Text(ch.as_str().into()));
+/// A page of a view, and where the next one starts (`None`: this was the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxPage {
+    pub rows: Vec<InboxRow>,
+    pub next: Option<InboxCursor>,
+}
+
+/// The parts of a view, in the order they are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Flagged for sensitive data in public, newest activity first.
+    Flagged,
+    /// The rest, newest activity first.
+    Rest,
+    /// With a running clock, due soonest first.
+    Due,
+    /// Without a running clock (or solved), newest activity first.
+    Undue,
+}
+
+impl Part {
+    fn code(self) -> u8 {
+        match self {
+            Part::Flagged => 0,
+            Part::Rest => 1,
+            Part::Due => 2,
+            Part::Undue => 3,
         }
-        if let Some(st) = filter.status {
-            filters.push_str(" AND c.status = ?");
-            params.push(Value::Text(st.as_str().into()));
-        }
-        if let Some(who) = &filter.assignee {
-            filters.push_str(" AND c.assignee = ?");
-            params.push(Value::Text(who.clone()));
-        }
-        if filter.unassigned {
-            filters.push_str(" AND c.assignee IS NULL");
-        }
-        if let Some(public) = filter.public {
-            filters.push_str(" AND c.public = ?");
-            params.push(Value::Integer(public as i64));
-        }
-        if let Some(id) = filter.contact_id {
-            filters.push_str(" AND c.contact_id = ?");
-            params.push(Value::Integer(id));
-        }
-        if let Some(tag) = &filter.tag {
-            filters.push_str(
-                " AND EXISTS (SELECT 1 FROM conversation_tags x JOIN tags t ON t.id = x.tag_id
-                              WHERE x.conversation_id = c.id AND t.name = ?)",
-            );
-            params.push(Value::Text(tag.clone()));
-        }
-        if let Some((at, id)) = filter.before {
-            filters.push_str(" AND (c.last_message_at, c.id) < (?, ?)");
-            params.push(Value::Integer(to_ms(at)));
-            params.push(Value::Integer(id));
-        }
-        let now = jiff::Timestamp::now();
-        if filter.by_breach {
-            return self.inbox_by_breach(&filters, params, filter, now);
-        }
-        // Public conversations where a customer posted sensitive data come first: someone
-        // should hide or answer them before anything else. The flagged ones and then the rest,
-        // each read newest first along an index (schema 19): ordered by the flag in one query,
-        // every conversation of the view was sorted for each page.
-        let limit = filter.limit.max(1);
-        let mut rows: Vec<InboxRow> = Vec::new();
-        for (select, flagged) in [(INBOX_FLAGGED_SELECT, 1), (INBOX_SELECT, 0)] {
-            if rows.len() >= limit {
-                break;
-            }
-            let sql = format!("{select} WHERE c.sensitive = {flagged}{filters} ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?");
-            let mut page_params = params.clone();
-            page_params.push(Value::Integer((limit - rows.len()) as i64));
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let page = stmt.query_map(rusqlite::params_from_iter(page_params), inbox_row)?;
-            rows.extend(page.collect::<rusqlite::Result<Vec<_>>>()?);
-        }
-        self.attach_clocks(&mut rows, now)?;
-        Ok(rows)
     }
 
-    /// `inbox` sorted by the next SLA breach: running clocks by their kept breach instant
-    /// (breached first, longest over first), then the rest by newest activity.
-    /// `filters`: the view's conditions on `c`, each starting with " AND".
-    fn inbox_by_breach(&self, filters: &str, mut params: Vec<Value>, filter: &InboxFilter, now: jiff::Timestamp) -> Result<Vec<InboxRow>> {
-        self.refresh_breaches(now)?;
-        let limit = filter.limit.max(1);
-        let mut due_params = params.clone();
-        due_params.push(Value::Integer(limit as i64));
-        // Walked in due order on the kept instants' index (only conversations not solved have
-        // running clocks), the filters applied on the way.
-        let due_sql = format!(
-            "SELECT c.id FROM conversations c INDEXED BY conversations_sla_due
-             WHERE {UNSOLVED} AND c.sla_due_at IS NOT NULL {filters}
-             ORDER BY c.sla_due_at, c.id LIMIT ?"
+    fn of(code: u8) -> Option<Part> {
+        [Part::Flagged, Part::Rest, Part::Due, Part::Undue].into_iter().find(|p| p.code() == code)
+    }
+}
+
+/// The view's conditions on `c`, each starting with " AND", and their parameters.
+fn conditions(filter: &InboxFilter) -> (String, Vec<Value>) {
+    let mut sql = String::new();
+    let mut params: Vec<Value> = Vec::new();
+    if let Some(ch) = filter.channel {
+        sql.push_str(" AND c.channel = ?");
+        params.push(Value::Text(ch.as_str().into()));
+    }
+    if let Some(st) = filter.status {
+        sql.push_str(" AND c.status = ?");
+        params.push(Value::Text(st.as_str().into()));
+    }
+    if let Some(who) = &filter.assignee {
+        sql.push_str(" AND c.assignee = ?");
+        params.push(Value::Text(who.clone()));
+    }
+    if filter.unassigned {
+        sql.push_str(" AND c.assignee IS NULL");
+    }
+    if let Some(public) = filter.public {
+        sql.push_str(" AND c.public = ?");
+        params.push(Value::Integer(public as i64));
+    }
+    if let Some(id) = filter.contact_id {
+        sql.push_str(" AND c.contact_id = ?");
+        params.push(Value::Integer(id));
+    }
+    if let Some(tag) = &filter.tag {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM conversation_tags x JOIN tags t ON t.id = x.tag_id
+                          WHERE x.conversation_id = c.id AND t.name = ?)",
         );
-        let ids: Vec<i64> =
-            self.conn.prepare_cached(&due_sql)?.query_map(rusqlite::params_from_iter(due_params), |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        let mut rows = self.inbox_rows(&ids, now)?;
-        if rows.len() < limit {
-            let rest_sql = format!(
-                "{INBOX_SELECT} WHERE (c.sla_due_at IS NULL OR NOT {UNSOLVED}){filters}
-                 ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?"
-            );
-            params.push(Value::Integer((limit - rows.len()) as i64));
-            let mut rest: Vec<InboxRow> =
-                self.conn.prepare_cached(&rest_sql)?.query_map(rusqlite::params_from_iter(params), inbox_row)?.collect::<rusqlite::Result<_>>()?;
-            self.attach_clocks(&mut rest, now)?;
-            rows.extend(rest);
+        params.push(Value::Text(tag.clone()));
+    }
+    (sql, params)
+}
+
+impl Store {
+    /// The first page of a view (see `inbox_page`).
+    pub fn inbox(&self, filter: &InboxFilter) -> Result<Vec<InboxRow>> {
+        Ok(self.inbox_page(filter, None)?.rows)
+    }
+
+    /// A page of at most `filter.limit` rows of a view, starting after `after` (a cursor an
+    /// earlier page gave), with the cursor of the page after it.
+    pub fn inbox_page(&self, filter: &InboxFilter, after: Option<&InboxCursor>) -> Result<InboxPage> {
+        let now = jiff::Timestamp::now();
+        if filter.by_breach {
+            self.refresh_breaches(now)?;
         }
-        Ok(rows)
+        let parts: &[Part] = if filter.by_breach { &[Part::Due, Part::Undue] } else { &[Part::Flagged, Part::Rest] };
+        let limit = filter.limit.max(1);
+        let (conditions, params) = conditions(filter);
+        // Each row with its part and its key there (what the next page's cursor starts after).
+        let mut rows: Vec<(InboxRow, Part, Option<i64>)> = Vec::new();
+        // Where reading resumes: a part, and in it after a key (absent: its rows without a time).
+        let start = after.and_then(|c| Part::of(c.part).map(|p| (p, c)));
+        let mut next = None;
+        for &part in parts.iter().skip_while(|p| start.is_some_and(|(s, _)| s != **p)) {
+            let resume = start.filter(|(p, _)| *p == part).map(|(_, c)| c);
+            // Rows with a key, then (unless resuming among them) those without.
+            let keyed_done = resume.is_some_and(|c| c.key.is_none());
+            if !keyed_done {
+                let want = limit + 1 - rows.len();
+                let got = self.part_rows(part, true, &conditions, &params, resume, want)?;
+                rows.extend(got.into_iter().map(|(row, key)| (row, part, key)));
+            }
+            if rows.len() <= limit {
+                let want = limit + 1 - rows.len();
+                let resume = resume.filter(|c| c.key.is_none());
+                let got = self.part_rows(part, false, &conditions, &params, resume, want)?;
+                rows.extend(got.into_iter().map(|(row, key)| (row, part, key)));
+            }
+            if rows.len() > limit {
+                rows.truncate(limit);
+                let (last, part, key) = rows.last().expect("a full page");
+                next = Some(InboxCursor { part: part.code(), key: *key, id: last.id });
+                break;
+            }
+        }
+        let mut rows: Vec<InboxRow> = rows.into_iter().map(|(row, _, _)| row).collect();
+        if !filter.by_breach {
+            self.attach_clocks(&mut rows, now)?;
+        }
+        Ok(InboxPage { rows, next })
+    }
+
+    /// At most `limit` rows of one part of a view: those with a key (a latest message's time, a
+    /// due time) or those without, after `resume`.
+    fn part_rows(&self, part: Part, keyed: bool, conditions: &str, params: &[Value], resume: Option<&InboxCursor>, limit: usize) -> Result<Vec<(InboxRow, Option<i64>)>> {
+        let mut params = params.to_vec();
+        let (select, which, key, ascending) = match part {
+            Part::Flagged => (INBOX_FLAGGED_SELECT, "c.sensitive = 1".to_owned(), "c.last_message_at", false),
+            Part::Rest => (INBOX_SELECT, "c.sensitive = 0".to_owned(), "c.last_message_at", false),
+            Part::Due => ("", format!("{UNSOLVED} AND c.sla_due_at IS NOT NULL"), "c.sla_due_at", true),
+            Part::Undue => (INBOX_SELECT, format!("(c.sla_due_at IS NULL OR NOT {UNSOLVED})"), "c.last_message_at", false),
+        };
+        // Conversations without a key are never due: the due part has none.
+        if part == Part::Due && !keyed {
+            return Ok(Vec::new());
+        }
+        let mut sql_where = format!("{which}{conditions}");
+        let (order, before) = if ascending { ("ASC", ">") } else { ("DESC", "<") };
+        if keyed {
+            sql_where.push_str(&format!(" AND {key} IS NOT NULL"));
+        } else {
+            sql_where.push_str(&format!(" AND {key} IS NULL"));
+        }
+        match (resume, keyed) {
+            (Some(InboxCursor { key: Some(k), id, .. }), true) => {
+                sql_where.push_str(&format!(" AND ({key}, c.id) {before} (?, ?)"));
+                params.push(Value::Integer(*k));
+                params.push(Value::Integer(*id));
+            }
+            (Some(InboxCursor { key: None, id, .. }), false) => {
+                sql_where.push_str(&format!(" AND c.id {before} ?"));
+                params.push(Value::Integer(*id));
+            }
+            _ => {}
+        }
+        params.push(Value::Integer(limit as i64));
+        let order_by = if keyed { format!("{key} {order}, c.id {order}") } else { format!("c.id {order}") };
+        if part == Part::Due {
+            // Walked in due order on the kept instants' index, then read as rows with clocks.
+            let sql = format!("SELECT c.id, c.sla_due_at FROM conversations c INDEXED BY conversations_sla_due WHERE {sql_where} ORDER BY {order_by} LIMIT ?");
+            let due: Vec<(i64, i64)> =
+                self.conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            let ids: Vec<i64> = due.iter().map(|(id, _)| *id).collect();
+            let at: std::collections::HashMap<i64, i64> = due.into_iter().collect();
+            let rows = self.inbox_rows(&ids, jiff::Timestamp::now())?;
+            return Ok(rows.into_iter().map(|row| {
+                let key = at.get(&row.id).copied();
+                (row, key)
+            }).collect());
+        }
+        let sql = format!("{select} WHERE {sql_where} ORDER BY {order_by} LIMIT ?");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query_map(rusqlite::params_from_iter(params), inbox_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        if part == Part::Undue {
+            self.attach_clocks(&mut rows, jiff::Timestamp::now())?;
+        }
+        Ok(rows.into_iter().map(|row| {
+            let key = row.last_message_at.map(to_ms);
+            (row, key)
+        }).collect())
+    }
+
+    /// Of these conversations, the ones the view holds (in no particular order): how a view
+    /// learns whether conversations that changed belong in it.
+    pub fn in_view(&self, filter: &InboxFilter, ids: &[i64]) -> Result<Vec<i64>> {
+        let (conditions, mut params) = conditions(filter);
+        params.insert(0, Value::Text(serde_json::to_string(ids).expect("json")));
+        let sql = format!("SELECT c.id FROM conversations c WHERE c.id IN (SELECT value FROM json_each(?)){conditions}");
+        Ok(self.conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Each row's most urgent SLA clock as of `now`.
@@ -147,6 +247,7 @@ impl Store {
         Ok(self.conn.prepare_cached("SELECT COALESCE(SUM(unread), 0) FROM conversations")?.query_row([], |r| r.get(0))?)
     }
 
+    /// Row counts per table.
     pub fn stats(&self) -> Result<Vec<TableCount>> {
         TABLES
             .iter()

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_attachment_file_id.sql"),
     include_str!("migrations/0018_unsolved_as_ors.sql"),
     include_str!("migrations/0019_flagged_first.sql"),
+    include_str!("migrations/0020_drafts.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

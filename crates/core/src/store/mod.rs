@@ -13,6 +13,8 @@ mod accounts;
 mod board;
 mod canned;
 mod customers;
+mod db;
+mod drafts;
 mod expectations;
 mod inbox;
 pub(crate) mod ingest;
@@ -31,8 +33,10 @@ mod triage;
 pub(crate) mod util;
 
 pub use migrations::LATEST as SCHEMA_VERSION;
-pub use ingest::{CursorBatch, ImportProgress, Written};
-pub use inbox::TableCount;
+pub use db::Db;
+pub use drafts::DRAFT_LIMIT;
+pub use ingest::{Batch, CursorBatch, ImportProgress, Written};
+pub use inbox::{InboxPage, TableCount};
 pub use transfer::write_thread;
 pub use policies::DEFAULT_CALENDAR;
 pub use customers::normalise_phone;
@@ -64,6 +68,11 @@ pub struct Store {
     pub(crate) conn: Connection,
     path: Option<PathBuf>,
     meta: Option<StoreMeta>,
+    /// The key the file opened with, to open readers beside this connection (`reader`).
+    key: Option<StoreKey>,
+    /// A reader (`reader`): `PRAGMA query_only`, and it leaves the kept breach instants to the
+    /// writer.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -107,7 +116,7 @@ impl Store {
             )?;
             apply_key(&conn, &key, PAGE_SIZE)?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
-            let mut store = Store { conn, path: Some(path.to_owned()), meta: Some(meta.clone()) };
+            let mut store = Store { conn, path: Some(path.to_owned()), meta: Some(meta.clone()), key: Some(key.clone()), read_only: false };
             store.configure()?;
             migrations::migrate(&mut store.conn, version)?;
             Ok::<_, Error>(store)
@@ -182,7 +191,7 @@ impl Store {
         for (slot, key) in candidates {
             match open_with_key(path, &key, meta.page_size) {
                 Ok(conn) => {
-                    let mut store = Store { conn, path: Some(path.to_owned()), meta: None };
+                    let mut store = Store { conn, path: Some(path.to_owned()), meta: None, key: Some(key), read_only: false };
                     let found = migrations::version(&store.conn)?;
                     if found > migrations::LATEST {
                         return Err(Error::NewerVersion {
@@ -206,7 +215,7 @@ impl Store {
     /// An unencrypted store in memory: for tests of logic that does not depend on encryption.
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
-        let mut store = Store { conn, path: None, meta: None };
+        let mut store = Store { conn, path: None, meta: None, key: None, read_only: false };
         store.configure()?;
         migrations::migrate(&mut store.conn, migrations::LATEST)?;
         Ok(store)
@@ -223,10 +232,30 @@ impl Store {
         // The encrypted store's page size, so that the two differ only by encryption.
         conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        let mut store = Store { conn, path: Some(path.to_owned()), meta: None };
+        let mut store = Store { conn, path: Some(path.to_owned()), meta: None, key: None, read_only: false };
         store.configure()?;
         migrations::migrate(&mut store.conn, migrations::LATEST)?;
         Ok(store)
+    }
+
+    /// Another connection to this store, for reading only (`PRAGMA query_only`). In WAL mode it
+    /// never waits for a writer: each read sees what was last committed. An error for a store in
+    /// memory, which has one connection only.
+    pub fn reader(&self) -> Result<Store> {
+        let (Some(path), Some(key)) = (&self.path, &self.key) else {
+            return Err(Error::invalid("a store in memory has no readers beside its one connection"));
+        };
+        let page_size = self.meta.as_ref().map_or(PAGE_SIZE, |m| m.page_size);
+        let conn = open_with_key(path, key, page_size).map_err(|e| e.for_store(path))?;
+        let mut reader = Store { conn, path: Some(path.clone()), meta: self.meta.clone(), key: Some(key.clone()), read_only: true };
+        reader.configure()?;
+        reader.conn.execute_batch("PRAGMA query_only = ON;")?;
+        Ok(reader)
+    }
+
+    /// Whether this is a reader (see `reader`).
+    pub fn is_reader(&self) -> bool {
+        self.read_only
     }
 
     /// The store's random id (from its key file); none for an in-memory or unencrypted store.
@@ -270,6 +299,7 @@ impl Store {
         meta.write(&path)?;
         keys.promote(&meta.store_id)?;
         self.meta = Some(meta);
+        self.key = Some(key);
         tracing::info!(path = %path.display(), "store re-keyed");
         Ok(())
     }

@@ -382,6 +382,15 @@ impl Store {
     }
 
     /// The agent asks to try a failed reply again.
+    /// The reply a thread message shows (the newest, if several ever did).
+    pub fn reply_for_message(&self, message: i64) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM outbox WHERE message_id = ?1 ORDER BY id DESC LIMIT 1")?
+            .query_row([message], |r| r.get(0))
+            .optional()?)
+    }
+
     pub fn retry_reply(&mut self, id: i64) -> Result<OutboxItem> {
         self.transaction(|tx| {
             let item = transition(tx, id, &[OutboxState::Failed], "state = 'queued', next_attempt_at = ?2", &[&now_ms()])?;

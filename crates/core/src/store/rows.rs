@@ -55,7 +55,8 @@ macro_rules! inbox_select {
         concat!(
             "
     SELECT c.id, a.key, c.channel, c.external_id, ct.name, c.subject, m.body, c.status, c.priority,
-           c.assignee, c.unread, c.public, c.last_message_at, c.waiting_since, c.sensitive
+           c.assignee, c.unread, c.public, c.last_message_at, c.waiting_since, c.sensitive,
+           EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id)
     FROM conversations c",
             $index,
             "
@@ -87,6 +88,7 @@ pub(crate) fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
         last_message_at: r.get::<_, Option<i64>>(12)?.map(from_ms),
         waiting_since: r.get::<_, Option<i64>>(13)?.map(from_ms),
         sensitive: r.get(14)?,
+        draft: r.get(15)?,
         clock: None,
     })
 }

@@ -4,29 +4,63 @@
 use super::Store;
 use crate::error::{Error, Result};
 use crate::model::time::{from_ms, to_ms};
-use crate::search::{match_expression, ContactHit, SearchHit, SearchQuery, RANK_WINDOW};
+use crate::search::{match_expression, ContactHit, SearchCursor, SearchHit, SearchPage, SearchQuery, RANK_WINDOW};
 use rusqlite::types::Value;
 
 impl Store {
-    /// Messages matching `q`: the best matches (bm25, then newest) among the newest
-    /// `RANK_WINDOW` matches that pass the filters.
+    /// The first page of messages matching `q` (see `search_page`).
+    pub fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+        Ok(self.search_page(q, None)?.hits)
+    }
+
+    /// A page of at most `q.limit` messages matching `q`, after `after`: the best matches
+    /// (bm25, then newest) among the newest `RANK_WINDOW` matches that pass the filters, then
+    /// the best of the `RANK_WINDOW` before those, and so on back to the first.
     ///
     /// Ranking every match of a common word ("order" is in half of all messages) costs time in
-    /// proportion to the store; the window keeps a search fast at any size, and for all but the
-    /// commonest words it holds every match. FTS5 walks its index newest-first (rowid order
-    /// follows arrival), so the window costs no sort. A customer filter is driven from that
-    /// customer's own messages instead, which are few.
-    pub fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+    /// proportion to the store; a window keeps each page fast at any size, and for all but the
+    /// commonest words the first window holds every match. FTS5 walks its index newest-first
+    /// (rowid order follows arrival), so a window costs no sort. A customer filter is driven
+    /// from that customer's own messages instead, which are few.
+    pub fn search_page(&self, q: &SearchQuery, after: Option<&SearchCursor>) -> Result<SearchPage> {
         let Some(expr) = match_expression(&q.text) else {
             return Err(Error::invalid("the search has no words to look for"));
         };
+        let limit = q.limit.max(1);
+        let mut cursor = after.copied().unwrap_or(SearchCursor { window: i64::MAX, offset: 0 });
+        let mut hits = Vec::new();
+        loop {
+            let want = limit - hits.len();
+            // One more than wanted: whether this window holds more after the page.
+            let mut got = self.ranked(q, &expr, cursor, want + 1)?;
+            if got.len() > want {
+                got.truncate(want);
+                hits.extend(got);
+                cursor.offset += want as u32;
+                return Ok(SearchPage { hits, next: Some(cursor) });
+            }
+            hits.extend(got);
+            // This window is spent: the next begins before its oldest match, if it was full.
+            match self.window_end(q, &expr, cursor.window)? {
+                Some(oldest) => cursor = SearchCursor { window: oldest, offset: 0 },
+                None => return Ok(SearchPage { hits, next: None }),
+            }
+            if hits.len() == limit {
+                return Ok(SearchPage { hits, next: Some(cursor) });
+            }
+        }
+    }
+
+    /// The window's matches (the ids of the `RANK_WINDOW` newest matches older than
+    /// `window`, as SQL), and its parameters after the match expression.
+    fn window_sql(&self, q: &SearchQuery, expr: &str, window: i64) -> (String, Vec<Value>) {
         // The words are looked for in the text column only; the channel is a second column.
         let expr = match q.channel {
             Some(ch) => format!("terms : ({expr}) AND channel : \"{}\"", ch.as_str()),
             None => format!("terms : ({expr})"),
         };
         let mut filters = String::new();
-        let mut params: Vec<Value> = vec![Value::Text(expr)];
+        let mut params: Vec<Value> = vec![Value::Text(expr), Value::Integer(window)];
         if let Some(st) = q.status {
             filters.push_str(" AND c.status = ?");
             params.push(Value::Text(st.as_str().into()));
@@ -41,11 +75,11 @@ impl Store {
         }
         // CROSS JOIN fixes the loop order: from the FTS index outwards, or (for one customer)
         // from the customer's conversations inwards.
-        let matches = match q.contact_id {
+        let sql = match q.contact_id {
             // Every row looked up costs a page decryption: join only for a filter that needs it.
             None if filters.is_empty() => format!(
                 "SELECT f.rowid AS id, bm25(message_fts, 1.0, 0.0) AS score FROM message_fts f
-                 WHERE message_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}"
+                 WHERE message_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}"
             ),
             // The narrow indexes of schema 3 answer the filters from the page cache.
             None => format!(
@@ -53,7 +87,7 @@ impl Store {
                  FROM message_fts f
                  CROSS JOIN messages m INDEXED BY messages_search_filter ON m.id = f.rowid
                  CROSS JOIN conversations c INDEXED BY conversations_search_filter ON c.id = m.conversation_id
-                 WHERE message_fts MATCH ?1{filters}
+                 WHERE message_fts MATCH ?1 AND f.rowid < ?2{filters}
                  ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}"
             ),
             Some(contact) => {
@@ -62,17 +96,24 @@ impl Store {
                     "SELECT f.rowid AS id, bm25(message_fts, 1.0, 0.0) AS score
                      FROM conversations c CROSS JOIN messages m ON m.conversation_id = c.id
                      CROSS JOIN message_fts f ON f.rowid = m.id
-                     WHERE message_fts MATCH ?1{filters} AND c.contact_id = ?
+                     WHERE message_fts MATCH ?1 AND f.rowid < ?2{filters} AND c.contact_id = ?
                      ORDER BY f.rowid DESC LIMIT {RANK_WINDOW}"
                 )
             }
         };
-        params.push(Value::Integer(q.limit.max(1) as i64));
+        (sql, params)
+    }
+
+    /// `limit` hits of the window at `cursor`, from its offset on, best first.
+    fn ranked(&self, q: &SearchQuery, expr: &str, cursor: SearchCursor, limit: usize) -> Result<Vec<SearchHit>> {
+        let (matches, mut params) = self.window_sql(q, expr, cursor.window);
+        params.push(Value::Integer(limit as i64));
+        params.push(Value::Integer(i64::from(cursor.offset)));
         // The page is chosen before anything is joined; ties go to the newer message (ids follow
         // arrival).
         let sql = format!(
             "WITH matches AS ({matches}),
-                  best AS (SELECT id, score FROM matches ORDER BY score, id DESC LIMIT ?)
+                  best AS (SELECT id, score FROM matches ORDER BY score, id DESC LIMIT ? OFFSET ?)
              SELECT m.id, m.conversation_id, c.channel, ct.name, m.direction, m.author_kind, m.author_name,
                     m.sent_at, m.body
              FROM best x
@@ -97,6 +138,17 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The oldest match of a full window (where the next window starts); `None` when the
+    /// window is not full, so no match is older.
+    fn window_end(&self, q: &SearchQuery, expr: &str, window: i64) -> Result<Option<i64>> {
+        let (matches, params) = self.window_sql(q, expr, window);
+        let (count, oldest): (i64, Option<i64>) = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*), min(id) FROM ({matches})"))?
+            .query_row(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(oldest.filter(|_| count as usize == RANK_WINDOW))
     }
 
     /// Contacts whose name, email or phone match `text`.

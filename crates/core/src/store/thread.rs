@@ -83,14 +83,39 @@ impl Store {
             .query_row([conversation], contact_view)
             .optional()?;
         let tags = self.conversation_tags(conversation)?;
-        let limit = limit.max(1);
         let contact_id = contact.as_ref().map(|c| c.id).filter(|_| whole_customer);
+        let History { messages, notes, handoffs, older } = self.page_of(conversation, contact_id, None, limit)?;
+        let post = self.post_of(conversation)?;
+        let draft = self.draft(conversation)?;
+        Ok(Thread { conversation: row, contact, tags, messages, notes, handoffs, has_older: older.is_some(), older, post, draft })
+    }
+
+    /// The page of a customer's history (as `timeline` shows it) before `before`: at most
+    /// `limit` messages, oldest first, with the notes of their time, and the cursor of the page
+    /// before it (none: this page reaches the first message).
+    pub fn history(&self, conversation: i64, before: &MessageCursor, limit: usize) -> Result<History> {
+        let contact: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT contact_id FROM conversations WHERE id = ?1")?
+            .query_row([conversation], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::Missing { what: "conversation", id: conversation.to_string() })?;
+        self.page_of(conversation, contact, Some(before), limit)
+    }
+
+    /// At most `limit` messages of the conversation (or of every conversation of `contact`)
+    /// before `before` (or the latest), oldest first, with the notes written from the first of
+    /// them until `before`.
+    fn page_of(&self, conversation: i64, contact: Option<i64>, before: Option<&MessageCursor>, limit: usize) -> Result<History> {
+        let limit = limit.max(1);
+        let (at, id) = before.map_or((i64::MAX, i64::MAX), |c| (c.at, c.id));
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE m.conversation_id IN (SELECT ?1 UNION SELECT id FROM conversations WHERE contact_id = ?3)
+               AND (m.sent_at, m.id) < (?4, ?5)
              ORDER BY m.sent_at DESC, m.id DESC LIMIT ?2"
         ))?;
-        let mut rows = stmt.query(params![conversation, i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1), contact_id])?;
+        let mut rows = stmt.query(params![conversation, i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1), contact, at, id])?;
         let mut messages = Vec::new();
         while let Some(r) = rows.next()? {
             messages.push(message_view(&self.conn, r)?);
@@ -98,13 +123,13 @@ impl Store {
         let has_older = messages.len() > limit;
         messages.truncate(limit);
         messages.reverse();
-        let since = if has_older { messages.first().map(|m| to_ms(m.at)) } else { None };
-        let notes = self.notes_of(conversation, contact_id, since)?;
+        let older = if has_older { messages.first().map(|m| MessageCursor { at: to_ms(m.at), id: m.id }) } else { None };
+        let since = older.map(|c| c.at);
+        let until = before.map(|c| c.at);
+        let notes = self.notes_of(conversation, contact, since, until)?;
         let handoffs = handoffs(&messages);
-        let post = self.post_of(conversation)?;
-        Ok(Thread { conversation: row, contact, tags, messages, notes, handoffs, has_older, post })
+        Ok(History { messages, notes, handoffs, older })
     }
-
     /// The post a public thread hangs under.
     pub fn post_of(&self, conversation: i64) -> Result<Option<PostView>> {
         Ok(self
@@ -119,15 +144,16 @@ impl Store {
             .optional()?)
     }
 
-    /// Notes on the conversation (or on every conversation of `contact`), from `since` on.
-    fn notes_of(&self, conversation: i64, contact: Option<i64>, since: Option<i64>) -> Result<Vec<NoteView>> {
+    /// Notes on the conversation (or on every conversation of `contact`), from `since` on and
+    /// before `until`.
+    fn notes_of(&self, conversation: i64, contact: Option<i64>, since: Option<i64>, until: Option<i64>) -> Result<Vec<NoteView>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, conversation_id, author, body, created_at FROM notes
              WHERE conversation_id IN (SELECT ?1 UNION SELECT id FROM conversations WHERE contact_id = ?2)
-               AND created_at >= coalesce(?3, 0)
+               AND created_at >= coalesce(?3, 0) AND created_at < coalesce(?4, 9223372036854775807)
              ORDER BY created_at, id",
         )?;
-        let rows = stmt.query_map(params![conversation, contact, since], super::customers::note_view)?;
+        let rows = stmt.query_map(params![conversation, contact, since, until], super::customers::note_view)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

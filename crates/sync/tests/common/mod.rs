@@ -1,17 +1,17 @@
 #![allow(dead_code)]
 //! A sandbox, a store and an account per channel, shared by the sync tests.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::credentials::{Credentials, MemoryCredentials};
 use switchboard_core::keys::{StaticKey, StoreKey};
 use switchboard_core::model::{Channel, InboxFilter};
-use switchboard_core::Store;
+use switchboard_core::{Db, Store};
 use switchboard_sandbox::{Config, Controller, Running, Sandbox};
 use switchboard_sync::Engine;
 
 pub struct Setup {
-    pub store: Arc<Mutex<Store>>,
+    pub db: Db,
     pub credentials: Arc<MemoryCredentials>,
     pub sandbox: Controller,
     pub base: String,
@@ -35,7 +35,19 @@ pub async fn setup(config: Config) -> Setup {
         store.add_account(account.key, None, account.config).unwrap();
         credentials.set(account.key, account.secret).unwrap();
     }
-    Setup { store: Arc::new(Mutex::new(store)), credentials, sandbox: controller, base, _dir: dir, _running: running }
+    Setup { db: Db::start(store).unwrap(), credentials, sandbox: controller, base, _dir: dir, _running: running }
+}
+
+impl Setup {
+    /// A read connection of the test's own: it sees what the writer has committed.
+    pub fn reader(&self) -> Store {
+        self.db.reader().unwrap()
+    }
+
+    /// Runs `f` on the store's writer, as the app's actions do.
+    pub fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> switchboard_core::Result<T> + Send + 'static) -> T {
+        self.db.write(f).unwrap()
+    }
 }
 
 /// Every channel the sandbox serves, with its name there.
@@ -52,7 +64,7 @@ pub const CHANNELS: [(Channel, &str); 6] = [
 pub const PUBLIC: [(Channel, &str); 3] = [(Channel::Facebook, "facebook_comments"), (Channel::Instagram, "instagram_comments"), (Channel::X, "x_mentions")];
 
 pub fn engine(s: &Setup) -> Engine {
-    let mut engine = Engine::new(s.store.clone(), s.credentials.clone());
+    let mut engine = Engine::new(s.db.clone(), s.credentials.clone());
     engine.backoff = Duration::from_millis(20);
     engine.usage_pause = Duration::from_secs(1);
     engine

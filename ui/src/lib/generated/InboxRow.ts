@@ -17,6 +17,10 @@ waiting_since: string | null,
  */
 sensitive: boolean, 
 /**
+ * The agent has a draft reply here.
+ */
+draft: boolean, 
+/**
  * Its most urgent SLA clock, as of when the row was read.
  */
 clock?: Clock | null, };

@@ -2,6 +2,7 @@
 import type { ContactView } from "./ContactView";
 import type { Handoff } from "./Handoff";
 import type { InboxRow } from "./InboxRow";
+import type { MessageCursor } from "./MessageCursor";
 import type { MessageView } from "./MessageView";
 import type { NoteView } from "./NoteView";
 import type { PostView } from "./PostView";
@@ -23,6 +24,14 @@ handoffs: Array<Handoff>,
  */
 has_older: boolean, 
 /**
+ * Where the page of older messages ends (see `Store::history`).
+ */
+older: MessageCursor | null, 
+/**
  * For a public thread, the post it is under.
  */
-post?: PostView | null, };
+post?: PostView | null, 
+/**
+ * The agent's draft reply, if they left one.
+ */
+draft: string | null, };

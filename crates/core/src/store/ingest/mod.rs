@@ -11,9 +11,11 @@ mod people;
 mod refresh;
 mod settings;
 mod upsert;
+pub(crate) mod writer;
 
 pub(crate) use refresh::refresh_conversation;
 pub use import::ImportProgress;
+pub use writer::Batch;
 pub(crate) use upsert::Upserter;
 
 use super::util::upsert_sql;

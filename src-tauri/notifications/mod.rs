@@ -1,14 +1,19 @@
-//! Desktop notifications for new customer messages, through the desktop's notification daemon
-//! (org.freedesktop.Notifications on D-Bus, by notify-rust). One notification per conversation:
+//! Desktop notifications for new customer messages and SLA breaches, through the desktop's
+//! notification daemon (org.freedesktop.Notifications on D-Bus, by notify-rust): the desktop
+//! shell's, since web mode has none. One notification per conversation:
 //! a second message replaces the first and says how many are new. Do-not-disturb and per-channel
 //! switches are settings in the store. Only what a customer wrote in the last minutes notifies:
 //! history coming in (a new account's first sync, a reconnect after a night) only counts as
 //! unread, rather than a notification per conversation.
 
-use crate::commands::{CustomerMessage, NotificationSettings};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use switchboard_api::settings::{NotificationSettings, NotificationSettingsRequest};
+use switchboard_api::thread::ThreadRequest;
+use switchboard_api::{CustomerMessage, Event, Workspace};
+use switchboard_core::model::ClockKind;
+use tokio::sync::broadcast;
 
 /// How old a customer's message may be and still notify.
 pub const FRESH: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
@@ -124,6 +129,65 @@ fn show(
     });
     Ok((id, waiting))
 }
+
+fn clock_words(kind: ClockKind) -> &'static str {
+    match kind {
+        ClockKind::FirstReply => "first reply overdue",
+        ClockKind::NextReply => "reply overdue",
+        ClockKind::Resolution => "resolution overdue",
+    }
+}
+
+/// Shows a notification for each new customer message the workspace announces, and for each
+/// breach of a conversation assigned to this desk's agent, as the settings allow; `on_open`
+/// runs with the conversation when the agent clicks one. Runs until the returned task is
+/// aborted or the workspace's events end.
+pub fn watch(workspace: Arc<Workspace>, on_open: impl Fn(i64) + Send + Sync + 'static) -> tokio::task::JoinHandle<()> {
+    let notifier = Arc::new(Notifier::default());
+    let on_open = Arc::new(on_open);
+    let mut events = workspace.subscribe();
+    tokio::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            let (workspace, notifier, on_open) = (workspace.clone(), notifier.clone(), on_open.clone());
+            // Reading the settings and the D-Bus calls block: off the async threads.
+            let _ = tokio::task::spawn_blocking(move || {
+                let open = move |conversation| on_open(conversation);
+                let settings = || workspace.run(NotificationSettingsRequest {}).unwrap_or_default();
+                let shown = match event {
+                    Event::Messages { from_customers, .. } if !from_customers.is_empty() => {
+                        let settings = settings();
+                        from_customers.iter().try_for_each(|m| notifier.notify(&settings, m, open.clone()).map(|_| ()))
+                    }
+                    // A breach notifies the agent it is assigned to.
+                    Event::Breach { conversation, kind, assignee } if assignee.as_deref() == Some(workspace.agent()) => {
+                        let what = workspace.run(ThreadRequest { conversation }).map(|t| {
+                            let who = t.contact.map(|c| c.name).or(t.conversation.customer).unwrap_or_default();
+                            format!("{who} · {}: {}", t.conversation.channel, clock_words(kind))
+                        });
+                        notifier.breach(&settings(), conversation, &what.unwrap_or_default(), open).map(|_| ())
+                    }
+                    Event::Read { conversation } => {
+                        notifier.seen(conversation);
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                };
+                if let Err(e) = shown {
+                    tracing::warn!(error = %e, "notification not shown");
+                }
+            })
+            .await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod daemon_test;
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,14 @@
-//! Connecting an account: what each channel needs, checked before anything is stored; the
-//! secret goes to the keychain, the rest to the account's config. The CLI and the Settings view
-//! both come through here.
+//! Connected accounts: what each channel needs, checked before anything is stored; the secret
+//! goes to the keychain, the rest to the account's config. The CLI and the Settings view both
+//! come through here. A change of accounts restarts the sync.
 
+use crate::context::Context;
+use crate::error::{ApiError, Result};
+use crate::events::Event;
 use serde::{Deserialize, Serialize};
-use switchboard_core::credentials::{Credentials, MemoryCredentials};
+use switchboard_core::credentials::Credentials;
 use switchboard_core::model::{AccountView, Channel};
-use switchboard_core::Store;
+use switchboard_core::{Error, Store};
 use switchboard_sync::OAuth1Keys;
 use ts_rs::TS;
 
@@ -173,30 +176,6 @@ impl NewAccount {
     }
 }
 
-/// Points the store at a running sandbox's six demo accounts, their secrets held in memory only.
-/// A demo store from an earlier run is re-pointed at this run's sandbox and read from the start
-/// (its update ids and page tokens belong to the sandbox it came from).
-pub fn connect_demo(store: &mut Store, sandbox_url: &str) -> switchboard_core::Result<std::sync::Arc<MemoryCredentials>> {
-    let credentials = std::sync::Arc::new(MemoryCredentials::default());
-    for account in switchboard_sandbox::accounts(sandbox_url) {
-        match store.account(account.key)? {
-            Some(existing) => {
-                store.set_account_config(account.key, account.config)?;
-                store.reset_cursors(existing.id)?;
-            }
-            None => {
-                store.add_account(account.key, None, account.config)?;
-            }
-        }
-        credentials.set(account.key, account.secret)?;
-        if let Some([consumer_key, consumer_secret, access_token, access_token_secret]) = account.oauth1 {
-            let keys = OAuth1Keys { consumer_key: consumer_key.into(), consumer_secret: consumer_secret.into(), access_token: access_token.into(), access_token_secret: access_token_secret.into() };
-            set_photo_keys(store, credentials.as_ref(), account.key, Some(&keys))?;
-        }
-    }
-    Ok(credentials)
-}
-
 /// Checks the form, puts the secret in `credentials` and the account in the store: both or
 /// neither.
 pub fn connect(store: &mut Store, credentials: &dyn Credentials, new: &NewAccount) -> switchboard_core::Result<AccountView> {
@@ -225,7 +204,7 @@ fn keep_photo_keys(credentials: &dyn Credentials, key: &str, keys: &OAuth1Keys) 
 
 /// Gives an X account's direct messages photo keys (`None`: takes them away): in the keychain,
 /// and noted in the account's config.
-pub fn set_photo_keys(store: &mut Store, credentials: &dyn Credentials, key: &str, keys: Option<&OAuth1Keys>) -> switchboard_core::Result<AccountView> {
+pub fn set_photo_keys_in(store: &mut Store, credentials: &dyn Credentials, key: &str, keys: Option<&OAuth1Keys>) -> switchboard_core::Result<AccountView> {
     let account = store.account(key)?.ok_or_else(|| switchboard_core::Error::Missing { what: "account", id: key.to_owned() })?;
     if account.channel != Channel::X || account.config.contains_key("stream") {
         return Err(switchboard_core::Error::invalid("photo keys are for an X account's direct messages only"));
@@ -243,6 +222,80 @@ pub fn set_photo_keys(store: &mut Store, credentials: &dyn Credentials, key: &st
     }
     store.set_account_config(key, config)?;
     Ok(store.account(key)?.unwrap_or(account))
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct AccountsRequest {}
+
+/// Stops syncing the account and forgets its secret; its conversations stay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DisconnectAccountRequest {
+    pub key: String,
+}
+
+/// A new secret for an account (after "needs re-authentication"); it syncs again.
+#[derive(Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReauthenticateRequest {
+    pub key: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ReauthenticateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReauthenticateRequest").field("key", &self.key).field("secret", &"[redacted]").finish()
+    }
+}
+
+/// Gives an X account's direct messages the OAuth 1.0a keys X serves DM photos to (none: takes
+/// them away), kept in the keychain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SetPhotoKeysRequest {
+    pub key: String,
+    pub keys: Option<OAuth1Keys>,
+}
+
+pub(crate) fn accounts(cx: &Context, _: AccountsRequest) -> Result<Vec<AccountView>> {
+    cx.read(|s| s.accounts())
+}
+
+/// Connected, its secret in the keychain; the sync restarts with it.
+pub(crate) fn add_account(cx: &Context, new: NewAccount) -> Result<AccountView> {
+    let credentials = cx.credentials()?;
+    let account = cx.write(move |s| connect(s, credentials.as_ref(), &new))?;
+    cx.emit(Event::Accounts);
+    cx.request_sync(false, true);
+    Ok(account)
+}
+
+pub(crate) fn disconnect_account(cx: &Context, r: DisconnectAccountRequest) -> Result<()> {
+    let credentials = cx.credentials()?;
+    let key = r.key.clone();
+    cx.write(move |s| s.set_account_disabled(&key, true))?;
+    forget(credentials.as_ref(), &r.key)?;
+    cx.emit(Event::Accounts);
+    cx.request_sync(false, true);
+    Ok(())
+}
+
+pub(crate) fn reauthenticate(cx: &Context, r: ReauthenticateRequest) -> Result<()> {
+    if r.secret.trim().is_empty() {
+        return Err(ApiError::invalid("the new secret is empty"));
+    }
+    let credentials = cx.credentials()?;
+    cx.read(|s| s.account(&r.key)?.ok_or_else(|| Error::Missing { what: "account", id: r.key.clone() }))?;
+    credentials.set(&r.key, r.secret.trim())?;
+    let key = r.key.clone();
+    cx.write(move |s| s.set_account_disabled(&key, false))?;
+    cx.emit(Event::Accounts);
+    cx.request_sync(false, true);
+    Ok(())
+}
+
+pub(crate) fn set_photo_keys(cx: &Context, r: SetPhotoKeysRequest) -> Result<AccountView> {
+    let credentials = cx.running_credentials()?;
+    let account = cx.write(move |s| set_photo_keys_in(s, credentials.as_ref(), &r.key, r.keys.as_ref()))?;
+    cx.emit(Event::Accounts);
+    Ok(account)
 }
 
 #[cfg(test)]

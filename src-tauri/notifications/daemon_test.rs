@@ -3,13 +3,16 @@
 //! a process-wide variable: the notifier on its own, then a breach found by the Workspace's clock
 //! watch reaching the assignee's desktop.
 
+use super::{watch, Notifier};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
-use switchboard_api::notifications::Notifier;
-use switchboard_api::{Command as ApiCommand, CustomerMessage, Event, NotificationSettings, SlaSettings, Workspace};
+use switchboard_api::conversation::AssignRequest;
+use switchboard_api::inbox::InboxQuery;
+use switchboard_api::settings::{DeleteSlaPolicyRequest, NotificationSettings, SlaSettingsRequest};
+use switchboard_api::{CustomerMessage, Event, Workspace};
 use switchboard_core::interchange::{Author, MessageRecord, Record, SlaPolicyRecord};
-use switchboard_core::model::{AuthorKind, Channel, Direction, InboxRow};
+use switchboard_core::model::{AuthorKind, Channel, Direction};
 use switchboard_core::Store;
 
 struct Bus {
@@ -215,24 +218,22 @@ fn a_breach_notifies_the_agent_it_is_assigned_to(bus: &mut Bus) {
         store.write_batch(&[message("1", "Lena Ortiz", 3), message("2", "Jonas Berg", 10)]).unwrap();
     }
     let ws = Arc::new(Workspace::open(&path, Some("pw".into()), false).with_agent("mina"));
-    let call = |command: ApiCommand| ws.call(command).unwrap();
-    let rows: Vec<InboxRow> = serde_json::from_value(call(ApiCommand::Inbox(Default::default()))).unwrap();
+    let rows = ws.run(InboxQuery::default()).unwrap().rows;
     let id = |chat: &str| rows.iter().find(|r| r.external_id == chat).unwrap().id;
     let (lena, jonas) = (id("1"), id("2"));
-    call(ApiCommand::Assign { conversation: lena, me: true });
+    ws.run(AssignRequest { conversation: lena, me: true }).unwrap();
     // Only Telegram's policy, generous at first: nothing is breached when the watch starts.
-    let settings: SlaSettings = serde_json::from_value(call(ApiCommand::SlaSettings)).unwrap();
-    for p in settings.policies {
-        call(ApiCommand::DeleteSlaPolicy { name: p.name });
+    for p in ws.run(SlaSettingsRequest {}).unwrap().policies {
+        ws.run(DeleteSlaPolicyRequest { name: p.name }).unwrap();
     }
-    call(ApiCommand::SaveSlaPolicy(policy(100_000)));
+    ws.run(policy(100_000)).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let _tasks = runtime.block_on(async {
         let mut events = ws.subscribe();
-        let notifications = AbortOnDrop(ws.start_notifications());
-        let watch = AbortOnDrop(ws.clone().watch_clocks(std::time::Duration::from_millis(100)).await);
+        let notifications = AbortOnDrop(watch(ws.clone(), |_| {}));
+        let clocks = AbortOnDrop(ws.watch_clocks(std::time::Duration::from_millis(100)).await);
         // Five minutes to answer: Jonas's unassigned conversation goes over first...
-        call(ApiCommand::SaveSlaPolicy(policy(5)));
+        ws.run(policy(5)).unwrap();
         loop {
             if let Event::Breach { conversation, assignee, .. } = events.recv().await.unwrap() {
                 assert_eq!((conversation, assignee), (jonas, None), "only Jonas's is over");
@@ -240,8 +241,8 @@ fn a_breach_notifies_the_agent_it_is_assigned_to(bus: &mut Bus) {
             }
         }
         // ...then two minutes: Lena's, which is mina's.
-        call(ApiCommand::SaveSlaPolicy(policy(2)));
-        (notifications, watch)
+        ws.run(policy(2)).unwrap();
+        (notifications, clocks)
     });
     // The first notification is Lena's: Jonas's breach, announced before it, is nobody's.
     let shown = next_notify(bus);
