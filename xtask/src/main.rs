@@ -142,6 +142,8 @@ fn main() {
             run(cargo().current_dir(root()).args(["test", "--workspace", "--locked"]).args(rest()));
             // The UI's browser and desktop tests drive these two binaries.
             run(cargo().current_dir(root()).args(["build", "--locked", "-p", "switchboard-cli", "-p", "switchboard-desktop"]));
+            // The UI type-checks against the generated command map before its tests run.
+            run(Command::new("npm").args(["run", "check"]).current_dir(root().join("ui")));
             run(Command::new("npm").args(["test"]).current_dir(root().join("ui")));
         }
         Some("bench") => {

@@ -78,10 +78,20 @@ macro_rules! commands {
 
 /// The types the map names for `T`: itself, or (for a list, an option) what it holds.
 fn named<T: TS + 'static>(deps: &mut Vec<ts_rs::Dependency>) {
+    struct Held<'a>(&'a mut Vec<ts_rs::Dependency>);
+    impl ts_rs::TypeVisitor for Held<'_> {
+        fn visit<U: TS + 'static + ?Sized>(&mut self) {
+            named_unsized::<U>(self.0);
+        }
+    }
     match ts_rs::Dependency::from_ty::<T>() {
         Some(dep) => deps.push(dep),
-        None => deps.extend(T::dependencies()),
+        None => T::visit_generics(&mut Held(deps)),
     }
+}
+
+fn named_unsized<T: TS + 'static + ?Sized>(deps: &mut Vec<ts_rs::Dependency>) {
+    deps.extend(ts_rs::Dependency::from_ty::<T>());
 }
 
 fn to_json<T: Serialize>(value: T) -> Result<serde_json::Value> {

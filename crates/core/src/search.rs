@@ -133,13 +133,12 @@ pub fn match_expression(query: &str) -> Option<String> {
 pub const RANK_WINDOW: usize = 2000;
 
 /// Where the next page of a search starts: `offset` hits into the ranked window of matches
-/// older than the message `window` (the newest window has none: `i64::MAX`). The UI hands back
-/// what a page gave.
+/// older than the message `window` (none: the newest window). The UI hands back what a page gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchCursor {
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub window: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub window: Option<i64>,
     pub offset: u32,
 }
 

@@ -3,12 +3,25 @@ import type { Clock } from './generated/Clock';
 
 export type Level = 'ok' | 'soon' | 'breached' | 'paused' | 'met';
 
+/**
+ * Seconds until a running clock breaches at `now` (negative once over), from the instant the
+ * workspace worked out with the business calendar; a clock that does not run keeps what it had.
+ * So the clocks run in the UI without reading the rows again.
+ */
+export function remaining(clock: Clock, now: Date): number {
+  if (clock.breach_at && (clock.state === 'active' || clock.state === 'breached')) {
+    return Math.floor((Date.parse(clock.breach_at) - now.getTime()) / 1000);
+  }
+  return clock.remaining_seconds;
+}
+
 /** Green above 15 minutes left, amber at 15 or less, red once over; grey while paused. */
-export function level(clock: Clock): Level {
+export function level(clock: Clock, now: Date): Level {
   if (clock.state === 'achieved') return 'met';
   if (clock.state === 'paused') return 'paused';
-  if (clock.state === 'breached' || clock.remaining_seconds < 0) return 'breached';
-  return clock.remaining_seconds <= 15 * 60 ? 'soon' : 'ok';
+  const left = remaining(clock, now);
+  if (clock.state === 'breached' || left < 0) return 'breached';
+  return left <= 15 * 60 ? 'soon' : 'ok';
 }
 
 /** "12m", "1h 05m", "2d 3h"; negative once breached: "-25m". */

@@ -27,7 +27,7 @@ impl Store {
             return Err(Error::invalid("the search has no words to look for"));
         };
         let limit = q.limit.max(1);
-        let mut cursor = after.copied().unwrap_or(SearchCursor { window: i64::MAX, offset: 0 });
+        let mut cursor = after.copied().unwrap_or(SearchCursor { window: None, offset: 0 });
         let mut hits = Vec::new();
         loop {
             let want = limit - hits.len();
@@ -42,7 +42,7 @@ impl Store {
             hits.extend(got);
             // This window is spent: the next begins before its oldest match, if it was full.
             match self.window_end(q, &expr, cursor.window)? {
-                Some(oldest) => cursor = SearchCursor { window: oldest, offset: 0 },
+                Some(oldest) => cursor = SearchCursor { window: Some(oldest), offset: 0 },
                 None => return Ok(SearchPage { hits, next: None }),
             }
             if hits.len() == limit {
@@ -53,14 +53,14 @@ impl Store {
 
     /// The window's matches (the ids of the `RANK_WINDOW` newest matches older than
     /// `window`, as SQL), and its parameters after the match expression.
-    fn window_sql(&self, q: &SearchQuery, expr: &str, window: i64) -> (String, Vec<Value>) {
+    fn window_sql(&self, q: &SearchQuery, expr: &str, window: Option<i64>) -> (String, Vec<Value>) {
         // The words are looked for in the text column only; the channel is a second column.
         let expr = match q.channel {
             Some(ch) => format!("terms : ({expr}) AND channel : \"{}\"", ch.as_str()),
             None => format!("terms : ({expr})"),
         };
         let mut filters = String::new();
-        let mut params: Vec<Value> = vec![Value::Text(expr), Value::Integer(window)];
+        let mut params: Vec<Value> = vec![Value::Text(expr), Value::Integer(window.unwrap_or(i64::MAX))];
         if let Some(st) = q.status {
             filters.push_str(" AND c.status = ?");
             params.push(Value::Text(st.as_str().into()));
@@ -142,7 +142,7 @@ impl Store {
 
     /// The oldest match of a full window (where the next window starts); `None` when the
     /// window is not full, so no match is older.
-    fn window_end(&self, q: &SearchQuery, expr: &str, window: i64) -> Result<Option<i64>> {
+    fn window_end(&self, q: &SearchQuery, expr: &str, window: Option<i64>) -> Result<Option<i64>> {
         let (matches, params) = self.window_sql(q, expr, window);
         let (count, oldest): (i64, Option<i64>) = self
             .conn

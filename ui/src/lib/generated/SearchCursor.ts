@@ -2,7 +2,6 @@
 
 /**
  * Where the next page of a search starts: `offset` hits into the ranked window of matches
- * older than the message `window` (the newest window has none: `i64::MAX`). The UI hands back
- * what a page gave.
+ * older than the message `window` (none: the newest window). The UI hands back what a page gave.
  */
-export type SearchCursor = { window: number, offset: number, };
+export type SearchCursor = { window: number | null, offset: number, };

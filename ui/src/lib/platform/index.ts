@@ -1,6 +1,7 @@
-// The one place that picks the shell. Everything else calls `platform()`.
+// The one place that picks the shell. Everything else calls `platform()` (through `api`).
 import type { AppStatus } from '../generated/AppStatus';
-import type { Command } from '../generated/Command';
+import type { CommandName, Commands } from '../generated/Commands';
+import type { ErrorCode } from '../generated/ErrorCode';
 import type { Event } from '../generated/Event';
 import { tauriPlatform } from './tauri';
 import { webPlatform } from './web';
@@ -10,7 +11,8 @@ export type Heard = Event | { event: 'lagged' };
 
 export interface Platform {
   status(): Promise<AppStatus>;
-  call<T>(command: Command): Promise<T>;
+  /** Runs a command of the command list: `{"command": name, …request}`. */
+  call<K extends CommandName>(name: K, request: Commands[K]['request']): Promise<Commands[K]['response']>;
   /** Opens an http(s) link in the system browser. */
   openLink(url: string): void;
   /** The window's title (the unread count shows there). */
@@ -19,13 +21,14 @@ export interface Platform {
   listen(on: (event: Heard) => void): () => void;
 }
 
+const CODES: readonly ErrorCode[] = ['store_locked', 'not_found', 'invalid', 'not_allowed', 'internal'];
+
 /** An error as the workspace sends it: a stable code and a message for the agent. */
 export class ApiFailure extends Error {
-  constructor(
-    public code: string,
-    message: string,
-  ) {
+  code: ErrorCode;
+  constructor(code: string | undefined, message: string) {
     super(message);
+    this.code = CODES.includes(code as ErrorCode) ? (code as ErrorCode) : 'internal';
   }
 }
 

@@ -2,18 +2,18 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { getCurrentWindow } from '@tauri-apps/api/window';
 import type { AppStatus } from '../generated/AppStatus';
-import type { Command } from '../generated/Command';
+import type { CommandName, Commands } from '../generated/Commands';
 import { ApiFailure, type Heard, type Platform } from './index';
 
 // Must match EVENT in src-tauri/main.rs.
 const EVENT = 'switchboard://event';
 
-async function call<T>(command: Command): Promise<T> {
+async function call<K extends CommandName>(name: K, request: Commands[K]['request']): Promise<Commands[K]['response']> {
   try {
-    return await invoke<T>('call', { command });
+    return await invoke<Commands[K]['response']>('call', { command: { ...request, command: name } });
   } catch (e) {
     const err = e as { code?: string; message?: string };
-    throw new ApiFailure(err.code ?? 'internal', err.message ?? String(e));
+    throw new ApiFailure(err.code, err.message ?? String(e));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { AppStatus } from '../generated/AppStatus';
-import type { Command } from '../generated/Command';
+import type { CommandName, Commands } from '../generated/Commands';
 import { ApiFailure, type Heard, type Platform } from './index';
 
 // Web mode hands out a per-launch token in the URL it prints. Keep it for this tab only and
@@ -23,7 +23,7 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   });
   if (!res.ok) {
     const body = await res.json().catch(() => ({ code: 'internal', message: res.statusText }));
-    throw new ApiFailure(body.code ?? 'internal', body.message ?? res.statusText);
+    throw new ApiFailure(body.code, body.message ?? res.statusText);
   }
   return res.json() as Promise<T>;
 }
@@ -32,7 +32,8 @@ export const webPlatform: Platform = {
   status: () => request<AppStatus>('/api/status'),
   setTitle: (title) => void (document.title = title),
   openLink: (url) => void window.open(url, '_blank', 'noopener,noreferrer'),
-  call: <T>(command: Command) => request<T>('/api/call', { method: 'POST', body: JSON.stringify(command) }),
+  call: <K extends CommandName>(name: K, body: Commands[K]['request']) =>
+    request<Commands[K]['response']>('/api/call', { method: 'POST', body: JSON.stringify({ ...body, command: name }) }),
   listen(on) {
     let socket: WebSocket | null = null;
     let stopped = false;

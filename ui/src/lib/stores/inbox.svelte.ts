@@ -1,0 +1,164 @@
+// The inbox's view: its filters, the rows loaded so far (a page at a time, by keyset), and
+// patches from events: a conversation that changed is read alone and put where it belongs.
+import { call } from '../api';
+import { messageOf } from '../errors';
+import type { Channel } from '../generated/Channel';
+import type { ConversationStatus } from '../generated/ConversationStatus';
+import type { InboxCursor } from '../generated/InboxCursor';
+import type { InboxQuery } from '../generated/InboxQuery';
+import type { InboxRow } from '../generated/InboxRow';
+import type { InboxSort } from '../generated/InboxSort';
+import type { InboxView } from '../generated/InboxView';
+import type { Heard } from '../platform';
+
+export interface Filters {
+  view: InboxView;
+  channel: Channel | null;
+  status: ConversationStatus | null;
+  sort: InboxSort;
+}
+
+/** Rows of the first page (shown at once), and of each page after it (read while scrolling). */
+export const FIRST_PAGE = 100;
+export const MORE_PAGE = 500;
+
+/** Whether `a` is listed before `b` in a view sorted by `sort` (see the store's inbox parts). */
+export function before(a: InboxRow, b: InboxRow, sort: InboxSort): boolean {
+  const time = (r: InboxRow) => (r.last_message_at ? Date.parse(r.last_message_at) : null);
+  const recent = (x: InboxRow, y: InboxRow) => {
+    const [tx, ty] = [time(x), time(y)];
+    if (tx !== ty) {
+      if (tx === null) return false;
+      if (ty === null) return true;
+      return tx > ty;
+    }
+    return x.id > y.id;
+  };
+  if (sort === 'recent') {
+    if (a.sensitive !== b.sensitive) return a.sensitive;
+    return recent(a, b);
+  }
+  const due = (r: InboxRow) => (r.clock?.breach_at && r.status !== 'solved' ? Date.parse(r.clock.breach_at) : null);
+  const [da, db] = [due(a), due(b)];
+  if (da !== null && db !== null) return da !== db ? da < db : a.id < b.id;
+  if (da !== null || db !== null) return da !== null;
+  return recent(a, b);
+}
+
+export class Inbox {
+  filters: Filters = $state({ view: 'all', channel: null, status: 'open', sort: 'recent' });
+  rows: InboxRow[] = $state([]);
+  next: InboxCursor | null = $state(null);
+  loading = $state(false);
+  loaded = $state(false);
+  error: string | null = $state(null);
+  /** Who else wants to hear of rows read again (the customer panel shows some of them). */
+  private watchers: ((rows: InboxRow[]) => void)[] = [];
+  /** Bumped on every new view, so an answer for an earlier one is dropped. */
+  private generation = 0;
+
+  private query(after: InboxCursor | null, limit: number): InboxQuery {
+    return { ...this.filters, tag: null, limit, after };
+  }
+
+  /** Shows the first page of the current filters. */
+  async load() {
+    const generation = ++this.generation;
+    this.loading = true;
+    try {
+      const page = await call('inbox', this.query(null, FIRST_PAGE));
+      if (generation !== this.generation) return;
+      this.rows = page.rows;
+      this.next = page.next;
+      this.loaded = true;
+      this.error = null;
+    } catch (e) {
+      if (generation === this.generation) this.error = messageOf(e);
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+  }
+
+  /** Shows the next page, if there is one. */
+  async more() {
+    if (!this.next || this.loading) return;
+    const generation = this.generation;
+    this.loading = true;
+    try {
+      const page = await call('inbox', this.query(this.next, MORE_PAGE));
+      if (generation !== this.generation) return;
+      const shown = new Set(this.rows.map((r) => r.id));
+      this.rows.push(...page.rows.filter((r) => !shown.has(r.id)));
+      this.next = page.next;
+    } catch (e) {
+      if (generation === this.generation) this.error = messageOf(e);
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+  }
+
+  set(filters: Partial<Filters>) {
+    this.filters = { ...this.filters, ...filters };
+    void this.load();
+  }
+
+  /** Hears of rows read again. */
+  watch(on: (rows: InboxRow[]) => void) {
+    this.watchers.push(on);
+  }
+
+  /** These conversations changed: read them (one call) and put each where it belongs. */
+  async changed(ids: number[]) {
+    if (!ids.length || !this.loaded) return;
+    const generation = this.generation;
+    let answer;
+    try {
+      answer = await call('inbox_rows', { ...this.query(null, FIRST_PAGE), ids });
+    } catch (e) {
+      this.error = messageOf(e);
+      return;
+    }
+    for (const watcher of this.watchers) watcher(answer.rows);
+    if (generation !== this.generation) return;
+    const inView = new Set(answer.in_view);
+    const changed = new Set(ids);
+    this.rows = this.rows.filter((r) => !changed.has(r.id));
+    for (const row of answer.rows) {
+      if (inView.has(row.id)) this.place(row);
+    }
+  }
+
+  /** Puts a row where the view's order puts it, unless that is past what is loaded yet. */
+  private place(row: InboxRow) {
+    const sort = this.filters.sort;
+    const at = this.rows.findIndex((r) => before(row, r, sort));
+    if (at >= 0) this.rows.splice(at, 0, row);
+    else if (!this.next) this.rows.push(row);
+  }
+
+  /** The agent read a conversation. */
+  read(id: number) {
+    const row = this.rows.find((r) => r.id === id);
+    if (row) row.unread = 0;
+  }
+
+  heard(event: Heard) {
+    switch (event.event) {
+      case 'messages':
+        void this.changed(event.conversations);
+        return;
+      case 'conversations':
+        void this.changed(event.ids);
+        return;
+      case 'reply':
+        void this.changed([event.conversation]);
+        return;
+      case 'lagged':
+      case 'store_opened':
+        void this.load();
+        return;
+    }
+  }
+}
+
+export const inbox = new Inbox();
