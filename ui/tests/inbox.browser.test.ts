@@ -56,6 +56,58 @@ describe('web mode', () => {
     await page.screenshot({ path: join(screenshots, 'reply.png') });
   });
 
+  it('costs at most two calls per new customer message, and never a reload of the inbox', async () => {
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'telegram', exact: true }).click();
+    // Not the conversation just replied to: a customer's message in the same second as the reply
+    // (Telegram's times are whole seconds) would not be its newest.
+    const row = page.getByTestId('conversation').nth(2);
+    await row.waitFor();
+    const [id, chat] = [await row.getAttribute('data-id'), await row.getAttribute('data-external')];
+    await row.getByRole('button').click();
+    await page.locator(`[data-testid=thread][data-conversation="${id}"]`).waitFor();
+    // What opening it reads is read: the composer's rules and the customer.
+    await page.getByTestId('window').waitFor();
+    await page.getByTestId('customer-name').waitFor();
+    // Every command the page sends from here, by name.
+    const sent: { command: string; ids?: number[] }[] = [];
+    const record = (r: import('playwright-core').Request) => {
+      if (r.url().endsWith('/api/call')) sent.push(JSON.parse(r.postData() ?? '{}'));
+    };
+    const writes = async (query: string) => {
+      const answer = await fetch(`${await web.sandbox}/_sandbox/customer-writes?${query}`, { method: 'POST' });
+      expect(answer.ok).toBe(true);
+    };
+    // A new customer elsewhere makes its row be read: the workspace's events come in order, so
+    // once that call is sent, everything an earlier event asked for has been sent before it.
+    const marker = async () => {
+      const from = sent.length;
+      const text = `marker ${Date.now().toString(36)}`;
+      await writes(`channel=telegram&new=1&text=${encodeURIComponent(text)}`);
+      await expect.poll(() => sent.slice(from).some((c) => c.command === 'inbox_rows'), { timeout: 20_000 }).toBe(true);
+      return from + sent.slice(from).findIndex((c) => c.command === 'inbox_rows');
+    };
+    page.on('request', record);
+    try {
+      sent.splice(0, await marker() + 1);
+      // In the conversation open on screen: its row and its thread are read again, and that is all.
+      const here = `Is it on its way yet? (${Date.now().toString(36)})`;
+      await writes(`channel=telegram&to=${encodeURIComponent(chat!)}&text=${encodeURIComponent(here)}`);
+      await page.getByTestId('thread').getByText(here).waitFor({ timeout: 20_000 });
+      await page.locator(`[data-testid=conversation][data-id="${id}"]`).getByText(here).waitFor();
+      const cost = sent.slice(0, await marker()).map((c) => c.command);
+      expect(cost.sort()).toEqual(['inbox_rows', 'thread']);
+      // A new conversation on the channel shown: its row is read, and nothing else.
+      sent.splice(0, sent.length);
+      const there = `Hello, I am new here (${Date.now().toString(36)})`;
+      await writes(`channel=telegram&new=1&text=${encodeURIComponent(there)}`);
+      await page.getByTestId('inbox').getByText(there).waitFor({ timeout: 20_000 });
+      expect(sent.slice(0, await marker()).map((c) => c.command)).toEqual(['inbox_rows']);
+    } finally {
+      page.off('request', record);
+    }
+  });
+
   it('shows a new customer message live, without a reload', async () => {
     const written = await (await fetch(`${await web.sandbox}/_sandbox/customer-writes?channel=telegram`, { method: 'POST' })).json();
     expect(written.channel).toBe('telegram');

@@ -305,7 +305,8 @@ impl Controller {
 
 /// A customer writes now, as live mode does on its own: for tests and demos that need a message
 /// at a known moment, on `?channel=NAME` and with `?text=…` if given (tests feed hostile text
-/// this way); `?new=1`: a new customer starting a conversation. `channel` may name a public
+/// this way); `?to=HANDLE`: in the conversation with the customer known there by that handle
+/// (a Telegram chat id, a phone number); `?new=1`: a new customer starting a conversation. `channel` may name a public
 /// surface (`facebook_comments`, `instagram_comments`, `x_mentions`): a new public comment or
 /// mention. Answers `{"channel": …, "text": …}`.
 async fn customer_writes(
@@ -319,7 +320,7 @@ async fn customer_writes(
     }
     let channel = q.get("channel").and_then(|name| script::Channel::ALL.into_iter().find(|c| c.name() == name));
     let flag = |name: &str| q.get(name).is_some_and(|v| v == "1" || v == "true");
-    let (channel, text) = state.customer_writes(now, channel, q.get("text").cloned(), flag("new"), flag("photo"));
+    let (channel, text) = state.customer_writes_to(now, channel, q.get("to").map(String::as_str), q.get("text").cloned(), flag("new"), flag("photo"));
     axum::Json(serde_json::json!({ "channel": channel.name(), "text": text }))
 }
 

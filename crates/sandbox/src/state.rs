@@ -231,10 +231,21 @@ impl State {
     /// A customer writes now (on `channel`, else anywhere): `text`, else a line of the script;
     /// in a new conversation with `new`; with a photo attached with `photo`.
     pub fn customer_writes(&self, now: i64, channel: Option<Channel>, text: Option<String>, new: bool, photo: bool) -> (Channel, String) {
+        self.customer_writes_to(now, channel, None, text, new, photo)
+    }
+
+    /// `customer_writes`, in the conversation with the customer known on `channel` by `handle`
+    /// when given (and there is one).
+    pub fn customer_writes_to(&self, now: i64, channel: Option<Channel>, handle: Option<&str>, text: Option<String>, new: bool, photo: bool) -> (Channel, String) {
         let mut inner = self.lock();
+        let chosen = match (channel, handle) {
+            (Some(ch), Some(h)) => inner.conversation_with(ch, h),
+            _ => None,
+        };
         let (conv, mut turn) = {
             let Inner { rng, world, .. } = &mut *inner;
             let (conv, turn) = script::live_turn(rng, world, now, channel);
+            let conv = chosen.unwrap_or(conv);
             if new {
                 let id = world.customers.len();
                 let customer = script::customer(rng, id);

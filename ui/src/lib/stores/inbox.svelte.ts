@@ -56,6 +56,10 @@ export class Inbox {
   private watchers: ((rows: InboxRow[]) => void)[] = [];
   /** Bumped on every new view, so an answer for an earlier one is dropped. */
   private generation = 0;
+  /** Each reading of changed rows is numbered: an answer that arrives after a later one's (two
+   *  requests in flight at once) does not put an older row back. */
+  private asked = 0;
+  private applied = new Map<number, number>();
 
   private query(after: InboxCursor | null, limit: number): InboxQuery {
     return { ...this.filters, tag: null, limit, after };
@@ -64,6 +68,7 @@ export class Inbox {
   /** Shows the first page of the current filters. */
   async load() {
     const generation = ++this.generation;
+    this.applied.clear();
     this.loading = true;
     try {
       const page = await call('inbox', this.query(null, FIRST_PAGE));
@@ -111,6 +116,7 @@ export class Inbox {
   async changed(ids: number[]) {
     if (!ids.length || !this.loaded) return;
     const generation = this.generation;
+    const asked = ++this.asked;
     let answer;
     try {
       answer = await call('inbox_rows', { ...this.query(null, FIRST_PAGE), ids });
@@ -118,12 +124,16 @@ export class Inbox {
       this.error = messageOf(e);
       return;
     }
-    for (const watcher of this.watchers) watcher(answer.rows);
+    // Only what no later answer has already told.
+    const fresh = ids.filter((id) => (this.applied.get(id) ?? 0) < asked);
+    for (const id of fresh) this.applied.set(id, asked);
+    const rows = answer.rows.filter((r) => fresh.includes(r.id));
+    for (const watcher of this.watchers) watcher(rows);
     if (generation !== this.generation) return;
     const inView = new Set(answer.in_view);
-    const changed = new Set(ids);
+    const changed = new Set(fresh);
     this.rows = this.rows.filter((r) => !changed.has(r.id));
-    for (const row of answer.rows) {
+    for (const row of rows) {
       if (inView.has(row.id)) this.place(row);
     }
   }
