@@ -19,6 +19,8 @@ const app = join(root, 'target/debug/switchboard-desktop');
 
 let driverProcess: ChildProcess;
 let driver: WebDriver;
+/** tauri-driver's port: each session it opens launches the app anew. */
+let port: number;
 let home: string;
 let sandbox: Promise<string>;
 /** The app's session bus and X display (with its key), as the session wrote them down. */
@@ -136,7 +138,7 @@ function titleCount(): number | undefined {
 beforeAll(async () => {
   mkdirSync(screenshots, { recursive: true });
   home = mkdtempSync(join(tmpdir(), 'switchboard-desktop-'));
-  const port = 4444 + Math.floor(Math.random() * 1000);
+  port = 4444 + Math.floor(Math.random() * 1000);
   // The store holds the hostile payloads before the app first opens it.
   const cli = join(root, 'target/debug/switchboard');
   const store = join(home, 'data/s.db');
@@ -317,6 +319,34 @@ describe('desktop app', () => {
     await driver.findXPath(`//*[@data-testid='saved'][contains(., ${JSON.stringify(second)})]`);
     expect(readFileSync(second)).toEqual(RECEIPT);
     expect(readFileSync(first)).toEqual(RECEIPT);
+  });
+
+  // Last: the app that the earlier tests watched (its sandbox, its tray item) is gone after it.
+  it('keeps a draft across a restart of the app', async () => {
+    await (await driver.findXPath("//nav//button[normalize-space()='telegram']")).click();
+    await driver.find('[data-testid=conversation] .badge.telegram');
+    const id = await (await driver.find('[data-testid=conversation]')).attribute('data-id');
+    await (await driver.find(`[data-testid=conversation][data-id="${id}"] button`)).click();
+    await driver.find(`[data-testid=thread][data-conversation="${id}"]`);
+    const draft = `Half an answer, kept overnight (${Date.now().toString(36)})`;
+    const composer = await driver.find('[data-testid=composer]');
+    await composer.click();
+    await composer.type(draft);
+    // Kept once typing rests: its row says so.
+    await driver.find(`[data-testid=conversation][data-id="${id}"] [data-testid=draft]`);
+
+    // Closing the session closes the app; the next one starts it again on the same store.
+    await driver.quit();
+    const closed = Date.now();
+    driver = await WebDriver.start(`http://127.0.0.1:${port}`, app);
+    // A page loaded anew, not the old one found again.
+    expect(await driver.run<number>('return performance.timeOrigin')).toBeGreaterThan(closed);
+    await (await driver.findXPath("//nav//button[normalize-space()='telegram']")).click();
+    await driver.find(`[data-testid=conversation][data-id="${id}"] [data-testid=draft]`);
+    await (await driver.find(`[data-testid=conversation][data-id="${id}"] button`)).click();
+    await driver.find(`[data-testid=thread][data-conversation="${id}"]`);
+    expect(await driver.run<string>("return document.querySelector('[data-testid=composer]').value")).toBe(draft);
+    await save('desktop-draft-restarted.png');
   });
 });
 

@@ -19,6 +19,9 @@ function token(): string {
 async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(path, {
     ...init,
+    // A call made as the page goes (the draft being kept) still reaches the app; the browser
+    // takes such bodies only up to 64 KiB.
+    keepalive: typeof init.body === 'string' && init.body.length < 60_000,
     headers: { Authorization: `Bearer ${token()}`, 'Content-Type': 'application/json' },
   });
   if (!res.ok) {
