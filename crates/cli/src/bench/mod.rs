@@ -1,8 +1,10 @@
 //! `switchboard bench store`: the figures quality.md asks of the store. Ingests a generated data
 //! set (fixed seed) into the encrypted store and into plain SQLite with the same schema, in one
-//! run, then times inbox pages, thread opens and searches on the encrypted store.
+//! run, then times inbox pages, thread opens and searches on the encrypted store, and the pages
+//! past the first of each (`paging`).
 
 mod import;
+mod paging;
 mod sla;
 mod sync;
 
@@ -82,7 +84,7 @@ pub enum Which {
 pub(super) const ACCOUNTS: &[&str] =
     &["messenger:acme-page", "instagram:acme", "whatsapp:+15550100", "sms:+15550101", "telegram:acme_bot", "x:acme"];
 pub(super) const ASSIGNEES: &[&str] = &["sam", "jiwoo", "alex", "mina"];
-const WORDS: &[&str] =
+pub(super) const WORDS: &[&str] =
     &["refund", "order", "delivery", "password", "damaged", "tracking", "cancel", "주문", "환불", "배송", "비밀번호", "교환"];
 
 const EN_IN: &[&str] = &[
@@ -272,7 +274,7 @@ pub fn run(which: Which) -> Result<()> {
         enc
     };
 
-    let store = enc;
+    let mut store = enc;
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let channels = [Channel::Messenger, Channel::Instagram, Channel::Whatsapp, Channel::Sms, Channel::Telegram, Channel::X];
 
@@ -338,5 +340,6 @@ pub fn run(which: Which) -> Result<()> {
         let p = percentiles(samples);
         println!("  search, {kind:<10} p50 {}  p99 {}", ms(p.p50), ms(p.p99));
     }
-    Ok(())
+    // Last: its long histories are added to the store.
+    paging::paging(&mut store)
 }
