@@ -262,7 +262,7 @@ impl Engine {
         let (id, stream) = (account.id, connector.stream());
         let mut cursor = match self.read(move |s| s.cursor(id, stream)).await {
             Ok(c) => c,
-            Err(e) => return self.stop(&account, report, e.into()).await,
+            Err(e) => return self.stop(&account, report, e).await,
         };
         let mut failures = 0u32;
         loop {

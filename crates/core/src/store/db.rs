@@ -168,4 +168,49 @@ mod tests {
         let store = Store::open(&dir.path().join("s.db"), &StaticKey::new(StoreKey::from_bytes([9; 32]))).unwrap();
         assert_eq!(store.accounts().unwrap().len(), 1);
     }
+
+    /// Open conversations whose kept breach instants wait to be worked out again.
+    fn stale(s: &Store) -> Result<i64> {
+        Ok(s.conn.query_row("SELECT count(*) FROM conversations WHERE sla_fresh = 0 AND status = 'open'", [], |r| r.get(0))?)
+    }
+
+    #[test]
+    fn a_backlog_leaves_breach_instants_to_its_end_and_the_next_write_works_them_out() {
+        use crate::interchange::{Author, MessageRecord, Record};
+        use crate::model::{AuthorKind, Direction};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&dir.path().join("s.db"), &StaticKey::new(StoreKey::from_bytes([8; 32]))).unwrap();
+        store.seed_sla_defaults("UTC").unwrap();
+        let account = store.add_account("telegram:acme_bot", None, Default::default()).unwrap().id;
+        let db = Db::start(store).unwrap();
+        let at: jiff::Timestamp = "2026-03-01T00:00:00Z".parse().unwrap();
+        let message = |n: usize| {
+            Record::Message(MessageRecord {
+                account: "telegram:acme_bot".into(),
+                conversation: format!("{}", n % 500),
+                id: format!("m{n}"),
+                direction: Direction::In,
+                author: Author { kind: AuthorKind::Customer, name: None, handle: Some(format!("{}", n % 500)) },
+                text: "where is my parcel?".into(),
+                at: at + jiff::SignedDuration::from_secs(n as i64),
+                delivery: None,
+                attachments: vec![],
+                email: None,
+            })
+        };
+        let ingest = |records: Vec<Record>, cursor: &str| {
+            let (done, answer) = tokio::sync::oneshot::channel();
+            db.ingest(Batch { account_id: account, stream: "updates", records, cursor: Some(cursor.into()), done }).unwrap();
+            answer.blocking_recv().unwrap().unwrap()
+        };
+        // A transaction the size of a backlog's: 500 conversations, their instants left stale.
+        ingest((0..writer::BACKLOG_RECORDS).map(message).collect(), "1");
+        assert_eq!(db.read(stale).unwrap(), 500);
+        // The next write is answered once they are worked out.
+        db.write(|_| Ok(())).unwrap();
+        assert_eq!(db.read(stale).unwrap(), 0);
+        // A live message (a small transaction, the backlog through) is worked out at once.
+        ingest(vec![message(writer::BACKLOG_RECORDS + 7)], "2");
+        assert_eq!(db.read(stale).unwrap(), 0);
+    }
 }

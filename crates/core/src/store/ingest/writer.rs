@@ -3,9 +3,9 @@
 //! and batches of records with their cursors (a sync's pulls), as many as are waiting in one
 //! transaction, which commits early when a write is waiting, so an agent never waits behind a
 //! backlog. The kept breach instants are brought up to date before a write is answered, and
-//! after a transaction of batches whenever no more batches wait (a live message, the end of a
-//! backlog): during an initial sync the new conversations' instants are worked out once, at
-//! its end.
+//! after a transaction of batches whenever no more batches wait and no backlog is being worked
+//! through (a live message, the end of a backlog): during an initial sync the new
+//! conversations' instants are worked out once, at its end.
 
 use super::{CursorBatch, Written};
 use crate::error::{Error, Result};
@@ -21,7 +21,7 @@ const GROUP_RECORDS: usize = 50_000;
 
 /// A transaction of at least this many records means a backlog: the writer takes the store's
 /// larger page cache until a transaction of fewer than `CAUGHT_UP_RECORDS` says it has caught up.
-const BACKLOG_RECORDS: usize = 10_000;
+pub(crate) const BACKLOG_RECORDS: usize = 10_000;
 const CAUGHT_UP_RECORDS: usize = 1_000;
 
 /// A pulled batch on its way to the store, with where to say how it went.
@@ -190,7 +190,10 @@ fn write_batches(store: &mut Store, queue: &Queue, first: Batch, spoiled: &mut H
             Err(e) => tracing::warn!(error = %e, "could not resize the writer's page cache"),
         }
     }
-    if !queue.batches_waiting() {
+    // Working through a backlog (an initial sync), the same conversations come stale again batch
+    // after batch: their instants are worked out once the backlog is through, or before the next
+    // write is answered (the engine's, as an account goes idle), not after every transaction.
+    if !*catching_up && !queue.batches_waiting() {
         refresh_breaches(store);
     }
     match results {
