@@ -10,6 +10,7 @@ import type { InboxRow } from '../generated/InboxRow';
 import type { InboxSort } from '../generated/InboxSort';
 import type { InboxView } from '../generated/InboxView';
 import type { Heard } from '../platform';
+import { Paged } from './paged.svelte';
 
 export interface Filters {
   view: InboxView;
@@ -47,19 +48,34 @@ export function before(a: InboxRow, b: InboxRow, sort: InboxSort): boolean {
 
 export class Inbox {
   filters: Filters = $state({ view: 'all', channel: null, status: 'open', sort: 'recent' });
-  rows: InboxRow[] = $state([]);
-  next: InboxCursor | null = $state(null);
-  loading = $state(false);
   loaded = $state(false);
-  error: string | null = $state(null);
+  private pages = new Paged<InboxRow, InboxCursor>(
+    (after) => call('inbox', this.query(after, after ? MORE_PAGE : FIRST_PAGE)).then((p) => ({ items: p.rows, next: p.next })),
+    (row) => row.id,
+  );
   /** Who else wants to hear of rows read again (the customer panel shows some of them). */
   private watchers: ((rows: InboxRow[]) => void)[] = [];
-  /** Bumped on every new view, so an answer for an earlier one is dropped. */
-  private generation = 0;
   /** Each reading of changed rows is numbered: an answer that arrives after a later one's (two
    *  requests in flight at once) does not put an older row back. */
   private asked = 0;
   private applied = new Map<number, number>();
+
+  /** The view's rows loaded so far, in its order. */
+  get rows() {
+    return this.pages.items;
+  }
+  private set rows(rows: InboxRow[]) {
+    this.pages.items = rows;
+  }
+  get next() {
+    return this.pages.next;
+  }
+  get loading() {
+    return this.pages.loading;
+  }
+  get error() {
+    return this.pages.error;
+  }
 
   private query(after: InboxCursor | null, limit: number): InboxQuery {
     return { ...this.filters, tag: null, limit, after };
@@ -67,39 +83,13 @@ export class Inbox {
 
   /** Shows the first page of the current filters. */
   async load() {
-    const generation = ++this.generation;
     this.applied.clear();
-    this.loading = true;
-    try {
-      const page = await call('inbox', this.query(null, FIRST_PAGE));
-      if (generation !== this.generation) return;
-      this.rows = page.rows;
-      this.next = page.next;
-      this.loaded = true;
-      this.error = null;
-    } catch (e) {
-      if (generation === this.generation) this.error = messageOf(e);
-    } finally {
-      if (generation === this.generation) this.loading = false;
-    }
+    if (await this.pages.start()) this.loaded = true;
   }
 
   /** Shows the next page, if there is one. */
-  async more() {
-    if (!this.next || this.loading) return;
-    const generation = this.generation;
-    this.loading = true;
-    try {
-      const page = await call('inbox', this.query(this.next, MORE_PAGE));
-      if (generation !== this.generation) return;
-      const shown = new Set(this.rows.map((r) => r.id));
-      this.rows.push(...page.rows.filter((r) => !shown.has(r.id)));
-      this.next = page.next;
-    } catch (e) {
-      if (generation === this.generation) this.error = messageOf(e);
-    } finally {
-      if (generation === this.generation) this.loading = false;
-    }
+  more() {
+    return this.pages.more();
   }
 
   set(filters: Partial<Filters>) {
@@ -115,13 +105,13 @@ export class Inbox {
   /** These conversations changed: read them (one call) and put each where it belongs. */
   async changed(ids: number[]) {
     if (!ids.length || !this.loaded) return;
-    const generation = this.generation;
+    const generation = this.pages.generation;
     const asked = ++this.asked;
     let answer;
     try {
       answer = await call('inbox_rows', { ...this.query(null, FIRST_PAGE), ids });
     } catch (e) {
-      this.error = messageOf(e);
+      this.pages.error = messageOf(e);
       return;
     }
     // Only what no later answer has already told.
@@ -129,7 +119,7 @@ export class Inbox {
     for (const id of fresh) this.applied.set(id, asked);
     const rows = answer.rows.filter((r) => fresh.includes(r.id));
     for (const watcher of this.watchers) watcher(rows);
-    if (generation !== this.generation) return;
+    if (generation !== this.pages.generation) return;
     const inView = new Set(answer.in_view);
     const changed = new Set(fresh);
     this.rows = this.rows.filter((r) => !changed.has(r.id));

@@ -1,60 +1,47 @@
 // Search over every message and note, a page of hits at a time.
 import { call } from '../api';
-import { messageOf } from '../errors';
 import type { Channel } from '../generated/Channel';
 import type { ConversationStatus } from '../generated/ConversationStatus';
 import type { SearchCursor } from '../generated/SearchCursor';
 import type { SearchHit } from '../generated/SearchHit';
+import { Paged } from './paged.svelte';
 
 export class Search {
   text = $state('');
   channel: Channel | null = $state(null);
   status: ConversationStatus | null = $state(null);
-  hits: SearchHit[] = $state([]);
-  next: SearchCursor | null = $state(null);
   searched = $state(false);
-  loading = $state(false);
-  error: string | null = $state(null);
-  private generation = 0;
+  private pages = new Paged<SearchHit, SearchCursor>(
+    (after) => call('search', { text: this.text, channel: this.channel, status: this.status, after }).then((p) => ({ items: p.hits, next: p.next })),
+    // A note and a message may share an id.
+    (hit) => `${hit.note ? 'n' : 'm'}${hit.message_id}`,
+  );
+
+  get hits() {
+    return this.pages.items;
+  }
+  get next() {
+    return this.pages.next;
+  }
+  get loading() {
+    return this.pages.loading;
+  }
+  get error() {
+    return this.pages.error;
+  }
 
   async run() {
-    const generation = ++this.generation;
     if (!this.text.trim()) {
-      this.hits = [];
-      this.next = null;
+      this.pages.clear();
       this.searched = false;
       return;
     }
-    this.loading = true;
-    try {
-      const page = await call('search', { text: this.text, channel: this.channel, status: this.status, after: null });
-      if (generation !== this.generation) return;
-      this.hits = page.hits;
-      this.next = page.next;
-      this.searched = true;
-      this.error = null;
-    } catch (e) {
-      if (generation === this.generation) this.error = messageOf(e);
-    } finally {
-      if (generation === this.generation) this.loading = false;
-    }
+    if (await this.pages.start()) this.searched = true;
   }
 
   /** The next page of hits. */
-  async more() {
-    if (!this.next || this.loading) return;
-    const generation = this.generation;
-    this.loading = true;
-    try {
-      const page = await call('search', { text: this.text, channel: this.channel, status: this.status, after: this.next });
-      if (generation !== this.generation) return;
-      this.hits.push(...page.hits);
-      this.next = page.next;
-    } catch (e) {
-      if (generation === this.generation) this.error = messageOf(e);
-    } finally {
-      if (generation === this.generation) this.loading = false;
-    }
+  more() {
+    return this.pages.more();
   }
 }
 
