@@ -324,8 +324,9 @@ describe('desktop app', () => {
   // Last: the app that the earlier tests watched (its sandbox, its tray item) is gone after it.
   it('keeps a draft across a restart of the app', async () => {
     await (await driver.findXPath("//nav//button[normalize-space()='telegram']")).click();
-    await driver.find('[data-testid=conversation] .badge.telegram');
-    const id = await (await driver.find('[data-testid=conversation]')).attribute('data-id');
+    // A row of the Telegram view, not of the view it replaces.
+    const telegram = "//*[@data-testid='conversation'][.//*[contains(concat(' ', @class, ' '), ' badge ') and contains(concat(' ', @class, ' '), ' telegram ')]]";
+    const id = await (await driver.findXPath(telegram)).attribute('data-id');
     await (await driver.find(`[data-testid=conversation][data-id="${id}"] button`)).click();
     await driver.find(`[data-testid=thread][data-conversation="${id}"]`);
     const draft = `Half an answer, kept overnight (${Date.now().toString(36)})`;
