@@ -65,7 +65,7 @@ impl Store {
             None => Connection::open_in_memory()?,
             Some(path) => {
                 let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-                super::apply_key(&conn, &self.spool_key()?, SPOOL_PAGE_SIZE)?;
+                super::file::apply_key(&conn, &self.spool_key()?, SPOOL_PAGE_SIZE)?;
                 conn
             }
         };
