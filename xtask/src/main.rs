@@ -12,8 +12,9 @@ const APT_PACKAGES: &[&str] = &[
     "libssl-dev", "libsoup-3.0-dev", "libjavascriptcoregtk-4.1-dev", "libxdo-dev", "libdbus-1-dev",
     // Running headless, the keychain, private mounts for storage-fault tests
     "xvfb", "xauth", "dbus", "dbus-x11", "gnome-keyring", "libsecret-tools", "keyutils", "util-linux", "mount",
-    // Real mail peers for the email tests (started per test on loopback, never as services)
-    "dovecot-imapd", "dovecot-lmtpd", "postfix",
+    // Real mail peers for the email tests, and PostgreSQL for the hub's (each started by its
+    // tests on loopback, never as services)
+    "dovecot-imapd", "dovecot-lmtpd", "postfix", "postgresql",
     // The browser and desktop tests (Chromium; WebKitWebDriver under tauri-driver), the
     // notification daemon they talk to, what reads the tray (gdbus) and the window title
     // (xwininfo), and Korean glyphs for their screenshots

@@ -1,0 +1,14 @@
+//! Switchboard's team server (see ../shared/design/team.md and docs/hub.md): the log every desk
+//! follows, the leases under which hubs run platform accounts, the team's people and the
+//! assignment of conversations, kept by one of two engines behind one trait.
+//!
+//! Modules: `engine` (the trait, embedded SQLite and PostgreSQL), `people` (roles, enrolment
+//! codes and tokens), `error`.
+
+pub mod engine;
+pub mod error;
+pub mod people;
+
+pub use engine::{Append, Claim, ConversationRef, CursorUpdate, Engine, Entry, Fence, Lease, NewEntry, PostgresEngine, Seq, SqliteEngine};
+pub use error::{Error, Result};
+pub use people::{Person, Role};
