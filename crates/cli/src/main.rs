@@ -2,6 +2,7 @@
 
 mod bench;
 mod customers;
+mod hub;
 mod sla;
 mod keys;
 mod sync;
@@ -120,6 +121,8 @@ enum Command {
         #[arg(long, default_value_t = 6.0)]
         rate: f64,
     },
+    /// The team's server (see docs/hub.md), or with a subcommand, its administration
+    Hub(hub::HubArgs),
     /// SLA clocks of every conversation not solved, most urgent first
     Sla {
         #[arg(long)]
@@ -410,6 +413,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve { port, ui, demo, rate } => serve(&path, port, ui, demo.then_some(rate)),
+        Command::Hub(args) => hub::run(args),
         Command::Sla { json, at } => sla::run(&mut open(&path)?, json, at.as_deref().map(parse_time).transpose()?),
         Command::Customer { command } => customers::customer(&mut open(&path)?, command),
         Command::Canned { command } => customers::canned(&open(&path)?, command),

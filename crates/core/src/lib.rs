@@ -14,6 +14,7 @@ pub mod search;
 pub mod sensitive;
 pub mod sla;
 pub mod store;
+pub mod team;
 pub mod templates;
 
 pub use error::{Error, Result};

@@ -2,12 +2,15 @@
 //! follows, the leases under which hubs run platform accounts, the team's people and the
 //! assignment of conversations, kept by one of two engines behind one trait.
 //!
-//! Modules: `engine` (the trait, embedded SQLite and PostgreSQL), `people` (roles, enrolment
-//! codes and tokens), `error`.
+//! Modules: `engine` (the trait, embedded SQLite and PostgreSQL), `people` (enrolment codes and
+//! tokens), `server` (the HTTP API), `error`.
 
 pub mod engine;
 pub mod error;
 pub mod people;
+pub mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use engine::{Append, Claim, ConversationRef, CursorUpdate, Engine, Entry, Fence, Lease, NewEntry, PostgresEngine, Seq, SqliteEngine};
 pub use error::{Error, Result};

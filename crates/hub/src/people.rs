@@ -3,42 +3,9 @@
 //! and long, so a fast hash is enough: nothing to guess a preimage from).
 
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Agent,
-    Supervisor,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Agent => "agent",
-            Role::Supervisor => "supervisor",
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = crate::error::Error;
-    fn from_str(s: &str) -> Result<Role, Self::Err> {
-        match s {
-            "agent" => Ok(Role::Agent),
-            "supervisor" => Ok(Role::Supervisor),
-            other => Err(crate::error::Error::invalid(format!("a role is agent or supervisor, not {other:?}"))),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Person {
-    pub id: i64,
-    pub name: String,
-    pub role: Role,
-}
+pub use switchboard_core::team::{Person, Role};
 
 /// The longest name a person may have, in characters.
 pub const NAME_LIMIT: usize = 64;

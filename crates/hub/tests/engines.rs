@@ -1,7 +1,5 @@
 //! The engines' conformance suite: every check runs on the embedded SQLite engine and on a real
-//! PostgreSQL server (see `common`). Times are given, never read from the clock.
-
-mod common;
+//! PostgreSQL server (see `switchboard_hub::testing`). Times are given, never read from the clock.
 
 use serde_json::json;
 use std::collections::HashMap;
@@ -33,7 +31,7 @@ fn sqlite() -> Under {
 }
 
 async fn postgres() -> Under {
-    let server = common::postgres();
+    let server = switchboard_hub::testing::postgres();
     let engine = PostgresEngine::connect(&server.database()).await.unwrap();
     Under { engine: Arc::new(engine), _keep: Box::new(server) }
 }
@@ -287,7 +285,7 @@ async fn a_code_enrols_once_and_a_removed_persons_token_stops_at_once(engine: Ar
 /// eight writers spread over two hubs leave no gap for a follower on a third.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hubs_sharing_a_postgresql_database_share_one_gapless_log() {
-    let server = common::postgres();
+    let server = switchboard_hub::testing::postgres();
     let url = server.database();
     let (a, b, c) = (PostgresEngine::connect(&url).await.unwrap(), PostgresEngine::connect(&url).await.unwrap(), PostgresEngine::connect(&url).await.unwrap());
     let hubs: Vec<Arc<dyn Engine>> = vec![Arc::new(a), Arc::new(b)];

@@ -1,6 +1,7 @@
-//! A throwaway PostgreSQL server for the tests: Debian's `initdb` and `pg_ctl` on a free loopback
-//! port, in a temporary directory, stopped when the last test using it is done. As root, the
-//! server runs as the `postgres` user (initdb refuses root).
+//! For tests of the hub and of what uses it (feature `testing`): a throwaway PostgreSQL server,
+//! Debian's `initdb` and `pg_ctl` on a free loopback port in a temporary directory, stopped when
+//! the last test using it is done. As root, the server runs as the `postgres` user (initdb
+//! refuses root).
 
 use std::path::PathBuf;
 use std::process::Command;

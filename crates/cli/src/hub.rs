@@ -1,0 +1,159 @@
+//! `switchboard hub`: the team's server (docs/hub.md), and its admin subcommands, which work on
+//! the same database while hubs run (`switchboard hub --database URL person add …`).
+
+use crate::keys;
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use switchboard_hub::people::{hash, new_code};
+use switchboard_hub::server::{serve, Listen, Settings};
+use switchboard_hub::{Engine, PostgresEngine, Role, SqliteEngine};
+
+#[derive(Args)]
+pub struct HubArgs {
+    /// Where to listen; anything but loopback needs TLS (or --behind-proxy)
+    #[arg(long, default_value = "127.0.0.1:7272")]
+    listen: SocketAddr,
+    /// postgres://USER@HOST:PORT/NAME for PostgreSQL (any number of hubs), or the path of an
+    /// embedded SQLite file [default: hub.db in the OS data directory]
+    #[arg(long, env = "SWITCHBOARD_HUB_DATABASE", value_name = "URL")]
+    database: Option<String>,
+    /// The TLS certificate chain (PEM)
+    #[arg(long, requires = "tls_key", value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM)
+    #[arg(long, requires = "tls_cert", value_name = "PEM")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP off loopback: a reverse proxy in front terminates TLS
+    #[arg(long)]
+    behind_proxy: bool,
+    #[command(subcommand)]
+    admin: Option<Admin>,
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// The team: add, list, remove people, and give enrolment codes
+    Person {
+        #[command(subcommand)]
+        command: PersonCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PersonCommand {
+    /// Add a person; prints the one-time code their desk enrols with
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Everyone on the team
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a person: their desks' tokens stop working at once
+    Remove { name: String },
+    /// A new enrolment code for a person (another desk, a lost code)
+    Code { name: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Agent,
+    Supervisor,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Agent => Role::Agent,
+            RoleArg::Supervisor => Role::Supervisor,
+        }
+    }
+}
+
+/// How long a code printed here works.
+const CODE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+async fn engine(database: Option<String>) -> Result<Arc<dyn Engine>> {
+    let database = database.unwrap_or_else(|| switchboard_api::paths::default_hub_database().display().to_string());
+    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        return Ok(Arc::new(PostgresEngine::connect(&database).await?));
+    }
+    let path = PathBuf::from(database.strip_prefix("sqlite:").unwrap_or(&database));
+    let keys = if path.exists() { keys::for_store(&path)? } else { keys::for_new_store()? };
+    let engine = SqliteEngine::open_or_create(&path, keys.as_ref()).with_context(|| format!("cannot open the hub's database {}", path.display()))?;
+    Ok(Arc::new(engine))
+}
+
+pub fn run(args: HubArgs) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        match args.admin {
+            Some(Admin::Person { command }) => person(engine(args.database).await?.as_ref(), command).await,
+            None => {
+                let listen = Listen { addr: args.listen, tls: args.tls_cert.zip(args.tls_key), behind_proxy: args.behind_proxy };
+                // Before the database is opened (or made).
+                listen.check()?;
+                let engine = engine(args.database).await?;
+                let scheme = if listen.tls.is_some() { "https" } else { "http" };
+                let kind = engine.kind();
+                serve(
+                    engine,
+                    Settings::default(),
+                    listen,
+                    move |addr| {
+                        println!("{scheme}://{addr}");
+                        eprintln!("hub: serving on {scheme}://{addr} ({kind}); Ctrl+C stops it");
+                    },
+                    async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    },
+                )
+                .await?;
+                Ok(())
+            }
+        }
+    })
+}
+
+async fn person(engine: &dyn Engine, command: PersonCommand) -> Result<()> {
+    let now = jiff::Timestamp::now();
+    match command {
+        PersonCommand::Add { name, role } => {
+            let code = new_code();
+            let person = engine.add_person(&name, role.into(), &hash(&code), now + CODE_TTL, now).await?;
+            print_code(&person.name, &code, now + CODE_TTL);
+        }
+        PersonCommand::List { json } => {
+            let people = engine.people().await?;
+            if json {
+                crate::print_json(&people)?;
+            } else {
+                for p in people {
+                    println!("{}\t{}", p.name, p.role.as_str());
+                }
+            }
+        }
+        PersonCommand::Remove { name } => {
+            let person = engine.remove_person(&name, now).await?;
+            println!("removed {}; their desks' tokens no longer work", person.name);
+        }
+        PersonCommand::Code { name } => {
+            let code = new_code();
+            let person = engine.renew_code(&name, &hash(&code), now + CODE_TTL).await?;
+            print_code(&person.name, &code, now + CODE_TTL);
+        }
+    }
+    Ok(())
+}
+
+fn print_code(name: &str, code: &str, expires: jiff::Timestamp) {
+    println!("{code}");
+    let expires = expires.round(jiff::Unit::Second).unwrap_or(expires);
+    eprintln!("{name}'s enrolment code: it works once, until {expires}, to enrol one desk");
+}

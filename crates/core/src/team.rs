@@ -1,0 +1,130 @@
+//! What a desk and the team's hub say to each other (docs/hub.md): the people of a team, an
+//! enrolment, and pages of the hub's log. The log's records are interchange records
+//! (`interchange`), kept as their JSON text until the desk reads them into their type.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// The version of this protocol; a hub answers with its own, and a desk refuses one it does not
+/// speak.
+pub const PROTOCOL: u32 = 1;
+
+/// The longest page of the log a hub sends at once.
+pub const LOG_PAGE_LIMIT: usize = 1_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent,
+    Supervisor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Role> {
+        match s {
+            "agent" => Ok(Role::Agent),
+            "supervisor" => Ok(Role::Supervisor),
+            other => Err(crate::Error::invalid(format!("a role is agent or supervisor, not {other:?}"))),
+        }
+    }
+}
+
+/// A person of the team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Person {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A desk asks to join with the code a supervisor gave its person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    pub code: String,
+}
+
+/// What a desk gets for a good code: the token it calls the hub with from now on (kept in the
+/// OS keychain, never shown), and who it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Enrolled {
+    pub token: String,
+    pub person: Person,
+    pub protocol: u32,
+}
+
+/// Who the caller is, and which protocol the hub speaks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub person: Person,
+    pub protocol: u32,
+}
+
+/// A supervisor adds a person; the answer carries their one-time enrolment code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonAdded {
+    pub person: Person,
+    /// Given once: the hub keeps only its hash.
+    pub code: String,
+    pub code_expires: jiff::Timestamp,
+}
+
+/// A record of the hub's log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub seq: i64,
+    pub at: jiff::Timestamp,
+    /// Who did it (a person's id); none for what a platform sent.
+    pub actor: Option<i64>,
+    /// An interchange record, as its JSON text.
+    pub record: Box<RawValue>,
+}
+
+/// A page of the log after the cursor asked for, and the log's last number then.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogPage {
+    pub entries: Vec<LogEntry>,
+    pub head: i64,
+}
+
+/// What went wrong, as the hub answers it: a code to act on, and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub code: ProblemCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemCode {
+    /// No token, an unknown one, or a removed person's.
+    Unauthorized,
+    /// A supervisor's call by an agent.
+    Forbidden,
+    NotFound,
+    Invalid,
+    /// Someone else has it (an assignment taken meanwhile), or a name is taken.
+    Conflict,
+    TooLarge,
+    Internal,
+}

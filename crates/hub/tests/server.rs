@@ -1,0 +1,199 @@
+//! The hub over HTTP on loopback (embedded engine): who may call what, enrolment, the log
+//! long-polled and pushed over a WebSocket, bad bodies described without being quoted, and TLS.
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use switchboard_core::keys::{StaticKey, StoreKey};
+use switchboard_core::team::{Enrolled, LogPage, PersonAdded, Problem, ProblemCode};
+use switchboard_hub::people::{hash, new_code};
+use switchboard_hub::server::{serve, Listen, Settings};
+use switchboard_hub::{Append, Engine, NewEntry, Role, SqliteEngine};
+
+struct Hub {
+    base: String,
+    engine: Arc<dyn Engine>,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start_with(tls: Option<(std::path::PathBuf, std::path::PathBuf)>, http: reqwest::Client) -> Hub {
+    let dir = tempfile::tempdir().unwrap();
+    let engine: Arc<dyn Engine> = Arc::new(SqliteEngine::create(&dir.path().join("hub.db"), &StaticKey::new(StoreKey::from_bytes([6; 32]))).unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (tell, told) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let listen = Listen { addr: "127.0.0.1:0".parse().unwrap(), tls, behind_proxy: false };
+    tokio::spawn(serve(engine.clone(), Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
+        let _ = stopped.await;
+    }));
+    let addr = told.await.unwrap();
+    Hub { base: format!("{scheme}://localhost:{}/api/v1", addr.port()), engine, http, _dir: dir, _stop: stop }
+}
+
+async fn start() -> Hub {
+    start_with(None, reqwest::Client::new()).await
+}
+
+impl Hub {
+    /// A person added straight in the engine (as `switchboard hub person add` does) and
+    /// enrolled through the API; their token.
+    async fn person(&self, name: &str, role: Role) -> String {
+        let code = new_code();
+        self.engine.add_person(name, role, &hash(&code), jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1), jiff::Timestamp::now()).await.unwrap();
+        let enrolled: Enrolled = self.http.post(format!("{}/enrol", self.base)).json(&json!({ "code": code })).send().await.unwrap().json().await.unwrap();
+        assert_eq!(enrolled.person.name, name);
+        enrolled.token
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+}
+
+async fn problem(res: reqwest::Response, status: u16) -> Problem {
+    assert_eq!(res.status().as_u16(), status);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_call_but_enrolment_needs_a_token_and_supervisors_calls_a_supervisor() {
+    let hub = start().await;
+    for path in ["/me", "/people", "/log"] {
+        assert_eq!(problem(hub.get(path, None).await, 401).await.code, ProblemCode::Unauthorized, "{path}");
+        assert_eq!(problem(hub.get(path, Some("0123abcd")).await, 401).await.code, ProblemCode::Unauthorized, "{path}");
+    }
+    let boss = hub.person("Mina", Role::Supervisor).await;
+    let agent = hub.person("Sam", Role::Agent).await;
+    let me: Value = hub.get("/me", Some(&agent)).await.json().await.unwrap();
+    assert_eq!((me["person"]["name"].as_str(), me["person"]["role"].as_str(), me["protocol"].as_u64()), (Some("Sam"), Some("agent"), Some(1)));
+
+    // An agent may list the team, not change it.
+    let add = |token: &str| hub.http.post(format!("{}/people", hub.base)).bearer_auth(token).json(&json!({ "name": "Jiwoo", "role": "agent" })).send();
+    assert_eq!(problem(add(&agent).await.unwrap(), 403).await.code, ProblemCode::Forbidden);
+    let delete = |token: &str, name: &str| hub.http.delete(format!("{}/people/{name}", hub.base)).bearer_auth(token).send();
+    assert_eq!(problem(delete(&agent, "Mina").await.unwrap(), 403).await.code, ProblemCode::Forbidden);
+    let added = add(&boss).await.unwrap();
+    assert_eq!(added.status().as_u16(), 201);
+    let added: PersonAdded = added.json().await.unwrap();
+    assert_eq!(problem(add(&boss).await.unwrap(), 409).await.code, ProblemCode::Conflict);
+
+    // The code enrols once.
+    let enrol = |code: &str| hub.http.post(format!("{}/enrol", hub.base)).json(&json!({ "code": code })).send();
+    let jiwoo: Enrolled = enrol(&added.code.to_lowercase().replace('-', " ")).await.unwrap().json().await.unwrap();
+    assert_eq!(jiwoo.person, added.person);
+    assert_eq!(problem(enrol(&added.code).await.unwrap(), 401).await.code, ProblemCode::Unauthorized);
+    let people: Vec<Value> = hub.get("/people", Some(&jiwoo.token)).await.json().await.unwrap();
+    assert_eq!(people.iter().map(|p| p["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Jiwoo", "Mina", "Sam"]);
+
+    // Removed: their token stops at once.
+    assert_eq!(delete(&boss, "Jiwoo").await.unwrap().status().as_u16(), 200);
+    assert_eq!(problem(hub.get("/me", Some(&jiwoo.token)).await, 401).await.code, ProblemCode::Unauthorized);
+    assert_eq!(problem(delete(&boss, "Jiwoo").await.unwrap(), 404).await.code, ProblemCode::NotFound);
+    assert_eq!(problem(hub.get("/nothing-here", Some(&boss)).await, 404).await.code, ProblemCode::NotFound);
+}
+
+#[tokio::test]
+async fn a_bad_body_is_refused_with_a_clear_error_that_quotes_nothing() {
+    let hub = start().await;
+    let boss = hub.person("Mina", Role::Supervisor).await;
+    let post = |body: String| hub.http.post(format!("{}/people", hub.base)).bearer_auth(&boss).header("content-type", "application/json").body(body).send();
+    let marker = "marker-Q7Z 4111 1111 1111 1111";
+    for body in [json!({ "name": 5, "role": "agent" }).to_string(), json!({ "name": "x", "role": marker }).to_string(), json!({ "name": "x", "role": "agent", "extra": marker }).to_string(), "{\"name\": ".into()] {
+        let p = problem(post(body.clone()).await.unwrap(), 400).await;
+        assert_eq!(p.code, ProblemCode::Invalid);
+        assert!(!p.message.contains("marker") && !p.message.contains("4111"), "{body}: {}", p.message);
+    }
+    let p = problem(post(json!({ "name": "\u{7}", "role": "agent" }).to_string()).await.unwrap(), 400).await;
+    assert!(p.message.contains("control"), "{}", p.message);
+    let huge = json!({ "name": "x".repeat(2 << 20), "role": "agent" }).to_string();
+    assert_eq!(problem(post(huge).await.unwrap(), 413).await.code, ProblemCode::TooLarge);
+    assert!(hub.engine.people().await.unwrap().iter().all(|p| p.name == "Mina"), "nothing half-done");
+}
+
+fn append(engine: &Arc<dyn Engine>, text: &str) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (engine, body) = (engine.clone(), json!({ "kind": "tag", "name": text }).to_string());
+    async move {
+        engine.append(Append::entries(vec![NewEntry::new(body)], jiff::Timestamp::now())).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_desk_long_polls_the_log_and_hears_an_append_as_it_happens() {
+    let hub = start().await;
+    let token = hub.person("Sam", Role::Agent).await;
+    let empty: LogPage = hub.get("/log?after=0", Some(&token)).await.json().await.unwrap();
+    assert_eq!((empty.entries.len(), empty.head), (0, 0));
+    append(&hub.engine, "first").await;
+    append(&hub.engine, "second").await;
+    let page: LogPage = hub.get("/log?after=0&limit=1", Some(&token)).await.json().await.unwrap();
+    assert_eq!((page.entries.len(), page.entries[0].seq, page.head), (1, 1, 2));
+    assert_eq!(page.entries[0].record.get(), r#"{"kind":"tag","name":"first"}"#);
+
+    // Waiting: answered once the third record is appended.
+    let waiting = tokio::spawn({
+        let (http, url, token) = (hub.http.clone(), format!("{}/log?after=2&wait=30", hub.base), token.clone());
+        async move { http.get(url).bearer_auth(token).send().await.unwrap().json::<LogPage>().await.unwrap() }
+    });
+    append(&hub.engine, "third").await;
+    let page = waiting.await.unwrap();
+    assert_eq!(page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
+    assert_eq!(problem(hub.get("/log?after=-1", Some(&token)).await, 400).await.code, ProblemCode::Invalid);
+}
+
+#[tokio::test]
+async fn a_desk_hears_the_log_pushed_over_a_websocket() {
+    let hub = start().await;
+    let token = hub.person("Sam", Role::Agent).await;
+    append(&hub.engine, "before").await;
+    let url = format!("{}/log/live?after=0", hub.base.replace("http://", "ws://"));
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut seen = Vec::new();
+    let mut appended = false;
+    while seen.len() < 4 {
+        let message = socket.next().await.unwrap().unwrap();
+        let page: LogPage = serde_json::from_str(message.to_text().unwrap()).unwrap();
+        seen.extend(page.entries.iter().map(|e| e.seq));
+        if !appended {
+            // Heard what was there; what comes now is pushed.
+            appended = true;
+            for text in ["a", "b", "c"] {
+                append(&hub.engine, text).await;
+            }
+        }
+    }
+    assert_eq!(seen, [1, 2, 3, 4]);
+
+    // Without a token, no socket.
+    let bare = tokio_tungstenite::connect_async(url.as_str()).await;
+    assert!(matches!(bare, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status().as_u16() == 401));
+}
+
+#[tokio::test]
+async fn off_loopback_the_hub_needs_tls_and_serves_it() {
+    let plain = Listen { addr: "0.0.0.0:0".parse().unwrap(), tls: None, behind_proxy: false };
+    assert!(plain.check().unwrap_err().to_string().contains("--tls-cert"));
+    assert!(Listen { behind_proxy: true, ..plain }.check().is_ok());
+
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+    let http = reqwest::Client::builder().add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap()).build().unwrap();
+    let hub = start_with(Some((cert_path, key_path)), http).await;
+    assert!(hub.base.starts_with("https://"));
+    let token = hub.person("Mina", Role::Supervisor).await;
+    assert_eq!(hub.get("/me", Some(&token)).await.status().as_u16(), 200);
+    // Plain HTTP to the TLS port gets nowhere.
+    let plain = reqwest::Client::new().get(hub.base.replace("https://", "http://") + "/me").send().await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+}
