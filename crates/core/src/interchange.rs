@@ -22,6 +22,9 @@ pub enum Record {
     PublicThread(PublicThreadRecord),
     Note(NoteRecord),
     Order(OrderRecord),
+    Person(PersonRecord),
+    Assignment(AssignmentRecord),
+    ConversationChange(ConversationChangeRecord),
 }
 
 fn is_false(b: &bool) -> bool {
@@ -227,6 +230,49 @@ pub struct NoteRecord {
     pub author: Option<String>,
     pub text: String,
     pub at: jiff::Timestamp,
+}
+
+/// A teammate, as the team's hub names them (team mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRecord {
+    /// The hub's id for them.
+    pub id: i64,
+    pub name: String,
+    pub role: crate::team::Role,
+    /// No longer on the team (the log still names them).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub removed: bool,
+}
+
+/// Who has a conversation now (team mode); no assignee: nobody.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentRecord {
+    pub account: String,
+    pub conversation: String,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Who handed it on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// What an agent changed on a conversation (team mode): only the fields given change, and
+/// `tags` is the whole new set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationChangeRecord {
+    pub account: String,
+    pub conversation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConversationStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

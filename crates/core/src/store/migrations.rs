@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_unsolved_as_ors.sql"),
     include_str!("migrations/0019_flagged_first.sql"),
     include_str!("migrations/0020_drafts.sql"),
+    include_str!("migrations/0021_team.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

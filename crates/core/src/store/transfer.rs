@@ -10,8 +10,8 @@ use crate::model::{printable, AuthorKind, Thread};
 use std::io::Write;
 
 impl Store {
-    /// Writes records as JSON Lines, in an order that imports cleanly (settings, then contacts,
-    /// conversations, messages, notes, orders).
+    /// Writes records as JSON Lines, in an order that imports cleanly (accounts, the team,
+    /// settings, then contacts, conversations, messages, notes, orders).
     pub fn export_jsonl(&self, scope: ExportScope, out: &mut dyn Write) -> Result<usize> {
         let mut count = 0;
         self.export_records(scope, &mut |record| {
@@ -26,6 +26,18 @@ impl Store {
 }
 
 impl Store {
+    /// The team's people (team mode), by id.
+    fn export_team(&self, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        let mut stmt = self.conn.prepare("SELECT id, name, role, removed FROM team_people ORDER BY id")?;
+        let people = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (id, name, role, removed) in people {
+            emit(Record::Person(PersonRecord { id, name, role: role.parse()?, removed }))?;
+        }
+        Ok(())
+    }
+
     /// Streams every record in `scope` to `emit`, in an order that imports cleanly.
     pub fn export_records(&self, scope: ExportScope, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
         if scope == ExportScope::CannedReplies {
@@ -75,6 +87,7 @@ impl Store {
         drop(rows);
 
         if whole {
+            self.export_team(emit)?;
             self.export_settings(emit)?;
         }
 

@@ -62,6 +62,7 @@ impl Upserter<'_> {
             self.insert_attachments(id, &m.attachments)?;
             if self.live && from_customer {
                 *self.new_from_customers.entry(conversation).or_default() += 1;
+                self.settled.remove(&conversation);
                 self.from_customers.push((conversation, at, id));
             }
             id

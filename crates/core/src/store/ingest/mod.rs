@@ -2,14 +2,15 @@
 //! account's cursor with the records it covers. The sync, imports and every other writer of
 //! records come through here.
 //!
-//! Modules: `upsert` (the upserter and its bookkeeping), `settings`, `people` and `messages` (the
-//! records), `refresh` (a conversation's derived fields).
+//! Modules: `upsert` (the upserter and its bookkeeping), `settings`, `people`, `messages` and
+//! `team` (the records), `refresh` (a conversation's derived fields), `import`, `writer`.
 
 mod import;
 mod messages;
 mod people;
 mod refresh;
 mod settings;
+mod team;
 mod upsert;
 pub(crate) mod writer;
 

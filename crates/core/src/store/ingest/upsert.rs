@@ -20,6 +20,9 @@ pub(crate) struct Upserter<'a> {
     pub(super) new_from_customers: HashMap<i64, i64>,
     /// With `live`: every new customer message (conversation, time, id), for triage.
     pub(super) from_customers: Vec<(i64, i64, i64)>,
+    /// Conversations whose status a record set after their last new customer message of the
+    /// batch (an agent's change in the team's log): `finish` does not reopen them.
+    pub(super) settled: HashSet<i64>,
     pub(super) accounts: HashMap<String, (i64, Channel)>,
     pub(super) conversations: HashMap<(i64, String), (i64, Option<i64>)>,
     pub(super) touched: HashSet<i64>,
@@ -44,6 +47,7 @@ impl<'a> Upserter<'a> {
             live: false,
             new_from_customers: HashMap::new(),
             from_customers: Vec::new(),
+            settled: HashSet::new(),
             accounts: HashMap::new(),
             conversations: HashMap::new(),
             touched: HashSet::new(),
@@ -77,6 +81,9 @@ impl<'a> Upserter<'a> {
             Record::PublicThread(r) => self.public_thread(r),
             Record::Note(r) => self.note(r),
             Record::Order(r) => self.order(r),
+            Record::Person(r) => self.person(r),
+            Record::Assignment(r) => self.assignment(r),
+            Record::ConversationChange(r) => self.conversation_change(r),
         }
     }
     /// Runs `f` under its own savepoint: whatever it wrote is kept whole, or rolled back whole
@@ -111,14 +118,14 @@ impl<'a> Upserter<'a> {
         }
         // The reopening in one statement: a statement that sets the status runs the status
         // triggers, and so keeps a statement journal (see `message`).
-        if !self.new_from_customers.is_empty() {
-            let ids: Vec<i64> = self.new_from_customers.keys().copied().collect();
+        let reopen: Vec<i64> = self.new_from_customers.keys().copied().filter(|id| !self.settled.contains(id)).collect();
+        if !reopen.is_empty() {
             self.tx
                 .prepare_cached(
                     "UPDATE conversations SET status = 'open'
                      WHERE status IN ('pending', 'solved') AND id IN (SELECT value FROM json_each(?1))",
                 )?
-                .execute([serde_json::to_string(&ids).expect("json")])?;
+                .execute([serde_json::to_string(&reopen).expect("json")])?;
         }
         // A customer who posts sensitive data in public is flagged (only public conversations'
         // messages are looked at).
