@@ -23,7 +23,7 @@ pub use commands::{Command, Request};
 pub use error::{ApiError, ErrorCode};
 pub use events::{CustomerMessage, Event};
 pub use handlers::accounts::NewAccount;
-pub use handlers::{accounts, board, canned, conversation, customers, inbox, reply, session, settings, thread};
+pub use handlers::{accounts, board, canned, conversation, customers, inbox, reply, session, settings, team, thread};
 pub use demo::{Demo, DemoRun};
 pub use runtime::Syncing;
 pub use workspace::Workspace;

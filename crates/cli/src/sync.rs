@@ -26,8 +26,12 @@ pub enum Kind {
     InstagramComments,
     /// Mentions of an X account, and brand search (--search)
     XMentions,
+    /// A team's hub (--url, --code): the desk follows it, and the hub runs the channels
+    Hub,
 }
 
+// Parsed once from the command line: the size of its largest form costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum AccountCommand {
     /// Connect an account; its secret is read from an environment variable into the OS keychain
@@ -76,12 +80,27 @@ pub enum AccountCommand {
         /// PREFIX_ACCESS_TOKEN_SECRET
         #[arg(long, value_name = "PREFIX")]
         photo_keys_env: Option<String>,
+        /// A team's hub: its address, e.g. https://hub.example:7272
+        #[arg(long)]
+        url: Option<String>,
+        /// A team's hub: the one-time enrolment code a supervisor gave you
+        #[arg(long)]
+        code: Option<String>,
     },
     /// List connected accounts and their sync state
     List {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Enrols this desk in a team's hub with a supervisor's code, and follows it from now on.
+fn join_team(store: &mut Store, url: &str, code: &str) -> Result<()> {
+    let http = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(10)).build()?;
+    let enrolled = tokio::runtime::Runtime::new()?.block_on(switchboard_sync::hub::enrol(&http, url, code)).context("the hub did not enrol this desk")?;
+    let account = switchboard_api::team::join(store, keychain(store)?.as_ref(), url, &enrolled)?;
+    println!("joined the team at {} as {} ({}); run `switchboard sync` to follow it", account.key, enrolled.person.name, enrolled.person.role.as_str());
+    Ok(())
 }
 
 fn keychain(store: &Store) -> Result<Arc<dyn Credentials>> {
@@ -105,7 +124,12 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
             plain,
             search,
             photo_keys_env,
+            url,
+            code,
         } => {
+            if kind == Kind::Hub {
+                return join_team(store, &url.context("a hub needs --url")?, &code.context("a hub needs --code (from a supervisor)")?);
+            }
             let secret_env = if kind == Kind::Email {
                 password_env.context("email accounts need --password-env")?
             } else {
@@ -131,6 +155,7 @@ pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
                 Kind::X | Kind::XMentions => Channel::X,
                 Kind::Email => Channel::Email,
                 Kind::FacebookComments => Channel::Facebook,
+                Kind::Hub => unreachable!("joined above"),
             };
             if kind != Kind::Email && name.is_none() {
                 bail!("--name is required");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Env, BIN};
+use common::{in_session, Env, BIN};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -103,4 +103,61 @@ fn off_loopback_it_asks_for_tls_before_touching_a_database() {
     let out = hub(&env, &database.display().to_string()).args(["--listen", "0.0.0.0:7272"]).output().unwrap();
     common::assert_one_line_error(&out, "--tls-cert");
     assert!(!database.exists());
+}
+
+/// A desk joins the team from the command line (`account add hub`), and `sync` replicates the
+/// hub's log into its store: the desk's inbox shows what the hub's log holds.
+#[test]
+fn a_desk_joins_a_team_from_the_command_line_and_syncs_its_log() {
+    let env = Env::new(None);
+    let database = env.home.path().join("hub.db").display().to_string();
+    let code = ok(&env, &database, &["person", "add", "Sam", "--role", "agent"]).trim().to_owned();
+    let running = start(&env, &database);
+    // What the hub's connectors would have appended (they come in a later step): written to the
+    // hub's database beside the running hub.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use switchboard_hub::{Append, Engine, NewEntry, SqliteEngine};
+        let keys = switchboard_core::keys::PassphraseKeys::new("hub-pass").unwrap();
+        let engine = SqliteEngine::open(std::path::Path::new(&database), &keys).unwrap();
+        let records = [
+            json!({ "kind": "person", "id": 1, "name": "Sam", "role": "agent" }),
+            json!({ "kind": "message", "account": "sms:+15550100", "conversation": "+15550123", "id": "SM1", "direction": "in",
+                    "author": { "kind": "customer", "name": "Lena Ortiz", "handle": "+15550123" }, "text": "Is my order on its way?", "at": "2026-12-01T10:00:00Z" }),
+            json!({ "kind": "assignment", "account": "sms:+15550100", "conversation": "+15550123", "assignee": "Sam" }),
+        ];
+        let entries = records.iter().map(|r| NewEntry::new(r.to_string())).collect();
+        engine.append(Append::entries(entries, jiff::Timestamp::now())).await.unwrap();
+    });
+    let hub_url = running.url.trim_end_matches("/api/v1").to_owned();
+    let out = in_session(
+        &env,
+        true,
+        r#"
+        "$SB" --store "$STORE" init > /dev/null
+        "$SB" --store "$STORE" account add hub --url "$HUB" --code "$CODE" > "$HOME/joined.txt"
+        if "$SB" --store "$STORE" account add hub --url "$HUB" --code "$CODE" 2> "$HOME/again.txt"; then exit 3; fi
+        "$SB" --store "$STORE" sync --once > /dev/null
+        "$SB" --store "$STORE" inbox --json > "$HOME/inbox.json"
+        "$SB" --store "$STORE" account list > "$HOME/accounts.txt"
+        secret-tool search --all service switchboard > "$HOME/secrets.txt" 2>&1
+        "#,
+        &[("HUB", hub_url.as_str()), ("CODE", code.as_str())],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read = |name: &str| std::fs::read_to_string(env.home.path().join(name)).unwrap();
+    let port = hub_url.rsplit(':').next().unwrap();
+    assert_eq!(read("joined.txt").trim(), format!("joined the team at hub:127.0.0.1:{port} as Sam (agent); run `switchboard sync` to follow it"));
+    assert!(read("again.txt").contains("did not enrol"), "{}", read("again.txt"));
+    let inbox: Value = serde_json::from_str(&read("inbox.json")).unwrap();
+    let rows = inbox.as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0]["assignee"].as_str(), rows[0]["customer"].as_str()), (Some("Sam"), Some("Lena Ortiz")));
+    assert!(read("accounts.txt").contains(&format!("hub:127.0.0.1:{port}")));
+    // The token is in the keychain, and in no file of the store.
+    let secrets = read("secrets.txt");
+    assert!(secrets.contains(&format!("hub:127.0.0.1:{port}")), "{secrets}");
+    let kept: Vec<&str> = secrets.lines().filter_map(|l| l.strip_prefix("secret = ")).filter(|s| s.len() == 64).collect();
+    assert!(!kept.is_empty(), "{secrets}");
+    common::assert_not_in_store_files(&env, &kept);
 }

@@ -46,7 +46,7 @@ pub fn limit(channel: Channel) -> Option<Limit> {
         Channel::Telegram => Some(Limit::Chars(4096)),
         Channel::X => Some(Limit::Chars(10_000)),
         Channel::Facebook => Some(Limit::Chars(PUBLIC_COMMENT)),
-        Channel::Email | Channel::Webchat => None,
+        Channel::Email | Channel::Webchat | Channel::Hub => None,
     }
 }
 

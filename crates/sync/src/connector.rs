@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::pace::Paces;
-use crate::{comments::Comments, email::Email, graph::Graph, mentions::Mentions, telegram::Telegram, twilio::Twilio, x::X};
+use crate::{comments::Comments, email::Email, graph::Graph, hub::Hub, mentions::Mentions, telegram::Telegram, twilio::Twilio, x::X};
 use std::time::Duration;
 use switchboard_core::model::{AccountView, Channel, EmailReply, OutboxKind, Template};
 use switchboard_core::reply_rules::Window;
@@ -31,6 +31,8 @@ pub enum Connector {
     Comments(Comments),
     Email(Email),
     Graph(Graph),
+    /// The team's hub (team mode): its log.
+    Hub(Hub),
     Mentions(Mentions),
     Telegram(Telegram),
     Twilio(Twilio),
@@ -59,6 +61,7 @@ impl Connector {
             Channel::Sms | Channel::Whatsapp => Ok(Connector::Twilio(Twilio::new(account, secret, http)?)),
             Channel::X => Ok(Connector::X(X::new(account, secret, http, paces)?)),
             Channel::Email => Ok(Connector::Email(Email::new(account, secret)?)),
+            Channel::Hub => Ok(Connector::Hub(Hub::new(account, secret, http)?)),
             other => Err(Error::Config {
                 account: account.key.clone(),
                 problem: format!("no connector for {other} yet"),
@@ -73,6 +76,7 @@ impl Connector {
             Connector::Mentions(_) => "mentions",
             Connector::Email(_) => "mailbox",
             Connector::Graph(_) => "conversations",
+            Connector::Hub(_) => "log",
             Connector::Telegram(_) => "updates",
             Connector::Twilio(_) => "messages",
             Connector::X(_) => "dm_events",
@@ -87,7 +91,7 @@ impl Connector {
 
     /// Whether a pull can wait for news (Telegram's long-poll, IMAP IDLE) instead of polling.
     pub fn long_polls(&self) -> bool {
-        matches!(self, Connector::Telegram(_) | Connector::Email(_))
+        matches!(self, Connector::Telegram(_) | Connector::Email(_) | Connector::Hub(_))
     }
 
     /// Pulls what comes after `cursor`. With `wait`, a long-polling platform holds the request
@@ -98,6 +102,7 @@ impl Connector {
             Connector::Mentions(c) => c.pull(cursor).await,
             Connector::Email(c) => c.pull(cursor, wait).await,
             Connector::Graph(c) => c.pull(cursor).await,
+            Connector::Hub(c) => c.pull(cursor, wait).await,
             Connector::Telegram(c) => c.pull(cursor, wait).await,
             Connector::Twilio(c) => c.pull(cursor).await,
             Connector::X(c) => c.pull(cursor).await,
@@ -109,6 +114,7 @@ impl Connector {
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, Error> {
         let target = || out.target.ok_or_else(|| Error::Refused("this reply names no comment or post to answer".into()));
         match (self, out.kind) {
+            (Connector::Hub(_), _) => return Err(Error::Refused("in a team, the hub sends replies".into())),
             (Connector::Comments(c), OutboxKind::Hide) => return c.hide(target()?).await,
             (_, OutboxKind::Hide) => return Err(Error::Refused("this channel cannot hide a message".into())),
             (Connector::Graph(c), OutboxKind::PrivateReply) => return c.private_reply(target()?, out.text).await,
@@ -133,7 +139,7 @@ impl Connector {
                 )),
             },
             Connector::Graph(c) => c.send(out.to, out.text, out.window).await,
-            Connector::Comments(_) | Connector::Mentions(_) => unreachable!("public connectors answered above"),
+            Connector::Comments(_) | Connector::Mentions(_) | Connector::Hub(_) => unreachable!("answered above"),
             Connector::Telegram(c) => c.send(out.to, out.text).await,
             Connector::Twilio(c) => c.send(out.to, out.text).await,
             Connector::X(c) => c.send(out.to, out.text).await,
@@ -153,7 +159,7 @@ impl Connector {
         match self {
             Connector::Comments(_) | Connector::Mentions(_) => Ok(None),
             Connector::Graph(c) => c.find_sent(to, text, since).await,
-            Connector::Telegram(_) | Connector::Email(_) => Ok(None),
+            Connector::Telegram(_) | Connector::Email(_) | Connector::Hub(_) => Ok(None),
             Connector::Twilio(c) => c.find_sent(to, text, since).await,
             Connector::X(c) => c.find_sent(to, text, since).await,
         }
@@ -162,6 +168,6 @@ impl Connector {
     /// Whether `find_sent` can answer. A bot cannot read its own sent messages on Telegram; SMTP
     /// keeps no record of what it accepted.
     pub fn can_look_up(&self) -> bool {
-        !matches!(self, Connector::Telegram(_) | Connector::Email(_))
+        !matches!(self, Connector::Telegram(_) | Connector::Email(_) | Connector::Hub(_))
     }
 }

@@ -179,6 +179,10 @@ impl Engine {
             .into_iter()
             .filter(|a| a.config.get("disabled").and_then(|v| v.as_bool()) != Some(true))
             .collect();
+        // In a team the hub runs the platform accounts (the desk holds no secrets for them): the
+        // desk follows the hub alone.
+        let team = accounts.iter().any(|a| a.channel == Channel::Hub);
+        let accounts: Vec<_> = accounts.into_iter().filter(|a| !team || a.channel == Channel::Hub).collect();
         let mut tasks = tokio::task::JoinSet::new();
         for account in accounts {
             let engine = self.clone();

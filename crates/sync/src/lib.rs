@@ -8,6 +8,7 @@ mod email;
 pub mod engine;
 mod error;
 mod graph;
+pub mod hub;
 pub mod media;
 mod mentions;
 pub mod oauth1;

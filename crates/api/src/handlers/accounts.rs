@@ -168,6 +168,7 @@ impl NewAccount {
                 key
             }
             Channel::Webchat => return Err("webchat accounts cannot be connected yet".into()),
+            Channel::Hub => return Err("a team's hub is joined with its address and an enrolment code, not a token".into()),
         };
         if self.photo_keys.is_some() && !config.contains_key(PHOTO_KEYS) {
             return Err("photo keys are for an X account's direct messages only".into());

@@ -11,4 +11,5 @@ mod media;
 pub mod reply;
 pub mod session;
 pub mod settings;
+pub mod team;
 pub mod thread;

@@ -72,7 +72,8 @@ macro_rules! text_enum {
 
 text_enum!(
     /// The channel a conversation happens on; the badge the agent sees. `Facebook` is a Page's
-    /// posts and their comments (its private messages are `Messenger`).
+    /// posts and their comments (its private messages are `Messenger`). `Hub` is no channel of
+    /// conversations: it is the team's hub, which a desk follows as an account (team mode).
     Channel {
         Messenger = "messenger",
         Instagram = "instagram",
@@ -83,6 +84,7 @@ text_enum!(
         Email = "email",
         Webchat = "webchat",
         Facebook = "facebook",
+        Hub = "hub",
     }
 );
 

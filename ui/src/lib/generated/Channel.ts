@@ -2,6 +2,7 @@
 
 /**
  * The channel a conversation happens on; the badge the agent sees. `Facebook` is a Page's
- * posts and their comments (its private messages are `Messenger`).
+ * posts and their comments (its private messages are `Messenger`). `Hub` is no channel of
+ * conversations: it is the team's hub, which a desk follows as an account (team mode).
  */
-export type Channel = "messenger" | "instagram" | "whatsapp" | "sms" | "telegram" | "x" | "email" | "webchat" | "facebook";
+export type Channel = "messenger" | "instagram" | "whatsapp" | "sms" | "telegram" | "x" | "email" | "webchat" | "facebook" | "hub";

@@ -1,0 +1,50 @@
+//! Team mode: a desk joins a team's hub and then follows it as an account (`hub:<host>`), its
+//! token in the OS keychain. With a hub, the desk runs no platform account of its own: the hub
+//! does (see `switchboard_sync::Engine::run`).
+
+use switchboard_core::credentials::Credentials;
+use switchboard_core::model::AccountView;
+use switchboard_core::team::Enrolled;
+use switchboard_core::{Error, Result, Store};
+
+/// The account a desk follows a hub at `url` as: `hub:` and the hub's host (and port).
+pub fn hub_key(url: &str) -> Result<String> {
+    let rest = url.trim().strip_prefix("https://").or_else(|| url.trim().strip_prefix("http://")).ok_or_else(|| Error::invalid("a hub's address starts with https://"))?;
+    let host = rest.split('/').next().unwrap_or("").to_lowercase();
+    if host.is_empty() || host.contains(char::is_whitespace) || host.contains('@') {
+        return Err(Error::invalid("a hub's address is https://HOST or https://HOST:PORT"));
+    }
+    Ok(format!("hub:{host}"))
+}
+
+/// Records the team this desk enrolled in (`enrolled`, from `switchboard_sync::hub::enrol`): the
+/// token to `credentials`, the hub to the store as an account; both or neither.
+pub fn join(store: &mut Store, credentials: &dyn Credentials, url: &str, enrolled: &Enrolled) -> Result<AccountView> {
+    let key = hub_key(url)?;
+    if store.accounts()?.iter().any(|a| a.channel == switchboard_core::model::Channel::Hub) {
+        return Err(Error::invalid("this desk is in a team already"));
+    }
+    let mut config = serde_json::Map::new();
+    config.insert("url".into(), url.trim().trim_end_matches('/').into());
+    config.insert("person".into(), enrolled.person.name.clone().into());
+    config.insert("person_id".into(), enrolled.person.id.into());
+    config.insert("role".into(), enrolled.person.role.as_str().into());
+    credentials.set(&key, &enrolled.token)?;
+    store.add_account(&key, Some(&enrolled.person.name), config).inspect_err(|_| {
+        let _ = credentials.delete(&key);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hub_key;
+
+    #[test]
+    fn a_hub_is_known_by_its_host() {
+        assert_eq!(hub_key("https://Hub.Example:7272/").unwrap(), "hub:hub.example:7272");
+        assert_eq!(hub_key(" http://127.0.0.1:7272 ").unwrap(), "hub:127.0.0.1:7272");
+        assert!(hub_key("hub.example").is_err());
+        assert!(hub_key("https://").is_err());
+        assert!(hub_key("https://user@hub.example").is_err());
+    }
+}

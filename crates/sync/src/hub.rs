@@ -1,0 +1,99 @@
+//! The team's hub as a desk follows it (team mode): joining with an enrolment code, then pulling
+//! the hub's log after the last record stored, long-polled. The log's records are interchange
+//! records and go through the same writer as any connector's; the cursor is the last record's
+//! number. Replies do not go out through here: in a team the hub sends them.
+
+use crate::error::Error;
+use crate::wire::{readable, Pulled};
+use std::time::Duration;
+use switchboard_core::interchange::Record;
+use switchboard_core::model::AccountView;
+use switchboard_core::sensitive::Sensitive;
+use switchboard_core::team::{EnrolRequest, Enrolled, LogPage, Problem, LOG_PAGE_LIMIT, PROTOCOL};
+
+pub struct Hub {
+    account: String,
+    /// The hub's API, `…/api/v1`.
+    api: String,
+    token: Sensitive<String>,
+    http: reqwest::Client,
+}
+
+/// The hub's API under its address as the person typed it (`https://hub.example:7272`).
+fn api(url: &str) -> Result<String, Error> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(Error::Refused(format!("a hub's address starts with https:// (got {url:?})")));
+    }
+    Ok(format!("{url}/api/v1"))
+}
+
+/// What a hub's refusal says, or its status.
+async fn refusal(response: reqwest::Response) -> Error {
+    let status = response.status();
+    let message = response.json::<Problem>().await.map(|p| p.message).unwrap_or_else(|_| status.to_string());
+    match status.as_u16() {
+        401 => Error::Auth(message),
+        code if code >= 500 => Error::Transient(message),
+        _ => Error::Refused(message),
+    }
+}
+
+/// Trades a supervisor's one-time code for this desk's token.
+pub async fn enrol(http: &reqwest::Client, url: &str, code: &str) -> Result<Enrolled, Error> {
+    let response = http.post(format!("{}/enrol", api(url)?)).json(&EnrolRequest { code: code.trim().to_owned() }).send().await?;
+    if !response.status().is_success() {
+        return Err(refusal(response).await);
+    }
+    let status = response.status();
+    let body = response.bytes().await?;
+    let enrolled: Enrolled = crate::wire::parse(status, &body)?;
+    if enrolled.protocol != PROTOCOL {
+        return Err(Error::Refused(format!("the hub speaks protocol {}, this desk {PROTOCOL}: update the older of the two", enrolled.protocol)));
+    }
+    Ok(enrolled)
+}
+
+impl Hub {
+    pub(crate) fn new(account: &AccountView, token: Sensitive<String>, http: reqwest::Client) -> Result<Hub, Error> {
+        let url = crate::wire::setting(account, "url")?;
+        Ok(Hub { account: account.key.clone(), api: api(url)?, token, http })
+    }
+
+    /// The records after `cursor` (a record's number; none: from the first), waiting up to `wait`
+    /// for one when there are none yet.
+    pub(crate) async fn pull(&self, cursor: Option<&str>, wait: Duration) -> Result<Pulled, Error> {
+        let after: i64 = match cursor {
+            None => 0,
+            Some(c) => c.parse().map_err(|_| Error::Config { account: self.account.clone(), problem: "its cursor is not a record's number".into() })?,
+        };
+        let response = self
+            .http
+            .get(format!("{}/log", self.api))
+            .query(&[("after", after.to_string()), ("limit", LOG_PAGE_LIMIT.to_string()), ("wait", wait.as_secs().to_string())])
+            .bearer_auth(self.token.expose())
+            // A long-poll holds the request; past this, the hub is gone.
+            .timeout(wait + Duration::from_secs(30))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        let status = response.status();
+        let body = response.bytes().await?;
+        let page: LogPage = crate::wire::parse(status, &body)?;
+        let mut last = after;
+        let mut skipped = 0;
+        let mut records = Vec::with_capacity(page.entries.len());
+        for entry in page.entries {
+            if entry.seq <= last {
+                return Err(Error::Malformed(format!("the hub sent record {} after {last}", entry.seq)));
+            }
+            last = entry.seq;
+            if let Some(record) = readable::<Record>(entry.record, &self.account, "record of the hub's log", &mut skipped) {
+                records.push(record);
+            }
+        }
+        Ok(Pulled { records, cursor: last.to_string(), caught_up: last >= page.head, skipped })
+    }
+}

@@ -1,0 +1,153 @@
+//! A desk following its team's hub (team mode): enrolment with a one-time code, the log
+//! replicated into the desk's encrypted store through the writer (teammates, the platforms'
+//! messages, assignments and changes), then followed as it grows; the desk runs no platform
+//! account of its own; a removed person's desk is told to re-authenticate.
+
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_core::credentials::{Credentials, MemoryCredentials};
+use switchboard_core::keys::{StaticKey, StoreKey};
+use switchboard_core::model::{AccountState, ConversationStatus, InboxFilter};
+use switchboard_core::{Db, Store};
+use switchboard_hub::people::{hash, new_code};
+use switchboard_hub::server::{serve, Listen, Settings};
+use switchboard_hub::{Append, Engine as HubEngine, NewEntry, Role, SqliteEngine};
+use switchboard_sync::{Engine, Mode, SyncEvent};
+
+struct Hub {
+    url: String,
+    engine: Arc<dyn HubEngine>,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn hub() -> Hub {
+    let dir = tempfile::tempdir().unwrap();
+    let engine: Arc<dyn HubEngine> = Arc::new(SqliteEngine::create(&dir.path().join("hub.db"), &StaticKey::new(StoreKey::from_bytes([7; 32]))).unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (tell, told) = tokio::sync::oneshot::channel();
+    let listen = Listen { addr: "127.0.0.1:0".parse().unwrap(), tls: None, behind_proxy: false };
+    tokio::spawn(serve(engine.clone(), Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
+        let _ = stopped.await;
+    }));
+    let addr: std::net::SocketAddr = told.await.unwrap();
+    Hub { url: format!("http://127.0.0.1:{}", addr.port()), engine, _dir: dir, _stop: stop }
+}
+
+impl Hub {
+    async fn log(&self, records: &[serde_json::Value]) {
+        let entries = records.iter().map(|r| NewEntry::new(r.to_string())).collect();
+        self.engine.append(Append::entries(entries, jiff::Timestamp::now())).await.unwrap();
+    }
+
+    async fn person(&self, name: &str, role: Role) -> String {
+        let code = new_code();
+        let now = jiff::Timestamp::now();
+        self.engine.add_person(name, role, &hash(&code), now + jiff::SignedDuration::from_hours(1), now).await.unwrap();
+        code
+    }
+}
+
+fn message(id: &str, text: &str, at: &str) -> serde_json::Value {
+    json!({ "kind": "message", "account": "telegram:acme_bot", "conversation": "42", "id": id, "direction": "in",
+            "author": { "kind": "customer", "name": "Lena", "handle": "42" }, "text": text, "at": at })
+}
+
+struct Desk {
+    db: Db,
+    engine: Engine,
+    key: String,
+    _dir: tempfile::TempDir,
+}
+
+/// A desk enrolled with `code`, following the hub; it also has a platform account of its own,
+/// without secrets, which a desk in a team must leave alone.
+async fn desk(hub: &Hub, code: &str) -> Desk {
+    let http = reqwest::Client::new();
+    let enrolled = switchboard_sync::hub::enrol(&http, &hub.url, code).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(&dir.path().join("desk.db"), &StaticKey::new(StoreKey::from_bytes([8; 32]))).unwrap();
+    let key = format!("hub:{}", hub.url.trim_start_matches("http://"));
+    let mut config = serde_json::Map::new();
+    config.insert("url".into(), hub.url.clone().into());
+    store.add_account(&key, Some(&enrolled.person.name), config).unwrap();
+    store.add_account("telegram:own_bot", None, Default::default()).unwrap();
+    let credentials = Arc::new(MemoryCredentials::default());
+    credentials.set(&key, &enrolled.token).unwrap();
+    let db = Db::start(store).unwrap();
+    let mut engine = Engine::new(db.clone(), credentials);
+    engine.backoff = Duration::from_millis(20);
+    engine.max_attempts = 2;
+    Desk { db, engine, key, _dir: dir }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_replicates_the_hub_log_and_follows_it() {
+    let hub = hub().await;
+    let code = hub.person("Sam", Role::Agent).await;
+    let http = reqwest::Client::new();
+    let wrong = switchboard_sync::hub::enrol(&http, &hub.url, "0000-0000-0000-0000-0000").await;
+    assert!(matches!(wrong, Err(switchboard_sync::Error::Auth(_))), "{wrong:?}");
+    let desk = desk(&hub, &code).await;
+
+    hub.log(&[
+        json!({ "kind": "person", "id": 1, "name": "Sam", "role": "agent" }),
+        json!({ "kind": "person", "id": 2, "name": "Mina", "role": "supervisor" }),
+        message("42:1", "Where is my parcel?", "2026-12-01T10:00:00Z"),
+        json!({ "kind": "spaceship", "warp": 9 }),
+        message("42:2", "It was due on Monday.", "2026-12-01T10:01:00Z"),
+        json!({ "kind": "assignment", "account": "telegram:acme_bot", "conversation": "42", "assignee": "Sam", "by": "Mina" }),
+        json!({ "kind": "conversation_change", "account": "telegram:acme_bot", "conversation": "42", "priority": "high", "tags": ["shipping"], "by": "Sam" }),
+    ])
+    .await;
+    let reports = desk.engine.run(Mode::Once).await.unwrap();
+    assert_eq!(reports.iter().map(|r| r.account.as_str()).collect::<Vec<_>>(), [desk.key.as_str()], "a desk in a team follows the hub alone");
+    let report = &reports[0];
+    assert!(report.error.is_none(), "{report:?}");
+    assert_eq!((report.pulled, report.skipped), (6, 1), "the unreadable record is skipped, the rest stored");
+
+    let store = desk.db.reader().unwrap();
+    let rows = store.inbox(&InboxFilter { limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!((row.assignee.as_deref(), row.priority, row.unread), (Some("Sam"), switchboard_core::model::Priority::High, 2));
+    let thread = store.thread(row.id, 10).unwrap();
+    assert_eq!(thread.messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Where is my parcel?", "It was due on Monday."]);
+    assert_eq!(thread.tags, ["shipping"]);
+    let hub_account = store.accounts().unwrap().into_iter().find(|a| a.key == desk.key).unwrap();
+    assert_eq!(store.cursor(hub_account.id, "log").unwrap().as_deref(), Some("7"));
+    let own = store.accounts().unwrap().into_iter().find(|a| a.key == "telegram:own_bot").unwrap();
+    assert_eq!(own.state, AccountState::Idle, "never tried");
+
+    // Followed: what the hub appends now reaches the desk, and is announced.
+    let mut events = desk.engine.subscribe();
+    let following = tokio::spawn({
+        let engine = desk.engine.clone();
+        async move { engine.run(Mode::Follow).await }
+    });
+    hub.log(&[
+        message("42:3", "Any news?", "2026-12-01T11:00:00Z"),
+        json!({ "kind": "conversation_change", "account": "telegram:acme_bot", "conversation": "42", "status": "pending", "by": "Sam" }),
+    ])
+    .await;
+    loop {
+        if let SyncEvent::Progress { pulled, caught_up: true, .. } = events.recv().await.unwrap() {
+            if pulled >= 2 {
+                break;
+            }
+        }
+    }
+    let store = desk.db.reader().unwrap();
+    let thread = store.thread(row.id, 10).unwrap();
+    assert_eq!(thread.messages.last().unwrap().text, "Any news?");
+    assert_eq!(thread.conversation.status, ConversationStatus::Pending, "the agent's change came after the message");
+    following.abort();
+
+    // Removed from the team: the desk is told to re-authenticate.
+    hub.engine.remove_person("Sam", jiff::Timestamp::now()).await.unwrap();
+    let reports = desk.engine.run(Mode::Once).await.unwrap();
+    assert!(reports[0].error.as_deref().unwrap_or("").contains("token"), "{:?}", reports[0].error);
+    let state = desk.db.reader().unwrap().accounts().unwrap().into_iter().find(|a| a.key == desk.key).unwrap().state;
+    assert_eq!(state, AccountState::NeedsReauth);
+}
