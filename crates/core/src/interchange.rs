@@ -27,6 +27,31 @@ pub enum Record {
     ConversationChange(ConversationChangeRecord),
 }
 
+impl Record {
+    /// What names this record among all others (its kind and natural key), for the state it
+    /// describes; none for an event (an assignment, a change), which says what happened once and
+    /// may rightly happen again.
+    pub fn natural_key(&self) -> Option<String> {
+        let key = |parts: &[&str]| Some(parts.join("\u{1f}"));
+        match self {
+            Record::Account(r) => key(&["account", &r.account]),
+            Record::Tag(r) => key(&["tag", &r.name]),
+            Record::Calendar(r) => key(&["calendar", &r.name]),
+            Record::SlaPolicy(r) => key(&["sla_policy", &r.name]),
+            Record::Rule(r) => key(&["rule", &r.name]),
+            Record::CannedReply(r) => key(&["canned_reply", &r.shortcut]),
+            Record::Contact(r) => key(&["contact", &r.id]),
+            Record::Conversation(r) => key(&["conversation", &r.account, &r.id]),
+            Record::Message(r) => key(&["message", &r.account, &r.id]),
+            Record::PublicThread(r) => key(&["public_thread", &r.account, &r.conversation]),
+            Record::Note(r) => key(&["note", &r.id]),
+            Record::Order(r) => key(&["order", &r.shop, &r.id]),
+            Record::Person(r) => key(&["person", &r.id.to_string()]),
+            Record::Assignment(_) | Record::ConversationChange(_) => None,
+        }
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }

@@ -18,6 +18,10 @@ pub enum Error {
     PersonExists(String),
     #[error("that enrolment code is not known, was used already or has expired")]
     BadCode,
+    #[error("account {0} is on this hub already")]
+    AccountExists(String),
+    #[error("no account {0} on this hub")]
+    NoAccount(String),
 }
 
 impl Error {

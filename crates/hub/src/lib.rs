@@ -3,15 +3,16 @@
 //! assignment of conversations, kept by one of two engines behind one trait.
 //!
 //! Modules: `engine` (the trait, embedded SQLite and PostgreSQL), `people` (enrolment codes and
-//! tokens), `server` (the HTTP API), `error`.
+//! tokens), `runner` (the platform accounts, run under leases), `server` (the HTTP API), `error`.
 
 pub mod engine;
 pub mod error;
 pub mod people;
+pub mod runner;
 pub mod server;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use engine::{Append, Claim, ConversationRef, CursorUpdate, Engine, Entry, Fence, Lease, NewEntry, PostgresEngine, Seq, SqliteEngine};
+pub use engine::{Append, Claim, ConversationRef, CursorUpdate, Engine, Entry, Fence, HubAccount, Lease, NewEntry, PostgresEngine, Seq, SqliteEngine};
 pub use error::{Error, Result};
 pub use people::{Person, Role};

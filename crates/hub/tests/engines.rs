@@ -65,7 +65,9 @@ on_both_engines!(
     a_lease_is_one_holders_until_it_expires_and_fences_its_appends,
     of_twenty_desks_claiming_one_conversation_one_wins_and_the_rest_hear_who,
     an_action_sent_twice_is_one_record,
+    a_record_read_again_unchanged_is_not_appended_again,
     a_code_enrols_once_and_a_removed_persons_token_stops_at_once,
+    accounts_keep_their_secrets_on_the_hub,
 );
 
 /// Appends by eight writers, in appends of one to five records; the numbers of what the
@@ -184,7 +186,7 @@ async fn of_twenty_desks_claiming_one_conversation_one_wins_and_the_rest_hear_wh
         .map(|p| {
             let (engine, conversation, id) = (engine.clone(), conversation.clone(), p.id);
             tokio::spawn(async move {
-                let entry = NewEntry { body: json!({ "assign": id }).to_string(), actor: Some(id), key: Some(format!("claim-{id}")) };
+                let entry = NewEntry::new(json!({ "assign": id }).to_string()).by(id).keyed(format!("claim-{id}"));
                 (id, engine.assign(&conversation, None, Some(id), entry, secs(1)).await.unwrap())
             })
         })
@@ -222,7 +224,7 @@ async fn of_twenty_desks_claiming_one_conversation_one_wins_and_the_rest_hear_wh
 }
 
 async fn an_action_sent_twice_is_one_record(engine: Arc<dyn Engine>) {
-    let action = |key: &str| NewEntry { body: format!("{{\"status\":\"solved\",\"key\":\"{key}\"}}"), actor: Some(7), key: Some(key.into()) };
+    let action = |key: &str| NewEntry::new(format!("{{\"status\":\"solved\",\"key\":\"{key}\"}}")).by(7).keyed(key);
     let first = engine.append(Append::entries(vec![NewEntry::new("{}"), action("k-1")], secs(0))).await.unwrap();
     assert_eq!(first, [1, 2]);
     // Sent again (the answer was lost), beside a new action: the same number, and one new record.
@@ -236,11 +238,45 @@ async fn an_action_sent_twice_is_one_record(engine: Arc<dyn Engine>) {
     // the claimant's.
     let alex = add(&engine, "alex", Role::Agent).await.0;
     let c = ConversationRef { account: "telegram:acme_bot".into(), conversation: "42".into() };
-    let claim = || NewEntry { body: "{}".into(), actor: Some(alex.id), key: Some("claim-42".into()) };
+    let claim = || NewEntry::new("{}").by(alex.id).keyed("claim-42");
     let done = engine.assign(&c, None, Some(alex.id), claim(), secs(6)).await.unwrap();
     assert_eq!(done, Claim::Done { seq: 4 });
     assert_eq!(engine.assign(&c, None, Some(alex.id), claim(), secs(7)).await.unwrap(), done);
     assert_eq!(engine.read_after(0, 10).await.unwrap().len(), 4);
+}
+
+async fn a_record_read_again_unchanged_is_not_appended_again(engine: Arc<dyn Engine>) {
+    let state = |text: &str| NewEntry::new(json!({ "kind": "message", "id": "m1", "text": text }).to_string()).of_state("message/sms/m1".into());
+    let other = NewEntry::new(json!({ "kind": "message", "id": "m2", "text": "hi" }).to_string()).of_state("message/sms/m2".into());
+    assert_eq!(engine.append(Append::entries(vec![state("where is it?"), other.clone()], secs(0))).await.unwrap(), [1, 2]);
+    // Read again (an overlapping page): nothing new.
+    assert_eq!(engine.append(Append::entries(vec![state("where is it?"), other.clone()], secs(1))).await.unwrap(), [1, 2]);
+    // Changed (an edit, a delivery state): appended; changed back: appended again.
+    assert_eq!(engine.append(Append::entries(vec![state("where is it now?")], secs(2))).await.unwrap(), [3]);
+    assert_eq!(engine.append(Append::entries(vec![state("where is it?"), other], secs(3))).await.unwrap(), [4, 2]);
+    assert_eq!(*engine.head().borrow(), 4);
+    // An event says what happened each time it happens.
+    let event = || NewEntry::new(json!({ "kind": "assignment", "assignee": "Sam" }).to_string());
+    assert_eq!(engine.append(Append::entries(vec![event(), event()], secs(4))).await.unwrap(), [5, 6]);
+}
+
+async fn accounts_keep_their_secrets_on_the_hub(engine: Arc<dyn Engine>) {
+    let mut config = serde_json::Map::new();
+    config.insert("base_url".into(), "https://api.telegram.org".into());
+    let secrets = [("token".to_owned(), "123:bot-secret".to_owned())];
+    engine.add_account("telegram:acme_bot", &config, &secrets, secs(0)).await.unwrap();
+    assert!(matches!(engine.add_account("telegram:acme_bot", &config, &[], secs(1)).await, Err(Error::AccountExists(_))));
+    engine.add_account("sms:+15550100", &serde_json::Map::new(), &[("token".into(), "tw".into())], secs(2)).await.unwrap();
+    let accounts = engine.accounts().await.unwrap();
+    assert_eq!(accounts.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["sms:+15550100", "telegram:acme_bot"]);
+    assert_eq!(accounts[1].config, config);
+    assert!(!format!("{accounts:?}").contains("bot-secret"), "an account's settings hold no secret");
+    assert_eq!(engine.secret("telegram:acme_bot", "token").await.unwrap().as_deref(), Some("123:bot-secret"));
+    assert_eq!(engine.secret("telegram:acme_bot", "photo_keys").await.unwrap(), None);
+    engine.remove_account("telegram:acme_bot").await.unwrap();
+    assert_eq!(engine.secret("telegram:acme_bot", "token").await.unwrap(), None, "its secrets go with it");
+    assert!(matches!(engine.remove_account("telegram:acme_bot").await, Err(Error::NoAccount(_))));
+    assert_eq!(engine.accounts().await.unwrap().len(), 1);
 }
 
 async fn a_code_enrols_once_and_a_removed_persons_token_stops_at_once(engine: Arc<dyn Engine>) {

@@ -27,6 +27,37 @@ pub struct Outgoing<'a> {
     pub target: Option<&'a str>,
 }
 
+/// The HTTP client every connector shares: one connection pool, our user agent.
+pub(crate) fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("HTTP client")
+}
+
+/// Makes connectors for code that runs accounts outside the desk's engine (the team's hub): one
+/// HTTP client, and the metered budgets every account shares.
+#[derive(Clone)]
+pub struct Connectors {
+    http: reqwest::Client,
+    paces: Paces,
+    /// How long a metered API's calls wait once its budget is spent.
+    pub usage_pause: Duration,
+}
+
+impl Default for Connectors {
+    fn default() -> Self {
+        Connectors { http: http_client(), paces: Paces::default(), usage_pause: Duration::from_secs(60) }
+    }
+}
+
+impl Connectors {
+    pub fn connect(&self, account: &AccountView, secret: Sensitive<String>) -> Result<Connector, Error> {
+        Connector::for_account(account, secret, self.http.clone(), &self.paces, self.usage_pause)
+    }
+}
+
 pub enum Connector {
     Comments(Comments),
     Email(Email),

@@ -108,11 +108,7 @@ async fn in_spool<T: Send + 'static>(spool: Arc<Mutex<Spool>>, f: impl FnOnce(&m
 
 impl Engine {
     pub fn new(db: Db, credentials: Arc<dyn Credentials>) -> Engine {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("HTTP client");
+        let http = crate::connector::http_client();
         Engine {
             db,
             credentials,

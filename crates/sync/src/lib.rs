@@ -20,7 +20,7 @@ mod walk;
 mod wire;
 mod x;
 
-pub use connector::{Connector, Outgoing, Pulled};
+pub use connector::{Connector, Connectors, Outgoing, Pulled};
 pub use email::check_plain;
 pub use engine::{Engine, Mode, SyncEvent};
 pub use error::Error;

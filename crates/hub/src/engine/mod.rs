@@ -12,6 +12,7 @@
 //!   (both kept only as hashes).
 //! - **Assignment**, compare-and-set: a conversation changes hands only from the assignee the
 //!   asker saw.
+//! - **Platform accounts** the hub runs, and their secrets.
 
 mod postgres;
 mod sqlite;
@@ -29,17 +30,43 @@ use tokio::sync::watch;
 pub type Seq = i64;
 
 /// A record to append: its body (the wire record, JSON), who did it (none: the hub itself, a
-/// platform's message), and for an action the key that makes a second send of it the same action.
+/// platform's message), for an action the key that makes a second send of it the same action,
+/// and for a record of the platforms' state what it describes and its digest, so that reading it
+/// again unchanged appends nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEntry {
     pub body: String,
     pub actor: Option<i64>,
     pub key: Option<String>,
+    pub state: Option<Digest>,
+}
+
+/// The natural key of the state a record describes, and the digest of what it says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    pub key: String,
+    pub digest: String,
 }
 
 impl NewEntry {
     pub fn new(body: impl Into<String>) -> NewEntry {
-        NewEntry { body: body.into(), actor: None, key: None }
+        NewEntry { body: body.into(), actor: None, key: None, state: None }
+    }
+
+    /// Done by the person `actor`.
+    pub fn by(self, actor: i64) -> NewEntry {
+        NewEntry { actor: Some(actor), ..self }
+    }
+
+    /// An action: the same key again is the same action.
+    pub fn keyed(self, key: impl Into<String>) -> NewEntry {
+        NewEntry { key: Some(key.into()), ..self }
+    }
+
+    /// A record of the platforms' state: appended only when it says something new of `key`.
+    pub fn of_state(self, key: String) -> NewEntry {
+        let digest = crate::people::hash(&self.body);
+        NewEntry { state: Some(Digest { key, digest }), ..self }
     }
 }
 
@@ -107,14 +134,28 @@ pub enum Claim {
     Taken { by: Option<i64> },
 }
 
+/// A platform account the hub runs (its secrets apart: see `Engine::secret`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubAccount {
+    pub key: String,
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+impl HubAccount {
+    fn new(key: String, config: &str) -> Result<HubAccount> {
+        let config = serde_json::from_str(config).map_err(|_| crate::Error::Database(format!("account {key}'s settings do not read")))?;
+        Ok(HubAccount { key, config })
+    }
+}
+
 #[async_trait::async_trait]
 pub trait Engine: Send + Sync + 'static {
     /// Which engine, for messages: "sqlite" or "postgresql".
     fn kind(&self) -> &'static str;
 
     /// Appends the entries in one transaction (with the cursor, if the fence holds); their
-    /// numbers, in order. An entry whose key the log holds already is not appended again: its
-    /// number is the earlier one's.
+    /// numbers, in order. An entry whose key the log holds already, or whose state the log last
+    /// described the same way, is not appended again: its number is the earlier one's.
     async fn append(&self, append: Append) -> Result<Vec<Seq>>;
 
     /// Up to `limit` records after `after`, in order.
@@ -152,4 +193,12 @@ pub trait Engine: Send + Sync + 'static {
     async fn people(&self) -> Result<Vec<Person>>;
     /// Removes a person: their tokens and codes stop working at once, their name is free again.
     async fn remove_person(&self, name: &str, now: Timestamp) -> Result<Person>;
+
+    /// A platform account for the hub to run, with its secrets (`(name, value)`: the token, an
+    /// extra key), which never leave the hub.
+    async fn add_account(&self, key: &str, config: &serde_json::Map<String, serde_json::Value>, secrets: &[(String, String)], now: Timestamp) -> Result<()>;
+    async fn accounts(&self) -> Result<Vec<HubAccount>>;
+    async fn secret(&self, account: &str, name: &str) -> Result<Option<String>>;
+    /// Removes an account and its secrets; what the log holds of it stays.
+    async fn remove_account(&self, key: &str) -> Result<()>;
 }

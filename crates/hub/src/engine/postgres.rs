@@ -5,7 +5,7 @@
 //! order). Each append notifies `hub_log`, which every hub listens to, so followers anywhere hear
 //! of it at once.
 
-use super::{Append, Claim, ConversationRef, Engine, Entry, Lease, NewEntry, Seq};
+use super::{Append, Claim, ConversationRef, Engine, Entry, HubAccount, Lease, NewEntry, Seq};
 use crate::error::{Error, Result};
 use crate::people::{check_name, Person, Role};
 use deadpool_postgres::{GenericClient, Pool};
@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tokio_postgres::NoTls;
 
 /// The schema, one step per entry, applied under `MIGRATE_LOCK` by whichever hub starts first.
-const MIGRATIONS: &[&str] = &[include_str!("postgres/0001_hub.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("postgres/0001_hub.sql"), include_str!("postgres/0002_accounts.sql"), include_str!("postgres/0003_digests.sql")];
 
 /// Advisory lock keys (any two numbers no other user of the database takes; these spell "SBLOG"
 /// and "SBMIG").
@@ -156,17 +156,32 @@ async fn listen(url: String, head: watch::Sender<Seq>) {
     }
 }
 
-/// Appends `entry` in `tx` as number `next + 1` unless its key is there already; its number,
-/// and whether it is new.
+/// Appends `entry` in `tx` as number `next + 1` unless its key is there already, or the log last
+/// said the same of its state; its number, and whether it is new.
 async fn put(tx: &impl GenericClient, entry: &NewEntry, at: i64, next: Seq) -> Result<(Seq, bool)> {
     if let Some(key) = &entry.key {
         if let Some(row) = tx.query_opt("SELECT seq FROM log WHERE key = $1", &[key]).await? {
             return Ok((row.get(0), false));
         }
     }
+    if let Some(state) = &entry.state {
+        let last = tx.query_opt("SELECT digest, seq FROM record_digests WHERE key = $1", &[&state.key]).await?;
+        if let Some(row) = last.filter(|r| r.get::<_, &str>(0) == state.digest) {
+            return Ok((row.get(1), false));
+        }
+    }
     let seq = next + 1;
     let insert = tx.prepare_cached("INSERT INTO log (seq, at, actor, key, body) VALUES ($1, $2, $3, $4, $5)").await?;
     tx.execute(&insert, &[&seq, &at, &entry.actor, &entry.key, &entry.body]).await?;
+    if let Some(state) = &entry.state {
+        let keep = tx
+            .prepare_cached(
+                "INSERT INTO record_digests (key, digest, seq) VALUES ($1, $2, $3)
+                 ON CONFLICT (key) DO UPDATE SET digest = excluded.digest, seq = excluded.seq",
+            )
+            .await?;
+        tx.execute(&keep, &[&state.key, &state.digest, &seq]).await?;
+    }
     Ok((seq, true))
 }
 
@@ -391,6 +406,43 @@ impl Engine for PostgresEngine {
         tx.execute("DELETE FROM enrolments WHERE person_id = $1", &[&person.id]).await?;
         tx.commit().await?;
         Ok(person)
+    }
+
+    async fn add_account(&self, key: &str, config: &serde_json::Map<String, serde_json::Value>, secrets: &[(String, String)], now: Timestamp) -> Result<()> {
+        let config = serde_json::Value::Object(config.clone()).to_string();
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let added = tx.execute("INSERT INTO accounts (key, config, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING", &[&key, &config, &ms(now)]).await?;
+        if added == 0 {
+            return Err(Error::AccountExists(key.to_owned()));
+        }
+        for (name, value) in secrets {
+            tx.execute("INSERT INTO secrets (account, name, value) VALUES ($1, $2, $3)", &[&key, name, value]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn accounts(&self) -> Result<Vec<HubAccount>> {
+        let client = self.client().await?;
+        let rows = client.query("SELECT key, config FROM accounts ORDER BY key", &[]).await?;
+        rows.iter().map(|r| HubAccount::new(r.get(0), r.get::<_, &str>(1))).collect()
+    }
+
+    async fn secret(&self, account: &str, name: &str) -> Result<Option<String>> {
+        let client = self.client().await?;
+        Ok(client.query_opt("SELECT value FROM secrets WHERE account = $1 AND name = $2", &[&account, &name]).await?.map(|r| r.get(0)))
+    }
+
+    async fn remove_account(&self, key: &str) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("DELETE FROM secrets WHERE account = $1", &[&key]).await?;
+        if tx.execute("DELETE FROM accounts WHERE key = $1", &[&key]).await? == 0 {
+            return Err(Error::NoAccount(key.to_owned()));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@
 //! of their own. Both run off the async threads. An admin command in another process (adding a
 //! person while the hub runs) writes to the same file and waits its turn (busy timeout).
 
-use super::{Append, Claim, ConversationRef, Engine, Entry, Lease, NewEntry, Seq};
+use super::{Append, Claim, ConversationRef, Engine, Entry, HubAccount, Lease, NewEntry, Seq};
 use crate::error::{Error, Result};
 use crate::people::{check_name, Person, Role};
 use jiff::Timestamp;
@@ -17,7 +17,7 @@ use switchboard_core::store::EncryptedFile;
 use tokio::sync::watch;
 
 /// The schema, one step per entry: step N takes `user_version` from N-1 to N.
-const MIGRATIONS: &[&str] = &[include_str!("sqlite/0001_hub.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("sqlite/0001_hub.sql"), include_str!("sqlite/0002_accounts.sql"), include_str!("sqlite/0003_digests.sql")];
 
 /// Read connections kept for reuse.
 const KEPT_READERS: usize = 4;
@@ -151,15 +151,30 @@ impl SqliteEngine {
     }
 }
 
-/// Appends `entry` in `tx` unless its key is there already; its number.
+/// Appends `entry` in `tx` unless its key is there already, or the log last said the same of
+/// its state; its number.
 fn put(tx: &rusqlite::Transaction<'_>, entry: &NewEntry, at: i64) -> Result<(Seq, bool)> {
     if let Some(key) = &entry.key {
         if let Some(seq) = tx.prepare_cached("SELECT seq FROM log WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()? {
             return Ok((seq, false));
         }
     }
+    if let Some(state) = &entry.state {
+        let last: Option<(String, Seq)> = tx.prepare_cached("SELECT digest, seq FROM record_digests WHERE key = ?1")?.query_row([&state.key], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        if let Some((_, seq)) = last.filter(|(digest, _)| *digest == state.digest) {
+            return Ok((seq, false));
+        }
+    }
     tx.prepare_cached("INSERT INTO log (at, actor, key, body) VALUES (?1, ?2, ?3, ?4)")?.execute(params![at, entry.actor, entry.key, entry.body])?;
-    Ok((tx.last_insert_rowid(), true))
+    let seq = tx.last_insert_rowid();
+    if let Some(state) = &entry.state {
+        tx.prepare_cached(
+            "INSERT INTO record_digests (key, digest, seq) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET digest = excluded.digest, seq = excluded.seq",
+        )?
+        .execute(params![state.key, state.digest, seq])?;
+    }
+    Ok((seq, true))
 }
 
 fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> {
@@ -405,6 +420,52 @@ impl Engine for SqliteEngine {
             tx.prepare_cached("DELETE FROM enrolments WHERE person_id = ?1")?.execute([person.id])?;
             tx.commit()?;
             Ok(person)
+        })
+        .await
+    }
+
+    async fn add_account(&self, key: &str, config: &serde_json::Map<String, serde_json::Value>, secrets: &[(String, String)], now: Timestamp) -> Result<()> {
+        let (key, config, secrets) = (key.to_owned(), serde_json::Value::Object(config.clone()).to_string(), secrets.to_vec());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let added = tx.prepare_cached("INSERT INTO accounts (key, config, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO NOTHING")?.execute(params![key, config, ms(now)])?;
+            if added == 0 {
+                return Err(Error::AccountExists(key));
+            }
+            for (name, value) in &secrets {
+                tx.prepare_cached("INSERT INTO secrets (account, name, value) VALUES (?1, ?2, ?3)")?.execute(params![key, name, value])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn accounts(&self) -> Result<Vec<HubAccount>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT key, config FROM accounts ORDER BY key")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(|(key, config)| HubAccount::new(key, &config)).collect()
+        })
+        .await
+    }
+
+    async fn secret(&self, account: &str, name: &str) -> Result<Option<String>> {
+        let (account, name) = (account.to_owned(), name.to_owned());
+        self.read(move |conn| Ok(conn.prepare_cached("SELECT value FROM secrets WHERE account = ?1 AND name = ?2")?.query_row([account, name], |r| r.get(0)).optional()?))
+            .await
+    }
+
+    async fn remove_account(&self, key: &str) -> Result<()> {
+        let key = key.to_owned();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.prepare_cached("DELETE FROM secrets WHERE account = ?1")?.execute([&key])?;
+            if tx.prepare_cached("DELETE FROM accounts WHERE key = ?1")?.execute([&key])? == 0 {
+                return Err(Error::NoAccount(key));
+            }
+            tx.commit()?;
+            Ok(())
         })
         .await
     }

@@ -37,8 +37,8 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
         let (status, code) = match &e {
             Error::Invalid(_) => (StatusCode::BAD_REQUEST, ProblemCode::Invalid),
-            Error::NoPerson(_) => (StatusCode::NOT_FOUND, ProblemCode::NotFound),
-            Error::PersonExists(_) => (StatusCode::CONFLICT, ProblemCode::Conflict),
+            Error::NoPerson(_) | Error::NoAccount(_) => (StatusCode::NOT_FOUND, ProblemCode::NotFound),
+            Error::PersonExists(_) | Error::AccountExists(_) => (StatusCode::CONFLICT, ProblemCode::Conflict),
             Error::BadCode => (StatusCode::UNAUTHORIZED, ProblemCode::Unauthorized),
             Error::LeaseLost(_) | Error::Database(_) | Error::Store(_) => {
                 tracing::error!(error = %e, "a call failed");
