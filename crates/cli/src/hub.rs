@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use switchboard_hub::people::{hash, new_code};
+use switchboard_hub::runner::{Runner, RunnerSettings, TOKEN};
 use switchboard_hub::server::{serve, Listen, Settings};
+use std::time::Duration;
 use switchboard_hub::{Engine, PostgresEngine, Role, SqliteEngine};
 
 #[derive(Args)]
@@ -29,6 +31,10 @@ pub struct HubArgs {
     /// Serve plain HTTP off loopback: a reverse proxy in front terminates TLS
     #[arg(long)]
     behind_proxy: bool,
+    /// How long this hub holds a platform account without renewing it: how soon another hub
+    /// takes its accounts over if it dies
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(3..=3600))]
+    lease_seconds: u64,
     #[command(subcommand)]
     admin: Option<Admin>,
 }
@@ -40,6 +46,24 @@ enum Admin {
         #[command(subcommand)]
         command: PersonCommand,
     },
+    /// The platform accounts the hub runs (their secrets stay on the hub)
+    Account {
+        #[command(subcommand)]
+        command: Box<AccountCommand>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Add an account for the hubs to run; its secret is read from an environment variable
+    Add(Box<crate::sync::AccountForm>),
+    /// The accounts, and which hub runs each
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop running an account (what the log holds of it stays)
+    Remove { key: String },
 }
 
 #[derive(Subcommand)]
@@ -95,6 +119,7 @@ pub fn run(args: HubArgs) -> Result<()> {
     runtime.block_on(async move {
         match args.admin {
             Some(Admin::Person { command }) => person(engine(args.database).await?.as_ref(), command).await,
+            Some(Admin::Account { command }) => account(engine(args.database).await?.as_ref(), *command).await,
             None => {
                 let listen = Listen { addr: args.listen, tls: args.tls_cert.zip(args.tls_key), behind_proxy: args.behind_proxy };
                 // Before the database is opened (or made).
@@ -102,7 +127,10 @@ pub fn run(args: HubArgs) -> Result<()> {
                 let engine = engine(args.database).await?;
                 let scheme = if listen.tls.is_some() { "https" } else { "http" };
                 let kind = engine.kind();
-                serve(
+                let settings = RunnerSettings::with_lease(Duration::from_secs(args.lease_seconds));
+                let runner = Arc::new(Runner::new(engine.clone(), Runner::holder_name(), settings, Arc::new(jiff::Timestamp::now)));
+                let running = tokio::spawn(runner.clone().run());
+                let served = serve(
                     engine,
                     Settings::default(),
                     listen,
@@ -114,7 +142,11 @@ pub fn run(args: HubArgs) -> Result<()> {
                         let _ = tokio::signal::ctrl_c().await;
                     },
                 )
-                .await?;
+                .await;
+                // Stopping cleanly: the accounts go to another hub at once.
+                running.abort();
+                runner.stop().await;
+                served?;
                 Ok(())
             }
         }
@@ -156,4 +188,46 @@ fn print_code(name: &str, code: &str, expires: jiff::Timestamp) {
     println!("{code}");
     let expires = expires.round(jiff::Unit::Second).unwrap_or(expires);
     eprintln!("{name}'s enrolment code: it works once, until {expires}, to enrol one desk");
+}
+
+async fn account(engine: &dyn Engine, command: AccountCommand) -> Result<()> {
+    match command {
+        AccountCommand::Add(form) => {
+            let new = form.platform_account()?;
+            let (key, config) = new.prepare().map_err(anyhow::Error::msg)?;
+            let mut secrets = vec![(TOKEN.to_owned(), new.secret.trim().to_owned())];
+            if let Some(keys) = &new.photo_keys {
+                secrets.push((switchboard_hub::runner::PHOTO_KEYS.to_owned(), serde_json::to_string(keys)?));
+            }
+            engine.add_account(&key, &config, &secrets, jiff::Timestamp::now()).await?;
+            println!("added {key}; a running hub takes it within its lease time");
+        }
+        AccountCommand::List { json } => {
+            let mut rows = Vec::new();
+            for a in engine.accounts().await? {
+                let lease = engine.lease(&format!("account:{}", a.key)).await?;
+                rows.push((a, lease));
+            }
+            if json {
+                let listed: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|(a, lease)| serde_json::json!({ "key": a.key, "config": a.config, "hub": lease.as_ref().map(|l| &l.holder), "until": lease.as_ref().map(|l| l.expires_at) }))
+                    .collect();
+                crate::print_json(&listed)?;
+            } else {
+                for (a, lease) in rows {
+                    let running = match lease {
+                        Some(l) if l.expires_at > jiff::Timestamp::now() => format!("run by {}", l.holder),
+                        _ => "not running".to_owned(),
+                    };
+                    println!("{}\t{running}", a.key);
+                }
+            }
+        }
+        AccountCommand::Remove { key } => {
+            engine.remove_account(&key).await?;
+            println!("removed {key}; what the log holds of it stays");
+        }
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! The sync commands: connected accounts, sync, replies, the outbox and the demo.
 
 use anyhow::{bail, Context, Result};
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,63 +30,120 @@ pub enum Kind {
     Hub,
 }
 
-// Parsed once from the command line: the size of its largest form costs nothing.
-#[allow(clippy::large_enum_variant)]
+/// A platform account as the command line gives it (`account add`, `hub account add`); its
+/// secrets are read from environment variables.
+#[derive(Args)]
+pub struct AccountForm {
+    kind: Kind,
+    /// Messenger, Instagram and the Page's comments: the Facebook Page's id; SMS and WhatsApp: the business's number
+    /// (+E.164); Telegram: the bot's name; X: the account's username; email: the address
+    /// replies come from [default: --user]
+    #[arg(long)]
+    name: Option<String>,
+    /// The platform's API base URL, with the API version where it has one [default: the real
+    /// platform, e.g. https://graph.facebook.com/v21.0, https://api.x.com/2]
+    #[arg(long)]
+    base_url: Option<String>,
+    /// The environment variable holding the secret (Messenger and Instagram: the Page access
+    /// token; Twilio: auth token; Telegram: bot token; X: OAuth 2.0 user access token)
+    #[arg(long, value_name = "VAR")]
+    token_env: Option<String>,
+    /// Twilio: the account SID
+    #[arg(long)]
+    account_sid: Option<String>,
+    /// Email: the IMAP server, HOST:PORT (993 with TLS)
+    #[arg(long, value_name = "HOST:PORT")]
+    imap: Option<String>,
+    /// Email: the SMTP server, HOST:PORT (465: TLS; other ports: STARTTLS)
+    #[arg(long, value_name = "HOST:PORT")]
+    smtp: Option<String>,
+    /// Email: the user name for IMAP and SMTP
+    #[arg(long)]
+    user: Option<String>,
+    /// Email: the environment variable holding the password
+    #[arg(long, value_name = "VAR")]
+    password_env: Option<String>,
+    /// Email: encrypt both connections (the default)
+    #[arg(long, conflicts_with = "plain")]
+    tls: bool,
+    /// Email: no encryption; allowed only to servers on this machine
+    #[arg(long)]
+    plain: bool,
+    /// X mentions: also follow posts that match this search (X's query language, e.g.
+    /// '"Acme Corp" OR #acme -is:retweet')
+    #[arg(long)]
+    search: Option<String>,
+    /// X direct messages: show DM photos in the app with the X app's OAuth 1.0a keys, read
+    /// from PREFIX_API_KEY, PREFIX_API_KEY_SECRET, PREFIX_ACCESS_TOKEN and
+    /// PREFIX_ACCESS_TOKEN_SECRET
+    #[arg(long, value_name = "PREFIX")]
+    photo_keys_env: Option<String>,
+    /// A team's hub: its address, e.g. https://hub.example:7272
+    #[arg(long)]
+    url: Option<String>,
+    /// A team's hub: the one-time enrolment code a supervisor gave you
+    #[arg(long)]
+    code: Option<String>,
+}
+
+impl AccountForm {
+    /// The platform account the form describes, its secrets read from the environment.
+    pub fn platform_account(self) -> Result<switchboard_api::NewAccount> {
+        let kind = self.kind;
+        if kind == Kind::Hub {
+            bail!("a hub is not a platform account: join a team with `switchboard account add hub --url URL --code CODE`");
+        }
+        let secret_env = if kind == Kind::Email {
+            self.password_env.context("email accounts need --password-env")?
+        } else {
+            self.token_env.context("--token-env is required")?
+        };
+        let env = |var: &str| std::env::var(var).ok().filter(|s| !s.is_empty()).with_context(|| format!("environment variable {var} is not set"));
+        let secret = env(&secret_env)?;
+        let photo_keys = match self.photo_keys_env {
+            Some(prefix) => Some(switchboard_sync::OAuth1Keys {
+                consumer_key: env(&format!("{prefix}_API_KEY"))?,
+                consumer_secret: env(&format!("{prefix}_API_KEY_SECRET"))?,
+                access_token: env(&format!("{prefix}_ACCESS_TOKEN"))?,
+                access_token_secret: env(&format!("{prefix}_ACCESS_TOKEN_SECRET"))?,
+            }),
+            None => None,
+        };
+        let channel = match kind {
+            Kind::Messenger => Channel::Messenger,
+            Kind::Instagram | Kind::InstagramComments => Channel::Instagram,
+            Kind::Sms => Channel::Sms,
+            Kind::Whatsapp => Channel::Whatsapp,
+            Kind::Telegram => Channel::Telegram,
+            Kind::X | Kind::XMentions => Channel::X,
+            Kind::Email => Channel::Email,
+            Kind::FacebookComments => Channel::Facebook,
+            Kind::Hub => unreachable!("refused above"),
+        };
+        if kind != Kind::Email && self.name.is_none() {
+            bail!("--name is required");
+        }
+        Ok(switchboard_api::NewAccount {
+            channel,
+            name: self.name.unwrap_or_default(),
+            secret,
+            base_url: self.base_url,
+            account_sid: self.account_sid,
+            imap: self.imap,
+            smtp: self.smtp,
+            user: self.user,
+            plain: self.plain,
+            public: matches!(kind, Kind::FacebookComments | Kind::InstagramComments | Kind::XMentions),
+            search: self.search,
+            photo_keys,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 pub enum AccountCommand {
     /// Connect an account; its secret is read from an environment variable into the OS keychain
-    Add {
-        kind: Kind,
-        /// Messenger, Instagram and the Page's comments: the Facebook Page's id; SMS and WhatsApp: the business's number
-        /// (+E.164); Telegram: the bot's name; X: the account's username; email: the address
-        /// replies come from [default: --user]
-        #[arg(long)]
-        name: Option<String>,
-        /// The platform's API base URL, with the API version where it has one [default: the real
-        /// platform, e.g. https://graph.facebook.com/v21.0, https://api.x.com/2]
-        #[arg(long)]
-        base_url: Option<String>,
-        /// The environment variable holding the secret (Messenger and Instagram: the Page access
-        /// token; Twilio: auth token; Telegram: bot token; X: OAuth 2.0 user access token)
-        #[arg(long, value_name = "VAR")]
-        token_env: Option<String>,
-        /// Twilio: the account SID
-        #[arg(long)]
-        account_sid: Option<String>,
-        /// Email: the IMAP server, HOST:PORT (993 with TLS)
-        #[arg(long, value_name = "HOST:PORT")]
-        imap: Option<String>,
-        /// Email: the SMTP server, HOST:PORT (465: TLS; other ports: STARTTLS)
-        #[arg(long, value_name = "HOST:PORT")]
-        smtp: Option<String>,
-        /// Email: the user name for IMAP and SMTP
-        #[arg(long)]
-        user: Option<String>,
-        /// Email: the environment variable holding the password
-        #[arg(long, value_name = "VAR")]
-        password_env: Option<String>,
-        /// Email: encrypt both connections (the default)
-        #[arg(long, conflicts_with = "plain")]
-        tls: bool,
-        /// Email: no encryption; allowed only to servers on this machine
-        #[arg(long)]
-        plain: bool,
-        /// X mentions: also follow posts that match this search (X's query language, e.g.
-        /// '"Acme Corp" OR #acme -is:retweet')
-        #[arg(long)]
-        search: Option<String>,
-        /// X direct messages: show DM photos in the app with the X app's OAuth 1.0a keys, read
-        /// from PREFIX_API_KEY, PREFIX_API_KEY_SECRET, PREFIX_ACCESS_TOKEN and
-        /// PREFIX_ACCESS_TOKEN_SECRET
-        #[arg(long, value_name = "PREFIX")]
-        photo_keys_env: Option<String>,
-        /// A team's hub: its address, e.g. https://hub.example:7272
-        #[arg(long)]
-        url: Option<String>,
-        /// A team's hub: the one-time enrolment code a supervisor gave you
-        #[arg(long)]
-        code: Option<String>,
-    },
+    Add(Box<AccountForm>),
     /// List connected accounts and their sync state
     List {
         #[arg(long)]
@@ -110,70 +167,12 @@ fn keychain(store: &Store) -> Result<Arc<dyn Credentials>> {
 
 pub fn account(store: &mut Store, command: AccountCommand) -> Result<()> {
     match command {
-        AccountCommand::Add {
-            kind,
-            name,
-            base_url,
-            token_env,
-            account_sid,
-            imap,
-            smtp,
-            user,
-            password_env,
-            tls: _,
-            plain,
-            search,
-            photo_keys_env,
-            url,
-            code,
-        } => {
-            if kind == Kind::Hub {
-                return join_team(store, &url.context("a hub needs --url")?, &code.context("a hub needs --code (from a supervisor)")?);
+        AccountCommand::Add(form) => {
+            if form.kind == Kind::Hub {
+                let (url, code) = (form.url.context("a hub needs --url")?, form.code.context("a hub needs --code (from a supervisor)")?);
+                return join_team(store, &url, &code);
             }
-            let secret_env = if kind == Kind::Email {
-                password_env.context("email accounts need --password-env")?
-            } else {
-                token_env.context("--token-env is required")?
-            };
-            let env = |var: &str| std::env::var(var).ok().filter(|s| !s.is_empty()).with_context(|| format!("environment variable {var} is not set"));
-            let secret = env(&secret_env)?;
-            let photo_keys = match photo_keys_env {
-                Some(prefix) => Some(switchboard_sync::OAuth1Keys {
-                    consumer_key: env(&format!("{prefix}_API_KEY"))?,
-                    consumer_secret: env(&format!("{prefix}_API_KEY_SECRET"))?,
-                    access_token: env(&format!("{prefix}_ACCESS_TOKEN"))?,
-                    access_token_secret: env(&format!("{prefix}_ACCESS_TOKEN_SECRET"))?,
-                }),
-                None => None,
-            };
-            let channel = match kind {
-                Kind::Messenger => Channel::Messenger,
-                Kind::Instagram | Kind::InstagramComments => Channel::Instagram,
-                Kind::Sms => Channel::Sms,
-                Kind::Whatsapp => Channel::Whatsapp,
-                Kind::Telegram => Channel::Telegram,
-                Kind::X | Kind::XMentions => Channel::X,
-                Kind::Email => Channel::Email,
-                Kind::FacebookComments => Channel::Facebook,
-                Kind::Hub => unreachable!("joined above"),
-            };
-            if kind != Kind::Email && name.is_none() {
-                bail!("--name is required");
-            }
-            let new = switchboard_api::NewAccount {
-                channel,
-                name: name.unwrap_or_default(),
-                secret,
-                base_url,
-                account_sid,
-                imap,
-                smtp,
-                user,
-                plain,
-                public: matches!(kind, Kind::FacebookComments | Kind::InstagramComments | Kind::XMentions),
-                search,
-                photo_keys,
-            };
+            let new = form.platform_account()?;
             let account = switchboard_api::accounts::connect(store, keychain(store)?.as_ref(), &new)?;
             println!("connected {}; run `switchboard sync` to fetch its conversations", account.key);
             Ok(())

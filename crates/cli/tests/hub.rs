@@ -161,3 +161,88 @@ fn a_desk_joins_a_team_from_the_command_line_and_syncs_its_log() {
     assert!(!kept.is_empty(), "{secrets}");
     common::assert_not_in_store_files(&env, &kept);
 }
+
+/// Two `switchboard hub` processes on one PostgreSQL database run the sandbox's Telegram and SMS
+/// accounts, each on one of them; `kill -9` of the one running Telegram hands its accounts to the
+/// other once their leases expire; every message is in the log exactly once, those written while
+/// no hub ran them included.
+#[test]
+fn kill_9_of_the_hub_running_the_accounts_hands_them_to_another_with_nothing_lost_or_doubled() {
+    use switchboard_sandbox::credentials as c;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = runtime.block_on(switchboard_sandbox::Sandbox::start(switchboard_sandbox::Config { seed: 21, conversations: 40, ..Default::default() }, 0)).unwrap();
+    let env = Env::new(None);
+    let server = switchboard_hub::testing::postgres();
+    let database = server.database();
+    let add = |args: &[&str]| {
+        let out = hub(&env, &database).args(["account", "add"]).args(args).env("TOKEN", if args[0] == "telegram" { c::TELEGRAM_BOT_TOKEN } else { c::TWILIO_AUTH_TOKEN }).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    add(&["telegram", "--name", "acme_support_bot", "--base-url", &sandbox.base_url, "--token-env", "TOKEN"]);
+    add(&["sms", "--name", c::SMS_NUMBER, "--account-sid", c::TWILIO_ACCOUNT_SID, "--base-url", &sandbox.base_url, "--token-env", "TOKEN"]);
+    let duplicate = admin(&env, &database, &["account", "add", "sms", "--name", c::SMS_NUMBER, "--account-sid", c::TWILIO_ACCOUNT_SID, "--token-env", "TOKEN"]);
+    assert!(!duplicate.status.success());
+    let code = ok(&env, &database, &["person", "add", "Mina", "--role", "supervisor"]).trim().to_owned();
+
+    let start_hub = || {
+        let mut child = hub(&env, &database).args(["--listen", "127.0.0.1:0", "--lease-seconds", "3"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        Running { child, url: format!("{}/api/v1", line.trim()) }
+    };
+    let mut hubs = vec![start_hub(), start_hub()];
+    let http = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap();
+    let token = http.post(format!("{}/enrol", hubs[0].url)).json(&json!({ "code": code })).send().unwrap().json::<Value>().unwrap()["token"].as_str().unwrap().to_owned();
+
+    // Every message id in the log, with how often it is there, once there are `expected`.
+    let follow = |url: &str, expected: usize| -> std::collections::HashMap<String, usize> {
+        let (mut seen, mut after) = (std::collections::HashMap::<String, usize>::new(), 0i64);
+        while seen.len() < expected {
+            let page: Value = http.get(format!("{url}/log?after={after}&wait=30")).bearer_auth(&token).send().unwrap().json().unwrap();
+            for entry in page["entries"].as_array().unwrap() {
+                after = entry["seq"].as_i64().unwrap();
+                if entry["record"]["kind"] == "message" {
+                    *seen.entry(format!("{}/{}", entry["record"]["account"], entry["record"]["id"])).or_default() += 1;
+                }
+            }
+        }
+        seen
+    };
+    let expected = || {
+        let stats = sandbox.controller.stats();
+        stats.channels["telegram"].messages + stats.channels["sms"].messages
+    };
+    follow(&hubs[1].url, expected());
+
+    // The hub that runs the Telegram account (the two started together: it may run both, or
+    // the other may have taken the SMS one): its process id is in its name.
+    let listed: Value = serde_json::from_str(&ok(&env, &database, &["account", "list", "--json"])).unwrap();
+    let holder = listed.as_array().unwrap().iter().find(|a| a["key"] == "telegram:acme_support_bot").unwrap()["hub"].as_str().unwrap().to_owned();
+    let running = hubs.iter().position(|h| holder.contains(&format!("-{}-", h.child.id()))).expect("the holder is one of the two");
+    let mut dead = hubs.remove(running);
+    dead.child.kill().unwrap();
+    dead.child.wait().unwrap();
+
+    // Customers write while no hub runs the accounts; the survivor takes them over and pulls it.
+    sandbox.controller.customer_says("telegram", "Hello? Is anyone there?").unwrap();
+    sandbox.controller.customer_says("sms", "Still waiting for my refund").unwrap();
+    let seen = follow(&hubs[0].url, expected());
+    assert_eq!(seen.len(), expected());
+    let twice: Vec<_> = seen.iter().filter(|(_, &n)| n > 1).collect();
+    assert!(twice.is_empty(), "in the log twice: {twice:?}");
+    let listed: Value = serde_json::from_str(&ok(&env, &database, &["account", "list", "--json"])).unwrap();
+    for account in listed.as_array().unwrap() {
+        assert!(account["hub"].as_str().unwrap().contains(&format!("-{}-", hubs[0].child.id())), "{listed}");
+    }
+    // Secrets never reach the hubs' answers or logs.
+    let listed = ok(&env, &database, &["account", "list", "--json"]);
+    assert!(!listed.contains(c::TELEGRAM_BOT_TOKEN) && !listed.contains(c::TWILIO_AUTH_TOKEN));
+    drop(hubs);
+    let logs: Vec<_> = std::fs::read_dir(env.log_dir()).unwrap().map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap()).collect();
+    assert!(logs.iter().any(|l| l.contains("running the account")), "the hubs logged");
+    for log in &logs {
+        for secret in [c::TELEGRAM_BOT_TOKEN, c::TWILIO_AUTH_TOKEN, "sandbox-telegram-token"] {
+            assert!(!log.contains(secret), "a hub's log holds a secret");
+        }
+    }
+}

@@ -18,6 +18,8 @@ use tokio::sync::watch;
 
 /// The name of an account's main secret (its token or password).
 pub const TOKEN: &str = "token";
+/// The name of an X account's OAuth 1.0a keys for its DM photos (JSON).
+pub const PHOTO_KEYS: &str = "photo_keys";
 
 #[derive(Clone)]
 pub struct RunnerSettings {
