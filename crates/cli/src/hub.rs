@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use switchboard_hub::people::{hash, new_code};
+use switchboard_hub::replica::Replica;
 use switchboard_hub::runner::{Runner, RunnerSettings, TOKEN};
 use switchboard_hub::server::{serve, Listen, Settings};
 use std::time::Duration;
@@ -130,8 +131,12 @@ pub fn run(args: HubArgs) -> Result<()> {
                 let settings = RunnerSettings::with_lease(Duration::from_secs(args.lease_seconds));
                 let runner = Arc::new(Runner::new(engine.clone(), Runner::holder_name(), settings, Arc::new(jiff::Timestamp::now)));
                 let running = tokio::spawn(runner.clone().run());
+                // The hub's own copy of the log: made afresh at each start, gone at the end.
+                let replica_dir = tempfile::Builder::new().prefix("switchboard-hub-").tempdir()?;
+                let replica = Arc::new(Replica::start(engine.clone(), replica_dir.path())?);
                 let served = serve(
                     engine,
+                    replica.clone(),
                     Settings::default(),
                     listen,
                     move |addr| {
@@ -146,6 +151,7 @@ pub fn run(args: HubArgs) -> Result<()> {
                 // Stopping cleanly: the accounts go to another hub at once.
                 running.abort();
                 runner.stop().await;
+                drop(replica);
                 served?;
                 Ok(())
             }

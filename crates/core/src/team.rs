@@ -2,6 +2,7 @@
 //! enrolment, and pages of the hub's log. The log's records are interchange records
 //! (`interchange`), kept as their JSON text until the desk reads them into their type.
 
+use crate::model::{ConversationStatus, Priority};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -127,4 +128,45 @@ pub enum ProblemCode {
     Conflict,
     TooLarge,
     Internal,
+}
+
+/// The longest action key, note and tag a hub takes.
+pub const KEY_LIMIT: usize = 128;
+pub const NOTE_LIMIT: usize = 10_000;
+pub const TAG_LIMIT: usize = 64;
+pub const TAGS_LIMIT: usize = 50;
+
+/// What an agent does to a conversation, sent to the hub with a key of its own (the same key
+/// again is the same action, answered as the first time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    pub key: String,
+    pub account: String,
+    pub conversation: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Hand the conversation from `expected` (who the asker saw has it; none: nobody) to `to`
+    /// (none: nobody).
+    Assign { expected: Option<String>, to: Option<String> },
+    Status { status: ConversationStatus },
+    Priority { priority: Priority },
+    /// The whole new set of tags.
+    Tags { tags: Vec<String> },
+    /// An internal note, for the team only.
+    Note { text: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ActionOutcome {
+    /// Done: the log holds it at `seq`.
+    Done { seq: i64 },
+    /// An assignment that found the conversation with someone other than the asker saw: `by`
+    /// has it (none: nobody).
+    Taken { by: Option<String> },
 }

@@ -3,11 +3,13 @@
 //! assignment of conversations, kept by one of two engines behind one trait.
 //!
 //! Modules: `engine` (the trait, embedded SQLite and PostgreSQL), `people` (enrolment codes and
-//! tokens), `runner` (the platform accounts, run under leases), `server` (the HTTP API), `error`.
+//! tokens), `replica` (the hub's own copy of the log, in a desk's store), `runner` (the platform
+//! accounts, run under leases), `server` (the HTTP API), `error`.
 
 pub mod engine;
 pub mod error;
 pub mod people;
+pub mod replica;
 pub mod runner;
 pub mod server;
 #[cfg(feature = "testing")]

@@ -26,7 +26,8 @@ async fn start_with(tls: Option<(std::path::PathBuf, std::path::PathBuf)>, http:
     let (tell, told) = tokio::sync::oneshot::channel::<SocketAddr>();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let listen = Listen { addr: "127.0.0.1:0".parse().unwrap(), tls, behind_proxy: false };
-    tokio::spawn(serve(engine.clone(), Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
+    let replica = Arc::new(switchboard_hub::replica::Replica::start(engine.clone(), dir.path()).unwrap());
+    tokio::spawn(serve(engine.clone(), replica, Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
         let _ = stopped.await;
     }));
     let addr = told.await.unwrap();
@@ -196,4 +197,103 @@ async fn off_loopback_the_hub_needs_tls_and_serves_it() {
     // Plain HTTP to the TLS port gets nowhere.
     let plain = reqwest::Client::new().get(hub.base.replace("https://", "http://") + "/me").send().await;
     assert!(plain.is_err() || !plain.unwrap().status().is_success());
+}
+
+/// A conversation the log names, as the hub's connectors would have appended it.
+async fn conversation(hub: &Hub) {
+    let record = json!({ "kind": "message", "account": "sms:+15550100", "conversation": "+15550123", "id": "SM1", "direction": "in",
+                         "author": { "kind": "customer", "name": "Lena", "handle": "+15550123" }, "text": "Where is my order?", "at": "2026-12-01T10:00:00Z" });
+    append_record(&hub.engine, record).await;
+}
+
+async fn append_record(engine: &Arc<dyn Engine>, record: Value) {
+    engine.append(Append::entries(vec![NewEntry::new(record.to_string())], jiff::Timestamp::now())).await.unwrap();
+}
+
+async fn act(hub: &Hub, token: &str, key: &str, action: Value) -> reqwest::Response {
+    let body = json!({ "key": key, "account": "sms:+15550100", "conversation": "+15550123", "action": action });
+    hub.http.post(format!("{}/actions", hub.base)).bearer_auth(token).json(&body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn agents_change_conversations_through_the_hub_once_per_key() {
+    let hub = start().await;
+    conversation(&hub).await;
+    let sam = hub.person("Sam", Role::Agent).await;
+    let done = |res: reqwest::Response| async move {
+        assert_eq!(res.status().as_u16(), 200);
+        let outcome: Value = res.json().await.unwrap();
+        assert_eq!(outcome["outcome"], "done", "{outcome}");
+        outcome["seq"].as_i64().unwrap()
+    };
+    let note = done(act(&hub, &sam, "k-note", json!({ "kind": "note", "text": "Called her back" })).await).await;
+    assert_eq!(done(act(&hub, &sam, "k-note", json!({ "kind": "note", "text": "Called her back" })).await).await, note, "the same key is the same action");
+    let status = done(act(&hub, &sam, "k-status", json!({ "kind": "status", "status": "pending" })).await).await;
+    done(act(&hub, &sam, "k-priority", json!({ "kind": "priority", "priority": "urgent" })).await).await;
+    done(act(&hub, &sam, "k-tags", json!({ "kind": "tags", "tags": [" refund ", "vip"] })).await).await;
+    let log = hub.engine.read_after(1, 10).await.unwrap();
+    assert_eq!(log.len(), 4);
+    let bodies: Vec<Value> = log.iter().map(|e| serde_json::from_str(&e.body).unwrap()).collect();
+    assert_eq!(bodies[0], json!({ "kind": "note", "id": "k-note", "account": "sms:+15550100", "conversation": "+15550123", "author": "Sam", "text": "Called her back", "at": bodies[0]["at"] }));
+    assert_eq!(log[1].seq, status);
+    assert_eq!(bodies[1], json!({ "kind": "conversation_change", "account": "sms:+15550100", "conversation": "+15550123", "status": "pending", "by": "Sam" }));
+    assert_eq!(bodies[3]["tags"], json!(["refund", "vip"]));
+    assert!(log.iter().all(|e| e.actor.is_some()), "the log says who did each");
+
+    // Refused, and nothing appended: an unknown conversation, a bad action.
+    let unknown = json!({ "key": "k-x", "account": "sms:+15550100", "conversation": "+19990000", "action": { "kind": "status", "status": "solved" } });
+    let res = hub.http.post(format!("{}/actions", hub.base)).bearer_auth(&sam).json(&unknown).send().await.unwrap();
+    assert_eq!(problem(res, 404).await.code, ProblemCode::NotFound);
+    for (key, action) in [
+        ("k-1", json!({ "kind": "note", "text": "  " })),
+        ("k-2", json!({ "kind": "note", "text": "x".repeat(10_001) })),
+        ("k-3", json!({ "kind": "tags", "tags": ["x".repeat(65)] })),
+        ("k-4", json!({ "kind": "status", "status": "closed-forever" })),
+        ("k-5", json!({ "kind": "teleport" })),
+        ("", json!({ "kind": "status", "status": "solved" })),
+    ] {
+        assert_eq!(problem(act(&hub, &sam, key, action).await, 400).await.code, ProblemCode::Invalid, "{key}");
+    }
+    assert_eq!(*hub.engine.head().borrow(), 5);
+    assert_eq!(problem(act(&hub, "not-a-token", "k-6", json!({ "kind": "status", "status": "solved" })).await, 401).await.code, ProblemCode::Unauthorized);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_twenty_desks_claiming_a_conversation_one_gets_it_and_the_rest_hear_who() {
+    let hub = start().await;
+    conversation(&hub).await;
+    let mut tokens = Vec::new();
+    for k in 0..20 {
+        tokens.push((format!("agent {k}"), hub.person(&format!("agent {k}"), Role::Agent).await));
+    }
+    let hub = Arc::new(hub);
+    let claims: Vec<_> = tokens
+        .iter()
+        .map(|(name, token)| {
+            let (hub, name, token) = (hub.clone(), name.clone(), token.clone());
+            tokio::spawn(async move {
+                let res = act(&hub, &token, &format!("claim-{name}"), json!({ "kind": "assign", "expected": null, "to": name })).await;
+                (name, res.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    let mut told = Vec::new();
+    for claim in claims {
+        let (name, outcome) = claim.await.unwrap();
+        match outcome["outcome"].as_str().unwrap() {
+            "done" => winners.push(name),
+            "taken" => told.push(outcome["by"].as_str().unwrap().to_owned()),
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    assert_eq!(told.len(), 19);
+    assert!(told.iter().all(|by| *by == winners[0]), "the others hear who has it");
+    // Handed on by name, from who the asker saw.
+    let (_, first) = &tokens[0];
+    let res = act(&hub, first, "hand-on", json!({ "kind": "assign", "expected": winners[0], "to": "agent 0" })).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "done");
+    let res = act(&hub, first, "to-nobody-here", json!({ "kind": "assign", "expected": "agent 0", "to": "Nobody" })).await;
+    assert_eq!(problem(res, 404).await.code, ProblemCode::NotFound);
 }

@@ -28,7 +28,8 @@ async fn hub() -> Hub {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (tell, told) = tokio::sync::oneshot::channel();
     let listen = Listen { addr: "127.0.0.1:0".parse().unwrap(), tls: None, behind_proxy: false };
-    tokio::spawn(serve(engine.clone(), Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
+    let replica = Arc::new(switchboard_hub::replica::Replica::start(engine.clone(), dir.path()).unwrap());
+    tokio::spawn(serve(engine.clone(), replica, Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
         let _ = stopped.await;
     }));
     let addr: std::net::SocketAddr = told.await.unwrap();

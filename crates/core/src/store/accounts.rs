@@ -105,6 +105,15 @@ impl Store {
             .optional()?)
     }
 
+    /// The conversation an account knows by `external` (its id on the platform), if the store has it.
+    pub fn conversation_by_external(&self, account: &str, external: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT c.id FROM conversations c JOIN accounts a ON a.id = c.account_id WHERE a.key = ?1 AND c.external_id = ?2")?
+            .query_row(params![account, external], |r| r.get(0))
+            .optional()?)
+    }
+
     pub fn accounts(&self) -> Result<Vec<AccountView>> {
         let mut stmt = self.conn.prepare_cached(&format!("{ACCOUNT_SELECT} ORDER BY key"))?;
         let rows = stmt.query_map([], account_view)?;

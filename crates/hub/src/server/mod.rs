@@ -3,15 +3,17 @@
 //! (rustls) or, said explicitly, a reverse proxy that terminates it.
 //!
 //! Modules: `auth` (the caller, from the token), `people` (enrolment and the team), `log` (pages
-//! of the log, long-polled or pushed over a WebSocket), `problem` (errors as answers, bodies
-//! read without quoting them back).
+//! of the log, long-polled or pushed over a WebSocket), `actions` (what agents do to
+//! conversations), `problem` (errors as answers, bodies read without quoting them back).
 
+mod actions;
 mod auth;
 mod log;
 mod people;
 mod problem;
 
 use crate::engine::Engine;
+use crate::replica::Replica;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -48,12 +50,13 @@ impl Default for Settings {
 #[derive(Clone)]
 pub(crate) struct App {
     pub(crate) engine: Arc<dyn Engine>,
+    pub(crate) replica: Arc<Replica>,
     pub(crate) settings: Arc<Settings>,
 }
 
-/// The hub's routes over `engine`.
-pub fn router(engine: Arc<dyn Engine>, settings: Settings) -> Router {
-    let app = App { engine, settings: Arc::new(settings) };
+/// The hub's routes over `engine`, reading what it needs of conversations from `replica`.
+pub fn router(engine: Arc<dyn Engine>, replica: Arc<Replica>, settings: Settings) -> Router {
+    let app = App { engine, replica, settings: Arc::new(settings) };
     let api = Router::new()
         .route("/enrol", post(people::enrol))
         .route("/me", get(people::me))
@@ -61,7 +64,8 @@ pub fn router(engine: Arc<dyn Engine>, settings: Settings) -> Router {
         .route("/people/{name}", delete(people::remove))
         .route("/people/{name}/code", post(people::renew_code))
         .route("/log", get(log::page))
-        .route("/log/live", get(log::live));
+        .route("/log/live", get(log::live))
+        .route("/actions", post(actions::act));
     Router::new()
         .nest("/api/v1", api)
         .fallback(problem::not_found)
@@ -94,13 +98,14 @@ impl Listen {
 /// Serves the hub until `shutdown` resolves; `bound` hears the address once it listens.
 pub async fn serve(
     engine: Arc<dyn Engine>,
+    replica: Arc<Replica>,
     settings: Settings,
     listen: Listen,
     bound: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> crate::Result<()> {
     listen.check()?;
-    let app = router(engine, settings);
+    let app = router(engine, replica, settings);
     let io = |e: std::io::Error| crate::Error::invalid(format!("cannot serve on {}: {e}", listen.addr));
     match &listen.tls {
         None => {
