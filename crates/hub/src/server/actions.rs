@@ -66,10 +66,7 @@ pub async fn act(State(app): State<App>, Caller(by): Caller, Body(request): Body
                 Claim::Done { seq } => ActionOutcome::Done { seq },
                 Claim::Taken { by } => {
                     // Who has it, by name (one removed since is still named).
-                    let name = match by {
-                        Some(id) => Some(people.iter().find(|p| p.id == id).map_or_else(|| format!("person {id}"), |p| p.name.clone())),
-                        None => None,
-                    };
+                    let name = by.map(|id| people.iter().find(|p| p.id == id).map_or_else(|| format!("person {id}"), |p| p.name.clone()));
                     ActionOutcome::Taken { by: name }
                 }
             }
