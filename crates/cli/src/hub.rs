@@ -129,11 +129,11 @@ pub fn run(args: HubArgs) -> Result<()> {
                 let scheme = if listen.tls.is_some() { "https" } else { "http" };
                 let kind = engine.kind();
                 let settings = RunnerSettings::with_lease(Duration::from_secs(args.lease_seconds));
-                let runner = Arc::new(Runner::new(engine.clone(), Runner::holder_name(), settings, Arc::new(jiff::Timestamp::now)));
-                let running = tokio::spawn(runner.clone().run());
                 // The hub's own copy of the log: made afresh at each start, gone at the end.
                 let replica_dir = tempfile::Builder::new().prefix("switchboard-hub-").tempdir()?;
                 let replica = Arc::new(Replica::start(engine.clone(), replica_dir.path())?);
+                let runner = Arc::new(Runner::new(engine.clone(), replica.clone(), Runner::holder_name(), settings, Arc::new(jiff::Timestamp::now)));
+                let running = tokio::spawn(runner.clone().run());
                 let served = serve(
                     engine,
                     replica.clone(),

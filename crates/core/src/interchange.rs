@@ -25,6 +25,7 @@ pub enum Record {
     Person(PersonRecord),
     Assignment(AssignmentRecord),
     ConversationChange(ConversationChangeRecord),
+    Reply(ReplyRecord),
 }
 
 impl Record {
@@ -47,6 +48,7 @@ impl Record {
             Record::Note(r) => key(&["note", &r.id]),
             Record::Order(r) => key(&["order", &r.shop, &r.id]),
             Record::Person(r) => key(&["person", &r.id.to_string()]),
+            Record::Reply(r) => key(&["reply", &r.key]),
             Record::Assignment(_) | Record::ConversationChange(_) => None,
         }
     }
@@ -298,6 +300,52 @@ pub struct ConversationChangeRecord {
     pub tags: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+}
+
+/// A reply on its way out through the team's hub (team mode), as it stands: the hub appends one
+/// when an agent sends it and again at each step (handed to the platform, sent with the
+/// platform's id, waiting to be tried again, failed with why), so every desk's outbox and thread
+/// show where it is, and a hub that takes the account over knows which replies were handed over
+/// before the crash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRecord {
+    /// The idempotency key the agent's desk gave it.
+    pub key: String,
+    pub account: String,
+    pub conversation: String,
+    /// What the thread shows (for a template, its id and variables).
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<crate::model::Template>,
+    #[serde(default = "reply_kind", skip_serializing_if = "is_reply")]
+    pub kind: crate::model::OutboxKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub state: crate::model::OutboxState,
+    /// How many times it was handed to the platform.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: i64,
+    /// The platform's id once it took the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Why it failed, or why it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When it was written.
+    pub at: jiff::Timestamp,
+    /// When a reply that waits is tried again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<jiff::Timestamp>,
+}
+
+fn reply_kind() -> crate::model::OutboxKind {
+    crate::model::OutboxKind::Reply
+}
+fn is_reply(kind: &crate::model::OutboxKind) -> bool {
+    *kind == crate::model::OutboxKind::Reply
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

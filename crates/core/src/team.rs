@@ -159,7 +159,27 @@ pub enum Action {
     Tags { tags: Vec<String> },
     /// An internal note, for the team only.
     Note { text: String },
+    /// A reply to the customer, sent by the hub that runs the account; the request's key is the
+    /// reply's idempotency key. The same key again after the reply failed asks for it again.
+    Reply {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<crate::model::Template>,
+        /// A reply, a private reply to a comment, or a request to hide one.
+        #[serde(default = "reply_form")]
+        form: crate::model::OutboxKind,
+        /// The public message it is about (the comment a private reply answers or to hide).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<String>,
+    },
 }
+
+fn reply_form() -> crate::model::OutboxKind {
+    crate::model::OutboxKind::Reply
+}
+
+/// The longest reply a hub takes (each channel's own limit is checked too).
+pub const REPLY_LIMIT: usize = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]

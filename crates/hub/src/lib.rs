@@ -4,13 +4,14 @@
 //!
 //! Modules: `engine` (the trait, embedded SQLite and PostgreSQL), `people` (enrolment codes and
 //! tokens), `replica` (the hub's own copy of the log, in a desk's store), `runner` (the platform
-//! accounts, run under leases), `server` (the HTTP API), `error`.
+//! accounts, run under leases), `sender` (the hub's outbox), `server` (the HTTP API), `error`.
 
 pub mod engine;
 pub mod error;
 pub mod people;
 pub mod replica;
 pub mod runner;
+mod sender;
 pub mod server;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -3,17 +3,21 @@
 //! (the desk's own code) and appends every pull to the log with the cursor after it, fenced by
 //! the lease. So each account runs on exactly one hub at a time: a hub that dies stops renewing,
 //! another takes the account over once the lease expires and resumes from the stored cursor, and
-//! a hub that lost a lease without knowing it writes nothing.
+//! a hub that lost a lease without knowing it writes nothing. Beside each account's pulls, the
+//! hub sends the replies agents handed it for that account (`sender`).
 
 use crate::engine::{Append, CursorUpdate, Engine, Fence, HubAccount, NewEntry};
 use crate::error::Error;
+use crate::replica::Replica;
+use crate::sender::HubLedger;
 use crate::server::Now;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::model::{AccountKey, AccountState, AccountView};
 use switchboard_core::sensitive::Sensitive;
-use switchboard_sync::Connectors;
+use switchboard_sync::outbox::Sender;
+use switchboard_sync::{Connector, Connectors};
 use tokio::sync::watch;
 
 /// The name of an account's main secret (its token or password).
@@ -33,12 +37,16 @@ pub struct RunnerSettings {
     pub poll_interval: Duration,
     /// The first pause after a failure; it doubles, up to a minute.
     pub backoff: Duration,
+    /// How long after handing a reply over a platform may still be acting on it (see the desk's
+    /// engine): a reply found in flight after a take-over is sent again only once it is this old
+    /// and the platform does not have it.
+    pub in_flight_grace: Duration,
 }
 
 impl RunnerSettings {
     /// Settings for a lease of `ttl`, renewed three times within it.
     pub fn with_lease(ttl: Duration) -> RunnerSettings {
-        RunnerSettings { lease_ttl: ttl, tick: ttl / 3, long_poll: Duration::from_secs(25).min(ttl), poll_interval: Duration::from_secs(5), backoff: Duration::from_millis(250) }
+        RunnerSettings { lease_ttl: ttl, tick: ttl / 3, long_poll: Duration::from_secs(25).min(ttl), poll_interval: Duration::from_secs(5), backoff: Duration::from_millis(250), in_flight_grace: Duration::from_secs(10) }
     }
 }
 
@@ -59,6 +67,7 @@ pub struct Looked {
 
 pub struct Runner {
     engine: Arc<dyn Engine>,
+    replica: Arc<Replica>,
     /// Who this hub is to the leases: unique per process.
     holder: String,
     connectors: Connectors,
@@ -82,14 +91,19 @@ impl Drop for Task {
 }
 
 impl Runner {
-    pub fn new(engine: Arc<dyn Engine>, holder: String, settings: RunnerSettings, now: Now) -> Runner {
-        Runner { engine, holder, connectors: Connectors::default(), settings, now, looked: watch::channel(Looked::default()).0 }
+    pub fn new(engine: Arc<dyn Engine>, replica: Arc<Replica>, holder: String, settings: RunnerSettings, now: Now) -> Runner {
+        Runner { engine, replica, holder, connectors: Connectors::default(), settings, now, looked: watch::channel(Looked::default()).0 }
     }
 
     /// A name for this process among hubs: its host, its process id and a random part.
     pub fn holder_name() -> String {
         let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
         format!("{}-{}-{}", if host.is_empty() { "hub" } else { &host }, std::process::id(), &crate::people::new_token()[..8])
+    }
+
+    /// The hub's copy of the log, which the runner sends replies from.
+    pub fn replica(&self) -> &Arc<Replica> {
+        &self.replica
     }
 
     pub fn holder(&self) -> &str {
@@ -157,7 +171,7 @@ impl Runner {
     async fn account(self: Arc<Self>, account: HubAccount) {
         let (key, lease) = (account.key.clone(), lease(&account.key));
         let connector = match self.connector(account).await {
-            Ok(c) => c,
+            Ok(c) => Arc::new(c),
             Err(e) => {
                 tracing::error!(account = %key, error = %e, "cannot run the account");
                 return;
@@ -171,6 +185,7 @@ impl Runner {
                 return;
             }
         };
+        let _sending = Task(tokio::spawn(self.clone().send(key.clone(), connector.clone())));
         let wait = if connector.long_polls() { self.settings.long_poll } else { Duration::ZERO };
         let mut pause = self.settings.backoff;
         loop {
@@ -223,6 +238,60 @@ impl Runner {
             }
             if pulled.caught_up && wait.is_zero() {
                 tokio::time::sleep(self.settings.poll_interval).await;
+            }
+        }
+    }
+
+    /// Sends the account's replies for as long as this hub holds its lease: whenever the log
+    /// grows (a reply handed over, a step of one), and every `poll_interval` for those waiting to
+    /// be tried again.
+    async fn send(self: Arc<Self>, key: String, connector: Arc<Connector>) {
+        let Ok(parsed) = AccountKey::parse(&key) else { return };
+        let lease = lease(&key);
+        let mut head = self.engine.head();
+        loop {
+            let target = *head.borrow_and_update();
+            if self.replica.caught_up_to(target).await.is_err() {
+                return;
+            }
+            let named = key.clone();
+            let id = match self.replica.db().read(move |s| Ok(s.accounts()?.into_iter().find(|a| a.key == named).map(|a| a.id))) {
+                Ok(id) => id,
+                Err(e) => {
+                    tracing::warn!(account = %key, error = %e, "the replica cannot say which replies are due");
+                    None
+                }
+            };
+            if let Some(id) = id {
+                let ledger = HubLedger { engine: &self.engine, replica: &self.replica, lease: &lease, holder: &self.holder, now: &self.now, lost: Default::default() };
+                let sender = Sender {
+                    db: self.replica.db(),
+                    ledger: &ledger,
+                    connector: &connector,
+                    account: id,
+                    channel: parsed.channel,
+                    key: &key,
+                    backoff: self.settings.backoff,
+                    in_flight_grace: self.settings.in_flight_grace,
+                    now: &*self.now,
+                };
+                let mut tally = Default::default();
+                let sent = match sender.settle_in_flight(&mut tally).await {
+                    Ok(()) => sender.send_due(&mut tally).await,
+                    Err(e) => Err(e),
+                };
+                if ledger.lost.load(std::sync::atomic::Ordering::SeqCst) {
+                    tracing::warn!(account = %key, "lost the account's lease; another hub sends its replies");
+                    return;
+                }
+                if let Err(e) = sent {
+                    tracing::warn!(account = %key, error = %e, "sending replies failed; trying again");
+                    tokio::time::sleep(self.settings.backoff).await;
+                }
+            }
+            tokio::select! {
+                changed = head.changed() => if changed.is_err() { return },
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
             }
         }
     }

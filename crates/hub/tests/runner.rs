@@ -3,68 +3,15 @@
 //! the accounts by lease: when the one running an account dies (without giving it up), the other
 //! takes it over once the lease expires, and still every message is in the log exactly once.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
+mod common;
+
+use common::{add_accounts, messages_in_log, runner, settings, Clock};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::keys::{StaticKey, StoreKey};
-use switchboard_hub::runner::{Runner, RunnerSettings, TOKEN};
-use switchboard_hub::server::Now;
 use switchboard_hub::{Engine, PostgresEngine, SqliteEngine};
 use switchboard_sandbox::{Config, Sandbox};
-
-/// A clock the test moves: the wall clock when the test began, plus what the test added.
-#[derive(Clone, Default)]
-struct Clock(Arc<AtomicI64>);
-
-impl Clock {
-    fn now(&self) -> Now {
-        let (start, added) = (jiff::Timestamp::now(), self.0.clone());
-        Arc::new(move || start + jiff::SignedDuration::from_millis(added.load(Ordering::SeqCst)))
-    }
-    fn advance(&self, by: Duration) {
-        self.0.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
-    }
-}
-
-fn settings() -> RunnerSettings {
-    RunnerSettings { tick: Duration::from_millis(100), poll_interval: Duration::from_millis(50), long_poll: Duration::from_millis(500), ..RunnerSettings::with_lease(Duration::from_secs(10)) }
-}
-
-/// The sandbox's Telegram and SMS accounts, added to the hub.
-async fn add_accounts(engine: &Arc<dyn Engine>, base: &str) -> Vec<&'static str> {
-    let mut keys = Vec::new();
-    for account in switchboard_sandbox::accounts(base).into_iter().filter(|a| a.key.starts_with("telegram:") || a.key.starts_with("sms:")) {
-        engine.add_account(account.key, &account.config, &[(TOKEN.into(), account.secret.into())], jiff::Timestamp::now()).await.unwrap();
-        keys.push(account.key);
-    }
-    keys
-}
-
-/// Waits until the log holds `expected` messages; each message id with how often it is there.
-async fn messages_in_log(engine: &Arc<dyn Engine>, expected: usize) -> HashMap<String, usize> {
-    let mut head = engine.head();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut after = 0;
-    loop {
-        head.borrow_and_update();
-        let page = engine.read_after(after, 1_000).await.unwrap();
-        if page.is_empty() {
-            if seen.len() >= expected {
-                return seen;
-            }
-            head.changed().await.unwrap();
-            continue;
-        }
-        for entry in page {
-            after = entry.seq;
-            let record: serde_json::Value = serde_json::from_str(&entry.body).unwrap();
-            if record["kind"] == "message" {
-                *seen.entry(format!("{}/{}", record["account"].as_str().unwrap(), record["id"].as_str().unwrap())).or_default() += 1;
-            }
-        }
-    }
-}
 
 fn expected(sandbox: &switchboard_sandbox::Controller) -> usize {
     let stats = sandbox.stats();
@@ -77,7 +24,7 @@ async fn the_hub_pulls_its_accounts_into_the_log_once_and_follows_them() {
     let dir = tempfile::tempdir().unwrap();
     let engine: Arc<dyn Engine> = Arc::new(SqliteEngine::create(&dir.path().join("hub.db"), &StaticKey::new(StoreKey::from_bytes([1; 32]))).unwrap());
     let keys = add_accounts(&engine, &sandbox.base_url).await;
-    let runner = Arc::new(Runner::new(engine.clone(), "hub-a".into(), settings(), Clock::default().now()));
+    let runner = runner(&engine, "hub-a", &Clock::default(), &dir, settings());
     let mut looked = runner.looked();
     let task = tokio::spawn(runner.clone().run());
     looked.wait_for(|l| l.running.len() == keys.len()).await.unwrap();
@@ -113,8 +60,8 @@ async fn when_the_hub_running_an_account_dies_another_takes_it_over_and_nothing_
     let (a, b): (Arc<dyn Engine>, Arc<dyn Engine>) = (Arc::new(PostgresEngine::connect(&url).await.unwrap()), Arc::new(PostgresEngine::connect(&url).await.unwrap()));
     let keys = add_accounts(&a, &sandbox.base_url).await;
     let clock = Clock::default();
-    let first = Arc::new(Runner::new(a.clone(), "hub-a".into(), settings(), clock.now()));
-    let second = Arc::new(Runner::new(b.clone(), "hub-b".into(), settings(), clock.now()));
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (runner(&a, "hub-a", &clock, &dir, settings()), runner(&b, "hub-b", &clock, &dir, settings()));
     let (mut looked_a, mut looked_b) = (first.looked(), second.looked());
     let task_a = tokio::spawn(first.clone().run());
     looked_a.wait_for(|l| l.running.len() == keys.len()).await.unwrap();

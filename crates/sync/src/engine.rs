@@ -4,17 +4,18 @@
 //! expired credentials mark it "needs re-authentication", passing failures back off with jitter
 //! (or for as long as the platform asks), and the other accounts carry on.
 
-use crate::connector::{Connector, Outgoing};
+use crate::connector::Connector;
+use crate::outbox::{Ledger, Sender, Tally};
+use switchboard_core::team::{Action, ActionRequest};
 use crate::error::Error;
-use rand::Rng;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_core::credentials::Credentials;
-use switchboard_core::model::{AccountState, AccountView, Channel, OutboxItem, OutboxKind};
+use switchboard_core::model::{AccountState, AccountView, Channel, OutboxItem};
 use switchboard_core::store::{Batch, Spool, Written};
 use switchboard_core::{Db, Store};
-use tokio::sync::{broadcast, oneshot, Notify};
+use tokio::sync::{broadcast, oneshot, watch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -55,7 +56,8 @@ pub struct Engine {
     credentials: Arc<dyn Credentials>,
     http: reqwest::Client,
     events: broadcast::Sender<SyncEvent>,
-    outbox: Arc<Notify>,
+    /// Bumped when a reply is queued: every account's task sees it, also one busy at the time.
+    outbox: Arc<watch::Sender<u64>>,
     paces: crate::pace::Paces,
     /// Between polls of platforms without a long-poll (follow mode).
     pub poll_interval: Duration,
@@ -114,7 +116,7 @@ impl Engine {
             credentials,
             http,
             events: broadcast::channel(1024).0,
-            outbox: Arc::new(Notify::new()),
+            outbox: Arc::new(watch::channel(0).0),
             paces: Default::default(),
             poll_interval: Duration::from_secs(5),
             long_poll: Duration::from_secs(25),
@@ -152,8 +154,7 @@ impl Engine {
 
     /// Runs `f` on a read connection of the store, off the async threads.
     async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> switchboard_core::Result<T> + Send + 'static) -> Result<T, Error> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.read(f)).await.map_err(|e| Error::Transient(format!("a read of the store failed: {e}")))?.map_err(Error::from)
+        crate::outbox::read(&self.db, f).await
     }
 
     /// Runs `f` on the store's writer; the task waits, no thread does.
@@ -163,7 +164,7 @@ impl Engine {
 
     /// A reply was queued: senders waiting in follow mode go now.
     pub fn wake_outbox(&self) {
-        self.outbox.notify_waiters();
+        self.outbox.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Runs every account; in `Once` mode returns when all are done.
@@ -223,11 +224,7 @@ impl Engine {
     }
 
     fn pause(&self, failures: u32, error: &Error) -> Duration {
-        let jitter = rand::thread_rng().gen_range(0.5..1.0);
-        match error {
-            Error::RateLimited(wait) => *wait + self.backoff.mul_f64(jitter),
-            _ => (self.backoff * 2u32.saturating_pow(failures.saturating_sub(1).min(16))).min(Duration::from_secs(60)).mul_f64(jitter),
-        }
+        crate::outbox::pause(self.backoff, failures, error)
     }
 
     async fn account(self, account: AccountView, mode: Mode) -> AccountReport {
@@ -265,13 +262,22 @@ impl Engine {
             Err(e) => return self.stop(&account, report, e).await,
         };
         let mut failures = 0u32;
+        // A reply queued from now on wakes this account (one queued earlier is sent this round).
+        let mut queued = self.outbox.subscribe();
         loop {
+            // In a team the hub sends: the desk hands its replies over first, so that a reply
+            // never waits for a long-poll of the log to end.
+            if let Connector::Hub(hub) = &connector {
+                if let Err(e) = self.hand_over(&account, hub, &mut report).await {
+                    return self.stop(&account, report, e).await;
+                }
+            }
             let long_poll = mode == Mode::Follow && connector.long_polls();
             let wait = if long_poll { self.long_poll } else { Duration::ZERO };
             let pulled = tokio::select! {
                 pulled = connector.pull(cursor.as_deref(), wait) => Some(pulled),
                 // A queued reply interrupts a long-poll; the pull is simply asked again.
-                _ = self.outbox.notified(), if long_poll => None,
+                _ = queued.changed(), if long_poll => None,
             };
             let caught_up = match pulled {
                 None => true,
@@ -351,9 +357,31 @@ impl Engine {
             if !caught_up {
                 continue;
             }
-            let sent = match self.settle_in_flight(&account, &connector, &mut report).await {
-                Ok(()) => self.send_due(&account, &connector, &mut report).await,
-                Err(e) => Err(e),
+            let ledger = DeskLedger { engine: &self, account: &account.key };
+            let sender = Sender {
+                db: &self.db,
+                ledger: &ledger,
+                connector: &connector,
+                account: account.id,
+                channel: account.channel,
+                key: &account.key,
+                backoff: self.backoff,
+                in_flight_grace: self.in_flight_grace,
+                now: &jiff::Timestamp::now,
+            };
+            let sent = match &connector {
+                // Handed over before each pull (below).
+                Connector::Hub(_) => Ok(()),
+                _ => {
+                    let mut tally = Tally::default();
+                    let sent = match sender.settle_in_flight(&mut tally).await {
+                        Ok(()) => sender.send_due(&mut tally).await,
+                        Err(e) => Err(e),
+                    };
+                    report.sent += tally.sent;
+                    report.failed += tally.failed;
+                    sent
+                }
             };
             if let Err(e) = sent {
                 return self.stop(&account, report, e).await;
@@ -367,10 +395,50 @@ impl Engine {
                 Mode::Follow if !long_poll => {
                     tokio::select! {
                         _ = tokio::time::sleep(self.poll_interval) => {}
-                        _ = self.outbox.notified() => {}
+                        _ = queued.changed() => {}
                     }
                 }
                 Mode::Follow => {}
+            }
+        }
+    }
+
+    /// Hands the replies written on this desk to the team's hub (team mode), oldest first. The
+    /// hub knows each by its key, so one whose answer was lost is simply handed over again; from
+    /// then on the log says where it is. One the hub refuses (a closed window, say) is failed
+    /// here with the hub's reason.
+    async fn hand_over(&self, account: &AccountView, hub: &crate::hub::Hub, report: &mut AccountReport) -> Result<(), Error> {
+        loop {
+            let due = self.read(|s| s.replies_for_hub(50)).await?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            for item in due {
+                let conversation = item.conversation_id;
+                let (on, external) = self.read(move |s| s.conversation_names(conversation)).await?;
+                let action = ActionRequest {
+                    key: item.idempotency_key.clone(),
+                    account: on,
+                    conversation: external,
+                    action: Action::Reply { text: item.text.clone(), template: item.template.clone(), form: item.kind, target: item.target.clone() },
+                };
+                match hub.act(&action).await {
+                    Ok(_) => {
+                        let id = item.id;
+                        self.write(move |s| s.handed_to_hub(id)).await?;
+                    }
+                    Err(Error::Refused(reason)) => {
+                        let ledger = DeskLedger { engine: self, account: &account.key };
+                        ledger.mark_failed(&item, reason).await?;
+                        report.failed += 1;
+                    }
+                    Err(e @ Error::Auth(_)) => return Err(e),
+                    // The hub is out of reach: handed over next round.
+                    Err(e) => {
+                        tracing::info!(account = %account.key, error = %e, "could not hand a reply to the hub yet");
+                        return Ok(());
+                    }
+                }
             }
         }
     }
@@ -403,145 +471,38 @@ impl Engine {
         report.error = Some(e.to_string());
         report
     }
+}
 
-    async fn address(&self, item: &OutboxItem) -> Result<(i64, String), Error> {
-        let conversation = item.conversation_id;
-        self.read(move |s| s.conversation_address(conversation)).await
+/// A desk records its replies' steps in its own store, and tells the app.
+struct DeskLedger<'a> {
+    engine: &'a Engine,
+    account: &'a str,
+}
+
+impl Ledger for DeskLedger<'_> {
+    async fn begin_send(&self, item: &OutboxItem) -> Result<OutboxItem, Error> {
+        let id = item.id;
+        self.engine.write(move |s| s.begin_send(id)).await
     }
 
-    /// Replies handed over before a crash: confirmed through the platform where it can tell,
-    /// otherwise marked failed for the agent to check, since resending could send twice.
-    async fn settle_in_flight(&self, account: &AccountView, connector: &Connector, report: &mut AccountReport) -> Result<(), Error> {
-        let in_flight = self.read(|s| s.in_flight_replies()).await?;
-        for item in in_flight {
-            let (owner, to) = self.address(&item).await?;
-            if owner == account.id {
-                self.settle_unknown(account, connector, &item, &to, report).await?;
-            }
-        }
+    async fn mark_sent(&self, item: &OutboxItem, external_id: String) -> Result<(), Error> {
+        let reply = item.id;
+        self.engine.write(move |s| s.mark_sent(reply, &external_id)).await?;
+        let _ = self.engine.events.send(SyncEvent::ReplySent { account: self.account.to_owned(), reply, conversation: item.conversation_id });
         Ok(())
     }
 
-    async fn settle_unknown(&self, account: &AccountView, connector: &Connector, item: &OutboxItem, to: &str, report: &mut AccountReport) -> Result<(), Error> {
-        // Hiding twice hides once: an interrupted hide is simply asked again.
-        if item.kind == OutboxKind::Hide {
-            let id = item.id;
-            self.write(move |s| s.retry_later(id, "not confirmed; asking again", jiff::Timestamp::now())).await?;
-            return Ok(());
-        }
-        // A template's text is the platform's to render: it cannot be looked for by its text.
-        if connector.can_look_up() && item.template.is_none() {
-            let found = match connector.find_sent(to, &item.text, item.next_attempt_at, item.target.as_deref()).await {
-                Ok(found) => found,
-                // The platform could not answer now: the reply stays in flight, asked about next round.
-                Err(e) if e.is_transient() => {
-                    tracing::info!(account = %account.key, reply = item.id, error = %e, "could not confirm a reply yet");
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            };
-            match found {
-                Some(id) => {
-                    let reply = item.id;
-                    self.write(move |s| s.mark_sent(reply, &id)).await?;
-                    report.sent += 1;
-                    let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id, conversation: item.conversation_id });
-                }
-                None => {
-                    let age = jiff::Timestamp::now().duration_since(item.updated_at);
-                    if age >= jiff::SignedDuration::try_from(self.in_flight_grace).unwrap_or_default() {
-                        let id = item.id;
-                        self.write(move |s| s.retry_later(id, "not delivered; sending again", jiff::Timestamp::now())).await?;
-                    }
-                    // Else the platform may still be acting on it: asked again next round.
-                }
-            }
-        } else {
-            let reason = "the connection dropped after the reply was handed over; check the conversation before sending it again";
-            self.fail(account, item, reason.into(), report).await?;
-        }
+    async fn retry_later(&self, item: &OutboxItem, why: String, at: jiff::Timestamp) -> Result<(), Error> {
+        let id = item.id;
+        self.engine.write(move |s| s.retry_later(id, &why, at)).await?;
         Ok(())
     }
 
-    /// A reply that will not be sent: marked failed with why, counted and announced.
-    async fn fail(&self, account: &AccountView, item: &OutboxItem, reason: String, report: &mut AccountReport) -> Result<(), Error> {
+    async fn mark_failed(&self, item: &OutboxItem, reason: String) -> Result<(), Error> {
         let (reply, conversation) = (item.id, item.conversation_id);
         let recorded = reason.clone();
-        self.write(move |s| s.mark_failed(reply, &recorded)).await?;
-        report.failed += 1;
-        let _ = self.events.send(SyncEvent::ReplyFailed { account: account.key.clone(), reply, conversation, reason });
+        self.engine.write(move |s| s.mark_failed(reply, &recorded)).await?;
+        let _ = self.engine.events.send(SyncEvent::ReplyFailed { account: self.account.to_owned(), reply, conversation, reason });
         Ok(())
-    }
-
-    async fn send_due(&self, account: &AccountView, connector: &Connector, report: &mut AccountReport) -> Result<(), Error> {
-        loop {
-            let id = account.id;
-            let due = self.read(move |s| s.due_replies_for(id, jiff::Timestamp::now(), 50)).await?;
-            if due.is_empty() {
-                return Ok(());
-            }
-            for item in due {
-                let (_, to) = self.address(&item).await?;
-                // Checked again now: a reply queued offline may have outlived the channel's window.
-                let checked = item.clone();
-                let window = match self.read(move |s| s.check_item(&checked, jiff::Timestamp::now())).await {
-                    Ok(window) => window,
-                    Err(Error::Store(switchboard_core::Error::ReplyNotAllowed(reason))) => {
-                        self.fail(account, &item, reason, report).await?;
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                let email = match account.channel {
-                    Channel::Email => {
-                        let conversation = item.conversation_id;
-                        match self.read(move |s| s.email_reply(conversation)).await {
-                            Ok(reply) => Some(reply),
-                            Err(e) => {
-                                self.fail(account, &item, e.to_string(), report).await?;
-                                continue;
-                            }
-                        }
-                    }
-                    _ => None,
-                };
-                // Committed before the call: after a crash this reply is "in flight", never resent blindly.
-                let id = item.id;
-                let item = self.write(move |s| s.begin_send(id)).await?;
-                let out = Outgoing {
-                    to: &to,
-                    text: &item.text,
-                    window,
-                    template: item.template.as_ref(),
-                    key: &item.idempotency_key,
-                    email: email.as_ref(),
-                    kind: item.kind,
-                    target: item.target.as_deref(),
-                };
-                match connector.send(&out).await {
-                    Ok(id) => {
-                        let reply = item.id;
-                        self.write(move |s| s.mark_sent(reply, &id)).await?;
-                        report.sent += 1;
-                        let _ = self.events.send(SyncEvent::ReplySent { account: account.key.clone(), reply: item.id, conversation: item.conversation_id });
-                    }
-                    // The platform may have acted on it: a dropped connection, or an answer cut short.
-                    Err(Error::Uncertain(_) | Error::Malformed(_)) => self.settle_unknown(account, connector, &item, &to, report).await?,
-                    Err(e) if e.is_transient() => {
-                        let at = jiff::Timestamp::now() + jiff::SignedDuration::try_from(self.pause(item.attempts as u32, &e)).unwrap_or_default();
-                        let (id, why) = (item.id, e.to_string());
-                        self.write(move |s| s.retry_later(id, &why, at)).await?;
-                        // The platform is struggling: the rest waits for the next round.
-                        return Ok(());
-                    }
-                    Err(e @ Error::Auth(_)) => {
-                        let (id, why) = (item.id, e.to_string());
-                        self.write(move |s| s.retry_later(id, &why, jiff::Timestamp::now())).await?;
-                        return Err(e);
-                    }
-                    Err(e) => self.fail(account, &item, e.to_string(), report).await?,
-                }
-            }
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! The team's hub as a desk follows it (team mode): joining with an enrolment code, then pulling
 //! the hub's log after the last record stored, long-polled. The log's records are interchange
 //! records and go through the same writer as any connector's; the cursor is the last record's
-//! number. Replies do not go out through here: in a team the hub sends them.
+//! number. What the agent does (replies among it) goes to the hub as actions, each with its key.
 
 use crate::error::Error;
 use crate::wire::{readable, Pulled};
@@ -9,7 +9,7 @@ use std::time::Duration;
 use switchboard_core::interchange::Record;
 use switchboard_core::model::AccountView;
 use switchboard_core::sensitive::Sensitive;
-use switchboard_core::team::{EnrolRequest, Enrolled, LogPage, Problem, LOG_PAGE_LIMIT, PROTOCOL};
+use switchboard_core::team::{ActionOutcome, ActionRequest, EnrolRequest, Enrolled, LogPage, Problem, LOG_PAGE_LIMIT, PROTOCOL};
 
 pub struct Hub {
     account: String,
@@ -58,6 +58,18 @@ impl Hub {
     pub(crate) fn new(account: &AccountView, token: Sensitive<String>, http: reqwest::Client) -> Result<Hub, Error> {
         let url = crate::wire::setting(account, "url")?;
         Ok(Hub { account: account.key.clone(), api: api(url)?, token, http })
+    }
+
+    /// Sends an action; the same key again is the same action, so a request whose answer was
+    /// lost is simply sent again.
+    pub(crate) async fn act(&self, action: &ActionRequest) -> Result<ActionOutcome, Error> {
+        let response = self.http.post(format!("{}/actions", self.api)).bearer_auth(self.token.expose()).json(action).timeout(Duration::from_secs(30)).send().await?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        let status = response.status();
+        let body = response.bytes().await?;
+        crate::wire::parse(status, &body)
     }
 
     /// The records after `cursor` (a record's number; none: from the first), waiting up to `wait`

@@ -11,6 +11,7 @@ mod graph;
 pub mod hub;
 pub mod media;
 mod mentions;
+pub mod outbox;
 pub mod oauth1;
 mod pace;
 pub mod shopify;

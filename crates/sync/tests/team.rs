@@ -11,6 +11,7 @@ use switchboard_core::keys::{StaticKey, StoreKey};
 use switchboard_core::model::{AccountState, ConversationStatus, InboxFilter};
 use switchboard_core::{Db, Store};
 use switchboard_hub::people::{hash, new_code};
+use switchboard_hub::runner::{Runner, RunnerSettings, TOKEN};
 use switchboard_hub::server::{serve, Listen, Settings};
 use switchboard_hub::{Append, Engine as HubEngine, NewEntry, Role, SqliteEngine};
 use switchboard_sync::{Engine, Mode, SyncEvent};
@@ -23,12 +24,24 @@ struct Hub {
 }
 
 async fn hub() -> Hub {
+    hub_running(None).await
+}
+
+/// A hub; with a sandbox, running its Telegram account.
+async fn hub_running(sandbox: Option<&str>) -> Hub {
     let dir = tempfile::tempdir().unwrap();
     let engine: Arc<dyn HubEngine> = Arc::new(SqliteEngine::create(&dir.path().join("hub.db"), &StaticKey::new(StoreKey::from_bytes([7; 32]))).unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (tell, told) = tokio::sync::oneshot::channel();
     let listen = Listen { addr: "127.0.0.1:0".parse().unwrap(), tls: None, behind_proxy: false };
     let replica = Arc::new(switchboard_hub::replica::Replica::start(engine.clone(), dir.path()).unwrap());
+    if let Some(base) = sandbox {
+        let account = switchboard_sandbox::accounts(base).into_iter().find(|a| a.key.starts_with("telegram:")).unwrap();
+        engine.add_account(account.key, &account.config, &[(TOKEN.into(), account.secret.into())], jiff::Timestamp::now()).await.unwrap();
+        let settings = RunnerSettings { long_poll: Duration::from_millis(500), ..RunnerSettings::default() };
+        let runner = Arc::new(Runner::new(engine.clone(), replica.clone(), "hub".into(), settings, Arc::new(jiff::Timestamp::now)));
+        tokio::spawn(runner.run());
+    }
     tokio::spawn(serve(engine.clone(), replica, Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
         let _ = stopped.await;
     }));
@@ -151,4 +164,57 @@ async fn a_desk_replicates_the_hub_log_and_follows_it() {
     assert!(reports[0].error.as_deref().unwrap_or("").contains("token"), "{:?}", reports[0].error);
     let state = desk.db.reader().unwrap().accounts().unwrap().into_iter().find(|a| a.key == desk.key).unwrap().state;
     assert_eq!(state, AccountState::NeedsReauth);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_in_a_team_hands_its_replies_to_the_hub_which_sends_each_once() {
+    let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::Config { seed: 21, conversations: 12, ..Default::default() }, 0).await.unwrap();
+    let hub = hub_running(Some(&sandbox.base_url)).await;
+    let code = hub.person("Sam", Role::Agent).await;
+    let desk = desk(&hub, &code).await;
+    let customers = sandbox.controller.stats().channels["telegram"].messages;
+    // The desk catches up with what the hub's runner brought in.
+    let mut seen = 0;
+    while seen < customers {
+        desk.engine.run(Mode::Once).await.unwrap();
+        let store = desk.db.reader().unwrap();
+        seen = store.inbox(&InboxFilter { limit: 100, ..Default::default() }).unwrap().iter().map(|r| store.thread(r.id, 500).unwrap().messages.len()).sum();
+    }
+    let rows = desk.db.reader().unwrap().inbox(&InboxFilter { limit: 100, ..Default::default() }).unwrap();
+
+    // Written while the desk was not syncing (closed, or offline): queued on the desk alone.
+    let (first, second) = (rows[0].id, rows[1].id);
+    desk.db.write(move |s| s.enqueue_reply(first, "Your parcel left the depot today.", Some("Sam"), Some("desk-r1"))).unwrap();
+    desk.db.write(move |s| s.enqueue_reply(second, "We have refunded the duplicate charge.", Some("Sam"), Some("desk-r2"))).unwrap();
+    let following = tokio::spawn({
+        let engine = desk.engine.clone();
+        async move { engine.run(Mode::Follow).await }
+    });
+    // Handed over, sent by the hub, and the log's word on it back on the desk.
+    let sent = |key: &'static str| {
+        let db = desk.db.clone();
+        move || db.reader().unwrap().reply_by_key(key).unwrap().is_some_and(|r| r.state == switchboard_core::model::OutboxState::Sent)
+    };
+    let mut events = desk.engine.subscribe();
+    while !(sent("desk-r1")() && sent("desk-r2")()) {
+        events.recv().await.unwrap();
+    }
+    // One written while following goes at once.
+    desk.db.write(move |s| s.enqueue_reply(first, "And the tracking number is in your email.", Some("Sam"), Some("desk-r3"))).unwrap();
+    desk.engine.wake_outbox();
+    while !sent("desk-r3")() {
+        events.recv().await.unwrap();
+    }
+    following.abort();
+
+    let mut taken = std::collections::HashMap::<String, usize>::new();
+    for (_, _, text) in sandbox.controller.replies() {
+        *taken.entry(text).or_default() += 1;
+    }
+    let store = desk.db.reader().unwrap();
+    for (conversation, text) in [(first, "Your parcel left the depot today."), (second, "We have refunded the duplicate charge."), (first, "And the tracking number is in your email.")] {
+        assert_eq!(taken.get(text), Some(&1), "{text:?} reached the customer once");
+        let shown: Vec<_> = store.thread(conversation, 500).unwrap().messages.into_iter().filter(|m| m.text == text).map(|m| (m.delivery.to_string(), m.author_name, m.external_id.starts_with("local:"))).collect();
+        assert_eq!(shown, vec![("sent".to_owned(), Some("Sam".to_owned()), false)], "{text:?} once in the desk's thread, under the platform's id");
+    }
 }

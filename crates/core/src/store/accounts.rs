@@ -114,6 +114,16 @@ impl Store {
             .optional()?)
     }
 
+    /// How a conversation is named outside this store: its account's key and its id on the
+    /// platform (what a team's hub knows it by).
+    pub fn conversation_names(&self, conversation_id: i64) -> Result<(String, String)> {
+        self.conn
+            .prepare_cached("SELECT a.key, c.external_id FROM conversations c JOIN accounts a ON a.id = c.account_id WHERE c.id = ?1")?
+            .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::Missing { what: "conversation", id: conversation_id.to_string() })
+    }
+
     pub fn accounts(&self) -> Result<Vec<AccountView>> {
         let mut stmt = self.conn.prepare_cached(&format!("{ACCOUNT_SELECT} ORDER BY key"))?;
         let rows = stmt.query_map([], account_view)?;

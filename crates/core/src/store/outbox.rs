@@ -72,6 +72,9 @@ pub(super) struct Action<'a> {
     pub target: Option<&'a str>,
 }
 
+/// Whose name automated messages carry.
+const AUTOMATED: &str = "Switchboard";
+
 const REPLY: Action<'static> = Action { kind: OutboxKind::Reply, target: None };
 
 /// When the public comment a private reply answers was written (the platform's id).
@@ -153,8 +156,25 @@ pub(super) fn enqueue_in(
             .flatten(),
         None => None,
     };
-    let now = now_ms();
-    let message: Option<i64> = if action.kind == OutboxKind::Hide {
+    let id = insert(tx, &New { conversation_id, account, key, text, template, author, kind, action: Action { kind: action.kind, target: target.as_deref() }, at: now_ms() })?;
+    load(tx, id)
+}
+
+/// A new outbox item and, unless it is a hide request, the thread's message that shows it.
+struct New<'a> {
+    conversation_id: i64,
+    account: i64,
+    key: &'a str,
+    text: &'a str,
+    template: Option<&'a Template>,
+    author: Option<&'a str>,
+    kind: AuthorKind,
+    action: Action<'a>,
+    at: i64,
+}
+
+fn insert(tx: &Transaction<'_>, new: &New<'_>) -> Result<i64> {
+    let message: Option<i64> = if new.action.kind == OutboxKind::Hide {
         None
     } else {
         // A local id until the platform gives its own; "local:" never collides with those.
@@ -165,7 +185,7 @@ pub(super) fn enqueue_in(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
             )?
             .query_row(
-                params![conversation_id, account, format!("local:{key}"), Direction::Out, kind, author, text, now, DeliveryState::Queued],
+                params![new.conversation_id, new.account, format!("local:{}", new.key), Direction::Out, new.kind, new.author, new.text, new.at, DeliveryState::Queued],
                 |r| r.get(0),
             )?,
         )
@@ -176,14 +196,75 @@ pub(super) fn enqueue_in(
              VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5, ?4, ?6, ?7, ?8) RETURNING id",
         )?
         .query_row(
-            params![conversation_id, key, text, now, message, template.map(|t| serde_json::to_string(t).expect("json")), action.kind, target],
+            params![new.conversation_id, new.key, new.text, new.at, message, new.template.map(|t| serde_json::to_string(t).expect("json")), new.action.kind, new.action.target],
             |r| r.get(0),
         )?;
     if let Some(message) = message {
-        refresh_conversation(tx, conversation_id)?;
+        refresh_conversation(tx, new.conversation_id)?;
         super::ingest::index_messages(tx, &[message])?;
     }
-    load(tx, id)
+    Ok(id)
+}
+
+/// The platform took the reply as `external_id`: the thread's message takes that id, or, if a
+/// sync already brought the platform's copy, that copy stays and the local one goes.
+fn link_sent(tx: &Transaction<'_>, item: &OutboxItem, external_id: &str) -> Result<()> {
+    let Some(local) = item.message_id else { return Ok(()) };
+    let account: i64 = tx.prepare_cached("SELECT account_id FROM messages WHERE id = ?1")?.query_row([local], |r| r.get(0))?;
+    let synced: Option<i64> = tx
+        .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND external_id = ?2")?
+        .query_row(params![account, external_id], |r| r.get(0))
+        .optional()?;
+    match synced {
+        Some(copy) if copy != local => {
+            tx.prepare_cached("UPDATE outbox SET message_id = ?2 WHERE id = ?1")?.execute(params![item.id, copy])?;
+            // The copy keeps the name of the agent who wrote the reply.
+            tx.prepare_cached("UPDATE messages SET author_name = (SELECT author_name FROM messages WHERE id = ?2) WHERE id = ?1 AND ?2 IN (SELECT id FROM messages WHERE author_name IS NOT NULL)")?
+                .execute(params![copy, local])?;
+            tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?.execute([local])?;
+        }
+        _ => {
+            tx.prepare_cached("UPDATE messages SET external_id = ?2, delivery = 'sent' WHERE id = ?1")?.execute(params![local, external_id])?;
+        }
+    }
+    refresh_conversation(tx, item.conversation_id)
+}
+
+/// A reply as the team's hub says it stands (team mode), in `conversation_id` of `account`:
+/// written if new, otherwise moved to the record's state, whatever it was. Marked as handed to the
+/// hub. (On a desk, a reply the agent wrote is already there by its key; on a hub's replica, it
+/// arrives first here.)
+pub(in crate::store) fn apply_record(tx: &Transaction<'_>, account: i64, conversation_id: i64, r: &crate::interchange::ReplyRecord) -> Result<()> {
+    if r.key.trim().is_empty() {
+        return Err(Error::invalid("a reply's key is empty"));
+    }
+    let id = match by_key(tx, &r.key)? {
+        Some(item) if item.conversation_id != conversation_id => {
+            return Err(Error::invalid("a reply's key names a reply in another conversation"));
+        }
+        Some(item) => item.id,
+        None => {
+            let action = Action { kind: r.kind, target: r.target.as_deref() };
+            let kind = if r.author.as_deref() == Some(AUTOMATED) { AuthorKind::Bot } else { AuthorKind::Agent };
+            let at = to_ms(r.at);
+            insert(tx, &New { conversation_id, account, key: &r.key, text: &r.text, template: r.template.as_ref(), author: r.author.as_deref(), kind, action, at })?
+        }
+    };
+    let next = to_ms(r.retry_at.unwrap_or(r.at));
+    tx.prepare_cached(
+        "UPDATE outbox SET state = ?2, attempts = ?3, last_error = ?4, external_id = ?5, next_attempt_at = ?6,
+                           handed_at = COALESCE(handed_at, ?7), updated_at = ?7
+         WHERE id = ?1",
+    )?
+    .execute(params![id, r.state, r.attempts, r.error, r.external_id, next, to_ms(r.at)])?;
+    let item = load(tx, id)?;
+    match (r.state, &r.external_id) {
+        (OutboxState::Sent, Some(external_id)) => link_sent(tx, &item, external_id)?,
+        (OutboxState::Sent, None) => return Err(Error::invalid("a sent reply without the platform's id")),
+        (OutboxState::Failed, _) => set_delivery(tx, item.message_id, DeliveryState::Failed)?,
+        (OutboxState::Queued | OutboxState::Sending, _) => set_delivery(tx, item.message_id, DeliveryState::Queued)?,
+    }
+    refresh_conversation(tx, conversation_id)
 }
 
 impl Store {
@@ -191,6 +272,17 @@ impl Store {
     /// now, or why it may not.
     pub fn check_reply(&self, conversation_id: i64, text: &str, template: bool, now: jiff::Timestamp) -> Result<Window> {
         Ok(reply_check(&self.conn, conversation_id, text, template, REPLY, now)?.1)
+    }
+
+    /// How an outgoing item of this kind, about `target`, may go out now, or why it may not (a
+    /// team's hub checks an agent's reply before it takes it).
+    pub fn check_outgoing(&self, conversation_id: i64, text: &str, template: bool, kind: OutboxKind, target: Option<&str>, now: jiff::Timestamp) -> Result<Window> {
+        Ok(reply_check(&self.conn, conversation_id, text, template, Action { kind, target }, now)?.1)
+    }
+
+    /// The outbox item written under this idempotency key, if any.
+    pub fn reply_by_key(&self, key: &str) -> Result<Option<OutboxItem>> {
+        Ok(self.conn.prepare_cached(&format!("{ITEM_SELECT} WHERE idempotency_key = ?1"))?.query_row([key], item).optional()?)
     }
 
     /// How a queued item may go out now, or why it may not (checked again just before sending:
@@ -224,7 +316,7 @@ impl Store {
     /// Writes an automated message (an acknowledgement) to the outbox: shown as the bot's, so it
     /// is not an agent's answer and stops no SLA clock.
     pub fn enqueue_automated(&mut self, conversation_id: i64, text: &str, idempotency_key: &str) -> Result<OutboxItem> {
-        self.enqueue(conversation_id, text, None, Some("Switchboard"), Some(idempotency_key), AuthorKind::Bot, REPLY)
+        self.enqueue(conversation_id, text, None, Some(AUTOMATED), Some(idempotency_key), AuthorKind::Bot, REPLY)
     }
 
     fn enqueue(
@@ -262,6 +354,22 @@ impl Store {
         ))?;
         let rows = stmt.query_map(params![to_ms(now), limit as i64, account], item)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Replies (team mode) the team's hub has not taken yet, oldest first: the desk hands them
+    /// over in this order.
+    pub fn replies_for_hub(&self, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut stmt = self.conn.prepare_cached(&format!("{ITEM_SELECT} WHERE state = 'queued' AND handed_at IS NULL ORDER BY id LIMIT ?1"))?;
+        let rows = stmt.query_map([limit as i64], item)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The team's hub took the reply (team mode): from now on the log says where it is.
+    pub fn handed_to_hub(&mut self, id: i64) -> Result<()> {
+        self.transaction(|tx| {
+            tx.prepare_cached("UPDATE outbox SET handed_at = COALESCE(handed_at, ?2) WHERE id = ?1")?.execute(params![id, now_ms()])?;
+            Ok(())
+        })
     }
 
     /// Replies handed to a platform whose answer never arrived (the app stopped in between).
@@ -338,23 +446,7 @@ impl Store {
     pub fn mark_sent(&mut self, id: i64, external_id: &str) -> Result<OutboxItem> {
         self.transaction(|tx| {
             let before = transition(tx, id, &[OutboxState::Sending], "state = 'sent', external_id = ?2, last_error = NULL", &[&external_id])?;
-            let Some(local) = before.message_id else { return Ok(before) };
-            let account: i64 = tx.prepare_cached("SELECT account_id FROM messages WHERE id = ?1")?.query_row([local], |r| r.get(0))?;
-            let synced: Option<i64> = tx
-                .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND external_id = ?2")?
-                .query_row(params![account, external_id], |r| r.get(0))
-                .optional()?;
-            match synced {
-                Some(copy) if copy != local => {
-                    tx.prepare_cached("UPDATE outbox SET message_id = ?2 WHERE id = ?1")?.execute(params![id, copy])?;
-                    tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?.execute([local])?;
-                }
-                _ => {
-                    tx.prepare_cached("UPDATE messages SET external_id = ?2, delivery = 'sent' WHERE id = ?1")?
-                        .execute(params![local, external_id])?;
-                }
-            }
-            refresh_conversation(tx, before.conversation_id)?;
+            link_sent(tx, &before, external_id)?;
             load(tx, id)
         })
     }
@@ -393,7 +485,8 @@ impl Store {
 
     pub fn retry_reply(&mut self, id: i64) -> Result<OutboxItem> {
         self.transaction(|tx| {
-            let item = transition(tx, id, &[OutboxState::Failed], "state = 'queued', next_attempt_at = ?2", &[&now_ms()])?;
+            // In a team the hub is asked again (handed over again).
+            let item = transition(tx, id, &[OutboxState::Failed], "state = 'queued', next_attempt_at = ?2, handed_at = NULL", &[&now_ms()])?;
             set_delivery(tx, item.message_id, DeliveryState::Queued)?;
             if item.kind == OutboxKind::Hide {
                 tx.prepare_cached("UPDATE messages SET hidden_at = ?3, hidden_reason = ?4 WHERE conversation_id = ?1 AND external_id = ?2")?

@@ -67,10 +67,16 @@ impl Upserter<'_> {
             }
             id
         } else {
-            let (id, stored_kind): (i64, AuthorKind) = self
+            let (id, stored_kind, stored_name, ours): (i64, AuthorKind, Option<String>, bool) = self
                 .tx
-                .prepare_cached("SELECT id, author_kind FROM messages WHERE account_id = ?1 AND external_id = ?2")?
-                .query_row(params![account_id, m.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                .prepare_cached(
+                    "SELECT m.id, m.author_kind, m.author_name, EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id)
+                     FROM messages m WHERE m.account_id = ?1 AND m.external_id = ?2",
+                )?
+                .query_row(params![account_id, m.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            // A reply sent from here keeps the name of the agent who wrote it: the platform's
+            // copy names the business at most.
+            let name = if ours && stored_name.is_some() { stored_name } else { m.author.name.clone() };
             // Our automated replies (acknowledgements) come back from the platform as the
             // business's messages: they stay the bot's, so they never count as an agent's answer.
             let kind = match stored_kind {
@@ -84,7 +90,7 @@ impl Upserter<'_> {
                      WHERE id = ?1 AND (direction, author_kind, author_name, author_handle, body, sent_at, delivery)
                            IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?
-                .execute(params![id, m.direction, kind, m.author.name, m.author.handle, m.text, at, delivery])?;
+                .execute(params![id, m.direction, kind, name, m.author.handle, m.text, at, delivery])?;
             let current = crate::store::rows::attachments(self.tx, id)?;
             if current != m.attachments {
                 self.tx.execute("DELETE FROM attachments WHERE message_id = ?1", [id])?;

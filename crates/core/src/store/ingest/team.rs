@@ -3,7 +3,7 @@
 
 use super::upsert::Upserter;
 use crate::error::{Error, Result};
-use crate::interchange::{AssignmentRecord, ConversationChangeRecord, PersonRecord};
+use crate::interchange::{AssignmentRecord, ConversationChangeRecord, PersonRecord, ReplyRecord};
 use crate::model::time::now_ms;
 use rusqlite::params;
 
@@ -48,6 +48,14 @@ impl Upserter<'_> {
         if self.tx.total_changes() != before {
             self.touched.insert(id);
         }
+        Ok(())
+    }
+
+    pub(super) fn reply(&mut self, r: &ReplyRecord) -> Result<()> {
+        let (id, _) = self.ensure_conversation(&r.account, &r.conversation, now_ms(), false, None)?;
+        let (account, _) = self.account(&r.account)?;
+        crate::store::outbox::apply_record(self.tx, account, id, r)?;
+        self.touched.insert(id);
         Ok(())
     }
 }

@@ -84,6 +84,7 @@ impl<'a> Upserter<'a> {
             Record::Person(r) => self.person(r),
             Record::Assignment(r) => self.assignment(r),
             Record::ConversationChange(r) => self.conversation_change(r),
+            Record::Reply(r) => self.reply(r),
         }
     }
     /// Runs `f` under its own savepoint: whatever it wrote is kept whole, or rolled back whole
