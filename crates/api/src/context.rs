@@ -132,6 +132,15 @@ impl Context {
         Ok(self.db()?.read(f)?)
     }
 
+    /// Who the agent at this desk is: in a team, the person the hub knows (assignments, "Mine" and
+    /// authors use the team's names); alone, the desk's agent name.
+    pub(crate) fn me(&self) -> String {
+        match self.read(|s| s.team_person()) {
+            Ok(Some(person)) => person,
+            _ => self.agent.clone(),
+        }
+    }
+
     /// Runs `f` on the store's writer and waits for it (commands run on threads that may block).
     pub(crate) fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> switchboard_core::Result<T> + Send + 'static) -> Result<T> {
         Ok(self.db()?.write(f)?)

@@ -132,7 +132,7 @@ pub enum ProblemCode {
 
 /// The longest action key, note and tag a hub takes.
 pub const KEY_LIMIT: usize = 128;
-pub const NOTE_LIMIT: usize = 10_000;
+pub const NOTE_LIMIT: usize = 20_000;
 pub const TAG_LIMIT: usize = 64;
 pub const TAGS_LIMIT: usize = 50;
 

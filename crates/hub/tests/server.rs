@@ -246,7 +246,7 @@ async fn agents_change_conversations_through_the_hub_once_per_key() {
     assert_eq!(problem(res, 404).await.code, ProblemCode::NotFound);
     for (key, action) in [
         ("k-1", json!({ "kind": "note", "text": "  " })),
-        ("k-2", json!({ "kind": "note", "text": "x".repeat(10_001) })),
+        ("k-2", json!({ "kind": "note", "text": "x".repeat(20_001) })),
         ("k-3", json!({ "kind": "tags", "tags": ["x".repeat(65)] })),
         ("k-4", json!({ "kind": "status", "status": "closed-forever" })),
         ("k-5", json!({ "kind": "teleport" })),

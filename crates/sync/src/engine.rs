@@ -6,7 +6,7 @@
 
 use crate::connector::Connector;
 use crate::outbox::{Ledger, Sender, Tally};
-use switchboard_core::team::{Action, ActionRequest};
+use switchboard_core::team::{Action, ActionOutcome, ActionRequest};
 use crate::error::Error;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -408,6 +408,9 @@ impl Engine {
     /// then on the log says where it is. One the hub refuses (a closed window, say) is failed
     /// here with the hub's reason.
     async fn hand_over(&self, account: &AccountView, hub: &crate::hub::Hub, report: &mut AccountReport) -> Result<(), Error> {
+        if !self.send_actions(account, hub).await? {
+            return Ok(());
+        }
         loop {
             let due = self.read(|s| s.replies_for_hub(50)).await?;
             if due.is_empty() {
@@ -437,6 +440,41 @@ impl Engine {
                     Err(e) => {
                         tracing::info!(account = %account.key, error = %e, "could not hand a reply to the hub yet");
                         return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends what the agent did to conversations (team mode) to the hub, oldest first; false when
+    /// the hub is out of reach (the rest waits for the next round). An assignment someone else
+    /// won is put right at once; an action the hub refuses for good is dropped (and logged): the
+    /// log's records say what the team agreed.
+    async fn send_actions(&self, account: &AccountView, hub: &crate::hub::Hub) -> Result<bool, Error> {
+        loop {
+            let queued = self.read(|s| s.team_actions(50)).await?;
+            if queued.is_empty() {
+                return Ok(true);
+            }
+            for q in queued {
+                let conversation = q.conversation_id;
+                let (on, external) = self.read(move |s| s.conversation_names(conversation)).await?;
+                let request = ActionRequest { key: q.key.clone(), account: on, conversation: external, action: q.action.clone() };
+                match hub.act(&request).await {
+                    Ok(ActionOutcome::Done { .. }) => self.write(move |s| s.team_action_done(q.id)).await?,
+                    Ok(ActionOutcome::Taken { by }) => {
+                        tracing::info!(account = %account.key, conversation, "someone else has the conversation");
+                        self.write(move |s| s.team_assignment_taken(q.id, conversation, by.as_deref())).await?;
+                        let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), changed: 1, new_messages: vec![], conversations: vec![conversation] });
+                    }
+                    Err(Error::Refused(reason)) => {
+                        tracing::warn!(account = %account.key, conversation, reason = %reason, "the hub refused an action");
+                        self.write(move |s| s.team_action_done(q.id)).await?;
+                    }
+                    Err(e @ Error::Auth(_)) => return Err(e),
+                    Err(e) => {
+                        tracing::info!(account = %account.key, error = %e, "could not send an action to the hub yet");
+                        return Ok(false);
                     }
                 }
             }

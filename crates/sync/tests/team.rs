@@ -218,3 +218,58 @@ async fn a_desk_in_a_team_hands_its_replies_to_the_hub_which_sends_each_once() {
         assert_eq!(shown, vec![("sent".to_owned(), Some("Sam".to_owned()), false)], "{text:?} once in the desk's thread, under the platform's id");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_one_agent_does_reaches_the_team_and_a_lost_race_for_a_conversation_is_put_right() {
+    let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::Config { seed: 22, conversations: 6, ..Default::default() }, 0).await.unwrap();
+    let hub = hub_running(Some(&sandbox.base_url)).await;
+    let (sam_code, kim_code) = (hub.person("Sam", Role::Agent).await, hub.person("Kim", Role::Agent).await);
+    let (sam, kim) = (desk(&hub, &sam_code).await, desk(&hub, &kim_code).await);
+    let customers = sandbox.controller.stats().channels["telegram"].messages;
+    let caught_up = |desk: &Desk| {
+        let store = desk.db.reader().unwrap();
+        store.inbox(&InboxFilter { limit: 100, ..Default::default() }).unwrap().iter().map(|r| store.thread(r.id, 500).unwrap().messages.len()).sum::<usize>() >= customers
+    };
+    while !(caught_up(&sam) && caught_up(&kim)) {
+        sam.engine.run(Mode::Once).await.unwrap();
+        kim.engine.run(Mode::Once).await.unwrap();
+    }
+    let row = sam.db.reader().unwrap().inbox(&InboxFilter { limit: 100, ..Default::default() }).unwrap().remove(0);
+    let (account, external) = sam.db.reader().unwrap().conversation_names(row.id).unwrap();
+    let on_kim = kim.db.reader().unwrap().conversation_by_external(&account, &external).unwrap().unwrap();
+
+    // Kim, offline, takes the conversation; Sam, online, takes it first and works on it.
+    kim.db.write(move |s| s.assign(on_kim, Some("Kim"))).unwrap();
+    let id = row.id;
+    sam.db
+        .write(move |s| {
+            s.assign(id, Some("Sam"))?;
+            s.set_status(id, ConversationStatus::Pending)?;
+            s.set_priority(id, switchboard_core::model::Priority::Urgent)?;
+            s.set_conversation_tags(id, &["refund".to_owned()])?;
+            s.add_note(id, Some("Sam"), "Refund approved by finance").map(drop)
+        })
+        .unwrap();
+    assert_eq!(sam.db.reader().unwrap().team_actions(10).unwrap().len(), 5, "queued for the hub, applied here at once");
+    assert_eq!(sam.db.reader().unwrap().thread(id, 10).unwrap().conversation.assignee.as_deref(), Some("Sam"));
+    sam.engine.run(Mode::Once).await.unwrap();
+    assert!(sam.db.reader().unwrap().team_actions(10).unwrap().is_empty(), "the hub took them all");
+
+    // Kim comes back: her claim finds the conversation with Sam, and her desk shows his work.
+    kim.engine.run(Mode::Once).await.unwrap();
+    let store = kim.db.reader().unwrap();
+    assert!(store.team_actions(10).unwrap().is_empty());
+    let thread = store.thread(on_kim, 500).unwrap();
+    assert_eq!(thread.conversation.assignee.as_deref(), Some("Sam"), "the race was Sam's");
+    kim.engine.run(Mode::Once).await.unwrap();
+    let thread = kim.db.reader().unwrap().thread(on_kim, 500).unwrap();
+    assert_eq!(
+        (thread.conversation.assignee.as_deref(), thread.conversation.status, thread.conversation.priority, thread.tags.clone()),
+        (Some("Sam"), ConversationStatus::Pending, switchboard_core::model::Priority::Urgent, vec!["refund".to_owned()])
+    );
+    assert_eq!(thread.notes.iter().map(|n| (n.author.as_deref(), n.text.as_str())).collect::<Vec<_>>(), [(Some("Sam"), "Refund approved by finance")]);
+    // And Sam's own desk has his note once: the log's record of it is the note he wrote.
+    sam.engine.run(Mode::Once).await.unwrap();
+    let notes = sam.db.reader().unwrap().thread(id, 500).unwrap().notes;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+}

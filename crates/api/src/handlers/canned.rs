@@ -48,7 +48,7 @@ pub(crate) fn delete_canned_reply(cx: &Context, r: DeleteCannedReplyRequest) -> 
 }
 
 pub(crate) fn render_canned(cx: &Context, r: RenderCannedRequest) -> Result<CannedRender> {
-    cx.read(|s| s.render_canned(&r.shortcut, r.conversation, &cx.agent))
+    cx.read(|s| s.render_canned(&r.shortcut, r.conversation, &cx.me()))
 }
 
 pub(crate) fn signature_settings(cx: &Context, _: SignatureSettingsRequest) -> Result<SignatureSettings> {

@@ -42,6 +42,8 @@ pub struct AssignRequest {
 fn change(cx: &Context, conversation: i64, f: impl FnOnce(&mut Store) -> switchboard_core::Result<()> + Send + 'static) -> Result<()> {
     cx.write(f)?;
     cx.changed(vec![conversation]);
+    // In a team the change is queued for the hub: it goes now.
+    cx.wake_sender();
     Ok(())
 }
 
@@ -58,7 +60,7 @@ pub(crate) fn set_tags(cx: &Context, r: SetTagsRequest) -> Result<()> {
 }
 
 pub(crate) fn assign(cx: &Context, r: AssignRequest) -> Result<()> {
-    let agent = cx.agent.clone();
+    let agent = cx.me();
     change(cx, r.conversation, move |s| s.assign(r.conversation, r.me.then_some(agent.as_str())))
 }
 

@@ -92,7 +92,7 @@ pub(crate) fn find_customers(cx: &Context, r: FindCustomersRequest) -> Result<Ve
 }
 
 pub(crate) fn merge_customers(cx: &Context, r: MergeCustomersRequest) -> Result<CustomerProfile> {
-    let agent = cx.agent.clone();
+    let agent = cx.me();
     let keep = r.keep;
     cx.write(move |s| s.merge_customers(keep, r.absorb, Some(&agent)))?;
     cx.emit(Event::Customer { customer: keep });
@@ -117,10 +117,11 @@ pub(crate) fn order_summary(cx: &Context, r: OrderSummaryRequest) -> Result<Stri
 }
 
 pub(crate) fn add_note(cx: &Context, r: AddNoteRequest) -> Result<NoteView> {
-    let agent = cx.agent.clone();
+    let agent = cx.me();
     let conversation = r.conversation;
     let note = cx.write(move |s| s.add_note(conversation, Some(&agent), &r.text))?;
     cx.emit(Event::Messages { conversations: vec![conversation], from_customers: vec![] });
+    cx.wake_sender();
     Ok(note)
 }
 

@@ -107,7 +107,7 @@ fn filter(cx: &Context, q: &InboxQuery) -> InboxFilter {
         channel: q.channel,
         status: q.status.or(needs_reply.then_some(ConversationStatus::Open)),
         public: needs_reply.then_some(true),
-        assignee: (q.view == InboxView::Mine).then(|| cx.agent.clone()),
+        assignee: (q.view == InboxView::Mine).then(|| cx.me()),
         unassigned: q.view == InboxView::Unassigned,
         tag: q.tag.clone(),
         limit: q.limit.unwrap_or(PAGE).clamp(1, MOST) as usize,

@@ -116,7 +116,7 @@ fn not_empty(text: &str) -> Result<()> {
 }
 
 pub(crate) fn composer(cx: &Context, r: ComposerRequest) -> Result<ComposerState> {
-    let agent = cx.agent.clone();
+    let agent = cx.me();
     let (channel, public, signature, text, checked) = cx.read(|s| {
         let row = s.thread(r.conversation, 1)?.conversation;
         let signature = s.signature(row.channel, &agent)?;
@@ -155,7 +155,7 @@ pub(crate) fn composer(cx: &Context, r: ComposerRequest) -> Result<ComposerState
 
 pub(crate) fn reply(cx: &Context, r: ReplyRequest) -> Result<OutboxItem> {
     not_empty(&r.text)?;
-    let agent = cx.agent.clone();
+    let agent = cx.me();
     let conversation = r.conversation;
     let actions = r.actions.clone();
     let item = cx.write(move |s| {
@@ -173,7 +173,7 @@ pub(crate) fn reply(cx: &Context, r: ReplyRequest) -> Result<OutboxItem> {
 
 pub(crate) fn reply_privately(cx: &Context, r: ReplyPrivatelyRequest) -> Result<OutboxItem> {
     not_empty(&r.text)?;
-    let agent = cx.agent.clone();
+    let agent = cx.me();
     let conversation = r.conversation;
     let item = cx.write(move |s| {
         // Signed as the private channel it goes out on signs.
@@ -192,7 +192,7 @@ pub(crate) fn reply_privately(cx: &Context, r: ReplyPrivatelyRequest) -> Result<
 }
 
 pub(crate) fn hide_comment(cx: &Context, r: HideCommentRequest) -> Result<OutboxItem> {
-    let agent = cx.agent.clone();
+    let agent = cx.me();
     let item = cx.write(move |s| s.hide_comment(r.message, r.reason, r.note.as_deref(), Some(&agent), None))?;
     cx.wake_sender();
     cx.emit(Event::Messages { conversations: vec![item.conversation_id], from_customers: vec![] });
@@ -200,7 +200,7 @@ pub(crate) fn hide_comment(cx: &Context, r: HideCommentRequest) -> Result<Outbox
 }
 
 pub(crate) fn broadcast(cx: &Context, r: BroadcastRequest) -> Result<Vec<BroadcastResult>> {
-    let agent = cx.agent.clone();
+    let agent = cx.me();
     let results = cx.write(move |s| s.broadcast(&r.tag, &r.text, &agent, &r.key))?;
     cx.wake_sender();
     cx.emit(Event::Messages { conversations: results.iter().map(|r| r.conversation).collect(), from_customers: vec![] });

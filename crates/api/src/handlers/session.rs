@@ -89,7 +89,7 @@ pub(crate) fn status(cx: &Context, _: StatusRequest) -> Result<AppStatus> {
     Ok(AppStatus {
         app: "Switchboard".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        agent: cx.agent.clone(),
+        agent: cx.me(),
         store: StoreStatus { state, path: cx.path.display().to_string(), message, counts },
     })
 }

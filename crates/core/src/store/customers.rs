@@ -264,12 +264,16 @@ impl Store {
                 return Err(Error::Missing { what: "conversation", id: conversation.to_string() });
             }
             let uid = format!("nt_{}", uuid::Uuid::new_v4().simple());
-            Ok(tx
+            let note = tx
                 .prepare_cached(
                     "INSERT INTO notes (uid, conversation_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                      RETURNING id, conversation_id, author, body, created_at",
                 )?
-                .query_row(params![uid, conversation, author, text, now_ms()], note_view)?)
+                .query_row(params![uid, conversation, author, text, now_ms()], note_view)?;
+            // In a team the hub names the note by the action's key: the log's record of it is
+            // this note, not a second one.
+            super::team_actions::queue(tx, conversation, &crate::team::Action::Note { text: text.to_owned() }, Some(&uid))?;
+            Ok(note)
         })
     }
 

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0020_drafts.sql"),
     include_str!("migrations/0021_team.sql"),
     include_str!("migrations/0022_handed.sql"),
+    include_str!("migrations/0023_team_actions.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

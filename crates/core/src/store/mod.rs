@@ -27,6 +27,7 @@ mod rules;
 mod search;
 mod sla;
 mod spool;
+mod team_actions;
 mod thread;
 mod transfer;
 mod triage;
@@ -46,6 +47,7 @@ pub use spool::{Spool, Spooled};
 pub use expectations::{AckTexts, Expectations, EXPECTATIONS_SETTING};
 pub use board::{Board, ChannelVolume, Queue, SOON_SECONDS};
 pub use sla::{Policies, SlaView};
+pub use team_actions::QueuedAction;
 
 
 use crate::error::{Error, Result};
