@@ -132,6 +132,8 @@ pub fn run(args: HubArgs) -> Result<()> {
                 // The hub's own copy of the log: made afresh at each start, gone at the end.
                 let replica_dir = tempfile::Builder::new().prefix("switchboard-hub-").tempdir()?;
                 let replica = Arc::new(Replica::start(engine.clone(), replica_dir.path())?);
+                // Teammates added before the log named them (an older hub) are named now.
+                switchboard_hub::people::announce_all(engine.as_ref(), jiff::Timestamp::now()).await?;
                 let runner = Arc::new(Runner::new(engine.clone(), replica.clone(), Runner::holder_name(), settings, Arc::new(jiff::Timestamp::now)));
                 let running = tokio::spawn(runner.clone().run());
                 let served = serve(
@@ -165,6 +167,7 @@ async fn person(engine: &dyn Engine, command: PersonCommand) -> Result<()> {
         PersonCommand::Add { name, role } => {
             let code = new_code();
             let person = engine.add_person(&name, role.into(), &hash(&code), now + CODE_TTL, now).await?;
+            switchboard_hub::people::announce(engine, &person, false, now).await?;
             print_code(&person.name, &code, now + CODE_TTL);
         }
         PersonCommand::List { json } => {
@@ -179,6 +182,7 @@ async fn person(engine: &dyn Engine, command: PersonCommand) -> Result<()> {
         }
         PersonCommand::Remove { name } => {
             let person = engine.remove_person(&name, now).await?;
+            switchboard_hub::people::announce(engine, &person, true, now).await?;
             println!("removed {}; their desks' tokens no longer work", person.name);
         }
         PersonCommand::Code { name } => {

@@ -88,3 +88,23 @@ mod tests {
         assert!("boss".parse::<Role>().is_err());
     }
 }
+
+/// Tells the desks about a teammate: appends their `person` record to the log (nothing when the
+/// log already says the same of them), so that every desk knows whom it may assign to and whose
+/// name the records carry.
+pub async fn announce(engine: &dyn crate::engine::Engine, person: &Person, removed: bool, now: jiff::Timestamp) -> crate::error::Result<()> {
+    use switchboard_core::interchange::{PersonRecord, Record};
+    let record = Record::Person(PersonRecord { id: person.id, name: person.name.clone(), role: person.role, removed });
+    let key = record.natural_key().expect("a person has a key");
+    let entry = crate::engine::NewEntry::new(serde_json::to_string(&record).expect("records serialise")).of_state(key);
+    engine.append(crate::engine::Append::entries(vec![entry], now)).await?;
+    Ok(())
+}
+
+/// Announces everyone on the hub (at its start: people added before the log named them).
+pub async fn announce_all(engine: &dyn crate::engine::Engine, now: jiff::Timestamp) -> crate::error::Result<()> {
+    for person in engine.people().await? {
+        announce(engine, &person, false, now).await?;
+    }
+    Ok(())
+}

@@ -98,6 +98,14 @@ async fn every_call_but_enrolment_needs_a_token_and_supervisors_calls_a_supervis
     assert_eq!(problem(hub.get("/me", Some(&jiwoo.token)).await, 401).await.code, ProblemCode::Unauthorized);
     assert_eq!(problem(delete(&boss, "Jiwoo").await.unwrap(), 404).await.code, ProblemCode::NotFound);
     assert_eq!(problem(hub.get("/nothing-here", Some(&boss)).await, 404).await.code, ProblemCode::NotFound);
+
+    // The desks hear of it: the log names Jiwoo when added and when removed.
+    let said: Vec<Value> = hub.engine.read_after(0, 100).await.unwrap().iter().map(|e| serde_json::from_str(&e.body).unwrap()).collect();
+    let id = added.person.id;
+    assert_eq!(
+        said,
+        [json!({ "kind": "person", "id": id, "name": "Jiwoo", "role": "agent" }), json!({ "kind": "person", "id": id, "name": "Jiwoo", "role": "agent", "removed": true })]
+    );
 }
 
 #[tokio::test]

@@ -31,12 +31,15 @@ pub async fn add(State(app): State<App>, Supervisor(by): Supervisor, Body(new): 
     let expires = now + app.settings.code_ttl;
     let person = app.engine.add_person(&new.name, new.role, &hash(&code), expires, now).await?;
     tracing::info!(person = %person.name, by = %by.name, "added a person");
+    crate::people::announce(app.engine.as_ref(), &person, false, now).await?;
     Ok((StatusCode::CREATED, Json(PersonAdded { person, code, code_expires: expires })))
 }
 
 pub async fn remove(State(app): State<App>, Supervisor(by): Supervisor, Path(name): Path<String>) -> Result<Json<Person>, ApiError> {
-    let person = app.engine.remove_person(&name, (app.settings.now)()).await?;
+    let now = (app.settings.now)();
+    let person = app.engine.remove_person(&name, now).await?;
     tracing::info!(person = %person.name, by = %by.name, "removed a person");
+    crate::people::announce(app.engine.as_ref(), &person, true, now).await?;
     Ok(Json(person))
 }
 
