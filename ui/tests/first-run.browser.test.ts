@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openApp, screenshots, type App, type WebMode } from './web-mode';
+import { openApp, screenshots, startHub, type App, type WebMode } from './web-mode';
 
 let app: App;
 let web: WebMode;
@@ -39,6 +39,26 @@ describe('first run', () => {
     await expect.poll(async () => page.getByTestId('connect-error').textContent()).toContain("X account's username");
     await page.screenshot({ path: join(screenshots, 'connect-account.png') });
     await page.keyboard.press('Escape');
+  });
+
+  it('joins a team only with a code the hub gave, and says why not', async () => {
+    const hub = await startHub();
+    try {
+      hub.code('Mina');
+      await page.getByTestId('first-run-join').click();
+      await page.getByTestId('join-url').fill(hub.url);
+      await page.getByTestId('join-code').fill('0000-0000-0000-0000-0000');
+      await page.getByTestId('join-submit').click();
+      await expect.poll(async () => page.getByTestId('join-error').textContent()).toContain('enrolment code is not known');
+      await page.getByTestId('join-url').fill('hub.example.com');
+      await page.getByTestId('join-submit').click();
+      await expect.poll(async () => page.getByTestId('join-error').textContent()).toContain('https://');
+      expect(await page.getByTestId('in-team').count()).toBe(0);
+      await page.screenshot({ path: join(screenshots, 'join-team.png') });
+      await page.keyboard.press('Escape');
+    } finally {
+      await hub.stop();
+    }
   });
 
   it('offers the demo, which fills the inbox', async () => {

@@ -26,6 +26,34 @@ export interface Options {
   importJsonl?: string;
 }
 
+export interface Hub {
+  url: string;
+  /** A one-time enrolment code for a new person on the hub's team. */
+  code(name: string): string;
+  stop(): Promise<void>;
+}
+
+/** The real `switchboard hub` on loopback (embedded database in a temporary folder). */
+export async function startHub(): Promise<Hub> {
+  const bin = join(root, 'target/debug/switchboard');
+  const home = mkdtempSync(join(tmpdir(), 'switchboard-hub-'));
+  const env = { PATH: process.env.PATH, HOME: home, XDG_DATA_HOME: join(home, 'data'), SWITCHBOARD_PASSPHRASE: 'hub-test' };
+  const database = join(home, 'hub.db');
+  const child: ChildProcess = spawn(bin, ['hub', '--database', database, '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const exited = new Promise<number | null>((ok) => child.on('exit', ok));
+  const first = await Promise.race([createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next(), exited.then(() => null)]);
+  if (!first || first.done) throw new Error(`switchboard hub exited before printing its URL (is ${bin} built?)`);
+  return {
+    url: first.value,
+    code: (name) => execFileSync(bin, ['hub', '--database', database, 'person', 'add', name, '--role', 'agent'], { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(),
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startWebMode(options: Options = { demo: true }): Promise<WebMode> {
   const bin = join(root, 'target/debug/switchboard');
   const home = mkdtempSync(join(tmpdir(), 'switchboard-web-'));

@@ -178,6 +178,7 @@ commands! {
     disconnect_account => DisconnectAccount(accounts::DisconnectAccountRequest) -> () = accounts::disconnect_account;
     reauthenticate => Reauthenticate(accounts::ReauthenticateRequest) -> () = accounts::reauthenticate;
     set_photo_keys => SetPhotoKeys(accounts::SetPhotoKeysRequest) -> AccountView = accounts::set_photo_keys;
+    join_team => JoinTeam(team::JoinTeamRequest) -> AccountView = team::join_team;
 
     board => Board(board::BoardRequest) -> Board = board::board;
 }
@@ -235,7 +236,7 @@ pub fn bindings() -> Vec<(String, String)> {
         settings::DeleteRuleRequest, settings::SlaSettingsRequest, settings::SlaSettings, settings::DeleteSlaPolicyRequest,
         settings::ShopSettingsRequest, settings::SaveShopSettingsRequest, settings::ShopView,
         accounts::AccountsRequest, accounts::NewAccount, accounts::DisconnectAccountRequest, accounts::ReauthenticateRequest,
-        accounts::SetPhotoKeysRequest,
+        accounts::SetPhotoKeysRequest, team::JoinTeamRequest,
         board::BoardRequest,
         i::RuleRecord, i::Condition, i::RuleAction, i::CalendarRecord, i::SlaPolicyRecord, i::CannedReplyRecord, i::CannedVariant,
         i::CannedAction, i::OrderItem, i::Tracking, i::EmailRecord, i::Fold, i::FoldKind,

@@ -58,7 +58,7 @@ impl From<switchboard_sync::Error> for ApiError {
         use switchboard_sync::Error as E;
         match e {
             E::Store(e) => e.into(),
-            E::Refused(_) | E::Config { .. } => ApiError::new(ErrorCode::NotAllowed, e.to_string()),
+            E::Refused(_) | E::Config { .. } | E::Auth(_) => ApiError::new(ErrorCode::NotAllowed, e.to_string()),
             _ => ApiError::internal(e),
         }
     }

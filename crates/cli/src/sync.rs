@@ -153,8 +153,7 @@ pub enum AccountCommand {
 
 /// Enrols this desk in a team's hub with a supervisor's code, and follows it from now on.
 fn join_team(store: &mut Store, url: &str, code: &str) -> Result<()> {
-    let http = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(10)).build()?;
-    let enrolled = tokio::runtime::Runtime::new()?.block_on(switchboard_sync::hub::enrol(&http, url, code)).context("the hub did not enrol this desk")?;
+    let enrolled = tokio::runtime::Runtime::new()?.block_on(switchboard_sync::hub::enrol(url, code)).context("the hub did not enrol this desk")?;
     let account = switchboard_api::team::join(store, keychain(store)?.as_ref(), url, &enrolled)?;
     println!("joined the team at {} as {} ({}); run `switchboard sync` to follow it", account.key, enrolled.person.name, enrolled.person.role.as_str());
     Ok(())

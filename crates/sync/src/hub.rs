@@ -40,7 +40,12 @@ async fn refusal(response: reqwest::Response) -> Error {
 }
 
 /// Trades a supervisor's one-time code for this desk's token.
-pub async fn enrol(http: &reqwest::Client, url: &str, code: &str) -> Result<Enrolled, Error> {
+pub async fn enrol(url: &str, code: &str) -> Result<Enrolled, Error> {
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| Error::Transient(e.to_string()))?;
     let response = http.post(format!("{}/enrol", api(url)?)).json(&EnrolRequest { code: code.trim().to_owned() }).send().await?;
     if !response.status().is_success() {
         return Err(refusal(response).await);

@@ -78,8 +78,7 @@ struct Desk {
 /// A desk enrolled with `code`, following the hub; it also has a platform account of its own,
 /// without secrets, which a desk in a team must leave alone.
 async fn desk(hub: &Hub, code: &str) -> Desk {
-    let http = reqwest::Client::new();
-    let enrolled = switchboard_sync::hub::enrol(&http, &hub.url, code).await.unwrap();
+    let enrolled = switchboard_sync::hub::enrol(&hub.url, code).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(&dir.path().join("desk.db"), &StaticKey::new(StoreKey::from_bytes([8; 32]))).unwrap();
     let key = format!("hub:{}", hub.url.trim_start_matches("http://"));
@@ -100,8 +99,7 @@ async fn desk(hub: &Hub, code: &str) -> Desk {
 async fn a_desk_replicates_the_hub_log_and_follows_it() {
     let hub = hub().await;
     let code = hub.person("Sam", Role::Agent).await;
-    let http = reqwest::Client::new();
-    let wrong = switchboard_sync::hub::enrol(&http, &hub.url, "0000-0000-0000-0000-0000").await;
+    let wrong = switchboard_sync::hub::enrol(&hub.url, "0000-0000-0000-0000-0000").await;
     assert!(matches!(wrong, Err(switchboard_sync::Error::Auth(_))), "{wrong:?}");
     let desk = desk(&hub, &code).await;
 

@@ -116,6 +116,12 @@ const strings = {
     welcomeText: 'No accounts are connected yet.',
     tryDemo: 'Try it with demo data',
     connectAccount: 'Connect an account',
+    joinTeam: 'Join a team',
+    joinTeamText: "A supervisor gives you the hub's address and a one-time code. Your team's accounts then come from the hub, and this desk's own accounts pause.",
+    hubAddress: "Hub's address",
+    enrolmentCode: 'Enrolment code',
+    join: 'Join',
+    inTeam: 'In a team: {hub}, as {person}.',
     otherConversation: 'another conversation',
     notifications: 'Notifications',
     notifyNew: 'Notify me of new customer messages',
@@ -397,6 +403,12 @@ const strings = {
     welcomeText: '아직 연결된 계정이 없습니다.',
     tryDemo: '데모 데이터로 체험하기',
     connectAccount: '계정 연결',
+    joinTeam: '팀 참여',
+    joinTeamText: '관리자에게 허브 주소와 일회용 코드를 받으세요. 참여하면 팀의 계정은 허브에서 가져오고, 이 데스크의 계정은 멈춥니다.',
+    hubAddress: '허브 주소',
+    enrolmentCode: '등록 코드',
+    join: '참여',
+    inTeam: '팀 참여 중: {hub}, {person}(으)로.',
     otherConversation: '다른 대화',
     notifications: '알림',
     notifyNew: '새 고객 메시지 알림 받기',
@@ -585,6 +597,11 @@ export function pickLang(locales: readonly string[]): Lang {
 
 export function t(lang: Lang, key: Key): string {
   return strings[lang][key];
+}
+
+/** A sentence with its `{name}` places filled in (the values are shown as text, never markup). */
+export function tf(lang: Lang, key: Key, values: Record<string, string>): string {
+  return strings[lang][key].replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
 export function formatCount(lang: Lang, n: number): string {

@@ -2,10 +2,37 @@
 //! token in the OS keychain. With a hub, the desk runs no platform account of its own: the hub
 //! does (see `switchboard_sync::Engine::run`).
 
+use crate::context::Context;
+use crate::events::Event;
+use serde::{Deserialize, Serialize};
 use switchboard_core::credentials::Credentials;
 use switchboard_core::model::AccountView;
 use switchboard_core::team::Enrolled;
 use switchboard_core::{Error, Result, Store};
+use ts_rs::TS;
+
+/// Settings → "Join a team": the hub's address and the one-time code a supervisor gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct JoinTeamRequest {
+    pub url: String,
+    pub code: String,
+}
+
+/// Enrols this desk with the team's hub and starts following it (the platform accounts are the
+/// hub's from then on).
+pub(crate) fn join_team(cx: &Context, r: JoinTeamRequest) -> crate::error::Result<AccountView> {
+    if cx.read(|s| s.team_person())?.is_some() {
+        return Err(crate::error::ApiError::invalid("this desk is in a team already"));
+    }
+    hub_key(&r.url)?;
+    let enrolled = cx.wait(switchboard_sync::hub::enrol(&r.url, &r.code))??;
+    let credentials = cx.credentials()?;
+    let url = r.url.clone();
+    let account = cx.write(move |s| join(s, credentials.as_ref(), &url, &enrolled))?;
+    cx.emit(Event::Accounts);
+    cx.request_sync(false, true);
+    Ok(account)
+}
 
 /// The account a desk follows a hub at `url` as: `hub:` and the hub's host (and port).
 pub fn hub_key(url: &str) -> Result<String> {

@@ -32,6 +32,7 @@ import type { History } from "./History";
 import type { HistoryRequest } from "./HistoryRequest";
 import type { InboxPage } from "./InboxPage";
 import type { InboxQuery } from "./InboxQuery";
+import type { JoinTeamRequest } from "./JoinTeamRequest";
 import type { MarkReadRequest } from "./MarkReadRequest";
 import type { MergeCustomersRequest } from "./MergeCustomersRequest";
 import type { NewAccount } from "./NewAccount";
@@ -127,6 +128,7 @@ export type Commands = {
   disconnect_account: { request: DisconnectAccountRequest; response: null };
   reauthenticate: { request: ReauthenticateRequest; response: null };
   set_photo_keys: { request: SetPhotoKeysRequest; response: AccountView };
+  join_team: { request: JoinTeamRequest; response: AccountView };
   board: { request: BoardRequest; response: Board };
 };
 

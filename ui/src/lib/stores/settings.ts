@@ -18,6 +18,7 @@ export const settings = {
   reauthenticate: (key: string, secret: string) => call('reauthenticate', { key, secret }),
   disconnect: (key: string) => call('disconnect_account', { key }),
   setPhotoKeys: (key: string, keys: OAuth1Keys | null) => call('set_photo_keys', { key, keys }),
+  joinTeam: (url: string, code: string) => call('join_team', { url, code }),
   notifications: () => call('notification_settings', {}),
   saveNotifications: (s: NotificationSettings) => call('save_notification_settings', s),
   shop: () => call('shop_settings', {}),

@@ -1,0 +1,74 @@
+//! Settings → "Join a team" through the Workspace: a wrong code is refused with why, the right
+//! one enrols the desk (its token kept as an account secret), the desk then follows the hub, and
+//! what the agent does goes to the hub under the name the team knows them by.
+
+use serde_json::json;
+use std::sync::Arc;
+use switchboard_api::conversation::AssignRequest;
+use switchboard_api::inbox::{InboxQuery, InboxView};
+use switchboard_api::team::JoinTeamRequest;
+use switchboard_api::{ErrorCode, Workspace};
+use switchboard_core::credentials::{Credentials, MemoryCredentials};
+use switchboard_core::keys::{StaticKey, StoreKey};
+use switchboard_core::model::Channel;
+use switchboard_hub::people::{hash, new_code};
+use switchboard_hub::server::{serve, Listen, Settings};
+use switchboard_hub::{Append, Engine, NewEntry, Role, SqliteEngine};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_joins_its_team_from_settings_and_works_as_the_teams_person() {
+    // The team's hub, with a conversation in its log and Sam on the team.
+    let hub_dir = tempfile::tempdir().unwrap();
+    let engine: Arc<dyn Engine> = Arc::new(SqliteEngine::create(&hub_dir.path().join("hub.db"), &StaticKey::new(StoreKey::from_bytes([4; 32]))).unwrap());
+    let replica = Arc::new(switchboard_hub::replica::Replica::start(engine.clone(), hub_dir.path()).unwrap());
+    let (tell, told) = tokio::sync::oneshot::channel();
+    let listen = Listen { addr: "127.0.0.1:0".parse().unwrap(), tls: None, behind_proxy: false };
+    tokio::spawn(serve(engine.clone(), replica, Settings::default(), listen, move |addr| tell.send(addr).unwrap(), std::future::pending()));
+    let addr: std::net::SocketAddr = told.await.unwrap();
+    let url = format!("http://127.0.0.1:{}", addr.port());
+    let message = json!({ "kind": "message", "account": "telegram:acme_bot", "conversation": "42", "id": "42:1", "direction": "in",
+                          "author": { "kind": "customer", "name": "Lena", "handle": "42" }, "text": "Where is my parcel?", "at": "2026-12-01T10:00:00Z" });
+    engine.append(Append::entries(vec![NewEntry::new(message.to_string())], jiff::Timestamp::now())).await.unwrap();
+    let code = new_code();
+    let now = jiff::Timestamp::now();
+    engine.add_person("Sam", Role::Agent, &hash(&code), now + jiff::SignedDuration::from_hours(1), now).await.unwrap();
+
+    // The desk: its agent is "desk-user" until it joins.
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = Arc::new(MemoryCredentials::default());
+    let ws = Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent("desk-user").with_credentials(credentials.clone());
+
+    let wrong = ws.run(JoinTeamRequest { url: url.clone(), code: "0000-0000-0000-0000-0000".into() }).unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::NotAllowed);
+    assert!(wrong.message.contains("code"), "{}", wrong.message);
+    let bad_address = ws.run(JoinTeamRequest { url: "hub.example".into(), code: code.clone() }).unwrap_err();
+    assert_eq!(bad_address.code, ErrorCode::Invalid);
+
+    let joined = ws.run(JoinTeamRequest { url: url.clone(), code: code.clone() }).unwrap();
+    assert_eq!((joined.channel, joined.name.as_str()), (Channel::Hub, "Sam"));
+    assert!(credentials.get(&joined.key).unwrap().is_some(), "the desk's token is kept as the account's secret");
+    let again = ws.run(JoinTeamRequest { url: url.clone(), code }).unwrap_err();
+    assert_eq!(again.code, ErrorCode::Invalid, "{}", again.message);
+
+    // Following the hub, the desk has the team's conversation; "Mine" and assignments are Sam's.
+    let mut events = ws.subscribe();
+    let _syncing = ws.start_sync(false).await.unwrap();
+    while ws.run(InboxQuery::default()).unwrap().rows.is_empty() {
+        events.recv().await.unwrap();
+    }
+    let id = ws.run(InboxQuery::default()).unwrap().rows[0].id;
+    ws.run(AssignRequest { conversation: id, me: true }).unwrap();
+    let mine = ws.run(InboxQuery { view: InboxView::Mine, ..Default::default() }).unwrap().rows;
+    assert_eq!(mine.iter().map(|r| (r.id, r.assignee.as_deref())).collect::<Vec<_>>(), [(id, Some("Sam"))]);
+    // …and the hub has it from Sam.
+    let mut head = engine.head();
+    let assigned = loop {
+        let log = engine.read_after(0, 100).await.unwrap();
+        if let Some(entry) = log.iter().find(|e| e.body.contains("\"assignment\"")) {
+            break entry.clone();
+        }
+        head.changed().await.unwrap();
+    };
+    let record: serde_json::Value = serde_json::from_str(&assigned.body).unwrap();
+    assert_eq!((record["assignee"].as_str(), record["by"].as_str()), (Some("Sam"), Some("Sam")));
+}
