@@ -187,7 +187,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  setup      install system and npm packages, build the UI\n  run        run the app: a window with a display, web mode on 127.0.0.1 without\n  test       every test (Rust and UI)\n  bench X    a benchmark in release mode (X: store, sync, sla or import)\n  bundle     the desktop app as a .deb (target/release/bundle/deb)\n  bindings   regenerate the UI's TypeScript types"
+                "usage: cargo xtask <command>\n\n  setup      install system and npm packages, build the UI\n  run        run the app: a window with a display, web mode on 127.0.0.1 without\n  test       every test (Rust and UI)\n  bench X    a benchmark in release mode (X: store, sync, sla, import or hub)\n  bundle     the desktop app as a .deb (target/release/bundle/deb)\n  bindings   regenerate the UI's TypeScript types"
             );
             exit(2);
         }

@@ -3,6 +3,7 @@
 //! run, then times inbox pages, thread opens and searches on the encrypted store, and the pages
 //! past the first of each (`paging`).
 
+mod hub;
 mod import;
 mod paging;
 mod sla;
@@ -69,6 +70,24 @@ pub enum Which {
         customers: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+    /// A team: `switchboard hub` running the sandbox's Telegram and SMS accounts, desks
+    /// following it; history to every desk, then customer message → desk latency, and the hub's
+    /// peak memory, on each engine
+    Hub {
+        /// Engines to run on, in turn (comma-separated)
+        #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+        engines: Vec<String>,
+        #[arg(long, default_value_t = 50)]
+        desks: usize,
+        /// Sandbox conversations (over all channels; the bench follows Telegram and SMS)
+        #[arg(long, default_value_t = 3_000)]
+        conversations: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Live customer messages timed, one at a time
+        #[arg(long, default_value_t = 50)]
+        samples: usize,
     },
     /// Initial sync, end to end: the sandbox over HTTP → sync engine → encrypted store
     Sync {
@@ -238,6 +257,7 @@ pub fn run(which: Which) -> Result<()> {
             (messages, conversations, customers, seed, batch, queries, dir, reuse)
         }
         Which::Sync { conversations, seed } => return sync::sync(conversations, seed),
+        Which::Hub { engines, desks, conversations, seed, samples } => return hub::hub(&engines, desks, conversations, seed, samples),
         Which::Sla { conversations, seed, queries } => return sla::sla(conversations, seed, queries),
         Which::Import { messages, conversations, customers, seed } => return import::import(&messages, conversations, customers, seed),
     };
