@@ -179,6 +179,8 @@ commands! {
     reauthenticate => Reauthenticate(accounts::ReauthenticateRequest) -> () = accounts::reauthenticate;
     set_photo_keys => SetPhotoKeys(accounts::SetPhotoKeysRequest) -> AccountView = accounts::set_photo_keys;
     join_team => JoinTeam(team::JoinTeamRequest) -> AccountView = team::join_team;
+    set_presence => SetPresence(team::SetPresenceRequest) -> () = team::set_presence;
+    team_presence => TeamPresence(team::TeamPresenceRequest) -> Vec<team::TeammatePresence> = team::team_presence;
 
     board => Board(board::BoardRequest) -> Board = board::board;
 }
@@ -236,7 +238,7 @@ pub fn bindings() -> Vec<(String, String)> {
         settings::DeleteRuleRequest, settings::SlaSettingsRequest, settings::SlaSettings, settings::DeleteSlaPolicyRequest,
         settings::ShopSettingsRequest, settings::SaveShopSettingsRequest, settings::ShopView,
         accounts::AccountsRequest, accounts::NewAccount, accounts::DisconnectAccountRequest, accounts::ReauthenticateRequest,
-        accounts::SetPhotoKeysRequest, team::JoinTeamRequest,
+        accounts::SetPhotoKeysRequest, team::JoinTeamRequest, team::SetPresenceRequest, team::TeamPresenceRequest, team::TeammatePresence,
         board::BoardRequest,
         i::RuleRecord, i::Condition, i::RuleAction, i::CalendarRecord, i::SlaPolicyRecord, i::CannedReplyRecord, i::CannedVariant,
         i::CannedAction, i::OrderItem, i::Tracking, i::EmailRecord, i::Fold, i::FoldKind,
@@ -245,7 +247,7 @@ pub fn bindings() -> Vec<(String, String)> {
         m::Clock, m::ClockKind, m::ClockState, m::CustomerProfile, m::ContactEdit, m::IdentityView, m::OrderView, m::MergeView,
         m::NoteView, m::Handoff, m::InboxRow, m::InboxCursor, m::Thread, m::History, m::MessageCursor, m::MessageView,
         m::ContactView, m::Attachment, m::AccountView, m::OutboxItem, m::Template, m::Channel, m::Direction, m::AuthorKind,
-        m::ConversationStatus, m::Priority, m::DeliveryState, m::AttachmentKind, m::AccountState, m::OutboxState,
+        m::ConversationStatus, m::Priority, m::DeliveryState, m::AttachmentKind, m::AccountState, m::OutboxState, switchboard_core::team::PresenceState,
         m::OutboxKind, m::HideReason, m::PostView,
         switchboard_sync::shopify::ShopSettings, switchboard_sync::OAuth1Keys,
         switchboard_core::templates::SignatureSettings, switchboard_core::templates::SignatureMode,

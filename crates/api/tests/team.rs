@@ -6,7 +6,8 @@ use serde_json::json;
 use std::sync::Arc;
 use switchboard_api::conversation::AssignRequest;
 use switchboard_api::inbox::{InboxQuery, InboxView};
-use switchboard_api::team::JoinTeamRequest;
+use switchboard_api::team::{JoinTeamRequest, SetPresenceRequest, TeamPresenceRequest};
+use switchboard_core::team::PresenceState;
 use switchboard_api::{ErrorCode, Workspace};
 use switchboard_core::credentials::{Credentials, MemoryCredentials};
 use switchboard_core::keys::{StaticKey, StoreKey};
@@ -37,6 +38,10 @@ async fn a_desk_joins_its_team_from_settings_and_works_as_the_teams_person() {
     let dir = tempfile::tempdir().unwrap();
     let credentials = Arc::new(MemoryCredentials::default());
     let ws = Workspace::open(&dir.path().join("s.db"), Some("pw".into()), true).with_agent("desk-user").with_credentials(credentials.clone());
+
+    // Alone, there is no one to tell or hear.
+    ws.run(SetPresenceRequest { conversation: None, typing: false, away: false }).unwrap();
+    assert!(ws.run(TeamPresenceRequest {}).unwrap().is_empty());
 
     let wrong = ws.run(JoinTeamRequest { url: url.clone(), code: "0000-0000-0000-0000-0000".into() }).unwrap_err();
     assert_eq!(wrong.code, ErrorCode::NotAllowed);
@@ -71,4 +76,25 @@ async fn a_desk_joins_its_team_from_settings_and_works_as_the_teams_person() {
     };
     let record: serde_json::Value = serde_json::from_str(&assigned.body).unwrap();
     assert_eq!((record["assignee"].as_str(), record["by"].as_str()), (Some("Sam"), Some("Sam")));
+
+    // Kim joins from her desk: she sees Sam in the conversation, typing.
+    let kim_code = new_code();
+    let now = jiff::Timestamp::now();
+    engine.add_person("Kim", Role::Agent, &hash(&kim_code), now + jiff::SignedDuration::from_hours(1), now).await.unwrap();
+    let kim_dir = tempfile::tempdir().unwrap();
+    let kim = Workspace::open(&kim_dir.path().join("s.db"), Some("pw".into()), true).with_agent("kim-laptop").with_credentials(Arc::new(MemoryCredentials::default()));
+    kim.run(JoinTeamRequest { url: url.clone(), code: kim_code }).unwrap();
+    let mut kim_events = kim.subscribe();
+    let _kim_syncing = kim.start_sync(false).await.unwrap();
+    while kim.run(InboxQuery::default()).unwrap().rows.is_empty() {
+        kim_events.recv().await.unwrap();
+    }
+    let on_kim = kim.run(InboxQuery::default()).unwrap().rows[0].id;
+    ws.run(SetPresenceRequest { conversation: Some(id), typing: true, away: false }).unwrap();
+    let team = kim.run(TeamPresenceRequest {}).unwrap();
+    let seen: Vec<_> = team.iter().map(|p| (p.person.as_str(), p.state, p.conversation, p.typing)).collect();
+    assert_eq!(seen, [("Kim", PresenceState::Offline, None, false), ("Sam", PresenceState::Online, Some(on_kim), true)]);
+    ws.run(SetPresenceRequest { conversation: None, typing: true, away: true }).unwrap();
+    let sam = kim.run(TeamPresenceRequest {}).unwrap().into_iter().find(|p| p.person == "Sam").unwrap();
+    assert_eq!((sam.state, sam.conversation, sam.typing), (PresenceState::Away, None, false));
 }

@@ -190,3 +190,50 @@ pub enum ActionOutcome {
     /// has it (none: nobody).
     Taken { by: Option<String> },
 }
+
+/// Where a desk's person is (`POST /presence`, every few seconds and on each change): at the
+/// desk or away, the conversation open on it, and whether they are typing a reply in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceUpdate {
+    #[serde(default)]
+    pub away: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewing: Option<ConversationName>,
+    #[serde(default)]
+    pub typing: bool,
+}
+
+/// A conversation as the team names it: its account and its id on the platform.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationName {
+    pub account: String,
+    pub conversation: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceState {
+    Online,
+    Away,
+    /// No word from any of their desks for `PRESENCE_TTL`.
+    Offline,
+}
+
+/// One teammate's presence (`GET /presence`), everyone on the team listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PresenceEntry {
+    pub person: String,
+    pub state: PresenceState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewing: Option<ConversationName>,
+    #[serde(default)]
+    pub typing: bool,
+}
+
+/// How long a desk's word keeps its person online (desks send it about every 15 s).
+pub const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(45);
+/// How long "typing" lasts without another keystroke's word.
+pub const TYPING_TTL: std::time::Duration = std::time::Duration::from_secs(6);

@@ -20,6 +20,10 @@ struct Hub {
 }
 
 async fn start_with(tls: Option<(std::path::PathBuf, std::path::PathBuf)>, http: reqwest::Client) -> Hub {
+    start_with_settings(tls, http, Settings::default()).await
+}
+
+async fn start_with_settings(tls: Option<(std::path::PathBuf, std::path::PathBuf)>, http: reqwest::Client, settings: Settings) -> Hub {
     let dir = tempfile::tempdir().unwrap();
     let engine: Arc<dyn Engine> = Arc::new(SqliteEngine::create(&dir.path().join("hub.db"), &StaticKey::new(StoreKey::from_bytes([6; 32]))).unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -27,7 +31,7 @@ async fn start_with(tls: Option<(std::path::PathBuf, std::path::PathBuf)>, http:
     let scheme = if tls.is_some() { "https" } else { "http" };
     let listen = Listen { addr: "127.0.0.1:0".parse().unwrap(), tls, behind_proxy: false };
     let replica = Arc::new(switchboard_hub::replica::Replica::start(engine.clone(), dir.path()).unwrap());
-    tokio::spawn(serve(engine.clone(), replica, Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
+    tokio::spawn(serve(engine.clone(), replica, settings, listen, move |addr| tell.send(addr).unwrap(), async move {
         let _ = stopped.await;
     }));
     let addr = told.await.unwrap();
@@ -304,4 +308,32 @@ async fn of_twenty_desks_claiming_a_conversation_one_gets_it_and_the_rest_hear_w
     assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "done");
     let res = act(&hub, first, "to-nobody-here", json!({ "kind": "assign", "expected": "agent 0", "to": "Nobody" })).await;
     assert_eq!(problem(res, 404).await.code, ProblemCode::NotFound);
+}
+
+#[tokio::test]
+async fn presence_says_who_is_where_and_typing_and_lapses_without_word() {
+    let added = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let clock = added.clone();
+    let now: switchboard_hub::server::Now = Arc::new(move || jiff::Timestamp::now() + jiff::SignedDuration::from_secs(clock.load(std::sync::atomic::Ordering::SeqCst)));
+    let hub = start_with_settings(None, reqwest::Client::new(), Settings { now, ..Settings::default() }).await;
+    let sam = hub.person("Sam", Role::Agent).await;
+    let kim = hub.person("Kim", Role::Agent).await;
+    let say = |token: &str, body: Value| hub.http.post(format!("{}/presence", hub.base)).bearer_auth(token).json(&body).send();
+    let list = || async { hub.get("/presence", Some(&kim)).await.json::<Value>().await.unwrap() };
+    assert_eq!(list().await, json!([{ "person": "Kim", "state": "offline", "typing": false }, { "person": "Sam", "state": "offline", "typing": false }]));
+
+    let viewing = json!({ "account": "sms:+15550100", "conversation": "+15550123" });
+    assert_eq!(say(&sam, json!({ "viewing": viewing, "typing": true })).await.unwrap().status().as_u16(), 200);
+    assert_eq!(say(&kim, json!({ "away": true })).await.unwrap().status().as_u16(), 200);
+    assert_eq!(list().await, json!([{ "person": "Kim", "state": "away", "typing": false }, { "person": "Sam", "state": "online", "viewing": viewing, "typing": true }]));
+
+    // Typing lapses first, then presence itself.
+    added.store(7, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(list().await[1], json!({ "person": "Sam", "state": "online", "viewing": viewing, "typing": false }));
+    added.store(46, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(list().await[1], json!({ "person": "Sam", "state": "offline", "typing": false }));
+
+    // Only the team hears it, and a bad word is refused.
+    assert_eq!(problem(hub.get("/presence", None).await, 401).await.code, ProblemCode::Unauthorized);
+    assert_eq!(problem(say(&sam, json!({ "viewing": "everything" })).await.unwrap(), 400).await.code, ProblemCode::Invalid);
 }

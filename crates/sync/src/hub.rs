@@ -9,7 +9,7 @@ use std::time::Duration;
 use switchboard_core::interchange::Record;
 use switchboard_core::model::AccountView;
 use switchboard_core::sensitive::Sensitive;
-use switchboard_core::team::{ActionOutcome, ActionRequest, EnrolRequest, Enrolled, LogPage, Problem, LOG_PAGE_LIMIT, PROTOCOL};
+use switchboard_core::team::{ActionOutcome, ActionRequest, EnrolRequest, Enrolled, LogPage, PresenceEntry, PresenceUpdate, Problem, LOG_PAGE_LIMIT, PROTOCOL};
 
 pub struct Hub {
     account: String,
@@ -63,6 +63,34 @@ impl Hub {
     pub(crate) fn new(account: &AccountView, token: Sensitive<String>, http: reqwest::Client) -> Result<Hub, Error> {
         let url = crate::wire::setting(account, "url")?;
         Ok(Hub { account: account.key.clone(), api: api(url)?, token, http })
+    }
+
+    /// The hub of a desk's team account, for the app's own calls (presence), on one client shared
+    /// by them all.
+    pub fn for_account(account: &AccountView, token: Sensitive<String>) -> Result<Hub, Error> {
+        static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+        let http = CLIENT.get_or_init(|| reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(10)).build().unwrap_or_default());
+        Hub::new(account, token, http.clone())
+    }
+
+    /// Says where this desk's person is.
+    pub async fn say_presence(&self, update: &PresenceUpdate) -> Result<(), Error> {
+        let response = self.http.post(format!("{}/presence", self.api)).bearer_auth(self.token.expose()).json(update).send().await?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        Ok(())
+    }
+
+    /// Where everyone on the team is.
+    pub async fn presence(&self) -> Result<Vec<PresenceEntry>, Error> {
+        let response = self.http.get(format!("{}/presence", self.api)).bearer_auth(self.token.expose()).send().await?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        let status = response.status();
+        let body = response.bytes().await?;
+        crate::wire::parse(status, &body)
     }
 
     /// Sends an action; the same key again is the same action, so a request whose answer was

@@ -44,6 +44,71 @@ pub fn hub_key(url: &str) -> Result<String> {
     Ok(format!("hub:{host}"))
 }
 
+/// A teammate's presence as this desk shows it: the conversation by this desk's id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TeammatePresence {
+    pub person: String,
+    pub state: switchboard_core::team::PresenceState,
+    #[ts(type = "number | null")]
+    pub conversation: Option<i64>,
+    pub typing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, Default)]
+pub struct TeamPresenceRequest {}
+
+/// Where this desk's person is: the conversation open (none: the inbox), typing in it, or away.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, Default)]
+pub struct SetPresenceRequest {
+    #[ts(type = "number | null")]
+    pub conversation: Option<i64>,
+    pub typing: bool,
+    pub away: bool,
+}
+
+/// The team's hub, to talk to now; none when this desk is alone.
+fn hub(cx: &Context) -> crate::error::Result<Option<switchboard_sync::hub::Hub>> {
+    let Some(account) = cx.read(|s| Ok(s.accounts()?.into_iter().find(|a| a.channel == switchboard_core::model::Channel::Hub)))? else {
+        return Ok(None);
+    };
+    let token = cx.running_credentials()?.get(&account.key)?.ok_or_else(|| crate::error::ApiError::new(crate::error::ErrorCode::NotAllowed, "this desk's team token is missing: join the team again"))?;
+    Ok(Some(switchboard_sync::hub::Hub::for_account(&account, token)?))
+}
+
+/// Says where this desk's person is (the app calls it every few seconds and on each change);
+/// alone, nothing to say.
+pub(crate) fn set_presence(cx: &Context, r: SetPresenceRequest) -> crate::error::Result<()> {
+    let Some(hub) = hub(cx)? else { return Ok(()) };
+    let viewing = match r.conversation {
+        Some(id) => {
+            let (account, conversation) = cx.read(|s| s.conversation_names(id))?;
+            Some(switchboard_core::team::ConversationName { account, conversation })
+        }
+        None => None,
+    };
+    let update = switchboard_core::team::PresenceUpdate { away: r.away, viewing, typing: r.typing && r.conversation.is_some() };
+    cx.wait(hub.say_presence(&update))??;
+    Ok(())
+}
+
+/// Where everyone on the team is, by this desk's conversations; alone, nobody.
+pub(crate) fn team_presence(cx: &Context, _: TeamPresenceRequest) -> crate::error::Result<Vec<TeammatePresence>> {
+    let Some(hub) = hub(cx)? else { return Ok(Vec::new()) };
+    let entries = cx.wait(hub.presence())??;
+    cx.read(|s| {
+        entries
+            .into_iter()
+            .map(|e| {
+                let conversation = match &e.viewing {
+                    Some(v) => s.conversation_by_external(&v.account, &v.conversation)?,
+                    None => None,
+                };
+                Ok(TeammatePresence { person: e.person, state: e.state, conversation, typing: e.typing && conversation.is_some() })
+            })
+            .collect()
+    })
+}
+
 /// Records the team this desk enrolled in (`enrolled`, from `switchboard_sync::hub::enrol`): the
 /// token to `credentials`, the hub to the store as an account; both or neither.
 pub fn join(store: &mut Store, credentials: &dyn Credentials, url: &str, enrolled: &Enrolled) -> Result<AccountView> {

@@ -4,12 +4,13 @@
 //!
 //! Modules: `auth` (the caller, from the token), `people` (enrolment and the team), `log` (pages
 //! of the log, long-polled or pushed over a WebSocket), `actions` (what agents do to
-//! conversations), `problem` (errors as answers, bodies read without quoting them back).
+//! conversations), `presence` (who is where, in memory), `problem` (errors as answers, bodies read without quoting them back).
 
 mod actions;
 mod auth;
 mod log;
 mod people;
+mod presence;
 mod problem;
 
 use crate::engine::Engine;
@@ -52,11 +53,12 @@ pub(crate) struct App {
     pub(crate) engine: Arc<dyn Engine>,
     pub(crate) replica: Arc<Replica>,
     pub(crate) settings: Arc<Settings>,
+    pub(crate) presence: Arc<presence::Presence>,
 }
 
 /// The hub's routes over `engine`, reading what it needs of conversations from `replica`.
 pub fn router(engine: Arc<dyn Engine>, replica: Arc<Replica>, settings: Settings) -> Router {
-    let app = App { engine, replica, settings: Arc::new(settings) };
+    let app = App { engine, replica, settings: Arc::new(settings), presence: Default::default() };
     let api = Router::new()
         .route("/enrol", post(people::enrol))
         .route("/me", get(people::me))
@@ -65,7 +67,8 @@ pub fn router(engine: Arc<dyn Engine>, replica: Arc<Replica>, settings: Settings
         .route("/people/{name}/code", post(people::renew_code))
         .route("/log", get(log::page))
         .route("/log/live", get(log::live))
-        .route("/actions", post(actions::act));
+        .route("/actions", post(actions::act))
+        .route("/presence", get(presence::list).post(presence::say));
     Router::new()
         .nest("/api/v1", api)
         .fallback(problem::not_found)

@@ -56,6 +56,7 @@ import type { SaveShopSettingsRequest } from "./SaveShopSettingsRequest";
 import type { SearchRequest } from "./SearchRequest";
 import type { SearchResults } from "./SearchResults";
 import type { SetPhotoKeysRequest } from "./SetPhotoKeysRequest";
+import type { SetPresenceRequest } from "./SetPresenceRequest";
 import type { SetPriorityRequest } from "./SetPriorityRequest";
 import type { SetStatusRequest } from "./SetStatusRequest";
 import type { SetTagsRequest } from "./SetTagsRequest";
@@ -68,6 +69,8 @@ import type { SlaSettings } from "./SlaSettings";
 import type { SlaSettingsRequest } from "./SlaSettingsRequest";
 import type { StartDemoRequest } from "./StartDemoRequest";
 import type { StatusRequest } from "./StatusRequest";
+import type { TeamPresenceRequest } from "./TeamPresenceRequest";
+import type { TeammatePresence } from "./TeammatePresence";
 import type { Thread } from "./Thread";
 import type { ThreadRequest } from "./ThreadRequest";
 import type { UnlockRequest } from "./UnlockRequest";
@@ -129,6 +132,8 @@ export type Commands = {
   reauthenticate: { request: ReauthenticateRequest; response: null };
   set_photo_keys: { request: SetPhotoKeysRequest; response: AccountView };
   join_team: { request: JoinTeamRequest; response: AccountView };
+  set_presence: { request: SetPresenceRequest; response: null };
+  team_presence: { request: TeamPresenceRequest; response: Array<TeammatePresence> };
   board: { request: BoardRequest; response: Board };
 };
 

@@ -5,9 +5,10 @@ import { board } from './board.svelte';
 import { customer } from './customer.svelte';
 import { inbox } from './inbox.svelte';
 import { session } from './session.svelte';
+import { team } from './team.svelte';
 import { openThread } from './thread.svelte';
 
-export { board, customer, inbox, openThread, session };
+export { board, customer, inbox, openThread, session, team };
 export { compose } from './compose';
 export { search } from './search.svelte';
 export { settings } from './settings';
