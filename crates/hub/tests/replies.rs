@@ -6,57 +6,16 @@
 
 mod common;
 
-use common::{add_accounts, messages_in_log, runner, settings, Clock};
+use common::{add_accounts, messages_in_log, person, settings, start, Hub};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::keys::{StaticKey, StoreKey};
-use switchboard_core::team::{Enrolled, Problem, ProblemCode};
-use switchboard_hub::people::{hash, new_code};
-use switchboard_hub::runner::{Runner, RunnerSettings};
-use switchboard_hub::server::{serve, Listen, Settings};
-use switchboard_hub::{Engine, PostgresEngine, Role, SqliteEngine};
+use switchboard_core::team::{Problem, ProblemCode};
+use switchboard_hub::runner::RunnerSettings;
+use switchboard_hub::{Engine, PostgresEngine, SqliteEngine};
 use switchboard_sandbox::{Config, Faults, Sandbox};
-
-/// One hub process: its runner (with its replica) and its API.
-struct Hub {
-    base: String,
-    runner: Arc<Runner>,
-    running: tokio::task::JoinHandle<()>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-async fn start(engine: &Arc<dyn Engine>, holder: &str, dir: &tempfile::TempDir, settings: RunnerSettings) -> Hub {
-    let runner = runner(engine, holder, &Clock::default(), dir, settings);
-    let running = tokio::spawn(runner.clone().run());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (tell, told) = tokio::sync::oneshot::channel::<SocketAddr>();
-    let listen = Listen { addr: "127.0.0.1:0".parse().unwrap(), tls: None, behind_proxy: false };
-    tokio::spawn(serve(engine.clone(), runner.replica().clone(), Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
-        let _ = stopped.await;
-    }));
-    let addr = told.await.unwrap();
-    Hub { base: format!("http://127.0.0.1:{}/api/v1", addr.port()), runner, running, stop: Some(stop) }
-}
-
-impl Hub {
-    /// Dies at once, as under `kill -9`: nothing given up, whatever it was doing cut short.
-    fn kill(&mut self) {
-        self.running.abort();
-        self.stop.take();
-    }
-}
-
-/// A person added in the engine (as `switchboard hub person add` does), enrolled over the API.
-async fn person(engine: &Arc<dyn Engine>, hub: &Hub, name: &str) -> String {
-    let code = new_code();
-    let now = jiff::Timestamp::now();
-    engine.add_person(name, Role::Agent, &hash(&code), now + jiff::SignedDuration::from_hours(1), now).await.unwrap();
-    let enrolled: Enrolled = reqwest::Client::new().post(format!("{}/enrol", hub.base)).json(&json!({ "code": code })).send().await.unwrap().json().await.unwrap();
-    enrolled.token
-}
 
 async fn reply(hub: &Hub, token: &str, key: &str, account: &str, conversation: &str, text: &str) -> reqwest::Response {
     let body = json!({ "key": key, "account": account, "conversation": conversation, "action": { "kind": "reply", "text": text } });

@@ -9,7 +9,12 @@ use std::time::Duration;
 use switchboard_hub::replica::Replica;
 use switchboard_hub::runner::{Runner, RunnerSettings, TOKEN};
 use switchboard_hub::server::Now;
-use switchboard_hub::Engine;
+use switchboard_hub::people::{hash, new_code};
+use switchboard_hub::server::{serve, Listen, Settings};
+use switchboard_hub::{Engine, Role};
+use serde_json::json;
+use std::net::SocketAddr;
+use switchboard_core::team::Enrolled;
 
 /// A clock the test moves: the wall clock plus what the test added.
 #[derive(Clone, Default)]
@@ -73,3 +78,52 @@ pub async fn messages_in_log(engine: &Arc<dyn Engine>, expected: usize) -> HashM
     }
 }
 
+/// One hub process: its runner (with its replica) and its API.
+pub struct Hub {
+    pub base: String,
+    pub runner: Arc<Runner>,
+    running: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub async fn start(engine: &Arc<dyn Engine>, holder: &str, dir: &tempfile::TempDir, settings: RunnerSettings) -> Hub {
+    let runner = runner(engine, holder, &Clock::default(), dir, settings);
+    let running = tokio::spawn(runner.clone().run());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (tell, told) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let listen = Listen { addr: "127.0.0.1:0".parse().unwrap(), tls: None, behind_proxy: false };
+    tokio::spawn(serve(engine.clone(), runner.replica().clone(), Settings::default(), listen, move |addr| tell.send(addr).unwrap(), async move {
+        let _ = stopped.await;
+    }));
+    let addr = told.await.unwrap();
+    Hub { base: format!("http://127.0.0.1:{}/api/v1", addr.port()), runner, running, stop: Some(stop) }
+}
+
+impl Hub {
+    /// Dies at once, as under `kill -9`: nothing given up, whatever it was doing cut short.
+    pub fn kill(&mut self) {
+        self.running.abort();
+        self.stop.take();
+    }
+}
+
+impl Hub {
+    /// The hub's address, as a desk joins it.
+    pub fn url(&self) -> String {
+        self.base.trim_end_matches("/api/v1").to_owned()
+    }
+}
+
+/// An agent added in the engine (as `switchboard hub person add` does), enrolled over the API.
+pub async fn person(engine: &Arc<dyn Engine>, hub: &Hub, name: &str) -> String {
+    person_as(engine, hub, name, Role::Agent).await
+}
+
+/// `person`, in `role`.
+pub async fn person_as(engine: &Arc<dyn Engine>, hub: &Hub, name: &str, role: Role) -> String {
+    let code = new_code();
+    let now = jiff::Timestamp::now();
+    engine.add_person(name, role, &hash(&code), now + jiff::SignedDuration::from_hours(1), now).await.unwrap();
+    let enrolled: Enrolled = reqwest::Client::new().post(format!("{}/enrol", hub.base)).json(&json!({ "code": code })).send().await.unwrap().json().await.unwrap();
+    enrolled.token
+}
