@@ -176,6 +176,13 @@ fn a_customer_message_notifies_once_per_conversation_with_sender_and_preview(bus
     assert_eq!(call[1], "uint32 0", "a new notification: {call:?}");
     assert!(call.contains(&r#"string "SLA breached""#.to_owned()), "{call:?}");
     assert!(call.contains(&r#"string "Lena Ortiz · telegram: first reply overdue""#.to_owned()), "{call:?}");
+
+    // A teammate's @mention (team mode): who, and what they wrote; quiet under do-not-disturb.
+    assert_eq!(notifier.mention(&quiet, 14, "Kim", "@Sam can you take the refund?", |_| {}).unwrap(), None);
+    notifier.mention(&settings, 14, "Kim", "@Sam can you take the refund?", |_| {}).unwrap().expect("shown");
+    let call = next_notify(bus);
+    assert!(call.contains(&r#"string "Kim mentioned you""#.to_owned()), "{call:?}");
+    assert!(call.contains(&r#"string "@Sam can you take the refund?""#.to_owned()), "{call:?}");
 }
 
 fn policy(first_reply: u32) -> SlaPolicyRecord {

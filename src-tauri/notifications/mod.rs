@@ -46,6 +46,12 @@ pub fn text(m: &CustomerMessage, count: u32) -> Text {
     Text { summary, body }
 }
 
+/// The words of a mention's notification.
+pub fn mention_text(by: &str, preview: &str) -> Text {
+    let by = if by.is_empty() { "A teammate" } else { by };
+    Text { summary: format!("{by} mentioned you"), body: preview.to_owned() }
+}
+
 /// Whether `settings` let a message from this channel notify, and it is new enough at `now`.
 pub fn wanted(settings: &NotificationSettings, m: &CustomerMessage, now: jiff::Timestamp) -> bool {
     settings.enabled
@@ -87,6 +93,21 @@ impl Notifier {
         }
         let text = Text { summary: "SLA breached".into(), body: what.to_owned() };
         show(&text, None, "im.error", conversation, on_open).map(|(id, _)| Some(id))
+    }
+
+    /// Tells the agent a teammate mentioned them in a note (team mode); `on_open` runs on a click.
+    pub fn mention(
+        &self,
+        settings: &NotificationSettings,
+        conversation: i64,
+        by: &str,
+        preview: &str,
+        on_open: impl FnOnce(i64) + Send + 'static,
+    ) -> Result<Option<u32>, String> {
+        if !settings.enabled || settings.do_not_disturb {
+            return Ok(None);
+        }
+        show(&mention_text(by, preview), None, "im", conversation, on_open).map(|(id, _)| Some(id))
     }
 
     /// The agent opened the conversation: its next notification starts afresh.
@@ -163,8 +184,9 @@ pub fn watch(workspace: Arc<Workspace>, on_open: impl Fn(i64) + Send + Sync + 's
                         let settings = settings();
                         from_customers.iter().try_for_each(|m| notifier.notify(&settings, m, open.clone()).map(|_| ()))
                     }
+                    Event::Mentioned { conversation, by, preview } => notifier.mention(&settings(), conversation, &by, &preview, open).map(|_| ()),
                     // A breach notifies the agent it is assigned to.
-                    Event::Breach { conversation, kind, assignee } if assignee.as_deref() == Some(workspace.agent()) => {
+                    Event::Breach { conversation, kind, assignee } if assignee.as_deref() == Some(workspace.me().as_str()) => {
                         let what = workspace.run(ThreadRequest { conversation }).map(|t| {
                             let who = t.contact.map(|c| c.name).or(t.conversation.customer).unwrap_or_default();
                             format!("{who} · {}: {}", t.conversation.channel, clock_words(kind))

@@ -60,6 +60,15 @@ pub enum Event {
         #[ts(type = "number")]
         conversation: i64,
     },
+    /// A teammate mentioned this desk's person (`@Name`) in a note on this conversation (team
+    /// mode), for a notification.
+    Mentioned {
+        #[ts(type = "number")]
+        conversation: i64,
+        by: String,
+        /// The start of the note, on one line.
+        preview: String,
+    },
     /// The store opened (unlocked or created); views should load.
     StoreOpened,
     /// The demo's sandbox runs at this address.

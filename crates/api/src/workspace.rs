@@ -59,6 +59,11 @@ impl Workspace {
         &self.cx.agent
     }
 
+    /// Who the agent is: in a team, the person the hub knows; alone, `agent`.
+    pub fn me(&self) -> String {
+        self.cx.me()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.cx.subscribe()
     }

@@ -8,7 +8,8 @@ use switchboard_api::conversation::AssignRequest;
 use switchboard_api::inbox::{InboxQuery, InboxView};
 use switchboard_api::team::{JoinTeamRequest, SetPresenceRequest, TeamPresenceRequest};
 use switchboard_core::team::PresenceState;
-use switchboard_api::{ErrorCode, Workspace};
+use switchboard_api::customers::AddNoteRequest;
+use switchboard_api::{ErrorCode, Event, Workspace};
 use switchboard_core::credentials::{Credentials, MemoryCredentials};
 use switchboard_core::keys::{StaticKey, StoreKey};
 use switchboard_core::model::Channel;
@@ -97,4 +98,14 @@ async fn a_desk_joins_its_team_from_settings_and_works_as_the_teams_person() {
     ws.run(SetPresenceRequest { conversation: None, typing: true, away: true }).unwrap();
     let sam = kim.run(TeamPresenceRequest {}).unwrap().into_iter().find(|p| p.person == "Sam").unwrap();
     assert_eq!((sam.state, sam.conversation, sam.typing), (PresenceState::Away, None, false));
+
+    // Kim mentions Sam in a note: Sam's desk is told, once, by whom.
+    let mut sam_events = ws.subscribe();
+    kim.run(AddNoteRequest { conversation: on_kim, text: "@Sam can you take the refund? @Samuel no".into() }).unwrap();
+    let mention = loop {
+        if let Event::Mentioned { conversation, by, preview } = sam_events.recv().await.unwrap() {
+            break (conversation, by, preview);
+        }
+    };
+    assert_eq!(mention, (id, "Kim".to_owned(), "@Sam can you take the refund? @Samuel no".to_owned()));
 }

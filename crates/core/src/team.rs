@@ -237,3 +237,38 @@ pub struct PresenceEntry {
 pub const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(45);
 /// How long "typing" lasts without another keystroke's word.
 pub const TYPING_TTL: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// Whether `text` mentions the teammate called `name`: `@` and the name (as on the team, case
+/// aside), not running on into a longer word and not inside an address (`@Sam,` and `@sam`
+/// mention Sam; `@Samuel` and `x@sam.io` do not).
+pub fn mentions(text: &str, name: &str) -> bool {
+    let name = name.trim();
+    if name.is_empty() {
+        return false;
+    }
+    let lower = text.to_lowercase();
+    let wanted = format!("@{}", name.to_lowercase());
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    lower.match_indices(&wanted).any(|(at, found)| {
+        // Not inside an address (`sam@example.com`), nor running on into a longer name.
+        let before = lower[..at].chars().next_back().is_none_or(|c| !word(c));
+        let after = lower[at + found.len()..].chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        before && after
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions;
+
+    #[test]
+    fn a_mention_is_at_and_the_whole_name() {
+        assert!(mentions("@Sam can you check the refund?", "Sam"));
+        assert!(mentions("Thanks @sam, and @Kim.", "Kim"));
+        assert!(mentions("ask @Mina Park", "Mina Park"));
+        assert!(!mentions("@Samuel has it", "Sam"));
+        assert!(!mentions("Sam, can you check?", "Sam"));
+        assert!(!mentions("mail sam@example.com", "example"));
+        assert!(!mentions("@", ""));
+    }
+}

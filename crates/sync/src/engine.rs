@@ -29,7 +29,8 @@ pub enum Mode {
 pub enum SyncEvent {
     /// A batch changed the store: `changed` records added or updated, among them the messages
     /// `new_messages` (store ids) that it did not have; `conversations` gained or changed messages.
-    Stored { account: String, changed: usize, new_messages: Vec<i64>, conversations: Vec<i64> },
+    /// `new_notes`: notes it did not have (a teammate's, in a team).
+    Stored { account: String, changed: usize, new_messages: Vec<i64>, conversations: Vec<i64>, new_notes: Vec<i64> },
     /// After each batch: records pulled by this run so far, and whether the account has caught up.
     Progress { account: String, pulled: usize, caught_up: bool },
     AccountState { account: String, state: AccountState, detail: Option<String> },
@@ -204,8 +205,8 @@ impl Engine {
             let written = w.done.await.map_err(|_| Error::Transient("the store writer stopped".into()))??;
             report.changed += written.changed;
             if written.changed > 0 {
-                let Written { changed, new_messages, conversations } = written;
-                let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), changed, new_messages, conversations });
+                let Written { changed, new_messages, conversations, new_notes } = written;
+                let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), changed, new_messages, conversations, new_notes });
             }
             let _ = self.events.send(SyncEvent::Progress { account: account.key.clone(), pulled: w.pulled, caught_up: w.caught_up });
             if let Some((spool, seq)) = w.spooled {
@@ -465,7 +466,7 @@ impl Engine {
                     Ok(ActionOutcome::Taken { by }) => {
                         tracing::info!(account = %account.key, conversation, "someone else has the conversation");
                         self.write(move |s| s.team_assignment_taken(q.id, conversation, by.as_deref())).await?;
-                        let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), changed: 1, new_messages: vec![], conversations: vec![conversation] });
+                        let _ = self.events.send(SyncEvent::Stored { account: account.key.clone(), changed: 1, new_messages: vec![], conversations: vec![conversation], new_notes: vec![] });
                     }
                     Err(Error::Refused(reason)) => {
                         tracing::warn!(account = %account.key, conversation, reason = %reason, "the hub refused an action");

@@ -26,6 +26,9 @@ pub(super) fn forward(cx: Arc<Context>, mut sync_events: broadcast::Receiver<Syn
                     // Reading the new messages and writing acknowledgements wait on the store:
                     // off the async threads.
                     let done = tokio::task::spawn_blocking(move || {
+                        if let SyncEvent::Stored { new_notes, .. } = &event {
+                            mentioned(&me, new_notes);
+                        }
                         let event = translate(&me, event);
                         if let Event::Messages { from_customers, .. } = &event {
                             acknowledge(&me, from_customers.iter().map(|m| m.conversation).collect());
@@ -48,6 +51,21 @@ pub(super) fn forward(cx: Arc<Context>, mut sync_events: broadcast::Receiver<Syn
             }
         }
     })
+}
+
+/// Tells of each new note that mentions this desk's person (team mode).
+fn mentioned(cx: &Context, notes: &[i64]) {
+    if notes.is_empty() {
+        return;
+    }
+    match cx.read(|s| s.mentions_of_me(notes)) {
+        Ok(mentions) => {
+            for note in mentions {
+                cx.emit(Event::Mentioned { conversation: note.conversation_id, by: note.author.unwrap_or_default(), preview: preview(&note.text) });
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read the team's new notes"),
+    }
 }
 
 fn announce_unread(cx: &Context) {

@@ -42,6 +42,23 @@ impl Store {
         Ok(self.conn.prepare_cached("SELECT name FROM accounts WHERE channel = 'hub' ORDER BY id LIMIT 1")?.query_row([], |r| r.get(0)).optional()?)
     }
 
+    /// Of these notes (new from the team's log), those that mention this desk's person and are
+    /// someone else's: what to tell them about.
+    pub fn mentions_of_me(&self, notes: &[i64]) -> Result<Vec<crate::model::NoteView>> {
+        let Some(me) = self.team_person()? else { return Ok(Vec::new()) };
+        let mut stmt = self.conn.prepare_cached("SELECT id, conversation_id, author, body, created_at FROM notes WHERE id = ?1")?;
+        let mut found = Vec::new();
+        for id in notes {
+            use rusqlite::OptionalExtension;
+            if let Some(note) = stmt.query_row([id], super::customers::note_view).optional()? {
+                if note.author.as_deref() != Some(me.as_str()) && crate::team::mentions(&note.text, &me) {
+                    found.push(note);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// The actions waiting for the hub, oldest first (an unreadable one, which only a newer
     /// version could have written, is left for it).
     pub fn team_actions(&self, limit: usize) -> Result<Vec<QueuedAction>> {

@@ -41,6 +41,8 @@ pub struct Written {
     pub new_messages: Vec<i64>,
     /// Conversations that gained or changed a message.
     pub conversations: Vec<i64>,
+    /// Notes the store did not have (a teammate's, in a team).
+    pub new_notes: Vec<i64>,
 }
 /// One account's pulled batch and the cursor that follows it. A batch may come in parts: all but
 /// the last have no cursor. A part stored without the rest is harmless, since the cursor does not

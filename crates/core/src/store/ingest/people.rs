@@ -232,9 +232,14 @@ impl Upserter<'_> {
         }
         let at = to_ms(r.at);
         let (conversation, _) = self.ensure_conversation(&r.account, &r.conversation, at, false, None)?;
+        let known = self.tx.prepare_cached("SELECT 1 FROM notes WHERE uid = ?1")?.exists([&r.id])?;
         self.tx
             .prepare_cached(&upsert_sql("notes", &["uid"], &["conversation_id", "author", "body", "created_at"], &[]))?
             .execute(params![r.id, conversation, r.author, r.text, at])?;
+        if !known {
+            let id: i64 = self.tx.prepare_cached("SELECT id FROM notes WHERE uid = ?1")?.query_row([&r.id], |row| row.get(0))?;
+            self.new_notes.push(id);
+        }
         Ok(())
     }
     pub(super) fn order(&mut self, r: &OrderRecord) -> Result<()> {

@@ -30,6 +30,8 @@ pub(crate) struct Upserter<'a> {
     /// search in `finish`. Lists, so that `guarded` forgets what it rolled back by their length.
     pub(super) unindexed_messages: Vec<i64>,
     pub(super) unindexed_contacts: Vec<i64>,
+    /// Notes the store did not have (a teammate's, from the team's log), for mentions.
+    pub(super) new_notes: Vec<i64>,
     /// With `apply_all`: the first customer of each (account, conversation) among the records'
     /// messages (not emails, whose thread is worked out), for `ensure_conversation`.
     pub(super) customers_ahead: HashMap<(String, String), Author>,
@@ -53,6 +55,7 @@ impl<'a> Upserter<'a> {
             touched: HashSet::new(),
             unindexed_messages: Vec::new(),
             unindexed_contacts: Vec::new(),
+            new_notes: Vec::new(),
             customers_ahead: HashMap::new(),
         }
     }
@@ -91,7 +94,7 @@ impl<'a> Upserter<'a> {
     /// when it fails, leaving the rest of the transaction.
     pub(crate) fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.tx.prepare_cached("SAVEPOINT guarded")?.execute([])?;
-        let (messages, contacts) = (self.unindexed_messages.len(), self.unindexed_contacts.len());
+        let (messages, contacts, notes) = (self.unindexed_messages.len(), self.unindexed_contacts.len(), self.new_notes.len());
         match f(self) {
             Ok(value) => {
                 self.tx.prepare_cached("RELEASE guarded")?.execute([])?;
@@ -103,6 +106,7 @@ impl<'a> Upserter<'a> {
                 self.conversations.clear();
                 self.unindexed_messages.truncate(messages);
                 self.unindexed_contacts.truncate(contacts);
+                self.new_notes.truncate(notes);
                 // After a storage failure (disk full, I/O) SQLite has already rolled the whole
                 // transaction back and the savepoint is gone: the original error is the one to tell.
                 match self.tx.execute_batch("ROLLBACK TO guarded; RELEASE guarded") {
@@ -242,7 +246,7 @@ impl Upserter<'_> {
 
     /// `apply_all`, telling also which messages are new and which conversations changed.
     pub(crate) fn apply_noting(&mut self, records: &[Record]) -> Result<super::Written> {
-        let messages_before = self.unindexed_messages.len();
+        let (messages_before, notes_before) = (self.unindexed_messages.len(), self.new_notes.len());
         let earlier = std::mem::take(&mut self.touched);
         let changed = self.apply_all(records);
         let touched = std::mem::replace(&mut self.touched, earlier);
@@ -251,6 +255,11 @@ impl Upserter<'_> {
         // Records that changed nothing leave no conversation changed.
         let mut conversations: Vec<i64> = if changed > 0 { touched.into_iter().collect() } else { Vec::new() };
         conversations.sort_unstable();
-        Ok(super::Written { changed, new_messages: self.unindexed_messages[messages_before..].to_vec(), conversations })
+        Ok(super::Written {
+            changed,
+            new_messages: self.unindexed_messages[messages_before..].to_vec(),
+            conversations,
+            new_notes: self.new_notes[notes_before..].to_vec(),
+        })
     }
 }
