@@ -24,12 +24,54 @@ export interface Options {
   lockedWith?: string;
   /** Interchange records imported into the store before it is served. */
   importJsonl?: string;
+  /**
+   * A real OS keychain (gnome-keyring's Secret Service on a private D-Bus session), as a desktop
+   * has: what joining a team keeps its token in.
+   */
+  keychain?: boolean;
+}
+
+/** A session bus configuration whose one activatable service is an unlocked gnome-keyring. */
+function keyringSession(home: string): string {
+  const dir = join(home, 'dbus');
+  mkdirSync(join(dir, 'services'), { recursive: true });
+  writeFileSync(
+    join(dir, 'services/org.freedesktop.secrets.service'),
+    '[D-BUS Service]\nName=org.freedesktop.secrets\nExec=/bin/sh -c "printf keyring-pw | exec gnome-keyring-daemon --foreground --unlock --components=secrets"\n',
+  );
+  const config = join(dir, 'session.conf');
+  writeFileSync(
+    config,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><keep_umask/><listen>unix:tmpdir=/tmp</listen><servicedir>${join(dir, 'services')}</servicedir>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>
+`,
+  );
+  return config;
+}
+
+/** The bundled sandbox (`switchboard sandbox`) on a free port, without traffic of its own. */
+export async function startSandbox(conversations = 6): Promise<{ url: string; stop(): Promise<void> }> {
+  const bin = join(root, 'target/debug/switchboard');
+  const child = spawn(bin, ['sandbox', '--port', '0', '--conversations', String(conversations), '--rate', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const exited = new Promise<number | null>((ok) => child.on('exit', ok));
+  const first = await Promise.race([createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next(), exited.then(() => null)]);
+  if (!first || first.done) throw new Error('switchboard sandbox exited before printing its URL');
+  return {
+    url: first.value,
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+    },
+  };
 }
 
 export interface Hub {
   url: string;
   /** A one-time enrolment code for a new person on the hub's team. */
   code(name: string): string;
+  /** Runs `switchboard hub --database … ARGS` (an admin command) with `vars` in its environment. */
+  admin(args: string[], vars?: Record<string, string>): string;
   stop(): Promise<void>;
 }
 
@@ -46,6 +88,7 @@ export async function startHub(): Promise<Hub> {
   return {
     url: first.value,
     code: (name) => execFileSync(bin, ['hub', '--database', database, 'person', 'add', name, '--role', 'agent'], { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(),
+    admin: (args, vars = {}) => execFileSync(bin, ['hub', '--database', database, ...args], { env: { ...env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] }).toString(),
     async stop() {
       child.kill('SIGINT');
       await exited;
@@ -75,7 +118,8 @@ export async function startWebMode(options: Options = { demo: true }): Promise<W
     execFileSync(bin, ['--store', store, 'import', file], { env: { ...env, SWITCHBOARD_PASSPHRASE: passphrase }, stdio: 'ignore' });
   }
   const args = ['--store', store, 'serve', '--ui', join(root, 'ui/dist'), ...(options.demo ? ['--demo', '--rate', '0'] : [])];
-  const child: ChildProcess = spawn(bin, args, {
+  const served = options.keychain ? ['dbus-run-session', [`--config-file=${keyringSession(home)}`, '--', bin, ...args]] as const : [bin, args] as const;
+  const child: ChildProcess = spawn(served[0], [...served[1]], {
     env: options.lockedWith ? env : { ...env, SWITCHBOARD_PASSPHRASE: passphrase },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

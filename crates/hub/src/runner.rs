@@ -297,9 +297,14 @@ impl Runner {
     }
 
     async fn connector(&self, account: HubAccount) -> Result<switchboard_sync::Connector, String> {
-        let parsed = AccountKey::parse(&account.key).map_err(|e| e.to_string())?;
         let secret = self.engine.secret(&account.key, TOKEN).await.map_err(|e| e.to_string())?.ok_or("no token for it on this hub")?;
-        let view = AccountView { id: 0, key: account.key, channel: parsed.channel, name: parsed.handle, config: account.config, state: AccountState::Syncing, state_detail: None };
+        let view = view(account).map_err(|e| e.to_string())?;
         self.connectors.connect(&view, Sensitive::new(secret)).map_err(|e| e.to_string())
     }
+}
+
+/// An account of the hub as the desk's connectors take one.
+pub(crate) fn view(account: HubAccount) -> switchboard_core::Result<AccountView> {
+    let parsed = AccountKey::parse(&account.key)?;
+    Ok(AccountView { id: 0, key: account.key, channel: parsed.channel, name: parsed.handle, config: account.config, state: AccountState::Syncing, state_detail: None })
 }

@@ -180,6 +180,27 @@ async fn a_reply_handed_to_the_hub_is_sent_once_and_every_step_is_in_the_log() {
     let queued_again = engine.read_after(failed_at, 100).await.unwrap().iter().filter(|e| e.body.contains("\"state\":\"queued\"")).count();
     assert_eq!(queued_again, 1, "asked twice, queued once");
     assert_eq!(taken(&sandbox.controller).get("Did this arrive?"), Some(&2), "the cut-short send and the one asked for");
+
+    // A customer's photo on Telegram: a desk (which holds no bot token) gets it through the hub.
+    let written: Value = reqwest::Client::new().post(format!("{}/_sandbox/customer-writes?channel=telegram&photo=1", sandbox.base_url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(written["channel"], "telegram");
+    let photo = loop {
+        let log = engine.read_after(0, 10_000).await.unwrap();
+        let found = log.iter().rev().map(|e| serde_json::from_str::<Value>(&e.body).unwrap()).find(|r| r["kind"] == "message" && r["account"] == telegram && r["attachments"].as_array().is_some_and(|a| !a.is_empty()));
+        if let Some(record) = found {
+            break record;
+        }
+        engine.head().changed().await.unwrap();
+    };
+    let media = |token: &str| {
+        reqwest::Client::new().get(format!("{}/media", hub.base)).query(&[("account", telegram), ("message", photo["id"].as_str().unwrap()), ("index", "0")]).bearer_auth(token.to_owned()).send()
+    };
+    hub.runner.replica().caught_up_to(*engine.head().borrow()).await.unwrap();
+    let answer = media(&sam).await.unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    assert!(answer.headers()["content-type"].to_str().unwrap().starts_with("image/"));
+    assert!(!answer.bytes().await.unwrap().is_empty());
+    assert_eq!(media("not-a-token").await.unwrap().status().as_u16(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

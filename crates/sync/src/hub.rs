@@ -82,6 +82,24 @@ impl Hub {
         Ok(())
     }
 
+    /// The `index`th attachment of a message, as an image the platform hosts, fetched by the hub
+    /// with the account's secrets: its type and bytes.
+    pub async fn media(&self, account: &str, message: &str, index: usize) -> Result<(String, Vec<u8>), Error> {
+        let response = self
+            .http
+            .get(format!("{}/media", self.api))
+            .query(&[("account", account), ("message", message), ("index", &index.to_string())])
+            .bearer_auth(self.token.expose())
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        let mime = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_owned();
+        Ok((mime, response.bytes().await?.to_vec()))
+    }
+
     /// Where everyone on the team is.
     pub async fn presence(&self) -> Result<Vec<PresenceEntry>, Error> {
         let response = self.http.get(format!("{}/presence", self.api)).bearer_auth(self.token.expose()).send().await?;

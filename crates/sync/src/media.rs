@@ -171,3 +171,45 @@ mod tests {
         assert!(!is_platform_media(Channel::Messenger, None, "javascript:alert(1)"));
     }
 }
+
+/// What an account holds to fetch its media: its token (Telegram, Twilio), and for X direct
+/// messages its OAuth 1.0a keys.
+#[derive(Default)]
+pub struct MediaKeys {
+    pub token: Option<Sensitive<String>>,
+    pub photo_keys: Option<OAuth1Keys>,
+}
+
+/// A message's `index`th attachment when it is an image the platform hosts: by its link
+/// (Messenger, Instagram), by file id with the bot's token (Telegram), as the message's media with
+/// the account's credentials (SMS and WhatsApp through Twilio), or signed with the account's OAuth
+/// 1.0a keys (X direct messages). A desk and a team's hub fetch them alike.
+pub async fn hosted_image(
+    attachment: &switchboard_core::interchange::AttachmentRecord,
+    account: &AccountView,
+    message: &str,
+    index: usize,
+    keys: MediaKeys,
+) -> Result<(String, Vec<u8>), Error> {
+    use switchboard_core::model::AttachmentKind;
+    let twilio = matches!(account.channel, Channel::Sms | Channel::Whatsapp);
+    let is_image = attachment.kind == AttachmentKind::Image || (twilio && attachment.mime.is_none());
+    let not_shown = || Error::Refused("only a hosted image can be shown here; open the file in the browser".into());
+    if !is_image {
+        return Err(not_shown());
+    }
+    let token = || keys.token.clone().ok_or_else(|| Error::NoCredentials(account.key.clone()));
+    let base_url = account.config.get("base_url").and_then(|v| v.as_str());
+    match (&attachment.file_id, &attachment.url) {
+        (Some(file_id), _) if account.channel == Channel::Telegram => telegram_image(account, token()?, file_id).await,
+        _ if twilio => twilio_image(account, token()?, message, index).await,
+        (_, Some(url)) if account.channel == Channel::X => {
+            let keys = keys.photo_keys.as_ref().ok_or_else(|| {
+                Error::Refused("X shows DM photos only to requests signed with the account's OAuth 1.0a keys; add them in Settings, or open the photo in the browser".into())
+            })?;
+            x_image(base_url, keys, url).await
+        }
+        (_, Some(url)) => image(account.channel, base_url, url).await,
+        _ => Err(not_shown()),
+    }
+}

@@ -14,7 +14,8 @@ describe('who replied since the agent opened the conversation', () => {
 
   it('is nobody while only the customer writes or the agent answers', () => {
     expect(colleagueReplies([...seen, message(3, 'in', 'Lena'), message(4, 'out', 'Sam')], newestId(seen), 'Sam')).toEqual([]);
-    expect(colleagueReplies([...seen, message(5, 'out', 'Sam', { external_id: 'local:k1', author_name: null })], 2, 'Sam')).toEqual([]);
+    expect(colleagueReplies([...seen, message(5, 'out', 'Sam', { external_id: 'local:k1', delivery: 'queued' })], 2, 'Sam')).toEqual([]);
+    expect(colleagueReplies([...seen, message(5, 'out', 'Kim', { external_id: 'local:k2', delivery: 'queued' })], 2, 'Sam')).toEqual(['Kim']);
   });
 
   it('names each colleague once, and someone outside the app as blank', () => {

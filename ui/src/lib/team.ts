@@ -10,8 +10,9 @@ export function colleagueReplies(messages: MessageView[], seenUpTo: number, me: 
   const names: string[] = [];
   for (const m of messages) {
     if (m.id <= seenUpTo || m.direction !== 'out' || m.author_kind === 'bot') continue;
-    // The agent's own reply, still in the outbox or sent.
-    if (m.author_name === me || m.external_id.startsWith('local:')) continue;
+    // The agent's own reply, still in the outbox or sent (a colleague's counts from the moment
+    // it is handed to the hub, before the platform has it).
+    if (m.author_name === me) continue;
     const name = m.author_name ?? '';
     if (!names.includes(name)) names.push(name);
   }

@@ -67,7 +67,7 @@ pub struct SetPresenceRequest {
 }
 
 /// The team's hub, to talk to now; none when this desk is alone.
-fn hub(cx: &Context) -> crate::error::Result<Option<switchboard_sync::hub::Hub>> {
+pub(crate) fn hub(cx: &Context) -> crate::error::Result<Option<switchboard_sync::hub::Hub>> {
     let Some(account) = cx.read(|s| Ok(s.accounts()?.into_iter().find(|a| a.channel == switchboard_core::model::Channel::Hub)))? else {
         return Ok(None);
     };

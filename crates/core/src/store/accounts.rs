@@ -114,6 +114,15 @@ impl Store {
             .optional()?)
     }
 
+    /// The message an account knows by `external` (its id on the platform), if the store has it.
+    pub fn message_by_external(&self, account: &str, external: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT m.id FROM messages m JOIN accounts a ON a.id = m.account_id WHERE a.key = ?1 AND m.external_id = ?2")?
+            .query_row(params![account, external], |r| r.get(0))
+            .optional()?)
+    }
+
     /// How a conversation is named outside this store: its account's key and its id on the
     /// platform (what a team's hub knows it by).
     pub fn conversation_names(&self, conversation_id: i64) -> Result<(String, String)> {

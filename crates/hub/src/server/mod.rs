@@ -4,11 +4,12 @@
 //!
 //! Modules: `auth` (the caller, from the token), `people` (enrolment and the team), `log` (pages
 //! of the log, long-polled or pushed over a WebSocket), `actions` (what agents do to
-//! conversations), `presence` (who is where, in memory), `problem` (errors as answers, bodies read without quoting them back).
+//! conversations), `presence` (who is where, in memory), `media` (platform-hosted images for desks), `problem` (errors as answers, bodies read without quoting them back).
 
 mod actions;
 mod auth;
 mod log;
+mod media;
 mod people;
 mod presence;
 mod problem;
@@ -68,7 +69,8 @@ pub fn router(engine: Arc<dyn Engine>, replica: Arc<Replica>, settings: Settings
         .route("/log", get(log::page))
         .route("/log/live", get(log::live))
         .route("/actions", post(actions::act))
-        .route("/presence", get(presence::list).post(presence::say));
+        .route("/presence", get(presence::list).post(presence::say))
+        .route("/media", get(media::image));
     Router::new()
         .nest("/api/v1", api)
         .fallback(problem::not_found)
