@@ -185,6 +185,14 @@ async fn a_desk_hears_the_log_pushed_over_a_websocket() {
     }
     assert_eq!(seen, [1, 2, 3, 4]);
 
+    // Removed from the team: the socket closes at the next record, which it does not carry.
+    hub.engine.remove_person("Sam", jiff::Timestamp::now()).await.unwrap();
+    append(&hub.engine, "after").await;
+    match socket.next().await {
+        Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1008),
+        other => panic!("expected the socket closed, got {other:?}"),
+    }
+
     // Without a token, no socket.
     let bare = tokio_tungstenite::connect_async(url.as_str()).await;
     assert!(matches!(bare, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status().as_u16() == 401));

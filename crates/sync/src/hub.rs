@@ -17,7 +17,16 @@ pub struct Hub {
     api: String,
     token: Sensitive<String>,
     http: reqwest::Client,
+    /// The log pushed over a WebSocket while following, and the record it stands after.
+    live: tokio::sync::Mutex<Option<(Socket, i64)>>,
+    /// After the WebSocket failed: long-polls until then.
+    no_socket_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How long a desk long-polls after its WebSocket failed before it tries one again.
+const SOCKET_RETRY: Duration = Duration::from_secs(60);
 
 /// The hub's API under its address as the person typed it (`https://hub.example:7272`).
 fn api(url: &str) -> Result<String, Error> {
@@ -62,7 +71,7 @@ pub async fn enrol(url: &str, code: &str) -> Result<Enrolled, Error> {
 impl Hub {
     pub(crate) fn new(account: &AccountView, token: Sensitive<String>, http: reqwest::Client) -> Result<Hub, Error> {
         let url = crate::wire::setting(account, "url")?;
-        Ok(Hub { account: account.key.clone(), api: api(url)?, token, http })
+        Ok(Hub { account: account.key.clone(), api: api(url)?, token, http, live: Default::default(), no_socket_until: Default::default() })
     }
 
     /// The hub of a desk's team account, for the app's own calls (presence), on one client shared
@@ -124,12 +133,75 @@ impl Hub {
     }
 
     /// The records after `cursor` (a record's number; none: from the first), waiting up to `wait`
-    /// for one when there are none yet.
+    /// for one when there are none yet: pushed over a WebSocket while following, else (and when
+    /// the socket fails) long-polled.
     pub(crate) async fn pull(&self, cursor: Option<&str>, wait: Duration) -> Result<Pulled, Error> {
         let after: i64 = match cursor {
             None => 0,
             Some(c) => c.parse().map_err(|_| Error::Config { account: self.account.clone(), problem: "its cursor is not a record's number".into() })?,
         };
+        let socket_allowed = self.no_socket_until.lock().unwrap_or_else(|p| p.into_inner()).is_none_or(|until| std::time::Instant::now() >= until);
+        if !wait.is_zero() && socket_allowed {
+            match self.pushed(after, wait).await {
+                Ok(Some(page)) => return self.read_page(page, after),
+                Ok(None) => return Ok(Pulled { records: Vec::new(), cursor: after.to_string(), caught_up: true, skipped: 0 }),
+                Err(e) => {
+                    tracing::info!(account = %self.account, error = %e, "the hub's WebSocket failed; long-polling for a while");
+                    *self.live.lock().await = None;
+                    *self.no_socket_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now() + SOCKET_RETRY);
+                }
+            }
+        }
+        let page = self.polled(after, wait).await?;
+        self.read_page(page, after)
+    }
+
+    /// The next page pushed after `after` within `wait` (none: nothing came), on the socket,
+    /// opened (again) where it does not stand after `after`.
+    async fn pushed(&self, after: i64, wait: Duration) -> Result<Option<LogPage>, Error> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+        let mut live = self.live.lock().await;
+        if live.as_ref().is_none_or(|(_, at)| *at != after) {
+            let url = format!("{}/log/live?after={after}", self.api.replacen("http", "ws", 1));
+            let mut request = url.into_client_request().map_err(|e| Error::Transient(e.to_string()))?;
+            let bearer = format!("Bearer {}", self.token.expose());
+            request.headers_mut().insert("authorization", bearer.parse().map_err(|_| Error::Config { account: self.account.clone(), problem: "its token does not fit in a header".into() })?);
+            let (socket, _) = tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(request))
+                .await
+                .map_err(|_| Error::Transient("the hub did not open its WebSocket in time".into()))?
+                .map_err(|e| match e {
+                    tokio_tungstenite::tungstenite::Error::Http(r) if r.status() == 401 => Error::Auth("the hub refused this desk's token".into()),
+                    other => Error::Transient(other.to_string()),
+                })?;
+            *live = Some((socket, after));
+        }
+        let (socket, at) = live.as_mut().expect("opened above");
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = match tokio::time::timeout_at(deadline, socket.next()).await {
+                Err(_) => return Ok(None),
+                Ok(None) => return Err(Error::Transient("the hub closed its WebSocket".into())),
+                Ok(Some(Err(e))) => return Err(Error::Transient(e.to_string())),
+                Ok(Some(Ok(message))) => message,
+            };
+            match message {
+                Message::Text(text) => {
+                    let page: LogPage = crate::wire::parse(reqwest::StatusCode::OK, text.as_bytes())?;
+                    if let Some(last) = page.entries.last() {
+                        *at = last.seq;
+                    }
+                    return Ok(Some(page));
+                }
+                Message::Close(frame) => return Err(Error::Transient(frame.map_or_else(|| "the hub closed its WebSocket".to_owned(), |f| f.reason.to_string()))),
+                // Pings are answered by the library; nothing else is sent on this socket.
+                _ => {}
+            }
+        }
+    }
+
+    /// A page of the log after `after`, long-polled for up to `wait`.
+    async fn polled(&self, after: i64, wait: Duration) -> Result<LogPage, Error> {
         let response = self
             .http
             .get(format!("{}/log", self.api))
@@ -144,7 +216,11 @@ impl Hub {
         }
         let status = response.status();
         let body = response.bytes().await?;
-        let page: LogPage = crate::wire::parse(status, &body)?;
+        crate::wire::parse(status, &body)
+    }
+
+    /// A page's records, each checked to follow the one before.
+    fn read_page(&self, page: LogPage, after: i64) -> Result<Pulled, Error> {
         let mut last = after;
         let mut skipped = 0;
         let mut records = Vec::with_capacity(page.entries.len());

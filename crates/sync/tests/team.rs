@@ -3,6 +3,7 @@
 //! messages, assignments and changes), then followed as it grows; the desk runs no platform
 //! account of its own; a removed person's desk is told to re-authenticate.
 
+use axum::response::IntoResponse;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -270,4 +271,81 @@ async fn what_one_agent_does_reaches_the_team_and_a_lost_race_for_a_conversation
     sam.engine.run(Mode::Once).await.unwrap();
     let notes = sam.db.reader().unwrap().thread(id, 500).unwrap().notes;
     assert_eq!(notes.len(), 1, "{notes:?}");
+}
+
+/// A hub whose calls are counted by path, and whose WebSocket can be refused (as by a proxy that
+/// does not pass upgrades on).
+async fn counted_hub(refuse_socket: bool) -> (Hub, Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine: Arc<dyn HubEngine> = Arc::new(SqliteEngine::create(&dir.path().join("hub.db"), &StaticKey::new(StoreKey::from_bytes([9; 32]))).unwrap());
+    let replica = Arc::new(switchboard_hub::replica::Replica::start(engine.clone(), dir.path()).unwrap());
+    let calls = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, usize>::new()));
+    let counted = calls.clone();
+    let app = switchboard_hub::server::router(engine.clone(), replica, Settings::default()).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let counted = counted.clone();
+            async move {
+                let path = request.uri().path().to_owned();
+                *counted.lock().unwrap().entry(path.clone()).or_default() += 1;
+                if refuse_socket && path.ends_with("/log/live") {
+                    return axum::http::StatusCode::NOT_FOUND.into_response();
+                }
+                next.run(request).await
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        }).await.unwrap();
+    });
+    (Hub { url: format!("http://127.0.0.1:{}", addr.port()), engine, _dir: dir, _stop: stop }, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_following_desk_hears_the_log_over_a_websocket_and_long_polls_without_one() {
+    for refuse_socket in [false, true] {
+        let (hub, calls) = counted_hub(refuse_socket).await;
+        let code = hub.person("Sam", Role::Agent).await;
+        let desk = desk(&hub, &code).await;
+        hub.log(&[message("42:1", "Where is my parcel?", "2026-12-01T10:00:00Z")]).await;
+        let mut events = desk.engine.subscribe();
+        let following = tokio::spawn({
+            let engine = desk.engine.clone();
+            async move { engine.run(Mode::Follow).await }
+        });
+        // Five records, each appended once the desk has the one before.
+        for n in 2..=6 {
+            loop {
+                if let SyncEvent::Stored { new_messages, .. } = events.recv().await.unwrap() {
+                    if !new_messages.is_empty() {
+                        break;
+                    }
+                }
+            }
+            hub.log(&[message(&format!("42:{n}"), &format!("Message {n}"), &format!("2026-12-01T10:0{n}:00Z"))]).await;
+        }
+        loop {
+            if let SyncEvent::Stored { new_messages, .. } = events.recv().await.unwrap() {
+                if !new_messages.is_empty() {
+                    break;
+                }
+            }
+        }
+        following.abort();
+        let store = desk.db.reader().unwrap();
+        let id = store.inbox(&InboxFilter { limit: 10, ..Default::default() }).unwrap()[0].id;
+        assert_eq!(store.thread(id, 10).unwrap().messages.len(), 6, "every record, once");
+        let calls = calls.lock().unwrap().clone();
+        let (polled, opened) = (calls.get("/api/v1/log").copied().unwrap_or(0), calls.get("/api/v1/log/live").copied().unwrap_or(0));
+        if refuse_socket {
+            assert!(polled >= 6, "without a socket every record is long-polled: {calls:?}");
+            assert_eq!(opened, 1, "a refused socket is not asked for again at once: {calls:?}");
+        } else {
+            assert_eq!((polled, opened), (0, 1), "pushed over one socket: {calls:?}");
+        }
+    }
 }

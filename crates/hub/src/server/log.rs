@@ -66,12 +66,13 @@ pub struct LiveQuery {
     after: Seq,
 }
 
-pub async fn live(State(app): State<App>, _: Caller, Query(q): Query<LiveQuery>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| push(app, socket, q.after.max(0)))
+pub async fn live(State(app): State<App>, Caller(person): Caller, Query(q): Query<LiveQuery>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| push(app, socket, q.after.max(0), person.id))
 }
 
-/// Sends every page after `after` as it is appended, until the desk goes away.
-async fn push(app: App, mut socket: WebSocket, mut after: Seq) {
+/// Sends every page after `after` as it is appended, until the desk goes away or its person is
+/// no longer on the team.
+async fn push(app: App, mut socket: WebSocket, mut after: Seq, person: i64) {
     let mut head = app.engine.head();
     loop {
         head.borrow_and_update();
@@ -83,6 +84,15 @@ async fn push(app: App, mut socket: WebSocket, mut after: Seq) {
             }
         };
         if let Some(last) = page.entries.last() {
+            // A removed person's socket closes at the next record, which it does not carry (read
+            // first: a record appended after the removal is never sent).
+            match app.engine.people().await {
+                Ok(people) if people.iter().any(|p| p.id == person) => {}
+                _ => {
+                    let _ = socket.send(Message::Close(Some(axum::extract::ws::CloseFrame { code: 1008, reason: "no longer on this team".into() }))).await;
+                    return;
+                }
+            }
             after = last.seq;
             let text = serde_json::to_string(&page).expect("pages serialise");
             if socket.send(Message::Text(text.into())).await.is_err() {
