@@ -26,6 +26,7 @@ pub enum Record {
     Assignment(AssignmentRecord),
     ConversationChange(ConversationChangeRecord),
     Reply(ReplyRecord),
+    AutoAssignment(AutoAssignmentRecord),
 }
 
 impl Record {
@@ -49,6 +50,7 @@ impl Record {
             Record::Order(r) => key(&["order", &r.shop, &r.id]),
             Record::Person(r) => key(&["person", &r.id.to_string()]),
             Record::Reply(r) => key(&["reply", &r.key]),
+            Record::AutoAssignment(_) => key(&["auto_assignment"]),
             Record::Assignment(_) | Record::ConversationChange(_) => None,
         }
     }
@@ -298,6 +300,20 @@ pub struct ConversationChangeRecord {
     pub priority: Option<Priority>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// The team's auto-assignment (team mode), as a supervisor set it: when on, the hub hands the
+/// conversation waiting longest to the online agent with the fewest open conversations, up to
+/// `capacity` each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct AutoAssignmentRecord {
+    pub enabled: bool,
+    /// Open conversations an agent is given at most.
+    pub capacity: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
 }

@@ -345,3 +345,63 @@ async fn presence_says_who_is_where_and_typing_and_lapses_without_word() {
     assert_eq!(problem(hub.get("/presence", None).await, 401).await.code, ProblemCode::Unauthorized);
     assert_eq!(problem(say(&sam, json!({ "viewing": "everything" })).await.unwrap(), 400).await.code, ProblemCode::Invalid);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_assignment_gives_the_longest_waiting_to_the_least_busy_online_agent_up_to_capacity() {
+    let settings = Settings { assign_every: std::time::Duration::from_millis(50), ..Settings::default() };
+    let hub = start_with_settings(None, reqwest::Client::new(), settings).await;
+    let mina = hub.person("Mina", Role::Supervisor).await;
+    let sam = hub.person("Sam", Role::Agent).await;
+    let kim = hub.person("Kim", Role::Agent).await;
+    // Three customers waiting, the first the longest.
+    for (n, at) in ["2026-12-01T09:00:00Z", "2026-12-01T09:10:00Z", "2026-12-01T09:20:00Z"].into_iter().enumerate() {
+        append_record(&hub.engine, json!({ "kind": "message", "account": "sms:+15550100", "conversation": format!("+1555020{n}"), "id": format!("SM{n}"), "direction": "in",
+            "author": { "kind": "customer", "handle": format!("+1555020{n}") }, "text": "Hello?", "at": at })).await;
+    }
+    let set = |token: &str, body: Value| hub.http.put(format!("{}/auto-assignment", hub.base)).bearer_auth(token).json(&body).send();
+    assert_eq!(problem(set(&sam, json!({ "enabled": true, "capacity": 1 })).await.unwrap(), 403).await.code, ProblemCode::Forbidden);
+    assert_eq!(problem(set(&mina, json!({ "enabled": true, "capacity": 0 })).await.unwrap(), 400).await.code, ProblemCode::Invalid);
+    let say = |token: &str, body: Value| hub.http.post(format!("{}/presence", hub.base)).bearer_auth(token).json(&body).send();
+    say(&sam, json!({})).await.unwrap();
+    say(&kim, json!({})).await.unwrap();
+    assert_eq!(set(&mina, json!({ "enabled": true, "capacity": 1 })).await.unwrap().status().as_u16(), 200);
+    let got: Value = hub.get("/auto-assignment", Some(&kim)).await.json().await.unwrap();
+    assert_eq!(got, json!({ "enabled": true, "capacity": 1, "by": "Mina" }));
+
+    // Who the log says has what, by auto-assignment.
+    let assigned = || async {
+        let mut by = std::collections::BTreeMap::new();
+        for entry in hub.engine.read_after(0, 1_000).await.unwrap() {
+            let record: Value = serde_json::from_str(&entry.body).unwrap();
+            if record["kind"] == "assignment" {
+                assert_eq!(record["by"], "auto-assignment");
+                by.insert(record["conversation"].as_str().unwrap().to_owned(), record["assignee"].as_str().unwrap().to_owned());
+            }
+        }
+        by
+    };
+    let mut head = hub.engine.head();
+    let first = loop {
+        let now = assigned().await;
+        if now.len() == 2 {
+            break now;
+        }
+        head.changed().await.unwrap();
+    };
+    // The two waiting longest, one each; the third waits, as both are at capacity.
+    assert_eq!(first.keys().collect::<Vec<_>>(), ["+15550200", "+15550201"]);
+    assert_ne!(first["+15550200"], first["+15550201"]);
+
+    // Sam solves his; Kim steps away: the third goes to Sam.
+    let sams = first.iter().find(|(_, who)| *who == "Sam").unwrap().0.clone();
+    append_record(&hub.engine, json!({ "kind": "conversation_change", "account": "sms:+15550100", "conversation": sams, "status": "solved", "by": "Sam" })).await;
+    say(&kim, json!({ "away": true })).await.unwrap();
+    let all = loop {
+        let now = assigned().await;
+        if now.len() == 3 {
+            break now;
+        }
+        head.changed().await.unwrap();
+    };
+    assert_eq!(all["+15550202"], "Sam");
+}

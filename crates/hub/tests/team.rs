@@ -102,7 +102,7 @@ async fn a_team_of_three_desks_and_two_hubs_works_through_faults_a_dead_hub_and_
     let customers = stats.channels["telegram"].messages + stats.channels["sms"].messages;
     messages_in_log(&a, customers).await;
 
-    let mut sam = Desk::join(&b, &hub_b, "Sam", Role::Agent).await;
+    let sam = Desk::join(&b, &hub_b, "Sam", Role::Agent).await;
     let mut kim = Desk::join(&b, &hub_b, "Kim", Role::Agent).await;
     let mina = Desk::join(&b, &hub_b, "Mina", Role::Supervisor).await;
     // Every message reaches every desk, once.

@@ -180,6 +180,13 @@ pub struct MediaKeys {
     pub photo_keys: Option<OAuth1Keys>,
 }
 
+/// Whether an attachment is an image the app shows inline (Twilio's media list says what each is
+/// only when asked, so an untyped one there counts).
+pub fn shown_inline(attachment: &switchboard_core::interchange::AttachmentRecord, channel: Channel) -> bool {
+    use switchboard_core::model::AttachmentKind;
+    attachment.kind == AttachmentKind::Image || (matches!(channel, Channel::Sms | Channel::Whatsapp) && attachment.mime.is_none())
+}
+
 /// A message's `index`th attachment when it is an image the platform hosts: by its link
 /// (Messenger, Instagram), by file id with the bot's token (Telegram), as the message's media with
 /// the account's credentials (SMS and WhatsApp through Twilio), or signed with the account's OAuth
@@ -191,11 +198,9 @@ pub async fn hosted_image(
     index: usize,
     keys: MediaKeys,
 ) -> Result<(String, Vec<u8>), Error> {
-    use switchboard_core::model::AttachmentKind;
     let twilio = matches!(account.channel, Channel::Sms | Channel::Whatsapp);
-    let is_image = attachment.kind == AttachmentKind::Image || (twilio && attachment.mime.is_none());
     let not_shown = || Error::Refused("only a hosted image can be shown here; open the file in the browser".into());
-    if !is_image {
+    if !shown_inline(attachment, account.channel) {
         return Err(not_shown());
     }
     let token = || keys.token.clone().ok_or_else(|| Error::NoCredentials(account.key.clone()));

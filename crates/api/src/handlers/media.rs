@@ -10,6 +10,9 @@ use switchboard_core::model::{AccountView, Channel};
 use switchboard_sync::media;
 
 pub(crate) fn hosted_image(cx: &Context, attachment: &AttachmentRecord, account: &AccountView, message: &str, index: usize) -> Result<(String, Vec<u8>)> {
+    if !media::shown_inline(attachment, account.channel) {
+        return Err(ApiError::invalid("only a hosted image can be shown here; open the file in the browser"));
+    }
     let credentials = cx.running_credentials()?;
     let token = credentials.get(&account.key)?;
     // In a team the hub holds the platforms' secrets: it fetches the image.

@@ -47,7 +47,7 @@ pub use spool::{Spool, Spooled};
 pub use expectations::{AckTexts, Expectations, EXPECTATIONS_SETTING};
 pub use board::{Board, ChannelVolume, Queue, SOON_SECONDS};
 pub use sla::{Policies, SlaView};
-pub use team_actions::QueuedAction;
+pub use team_actions::{QueuedAction, AUTO_ASSIGNMENT_SETTING};
 
 
 use crate::error::{Error, Result};

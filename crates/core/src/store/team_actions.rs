@@ -35,7 +35,34 @@ pub(super) fn queue(conn: &Connection, conversation: i64, action: &Action, key: 
     Ok(())
 }
 
+/// Where the team's auto-assignment setting is kept (from the log).
+pub const AUTO_ASSIGNMENT_SETTING: &str = "team_auto_assignment";
+
 impl Store {
+    /// The team's auto-assignment, as the log last said (off when it never did).
+    pub fn auto_assignment(&self) -> Result<crate::interchange::AutoAssignmentRecord> {
+        self.setting(AUTO_ASSIGNMENT_SETTING)
+    }
+
+    /// Open, unassigned conversations waiting for an answer, longest waiting first, as the team
+    /// names them: (account, conversation).
+    pub fn waiting_unassigned(&self, limit: usize) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.key, c.external_id FROM conversations c JOIN accounts a ON a.id = c.account_id
+             WHERE c.status = 'open' AND c.assignee IS NULL AND c.waiting_since IS NOT NULL AND c.public = 0
+             ORDER BY c.waiting_since, c.id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many open conversations each assignee has.
+    pub fn open_by_assignee(&self) -> Result<std::collections::HashMap<String, u32>> {
+        let mut stmt = self.conn.prepare_cached("SELECT assignee, count(*) FROM conversations WHERE status = 'open' AND assignee IS NOT NULL GROUP BY assignee")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Who this desk's person is in its team (the name the hub knows them by), if it is in one.
     pub fn team_person(&self) -> Result<Option<String>> {
         use rusqlite::OptionalExtension;

@@ -2,11 +2,12 @@
 //! token, supervisors' calls refused to agents. Plain HTTP only on loopback; anywhere else TLS
 //! (rustls) or, said explicitly, a reverse proxy that terminates it.
 //!
-//! Modules: `auth` (the caller, from the token), `people` (enrolment and the team), `log` (pages
+//! Modules: `assign` (auto-assignment), `auth` (the caller, from the token), `people` (enrolment and the team), `log` (pages
 //! of the log, long-polled or pushed over a WebSocket), `actions` (what agents do to
 //! conversations), `presence` (who is where, in memory), `media` (platform-hosted images for desks), `problem` (errors as answers, bodies read without quoting them back).
 
 mod actions;
+mod assign;
 mod auth;
 mod log;
 mod media;
@@ -40,12 +41,14 @@ pub struct Settings {
     pub code_ttl: Duration,
     /// The longest a long-poll of the log waits for something new.
     pub longest_wait: Duration,
+    /// How often auto-assignment looks for waiting conversations (when a supervisor turned it on).
+    pub assign_every: Duration,
     pub now: Now,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { code_ttl: Duration::from_secs(7 * 24 * 3600), longest_wait: Duration::from_secs(30), now: Arc::new(Timestamp::now) }
+        Settings { code_ttl: Duration::from_secs(7 * 24 * 3600), longest_wait: Duration::from_secs(30), assign_every: Duration::from_secs(2), now: Arc::new(Timestamp::now) }
     }
 }
 
@@ -59,7 +62,10 @@ pub(crate) struct App {
 
 /// The hub's routes over `engine`, reading what it needs of conversations from `replica`.
 pub fn router(engine: Arc<dyn Engine>, replica: Arc<Replica>, settings: Settings) -> Router {
-    let app = App { engine, replica, settings: Arc::new(settings), presence: Default::default() };
+    routes(App { engine, replica, settings: Arc::new(settings), presence: Default::default() })
+}
+
+fn routes(app: App) -> Router {
     let api = Router::new()
         .route("/enrol", post(people::enrol))
         .route("/me", get(people::me))
@@ -70,7 +76,8 @@ pub fn router(engine: Arc<dyn Engine>, replica: Arc<Replica>, settings: Settings
         .route("/log/live", get(log::live))
         .route("/actions", post(actions::act))
         .route("/presence", get(presence::list).post(presence::say))
-        .route("/media", get(media::image));
+        .route("/media", get(media::image))
+        .route("/auto-assignment", get(assign::get).put(assign::set));
     Router::new()
         .nest("/api/v1", api)
         .fallback(problem::not_found)
@@ -110,7 +117,16 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> crate::Result<()> {
     listen.check()?;
-    let app = router(engine, replica, settings);
+    let state = App { engine, replica, settings: Arc::new(settings), presence: Default::default() };
+    // Auto-assignment runs while the hub serves (it reads the presence desks tell this hub).
+    struct Abort(tokio::task::JoinHandle<()>);
+    impl Drop for Abort {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let _assigning = Abort(tokio::spawn(assign::run(state.clone())));
+    let app = routes(state);
     let io = |e: std::io::Error| crate::Error::invalid(format!("cannot serve on {}: {e}", listen.addr));
     match &listen.tls {
         None => {

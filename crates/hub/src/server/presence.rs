@@ -21,6 +21,14 @@ fn lapsed(at: Timestamp, now: Timestamp, ttl: std::time::Duration) -> bool {
     now.duration_since(at) > jiff::SignedDuration::try_from(ttl).unwrap_or_default()
 }
 
+impl Presence {
+    /// The people at their desk now (online, not away).
+    pub(crate) fn online(&self, now: Timestamp) -> Vec<i64> {
+        let said = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        said.iter().filter(|(_, (update, at))| !update.away && !lapsed(*at, now, PRESENCE_TTL)).map(|(id, _)| *id).collect()
+    }
+}
+
 pub async fn say(State(app): State<App>, Caller(person): Caller, Body(update): Body<PresenceUpdate>) -> Result<Json<()>, ApiError> {
     if let Some(v) = &update.viewing {
         if v.account.chars().count() > KEY_LIMIT || v.conversation.chars().count() > KEY_LIMIT * 2 {

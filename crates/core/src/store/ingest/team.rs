@@ -3,7 +3,7 @@
 
 use super::upsert::Upserter;
 use crate::error::{Error, Result};
-use crate::interchange::{AssignmentRecord, ConversationChangeRecord, PersonRecord, ReplyRecord};
+use crate::interchange::{AssignmentRecord, AutoAssignmentRecord, ConversationChangeRecord, PersonRecord, ReplyRecord};
 use crate::model::time::now_ms;
 use rusqlite::params;
 
@@ -56,6 +56,13 @@ impl Upserter<'_> {
         let (account, _) = self.account(&r.account)?;
         crate::store::outbox::apply_record(self.tx, account, id, r)?;
         self.touched.insert(id);
+        Ok(())
+    }
+
+    pub(super) fn auto_assignment(&mut self, r: &AutoAssignmentRecord) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value")?
+            .execute(params![crate::store::AUTO_ASSIGNMENT_SETTING, serde_json::to_string(r).expect("records serialise")])?;
         Ok(())
     }
 }

@@ -88,6 +88,7 @@ impl<'a> Upserter<'a> {
             Record::Assignment(r) => self.assignment(r),
             Record::ConversationChange(r) => self.conversation_change(r),
             Record::Reply(r) => self.reply(r),
+            Record::AutoAssignment(r) => self.auto_assignment(r),
         }
     }
     /// Runs `f` under its own savepoint: whatever it wrote is kept whole, or rolled back whole
