@@ -19,6 +19,10 @@ async function joinTeam(app: App, code: string) {
   await page.getByTestId('join-code').fill(code);
   await page.getByTestId('join-submit').click();
   await page.getByTestId('in-team').waitFor({ timeout: 20_000 });
+  // Auto-assignment is shown, and left to supervisors.
+  await page.getByTestId('auto-assignment').waitFor();
+  expect(await page.getByTestId('auto-enabled').isDisabled()).toBe(true);
+  expect(await page.getByTestId('auto-assignment').textContent()).toContain('Only a supervisor can change this.');
   await page.keyboard.press('Escape');
 }
 

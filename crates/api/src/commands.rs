@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::error::{ApiError, Result};
 use crate::handlers::*;
 use serde::{Deserialize, Serialize};
-use switchboard_core::interchange::{CalendarRecord, CannedReplyRecord, RuleRecord, SlaPolicyRecord};
+use switchboard_core::interchange::{AutoAssignmentRecord, CalendarRecord, CannedReplyRecord, RuleRecord, SlaPolicyRecord};
 use switchboard_core::model::{AccountView, CustomerProfile, History, NoteView, OutboxItem, Thread};
 use switchboard_core::search::ContactHit;
 use switchboard_core::store::{Board, BroadcastResult, Expectations};
@@ -181,6 +181,8 @@ commands! {
     join_team => JoinTeam(team::JoinTeamRequest) -> AccountView = team::join_team;
     set_presence => SetPresence(team::SetPresenceRequest) -> () = team::set_presence;
     team_presence => TeamPresence(team::TeamPresenceRequest) -> Vec<team::TeammatePresence> = team::team_presence;
+    team_settings => TeamSettings(team::TeamSettingsRequest) -> team::TeamSettings = team::team_settings;
+    set_auto_assignment => SetAutoAssignment(AutoAssignmentRecord) -> () = team::set_auto_assignment;
 
     board => Board(board::BoardRequest) -> Board = board::board;
 }
@@ -238,7 +240,7 @@ pub fn bindings() -> Vec<(String, String)> {
         settings::DeleteRuleRequest, settings::SlaSettingsRequest, settings::SlaSettings, settings::DeleteSlaPolicyRequest,
         settings::ShopSettingsRequest, settings::SaveShopSettingsRequest, settings::ShopView,
         accounts::AccountsRequest, accounts::NewAccount, accounts::DisconnectAccountRequest, accounts::ReauthenticateRequest,
-        accounts::SetPhotoKeysRequest, team::JoinTeamRequest, team::SetPresenceRequest, team::TeamPresenceRequest, team::TeammatePresence,
+        accounts::SetPhotoKeysRequest, team::JoinTeamRequest, team::SetPresenceRequest, team::TeamPresenceRequest, team::TeammatePresence, team::TeamSettings, team::TeamSettingsRequest, AutoAssignmentRecord, switchboard_core::team::Role,
         board::BoardRequest,
         i::RuleRecord, i::Condition, i::RuleAction, i::CalendarRecord, i::SlaPolicyRecord, i::CannedReplyRecord, i::CannedVariant,
         i::CannedAction, i::OrderItem, i::Tracking, i::EmailRecord, i::Fold, i::FoldKind,

@@ -6,7 +6,7 @@ use serde_json::json;
 use std::sync::Arc;
 use switchboard_api::conversation::AssignRequest;
 use switchboard_api::inbox::{InboxQuery, InboxView};
-use switchboard_api::team::{JoinTeamRequest, SetPresenceRequest, TeamPresenceRequest};
+use switchboard_api::team::{JoinTeamRequest, SetPresenceRequest, TeamPresenceRequest, TeamSettingsRequest};
 use switchboard_core::team::PresenceState;
 use switchboard_api::customers::AddNoteRequest;
 use switchboard_api::{ErrorCode, Event, Workspace};
@@ -108,4 +108,11 @@ async fn a_desk_joins_its_team_from_settings_and_works_as_the_teams_person() {
         }
     };
     assert_eq!(mention, (id, "Kim".to_owned(), "@Sam can you take the refund? @Samuel no".to_owned()));
+
+    // Auto-assignment is the supervisors' to set: Kim is told so; the setting she sees is off.
+    let settings = kim.run(TeamSettingsRequest {}).unwrap();
+    assert_eq!((settings.role, settings.auto_assignment.enabled), (Some(switchboard_core::team::Role::Agent), false));
+    let refused = kim.run(switchboard_core::interchange::AutoAssignmentRecord { enabled: true, capacity: 3, by: None }).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::NotAllowed);
+    assert!(refused.message.contains("supervisor"), "{}", refused.message);
 }

@@ -109,6 +109,15 @@ impl Hub {
         Ok((mime, response.bytes().await?.to_vec()))
     }
 
+    /// Sets the team's auto-assignment (a supervisor's call).
+    pub async fn set_auto_assignment(&self, setting: &switchboard_core::interchange::AutoAssignmentRecord) -> Result<(), Error> {
+        let response = self.http.put(format!("{}/auto-assignment", self.api)).bearer_auth(self.token.expose()).json(setting).send().await?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        Ok(())
+    }
+
     /// Where everyone on the team is.
     pub async fn presence(&self) -> Result<Vec<PresenceEntry>, Error> {
         let response = self.http.get(format!("{}/presence", self.api)).bearer_auth(self.token.expose()).send().await?;

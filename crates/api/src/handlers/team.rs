@@ -109,6 +109,32 @@ pub(crate) fn team_presence(cx: &Context, _: TeamPresenceRequest) -> crate::erro
     })
 }
 
+/// The team as this desk knows it: its person's role, and the auto-assignment the log last set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TeamSettings {
+    /// None when this desk is not in a team.
+    pub role: Option<switchboard_core::team::Role>,
+    pub auto_assignment: switchboard_core::interchange::AutoAssignmentRecord,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, Default)]
+pub struct TeamSettingsRequest {}
+
+pub(crate) fn team_settings(cx: &Context, _: TeamSettingsRequest) -> crate::error::Result<TeamSettings> {
+    cx.read(|s| {
+        let team = s.accounts()?.into_iter().find(|a| a.channel == switchboard_core::model::Channel::Hub);
+        let role = team.and_then(|a| a.config.get("role").and_then(|r| r.as_str()).and_then(|r| serde_json::from_value(r.into()).ok()));
+        Ok(TeamSettings { role, auto_assignment: s.auto_assignment()? })
+    })
+}
+
+/// Sets the team's auto-assignment through the hub (supervisors only; the hub says so to others).
+pub(crate) fn set_auto_assignment(cx: &Context, r: switchboard_core::interchange::AutoAssignmentRecord) -> crate::error::Result<()> {
+    let hub = hub(cx)?.ok_or_else(|| crate::error::ApiError::invalid("this desk is not in a team"))?;
+    cx.wait(hub.set_auto_assignment(&r))??;
+    Ok(())
+}
+
 /// Records the team this desk enrolled in (`enrolled`, from `switchboard_sync::hub::enrol`): the
 /// token to `credentials`, the hub to the store as an account; both or neither.
 pub fn join(store: &mut Store, credentials: &dyn Credentials, url: &str, enrolled: &Enrolled) -> Result<AccountView> {

@@ -6,6 +6,7 @@ import type { AppStatus } from "./AppStatus";
 import type { AssignRequest } from "./AssignRequest";
 import type { AttachmentData } from "./AttachmentData";
 import type { AttachmentRequest } from "./AttachmentRequest";
+import type { AutoAssignmentRecord } from "./AutoAssignmentRecord";
 import type { Board } from "./Board";
 import type { BoardRequest } from "./BoardRequest";
 import type { BroadcastRequest } from "./BroadcastRequest";
@@ -70,6 +71,8 @@ import type { SlaSettingsRequest } from "./SlaSettingsRequest";
 import type { StartDemoRequest } from "./StartDemoRequest";
 import type { StatusRequest } from "./StatusRequest";
 import type { TeamPresenceRequest } from "./TeamPresenceRequest";
+import type { TeamSettings } from "./TeamSettings";
+import type { TeamSettingsRequest } from "./TeamSettingsRequest";
 import type { TeammatePresence } from "./TeammatePresence";
 import type { Thread } from "./Thread";
 import type { ThreadRequest } from "./ThreadRequest";
@@ -134,6 +137,8 @@ export type Commands = {
   join_team: { request: JoinTeamRequest; response: AccountView };
   set_presence: { request: SetPresenceRequest; response: null };
   team_presence: { request: TeamPresenceRequest; response: Array<TeammatePresence> };
+  team_settings: { request: TeamSettingsRequest; response: TeamSettings };
+  set_auto_assignment: { request: AutoAssignmentRecord; response: null };
   board: { request: BoardRequest; response: Board };
 };
 
