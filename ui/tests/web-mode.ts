@@ -122,6 +122,8 @@ export async function startWebMode(options: Options = { demo: true }): Promise<W
   const child: ChildProcess = spawn(served[0], [...served[1]], {
     env: options.lockedWith ? env : { ...env, SWITCHBOARD_PASSPHRASE: passphrase },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // With a keychain, the app runs inside its own D-Bus session: stopped as one process group.
+    detached: !!options.keychain,
   });
   const exited = new Promise<number | null>((ok) => child.on('exit', ok));
   const lines = (stream: NodeJS.ReadableStream) => createInterface({ input: stream })[Symbol.asyncIterator]();
@@ -144,7 +146,8 @@ export async function startWebMode(options: Options = { demo: true }): Promise<W
     url: first.value,
     sandbox,
     async stop() {
-      child.kill('SIGINT');
+      if (options.keychain && child.pid) process.kill(-child.pid, 'SIGINT');
+      else child.kill('SIGINT');
       await exited;
       rmSync(home, { recursive: true, force: true });
     },
