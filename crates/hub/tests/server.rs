@@ -185,8 +185,10 @@ async fn a_desk_hears_the_log_pushed_over_a_websocket() {
     }
     assert_eq!(seen, [1, 2, 3, 4]);
 
-    // Removed from the team: the socket closes at the next record, which it does not carry.
-    hub.engine.remove_person("Sam", jiff::Timestamp::now()).await.unwrap();
+    // Removed from the team (as the API and the command line do it: the removal is appended):
+    // the socket closes at that record, carrying nothing more.
+    let removed = hub.engine.remove_person("Sam", jiff::Timestamp::now()).await.unwrap();
+    switchboard_hub::people::announce(hub.engine.as_ref(), &removed, true, jiff::Timestamp::now()).await.unwrap();
     append(&hub.engine, "after").await;
     match socket.next().await {
         Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1008),

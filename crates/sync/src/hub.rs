@@ -196,7 +196,16 @@ impl Hub {
             };
             match message {
                 Message::Text(text) => {
-                    let page: LogPage = crate::wire::parse(reqwest::StatusCode::OK, text.as_bytes())?;
+                    let mut page: LogPage = crate::wire::parse(reqwest::StatusCode::OK, text.as_bytes())?;
+                    // Pages pushed while this desk was storing the last ones are taken together,
+                    // as one long-poll would: fewer, larger writes when the log runs ahead.
+                    while page.entries.len() < LOG_PAGE_LIMIT {
+                        use futures_util::FutureExt;
+                        let Some(Some(Ok(Message::Text(more)))) = socket.next().now_or_never() else { break };
+                        let more: LogPage = crate::wire::parse(reqwest::StatusCode::OK, more.as_bytes())?;
+                        page.entries.extend(more.entries);
+                        page.head = page.head.max(more.head);
+                    }
                     if let Some(last) = page.entries.last() {
                         *at = last.seq;
                     }

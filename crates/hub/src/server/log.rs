@@ -74,6 +74,8 @@ pub async fn live(State(app): State<App>, Caller(person): Caller, Query(q): Quer
 /// no longer on the team.
 async fn push(app: App, mut socket: WebSocket, mut after: Seq, person: i64) {
     let mut head = app.engine.head();
+    // The team is asked again at least this often; a removal in the log closes the socket at once.
+    let mut checked = tokio::time::Instant::now();
     loop {
         head.borrow_and_update();
         let page = match read(&app, after, LOG_PAGE_LIMIT).await {
@@ -84,11 +86,14 @@ async fn push(app: App, mut socket: WebSocket, mut after: Seq, person: i64) {
             }
         };
         if let Some(last) = page.entries.last() {
-            // A removed person's socket closes at the next record, which it does not carry (read
-            // first: a record appended after the removal is never sent).
-            match app.engine.people().await {
-                Ok(people) if people.iter().any(|p| p.id == person) => {}
-                _ => {
+            // A removed person's socket closes at the record that says so (every removal is
+            // appended) or at the next check, never carrying what follows it.
+            let removed = page.entries.iter().any(|e| removes(&e.record, person));
+            let recheck = checked.elapsed() >= PEOPLE_CHECK;
+            if removed || recheck {
+                checked = tokio::time::Instant::now();
+                let still = !removed && app.engine.people().await.is_ok_and(|people| people.iter().any(|p| p.id == person));
+                if !still {
                     let _ = socket.send(Message::Close(Some(axum::extract::ws::CloseFrame { code: 1008, reason: "no longer on this team".into() }))).await;
                     return;
                 }
@@ -109,4 +114,19 @@ async fn push(app: App, mut socket: WebSocket, mut after: Seq, person: i64) {
             },
         }
     }
+}
+
+/// How often a socket asks whether its person is still on the team, besides reading removals.
+const PEOPLE_CHECK: Duration = Duration::from_secs(5);
+
+/// Whether a record of the log says `person` left the team.
+fn removes(record: &serde_json::value::RawValue, person: i64) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Left {
+        kind: String,
+        id: i64,
+        #[serde(default)]
+        removed: bool,
+    }
+    record.get().contains("\"person\"") && serde_json::from_str::<Left>(record.get()).is_ok_and(|r| r.kind == "person" && r.id == person && r.removed)
 }
