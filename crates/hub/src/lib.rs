@@ -2,10 +2,11 @@
 //! follows, the leases under which hubs run platform accounts, the team's people and the
 //! assignment of conversations, kept by one of two engines behind one trait.
 //!
-//! Modules: `engine` (the trait, embedded SQLite and PostgreSQL), `people` (enrolment codes and
+//! Modules: `accounts` (the platform accounts' secrets' names and views, and the clock type), `engine` (the trait, embedded SQLite and PostgreSQL), `people` (enrolment codes and
 //! tokens), `replica` (the hub's own copy of the log, in a desk's store), `runner` (the platform
 //! accounts, run under leases), `sender` (the hub's outbox), `server` (the HTTP API), `error`.
 
+pub mod accounts;
 pub mod engine;
 pub mod error;
 pub mod people;

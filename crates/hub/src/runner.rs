@@ -10,20 +10,17 @@ use crate::engine::{Append, CursorUpdate, Engine, Fence, HubAccount, NewEntry};
 use crate::error::Error;
 use crate::replica::Replica;
 use crate::sender::HubLedger;
-use crate::server::Now;
+use crate::accounts::{view, Now};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use switchboard_core::model::{AccountKey, AccountState, AccountView};
+use switchboard_core::model::AccountKey;
 use switchboard_core::sensitive::Sensitive;
 use switchboard_sync::outbox::Sender;
 use switchboard_sync::{Connector, Connectors};
 use tokio::sync::watch;
 
-/// The name of an account's main secret (its token or password).
-pub const TOKEN: &str = "token";
-/// The name of an X account's OAuth 1.0a keys for its DM photos (JSON).
-pub const PHOTO_KEYS: &str = "photo_keys";
+pub use crate::accounts::{PHOTO_KEYS, TOKEN};
 
 #[derive(Clone)]
 pub struct RunnerSettings {
@@ -301,10 +298,4 @@ impl Runner {
         let view = view(account).map_err(|e| e.to_string())?;
         self.connectors.connect(&view, Sensitive::new(secret)).map_err(|e| e.to_string())
     }
-}
-
-/// An account of the hub as the desk's connectors take one.
-pub(crate) fn view(account: HubAccount) -> switchboard_core::Result<AccountView> {
-    let parsed = AccountKey::parse(&account.key)?;
-    Ok(AccountView { id: 0, key: account.key, channel: parsed.channel, name: parsed.handle, config: account.config, state: AccountState::Syncing, state_detail: None })
 }

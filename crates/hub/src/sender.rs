@@ -8,7 +8,7 @@
 use crate::engine::{Append, Engine, Fence, NewEntry, Seq};
 use crate::error::Error;
 use crate::replica::Replica;
-use crate::server::Now;
+use crate::accounts::Now;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use switchboard_core::interchange::{Record, ReplyRecord};

@@ -5,7 +5,7 @@
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::App;
-use crate::runner::{PHOTO_KEYS, TOKEN};
+use crate::accounts::{PHOTO_KEYS, TOKEN};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,7 +39,7 @@ pub async fn image(State(app): State<App>, _: Caller, Query(q): Query<MediaQuery
         })
         .map_err(|_| not_found("that message has no such attachment"))?;
     let Some((attachment, _, external)) = found else { return Err(not_found("no such message on this hub")) };
-    let view = crate::runner::view(account.clone()).map_err(crate::Error::from)?;
+    let view = crate::accounts::view(account.clone()).map_err(crate::Error::from)?;
     let token = app.engine.secret(&account.key, TOKEN).await?.map(Sensitive::new);
     let photo_keys = match app.engine.secret(&account.key, PHOTO_KEYS).await? {
         Some(stored) => Some(switchboard_sync::OAuth1Keys::from_secret(&Sensitive::new(stored)).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ProblemCode::Internal, e.to_string()))?),

@@ -31,8 +31,7 @@ pub use problem::ApiError;
 /// The largest request body the hub reads.
 pub const BODY_LIMIT: usize = 1 << 20;
 
-/// The time, as the hub reads it (tests give their own).
-pub type Now = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+pub use crate::accounts::Now;
 
 /// How the hub behaves.
 #[derive(Clone)]
